@@ -1,0 +1,5 @@
+"""Login, logout and the user loader."""
+
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,98 @@
+"""Settings read from the environment.
+
+`DATABASE_URL` from the environment always wins; with none, SQLite in `instance/`.
+A development secret key is generated once into `instance/secret_key`; in production
+(`PERCEPTION_ENV=production`) a missing `SECRET_KEY` or `BASE_URL` stops start-up.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """Start-up refused because a required setting is missing or invalid."""
+
+
+def _bool(value, default=False):
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name, default):
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def development_secret_key(instance_path):
+    """Return the instance's generated key, creating it (mode 600) on first use."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load_config(instance_path):
+    """Build the settings mapping from the environment."""
+    env = os.environ.get("PERCEPTION_ENV", "development").strip().lower()
+    production = env == "production"
+    secret_key = os.environ.get("SECRET_KEY")
+    base_url = os.environ.get("BASE_URL")
+    if production:
+        required = (("SECRET_KEY", secret_key), ("BASE_URL", base_url))
+        missing = [name for name, value in required if not value]
+        if missing:
+            raise ConfigError(
+                "PERCEPTION_ENV=production needs " + " and ".join(missing)
+                + " set in the environment, e.g. SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+    if not secret_key:
+        secret_key = development_secret_key(instance_path)
+
+    database_url = os.environ.get("DATABASE_URL") or "sqlite:///" + str(Path(instance_path) / "perception.db")
+    return {
+        "PERCEPTION_ENV": env,
+        "SECRET_KEY": secret_key,
+        "BASE_URL": (base_url or "http://127.0.0.1:5000").rstrip("/"),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
+        "MIN_N": _int("MIN_N", 5),
+        "INVITATION_TTL_DAYS": _int("INVITATION_TTL_DAYS", 14),
+        "BUSINESS_NAME": os.environ.get("BUSINESS_NAME", "Perception demo"),
+        # A 10 MB comment must be refused with a message, not read into memory.
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        "MAX_FORM_PARTS": 2000,
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": production,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SMTP_HOST": os.environ.get("SMTP_HOST", "127.0.0.1"),
+        "SMTP_PORT": _int("SMTP_PORT", 25),
+        "SMTP_USER": os.environ.get("SMTP_USER"),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD"),
+        "SMTP_STARTTLS": _bool(os.environ.get("SMTP_STARTTLS")),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Perception <no-reply@localhost>"),
+    }
+
+
+def engine_options(database_url):
+    if database_url.startswith("sqlite"):
+        # A busy timeout lets concurrent writers wait instead of failing with "database is locked".
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}

@@ -1,0 +1,22 @@
+"""Engine settings per backend."""
+
+from sqlalchemy import event
+
+
+def configure_engine(engine):
+    if engine.dialect.name != "sqlite":
+        return
+    if getattr(engine, "_perception_configured", False):
+        return
+    engine._perception_configured = True
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers and one writer work together; the busy timeout makes writers queue
+        # instead of failing with "database is locked".
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

@@ -1,0 +1,60 @@
+"""Friendly error pages: nothing user-reachable shows a stack trace."""
+
+from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: ("Something in that request was not right", "Please go back, check the form and try again."),
+    403: ("This page is not for your account", "If you think you should see it, ask an administrator."),
+    404: ("We could not find that page", "Check the address, or start again from the home page."),
+    405: ("That action is not possible here", "Please go back and use the buttons on the page."),
+    413: (
+        "That was more than we can accept",
+        "Your message was too long. Please go back, shorten your comment and send it again.",
+    ),
+    429: ("Too many attempts", "Please wait a minute and try again."),
+    500: ("Something went wrong on our side", "Your request was not completed. Please try again in a moment."),
+    503: ("We are briefly unavailable", "Nothing was saved. Please try again in a moment."),
+}
+
+
+def _wants_json():
+    return request.path.startswith("/api/")
+
+
+def render_error(status, title=None, message=None):
+    default_title, default_message = MESSAGES.get(status, MESSAGES[500])
+    title, message = title or default_title, message or default_message
+    if _wants_json():
+        return jsonify({"error": message, "status": status}), status
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def init_app(app):
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(
+            400,
+            "Your form had expired",
+            "For your security the form must be sent from this site within one visit. "
+            "Please go back, reload the page and send it again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return render_error(error.code or 500)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        from .extensions import db
+
+        db.session.rollback()
+        app.logger.warning("database unavailable: %s", type(error.orig).__name__)
+        return render_error(503)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error):
+        app.logger.exception("unhandled error")
+        return render_error(500)

@@ -1,0 +1,68 @@
+"""Form builders shared by the blueprints. Survey forms are built per survey, one radio group
+per item, so the same validation serves customers, staff and leaders."""
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
+
+LIKERT_CHOICES = [
+    SelectChoice(1, "Strongly disagree"),
+    SelectChoice(2, "Disagree"),
+    SelectChoice(3, "Neither agree nor disagree"),
+    SelectChoice(4, "Agree"),
+    SelectChoice(5, "Strongly agree"),
+]
+NPS_CHOICES = [SelectChoice(value, str(value)) for value in range(11)]
+COMMENT_MAX = 5000
+
+
+def _int_or_none(value):
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
+def likert_field(label, message="Please choose an answer from 1 (strongly disagree) to 5 (strongly agree)."):
+    return RadioField(label, choices=LIKERT_CHOICES, coerce=int, validators=[InputRequired(message)])
+
+
+def comment_field(label):
+    return TextAreaField(
+        label,
+        validators=[
+            Optional(),
+            Length(max=COMMENT_MAX, message=f"Please keep your comment under {COMMENT_MAX:,} characters."),
+        ],
+        render_kw={"maxlength": COMMENT_MAX, "rows": 4},
+    )
+
+
+def customer_form_class(items, ask_nps):
+    attrs = {f"item_{item.key}": likert_field(item.customer_text) for item in items}
+    attrs["comment"] = comment_field("Anything you would like to tell us? (optional)")
+    if ask_nps:
+        attrs["nps"] = RadioField(
+            "How likely are you to recommend us to a friend or colleague? (optional)",
+            choices=NPS_CHOICES,
+            coerce=_int_or_none,
+            validators=[Optional()],
+        )
+    return type("CustomerSurveyForm", (FlaskForm,), attrs)
+
+
+def self_assessment_form_class(items, perspective):
+    attrs = {}
+    for item in items:
+        attrs[f"item_{item.key}"] = likert_field(item.text_for(perspective))
+        if perspective == "staff":
+            attrs[f"predict_{item.key}"] = likert_field(
+                f"How will your customers answer: “{item.customer_text}”",
+                "Please predict your customers' answer from 1 to 5.",
+            )
+    attrs["comment"] = comment_field("A note for yourself (optional, private to you and your leaders)")
+    return type("SelfAssessmentForm", (FlaskForm,), attrs)
+
+
+def collect_scores(form, items, prefix):
+    return {item.id: form[f"{prefix}_{item.key}"].data for item in items if f"{prefix}_{item.key}" in form}

@@ -1,0 +1,271 @@
+"""SQLAlchemy models. Rules that protect the data live in the database as well as in Python:
+score ranges are CHECKs, one customer response per invitation and one staff/leader response
+per user and survey are UNIQUE constraints."""
+
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+ROLES = ("admin", "leader", "staff")
+PERSPECTIVES = ("customer", "staff", "leader")
+SURVEY_STATUSES = ("draft", "open", "closed")
+INVITATION_STATES = ("created", "sent", "opened", "answered", "expired", "bounced", "unsubscribed")
+
+
+def utcnow():
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _in(column, values):
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Team(db.Model):
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self):
+        return f"<Team {self.name}>"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(10))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    team: Mapped[Team | None] = relationship()
+
+    def set_password(self, password):
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password):
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self):
+        return self.active
+
+    @property
+    def perspective(self):
+        """The survey perspective a user answers from; admins answer as leaders."""
+        return "staff" if self.role == "staff" else "leader"
+
+    def __repr__(self):
+        return f"<User {self.email} {self.role}>"
+
+
+class Dimension(db.Model):
+    __tablename__ = "dimensions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    items: Mapped[list["Item"]] = relationship(back_populates="dimension", order_by="Item.position")
+
+
+class Item(db.Model):
+    """A mirrored pair: one construct, one wording per perspective."""
+
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), unique=True)
+    dimension_id: Mapped[int] = mapped_column(ForeignKey("dimensions.id"), index=True)
+    customer_text: Mapped[str] = mapped_column(Text)
+    staff_text: Mapped[str] = mapped_column(Text)
+    leader_text: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    dimension: Mapped[Dimension] = relationship(back_populates="items")
+
+    def text_for(self, perspective):
+        return {"customer": self.customer_text, "staff": self.staff_text, "leader": self.leader_text}[perspective]
+
+
+survey_items = Table(
+    "survey_items",
+    db.metadata,
+    Column("survey_id", ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True),
+    Column("item_id", ForeignKey("items.id"), primary_key=True),
+)
+
+survey_teams = Table(
+    "survey_teams",
+    db.metadata,
+    Column("survey_id", ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True),
+    Column("team_id", ForeignKey("teams.id"), primary_key=True),
+)
+
+
+class Survey(db.Model):
+    """A wave. An empty team scope means every team."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (CheckConstraint(_in("status", SURVEY_STATUSES), name="status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ask_nps: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    items: Mapped[list[Item]] = relationship(secondary=survey_items, order_by=(Item.dimension_id, Item.position))
+    teams: Mapped[list[Team]] = relationship(secondary=survey_teams, order_by=Team.name)
+
+    def is_accepting(self, now=None):
+        now = now or utcnow()
+        if self.status != "open":
+            return False
+        if self.opens_at and now < self.opens_at:
+            return False
+        return not (self.closes_at and now >= self.closes_at)
+
+    def covers_team(self, team_id):
+        return not self.teams or any(team.id == team_id for team in self.teams)
+
+
+class Invitation(db.Model):
+    """One customer, one survey, one secret link. Only the SHA-256 of the token is stored."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (CheckConstraint(_in("state", INVITATION_STATES), name="state"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    customer_email: Mapped[str | None] = mapped_column(String(254), index=True)
+    customer_name: Mapped[str | None] = mapped_column(String(120))
+    state: Mapped[str] = mapped_column(String(12), default="created")
+    interaction_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    survey: Mapped[Survey] = relationship()
+    team: Mapped[Team] = relationship()
+    staff: Mapped[User | None] = relationship()
+
+    def is_expired(self, now=None):
+        return self.expires_at is not None and (now or utcnow()) >= self.expires_at
+
+
+class Response(db.Model):
+    """One submission from one perspective."""
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        CheckConstraint(_in("perspective", PERSPECTIVES), name="perspective"),
+        CheckConstraint("nps IS NULL OR (nps >= 0 AND nps <= 10)", name="nps_range"),
+        UniqueConstraint("survey_id", "user_id", name="uq_responses_survey_user"),
+        Index("ix_responses_report", "survey_id", "perspective", "team_id", "submitted_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    perspective: Mapped[str] = mapped_column(String(10))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    respondent: Mapped[str | None] = mapped_column(String(254))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    comment: Mapped[str | None] = mapped_column(Text)
+    nps: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(12), default="link")
+
+    survey: Mapped[Survey] = relationship()
+    team: Mapped[Team | None] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    staff: Mapped[User | None] = relationship(foreign_keys=[staff_id])
+    invitation: Mapped[Invitation | None] = relationship()
+    answers: Mapped[list["Answer"]] = relationship(back_populates="response", cascade="all, delete-orphan")
+    predictions: Mapped[list["PredictedAnswer"]] = relationship(
+        back_populates="response", cascade="all, delete-orphan"
+    )
+
+
+class Answer(db.Model):
+    __tablename__ = "answers"
+    __table_args__ = (
+        CheckConstraint("score >= 1 AND score <= 5", name="score_range"),
+        # Covers the gap queries: item -> (response, score) without touching the table.
+        Index("ix_answers_item_response_score", "item_id", "response_id", "score"),
+    )
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+    item: Mapped[Item] = relationship()
+
+
+class PredictedAnswer(db.Model):
+    """A staff member's prediction of how customers will answer an item."""
+
+    __tablename__ = "predicted_answers"
+    __table_args__ = (CheckConstraint("score >= 1 AND score <= 5", name="score_range"),)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+
+    response: Mapped[Response] = relationship(back_populates="predictions")
+    item: Mapped[Item] = relationship()
+
+
+def get_by(model, **filters):
+    return db.session.execute(select(model).filter_by(**filters)).scalar_one_or_none()

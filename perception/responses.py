@@ -1,0 +1,141 @@
+"""Recording answers. One link, one response; one staff/leader response per survey, editable
+while the survey is open. The database's UNIQUE constraints decide races, so a double click,
+a second tab or twenty concurrent submits store exactly one response."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from .extensions import db
+from .models import Answer, Invitation, PredictedAnswer, Response, Survey, utcnow
+from .security import hash_token, token_matches
+
+LINK_OK, LINK_UNKNOWN, LINK_GONE, LINK_ANSWERED = "ok", "unknown", "gone", "answered"
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    status: str
+    invitation: Invitation | None = None
+
+
+def check_invitation(invitation, now=None):
+    if invitation is None:
+        return LinkCheck(LINK_UNKNOWN)
+    if invitation.state == "answered":
+        return LinkCheck(LINK_ANSWERED, invitation)
+    if invitation.state in ("expired", "unsubscribed") or invitation.is_expired(now):
+        return LinkCheck(LINK_GONE, invitation)
+    if not invitation.survey.is_accepting(now):
+        return LinkCheck(LINK_GONE, invitation)
+    return LinkCheck(LINK_OK, invitation)
+
+
+def find_invitation(token):
+    """Look a link token up by its hash, then compare the hashes in constant time."""
+    if not token or len(token) > 100:
+        return None
+    invitation = db.session.execute(
+        select(Invitation).where(Invitation.token_hash == hash_token(token))
+    ).scalar_one_or_none()
+    if invitation is None or not token_matches(invitation.token_hash, token):
+        return None
+    return invitation
+
+
+def open_link(token):
+    check = check_invitation(find_invitation(token))
+    if check.status == LINK_OK and check.invitation.opened_at is None:
+        db.session.execute(
+            update(Invitation)
+            .where(Invitation.id == check.invitation.id, Invitation.opened_at.is_(None))
+            .values(opened_at=utcnow())
+        )
+        db.session.execute(
+            update(Invitation)
+            .where(Invitation.id == check.invitation.id, Invitation.state.in_(("created", "sent")))
+            .values(state="opened")
+        )
+        db.session.commit()
+    return check
+
+
+def invitation_by_id(invitation_id):
+    return check_invitation(db.session.get(Invitation, invitation_id) if invitation_id else None)
+
+
+def record_customer_response(invitation, scores, comment=None, nps=None, channel="link"):
+    """Store the response and all answers in one transaction. Returns (response, created)."""
+    response = Response(
+        survey_id=invitation.survey_id,
+        perspective="customer",
+        team_id=invitation.team_id,
+        invitation_id=invitation.id,
+        staff_id=invitation.staff_id,
+        comment=comment or None,
+        nps=nps,
+        channel=channel,
+        answers=[Answer(item_id=item_id, score=score) for item_id, score in scores.items()],
+    )
+    db.session.add(response)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        existing = db.session.execute(
+            select(Response).where(Response.invitation_id == invitation.id)
+        ).scalar_one_or_none()
+        if existing is None:
+            raise
+        return existing, False
+    db.session.execute(
+        update(Invitation).where(Invitation.id == invitation.id).values(state="answered", answered_at=utcnow())
+    )
+    db.session.commit()
+    return response, True
+
+
+def own_response(survey, user):
+    return db.session.execute(
+        select(Response).where(Response.survey_id == survey.id, Response.user_id == user.id)
+    ).scalar_one_or_none()
+
+
+def save_self_assessment(survey: Survey, user, scores, predictions=None, comment=None):
+    """Create or update the user's response for the survey. Returns (response, created)."""
+    for attempt in range(2):
+        response = own_response(survey, user)
+        created = response is None
+        if created:
+            response = Response(
+                survey_id=survey.id, perspective=user.perspective, user_id=user.id,
+                team_id=user.team_id, respondent=user.email, channel="self",
+            )
+            db.session.add(response)
+        else:
+            response.updated_at = utcnow()
+        _replace(response, "answers", Answer, scores)
+        _replace(response, "predictions", PredictedAnswer, predictions or {})
+        response.comment = comment or None
+        try:
+            db.session.commit()
+            return response, created
+        except IntegrityError:
+            # Someone saved the same user's first response a moment earlier: update that one.
+            db.session.rollback()
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _replace(response, attribute, model, scores):
+    by_item = {row.item_id: row for row in getattr(response, attribute)}
+    for item_id, score in scores.items():
+        if item_id in by_item:
+            by_item[item_id].score = score
+        else:
+            getattr(response, attribute).append(model(item_id=item_id, score=score))
+    for item_id, row in by_item.items():
+        if item_id not in scores:
+            getattr(response, attribute).remove(row)

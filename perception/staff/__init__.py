@@ -1,0 +1,5 @@
+"""Front-line staff: rate yourself and predict your customers."""
+
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,132 @@
+"""Fixtures: a real database (SQLite file, or PostgreSQL when TEST_DATABASE_URL / DATABASE_URL
+names one), migrated once per run with Alembic; every test starts from the item bank alone.
+
+On PostgreSQL each run works in a schema of its own, dropped at the end, so parallel runs do not
+disturb each other."""
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from flask import g, request_started
+
+from perception import create_app
+from perception.extensions import db as _db
+from perception.extensions import limiter
+
+KEEP_TABLES = {"alembic_version", "dimensions", "items"}
+
+
+def _database_url(tmp_path_factory):
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if url and url.startswith("postgresql"):
+        return url, f"test_{uuid.uuid4().hex[:12]}"
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db"), None
+
+
+def _engine_options(url, schema):
+    if schema:
+        return {"pool_pre_ping": True, "connect_args": {"options": f"-csearch_path={schema}"}}
+    return {"connect_args": {"timeout": 30}}
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory):
+    """Create the schema once per run by running the real migrations."""
+    url, schema = _database_url(tmp_path_factory)
+    if schema:
+        admin = sa.create_engine(url)
+        try:
+            with admin.begin() as connection:
+                connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        except sa.exc.OperationalError as error:
+            admin.dispose()
+            pytest.exit(f"PostgreSQL at {url} is unreachable: {error.orig}", returncode=3)
+    settings = {"url": url, "schema": schema}
+    app = make_app(settings)
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        bank = {table: [dict(row._mapping) for row in _db.session.execute(sa.select(_db.metadata.tables[table]))]
+                for table in ("dimensions", "items")}
+        _db.session.remove()
+        _db.engine.dispose()
+    settings["bank"] = bank
+    yield settings
+    if schema:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def make_app(settings, **overrides):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": settings["url"],
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(settings["url"], settings["schema"]),
+        "SECRET_KEY": "test-secret-key",
+        "BASE_URL": "http://perception.test",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    app = create_app(config)
+    # Tests hold an app context open (for db access) and Flask reuses it for test-client requests;
+    # give every request a fresh `g`, as in production, so nothing cached (CSRF token, current
+    # user) leaks from one request to the next.
+    request_started.connect(_fresh_g, app)
+    return app
+
+
+def _fresh_g(sender, **extra):
+    g.__dict__.clear()
+
+
+def _wipe():
+    """Delete every row but the item bank, children first."""
+    tables = [t for t in reversed(_db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
+    for table in tables:
+        _db.session.execute(table.delete())
+    _db.session.execute(_db.metadata.tables["items"].delete().where(
+        _db.metadata.tables["items"].c.key.not_in([row["key"] for row in _bank_items]))
+    )
+    _db.session.commit()
+
+
+_bank_items = []
+
+
+@pytest.fixture
+def app(database):
+    _bank_items[:] = database["bank"]["items"]
+    app = make_app(database)
+    with app.app_context():
+        _wipe()
+        limiter.reset()
+        yield app
+        _db.session.remove()
+        _wipe()
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def pytest_report_header(config):
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
+    return "database: " + ("PostgreSQL" if url.startswith("postgresql") else "SQLite")

@@ -1,0 +1,92 @@
+"""Data builders and client helpers shared by the tests."""
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from perception.extensions import db
+from perception.invitations import create_invitation
+from perception.models import Dimension, Item, Survey, Team, User, utcnow
+
+PASSWORD = "correct horse battery"
+_password_hashes = {}
+
+
+def make_team(name="Harbour Street"):
+    team = db.session.execute(select(Team).where(Team.name == name)).scalar_one_or_none()
+    if team is None:
+        team = Team(name=name)
+        db.session.add(team)
+        db.session.commit()
+    return team
+
+
+def make_user(role="staff", team=None, email=None, password=PASSWORD, name=None):
+    if role == "staff" and team is None:
+        team = make_team()
+    email = email or f"{role}{db.session.query(User).count() + 1}@example.com"
+    user = User(email=email, name=name or email.split("@")[0], role=role, team=team)
+    if password not in _password_hashes:  # hashing is slow on purpose; do it once per password
+        user.set_password(password)
+        _password_hashes[password] = user.password_hash
+    user.password_hash = _password_hashes[password]
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def bank_items(limit=None):
+    items = list(db.session.execute(select(Item).join(Dimension).order_by(Dimension.position, Item.position)).scalars())
+    return items[:limit] if limit else items
+
+
+def make_survey(slug="wave-1", status="open", items=None, teams=(), ask_nps=True, **fields):
+    now = utcnow()
+    survey = Survey(
+        slug=slug, title=fields.pop("title", f"Wave {slug}"), status=status,
+        opens_at=fields.pop("opens_at", now - timedelta(days=10)),
+        closes_at=fields.pop("closes_at", now + timedelta(days=30)),
+        items=list(items) if items is not None else bank_items(4), teams=list(teams), ask_nps=ask_nps, **fields,
+    )
+    db.session.add(survey)
+    db.session.commit()
+    return survey
+
+
+def make_invitation(survey, team=None, **fields):
+    invitation, token = create_invitation(survey, team or make_team(), **fields)
+    db.session.commit()
+    return invitation, token
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, url):
+    response = client.get(url)
+    match = CSRF_RE.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} (status {response.status_code})"
+    return match.group(1)
+
+
+def post_form(client, url, data, follow_redirects=False, form_url=None):
+    """GET the form for its CSRF token, then POST `data` like a browser would."""
+    payload = {"csrf_token": csrf_token(client, form_url or url)}
+    payload.update(data)
+    return client.post(url, data=payload, follow_redirects=follow_redirects)
+
+
+def login(client, user, password=PASSWORD):
+    response = post_form(client, "/login", {"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+def answers_for(items, score=4, prefix="item"):
+    return {f"{prefix}_{item.key}": str(score) for item in items}
+
+
+def open_link(client, token):
+    """Open a customer link as the customer would; returns the redirect response."""
+    return client.get(f"/s/{token}")

@@ -1,0 +1,104 @@
+"""Login, logout, sessions and role checks on every route."""
+
+import pytest
+
+from tests.helpers import PASSWORD, csrf_token, login, make_survey, make_team, make_user, post_form
+
+
+def test_login_and_logout(client, db):
+    user = make_user("leader")
+    response = login(client, user)
+    assert response.headers["Location"].endswith("/me")
+    assert client.get("/me").headers["Location"].endswith("/leaders/")
+    assert client.get("/leaders/").status_code == 200
+    post_form(client, "/logout", {}, form_url="/leaders/")
+    assert client.get("/leaders/").status_code == 302
+
+
+@pytest.mark.parametrize(("email", "password"), [("nobody@example.com", PASSWORD), ("known@example.com", "wrong")])
+def test_login_failure_says_only_wrong_email_or_password(client, db, email, password):
+    make_user("staff", email="known@example.com")
+    response = post_form(client, "/login", {"email": email, "password": password})
+    assert response.status_code == 401
+    assert "Wrong email or password." in response.get_data(as_text=True)
+
+
+def test_inactive_user_cannot_log_in(client, db):
+    user = make_user("staff")
+    user.active = False
+    db.session.commit()
+    response = post_form(client, "/login", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == 401
+
+
+def test_login_rotates_the_session(client, db):
+    user = make_user("staff")
+    client.get("/login")
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    login(client, user)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+
+
+def test_next_parameter_cannot_redirect_off_site(client, db):
+    user = make_user("staff")
+    token = csrf_token(client, "/login")
+    response = client.post("/login?next=https://evil.example/x",
+                           data={"csrf_token": token, "email": user.email, "password": PASSWORD})
+    assert response.headers["Location"].endswith("/me")
+
+
+def test_login_is_rate_limited_per_account(client, db):
+    user = make_user("staff")
+    token = csrf_token(client, "/login")
+    statuses = []
+    for index in range(11):
+        statuses.append(client.post("/login", data={"csrf_token": token, "email": user.email, "password": "bad"},
+                                    environ_base={"REMOTE_ADDR": f"10.0.0.{index}"}).status_code)
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+
+
+def test_session_cookie_flags(client, db):
+    response = client.get("/login")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_security_headers(client, db):
+    response = client.get("/")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in response.headers["Content-Security-Policy"].split("script-src")[1].split(";")[0]
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+# Every staff/leader/admin page, walked by every role. Expected: anonymous -> login redirect.
+ROUTES = {
+    "/staff/": {"staff": 200, "leader": 403, "admin": 403},
+    "/staff/surveys/wave-1": {"staff": 200, "leader": 403, "admin": 403},
+    "/leaders/": {"staff": 403, "leader": 200, "admin": 200},
+    "/leaders/surveys/wave-1/rate": {"staff": 403, "leader": 200, "admin": 200},
+}
+
+
+@pytest.mark.parametrize("role", ["anonymous", "staff", "leader", "admin"])
+def test_every_protected_route_checks_the_role(app, client, db, role):
+    make_survey("wave-1")
+    if role != "anonymous":
+        login(client, make_user(role, team=make_team()))
+    for path, expected in ROUTES.items():
+        response = client.get(path)
+        if role == "anonymous":
+            assert response.status_code == 302, path
+            assert "/login" in response.headers["Location"], path
+        else:
+            assert response.status_code == expected[role], (path, role)
+
+
+def test_route_table_covers_every_staff_and_leader_route(app):
+    paths = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith(("/staff", "/leaders"))}
+    covered = {path.replace("wave-1", "<slug>") for path in ROUTES}
+    assert paths <= covered, paths - covered

@@ -1,0 +1,103 @@
+"""Staff rate themselves and predict customers; leaders rate the business."""
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from perception.models import Response, utcnow
+from tests.helpers import answers_for, login, make_survey, make_team, make_user, post_form
+
+
+def _staff_data(items, own, predicted):
+    return answers_for(items, own) | answers_for(items, predicted, prefix="predict")
+
+
+def test_staff_sees_open_surveys_for_their_team_only(client, db):
+    mine, other = make_team("Mine"), make_team("Other")
+    make_survey("for-mine", teams=[mine])
+    make_survey("for-other", teams=[other])
+    make_survey("for-all")
+    login(client, make_user("staff", team=mine))
+    html = client.get("/staff/").get_data(as_text=True)
+    assert "for-mine" in html and "for-all" in html
+    assert "for-other" not in html
+    assert client.get("/staff/surveys/for-other").status_code == 404
+
+
+def test_staff_rates_predicts_saves_and_edits(client, db):
+    survey = make_survey()
+    staff = make_user("staff")
+    login(client, staff)
+    page = client.get(f"/staff/surveys/{survey.slug}").get_data(as_text=True)
+    for item in survey.items:
+        assert item.staff_text in page
+        assert item.customer_text in page  # the prediction question quotes the customer's wording
+    response = post_form(client, f"/staff/surveys/{survey.slug}", _staff_data(survey.items, 5, 4))
+    assert response.status_code == 302
+    stored = db.session.execute(select(Response)).scalar_one()
+    assert stored.perspective == "staff" and stored.user_id == staff.id and stored.team_id == staff.team_id
+    assert {a.score for a in stored.answers} == {5}
+    assert {p.score for p in stored.predictions} == {4}
+
+    changed = _staff_data(survey.items, 5, 4) | {f"item_{survey.items[0].key}": "2"}
+    post_form(client, f"/staff/surveys/{survey.slug}", changed)
+    db.session.expire_all()
+    stored = db.session.execute(select(Response)).scalar_one()
+    assert sorted(a.score for a in stored.answers) == [2] + [5] * (len(survey.items) - 1)
+    assert stored.updated_at is not None
+    page = client.get(f"/staff/surveys/{survey.slug}").get_data(as_text=True)
+    assert "Your changes are saved." in page
+    assert f'<input checked id="item_{survey.items[0].key}-1"' in page
+
+
+def test_staff_must_predict_every_item(client, db):
+    survey = make_survey()
+    login(client, make_user("staff"))
+    response = post_form(client, f"/staff/surveys/{survey.slug}", answers_for(survey.items, 4))
+    assert response.status_code == 400
+    assert "Please predict your customers" in response.get_data(as_text=True)
+    assert db.session.execute(select(func.count()).select_from(Response)).scalar() == 0
+
+
+def test_closed_survey_cannot_be_changed(client, db):
+    survey = make_survey(status="closed")
+    login(client, make_user("staff"))
+    page = client.get(f"/staff/surveys/{survey.slug}")
+    assert "can no longer change" in page.get_data(as_text=True)
+    post_form(client, f"/staff/surveys/{survey.slug}", _staff_data(survey.items, 4, 4))
+    assert db.session.execute(select(func.count()).select_from(Response)).scalar() == 0
+
+
+def test_survey_past_its_close_date_cannot_be_changed(client, db):
+    survey = make_survey(closes_at=utcnow() - timedelta(days=1))
+    login(client, make_user("staff"))
+    post_form(client, f"/staff/surveys/{survey.slug}", _staff_data(survey.items, 4, 4))
+    assert db.session.execute(select(func.count()).select_from(Response)).scalar() == 0
+
+
+def test_leader_rates_the_business_with_leader_wordings(client, db):
+    survey = make_survey()
+    leader = make_user("leader", team=make_team())
+    login(client, leader)
+    page = client.get(f"/leaders/surveys/{survey.slug}/rate").get_data(as_text=True)
+    for item in survey.items:
+        assert item.leader_text in page
+    assert "predict_" not in page
+    post_form(client, f"/leaders/surveys/{survey.slug}/rate", answers_for(survey.items, 5))
+    stored = db.session.execute(select(Response)).scalar_one()
+    assert stored.perspective == "leader"
+    assert stored.predictions == []
+
+
+def test_bad_scores_are_rejected_for_staff(client, db):
+    survey = make_survey()
+    login(client, make_user("staff"))
+    data = _staff_data(survey.items, 4, 4) | {f"predict_{survey.items[0].key}": "9"}
+    response = post_form(client, f"/staff/surveys/{survey.slug}", data)
+    assert response.status_code == 400
+    assert db.session.execute(select(func.count()).select_from(Response)).scalar() == 0
+
+
+def test_unknown_survey_is_404(client, db):
+    login(client, make_user("leader", team=make_team()))
+    assert client.get("/leaders/surveys/nope/rate").status_code == 404

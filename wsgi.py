@@ -1,0 +1,3 @@
+from perception import create_app
+
+app = create_app()
