@@ -30,10 +30,18 @@ def create_user_command(email, role, team_name, name, password):
 @click.command("seed-demo")
 @click.option("--force", is_flag=True, help="Erase every row first, even if the database is not empty.")
 @click.option("--seed", default=2026, show_default=True, help="Random seed, for a repeatable demo.")
-def seed_demo_command(force, seed):
+@click.option("--if-empty", is_flag=True, help="Seed only an empty database; otherwise print how to log in.")
+def seed_demo_command(force, seed, if_empty):
     """Fill an empty database with a realistic demo and print the logins and a customer link."""
-    from .demo import DemoError, seed_demo
+    from .demo import DemoError, database_is_empty, has_demo_accounts, seed_demo
 
+    if if_empty and not database_is_empty():
+        if has_demo_accounts():
+            click.echo("The database already holds the demo; not seeding again.")
+            demo_info_command.callback()
+        else:
+            click.echo(f"The database already has data; not seeding. Open {current_app.config['BASE_URL']}/")
+        return
     try:
         summary = seed_demo(force=force, seed=seed)
     except DemoError as error:

@@ -55,7 +55,7 @@ def load_config(instance_path):
         if missing:
             raise ConfigError(
                 "PERCEPTION_ENV=production needs " + " and ".join(missing)
-                + " set in the environment, e.g. SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+                + " set in the environment; make a key with: python3 -c 'import secrets; print(secrets.token_hex(32))'"
             )
     if not secret_key:
         secret_key = development_secret_key(instance_path)

@@ -20,3 +20,14 @@ def configure_engine(engine):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+ITEM_BANK_TABLES = frozenset({"alembic_version", "dimensions", "items"})
+
+
+def clear_data(session, metadata):
+    """Delete every row except the item bank, children before parents, in one transaction."""
+    for table in reversed(metadata.sorted_tables):
+        if table.name not in ITEM_BANK_TABLES:
+            session.execute(table.delete())
+    session.commit()

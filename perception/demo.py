@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from .database import clear_data
 from .extensions import db
 from .invitations import create_invitation, survey_link
 from .models import Answer, Dimension, Invitation, Item, PredictedAnswer, Response, Survey, Team, User, utcnow
@@ -77,13 +78,9 @@ def database_is_empty():
     )
 
 
-def _clear_everything():
-    for model in (PredictedAnswer, Answer, Response, Invitation):
-        db.session.execute(model.__table__.delete())
-    db.session.execute(Survey.__table__.delete())
-    db.session.execute(User.__table__.delete())
-    db.session.execute(Team.__table__.delete())
-    db.session.commit()
+def has_demo_accounts():
+    emails = [email for _role, email in DEMO_LOGINS]
+    return db.session.execute(select(func.count()).select_from(User).where(User.email.in_(emails))).scalar() > 0
 
 
 def _quarter_start(moment):
@@ -107,7 +104,7 @@ def seed_demo(force=False, seed=2026, now=None):
     if not database_is_empty():
         if not force:
             raise DemoError("the database is not empty; seed-demo leaves it alone (use --force to erase it and reseed)")
-        _clear_everything()
+        clear_data(db.session, db.metadata)
     rng = random.Random(seed)
     now = now or utcnow()
     items = list(db.session.execute(select(Item).join(Dimension).order_by(Dimension.position, Item.position)).scalars())

@@ -5,17 +5,19 @@ On PostgreSQL each run works in a schema of its own, dropped at the end, so para
 disturb each other."""
 
 import os
+import threading
 import uuid
 
 import pytest
 import sqlalchemy as sa
 from flask import g, request_started
+from werkzeug.serving import make_server
 
 from perception import create_app
+from perception.database import clear_data
 from perception.extensions import db as _db
 from perception.extensions import limiter
 
-KEEP_TABLES = {"alembic_version", "dimensions", "items"}
 
 
 def _database_url(tmp_path_factory):
@@ -85,10 +87,8 @@ def _fresh_g(sender, **extra):
 
 
 def _wipe():
-    """Delete every row but the item bank, children first."""
-    tables = [t for t in reversed(_db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
-    for table in tables:
-        _db.session.execute(table.delete())
+    """Delete every row but the item bank (and items tests added to it)."""
+    clear_data(_db.session, _db.metadata)
     _db.session.execute(_db.metadata.tables["items"].delete().where(
         _db.metadata.tables["items"].c.key.not_in([row["key"] for row in _bank_items]))
     )
@@ -120,6 +120,18 @@ def client(app):
 @pytest.fixture
 def db(app):
     return _db
+
+
+@pytest.fixture
+def live_server(app):
+    """The test's app served by a real threaded WSGI server on a free loopback port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
 
 
 @pytest.fixture

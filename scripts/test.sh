@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole suite: lint, then every test on SQLite, then again on PostgreSQL.
+# PostgreSQL comes from TEST_DATABASE_URL, else a postgresql DATABASE_URL, else the local default.
+# With CI=true an unreachable PostgreSQL fails the run instead of being skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+started=$(date +%s)
+
+pg_url="${TEST_DATABASE_URL:-}"
+if [ -z "$pg_url" ] && [[ "${DATABASE_URL:-}" == postgresql* ]]; then pg_url="$DATABASE_URL"; fi
+pg_url="${pg_url:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
+
+echo "== ruff"
+.venv/bin/ruff check .
+
+echo "== tests on SQLite"
+env -u DATABASE_URL -u TEST_DATABASE_URL "$PY" -m pytest "$@"
+
+if "$PY" scripts/db_reachable.py "$pg_url"; then
+  echo "== tests on PostgreSQL"
+  env -u DATABASE_URL TEST_DATABASE_URL="$pg_url" "$PY" -m pytest "$@"
+elif [ "${CI:-}" = "true" ]; then
+  echo "PostgreSQL is unreachable and CI=true: failing (the suite must run on both databases)." >&2
+  exit 1
+else
+  echo "!! PostgreSQL is unreachable: ran on SQLite only. Set TEST_DATABASE_URL to include it." >&2
+fi
+echo "== make test took $(( $(date +%s) - started )) s"

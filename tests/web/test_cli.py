@@ -1,0 +1,99 @@
+"""create-user, seed-demo and demo-info."""
+
+import re
+
+from sqlalchemy import func, select
+
+from perception.models import Invitation, Response, Survey, Team, User
+from tests.helpers import make_user
+
+
+def test_create_user_prompts_twice_and_hashes(runner, db):
+    result = runner.invoke(args=["create-user", "New@Example.com", "--role", "staff", "--team", "Riverside"],
+                           input="s3cret-pass\ns3cret-pass\n")
+    assert result.exit_code == 0, result.output
+    assert "Created staff new@example.com in team Riverside." in result.output
+    user = db.session.execute(select(User)).scalar_one()
+    assert user.team.name == "Riverside"
+    assert user.password_hash != "s3cret-pass"
+    assert user.check_password("s3cret-pass")
+
+
+def test_create_user_rejects_mismatch_duplicates_and_missing_team(runner, db):
+    mismatch = runner.invoke(args=["create-user", "a@example.com", "--role", "leader"], input="password1\npassword2\n"
+                             "password1\npassword1\n")
+    assert "do not match" in mismatch.output
+    make_user("leader", email="taken@example.com")
+    taken = runner.invoke(args=["create-user", "taken@example.com", "--role", "leader"], input="password1\npassword1\n")
+    assert taken.exit_code == 2
+    assert "already exists" in taken.output
+    no_team = runner.invoke(args=["create-user", "s@example.com", "--role", "staff"], input="password1\npassword1\n")
+    assert no_team.exit_code == 2
+    assert "--team" in no_team.output
+    bad_role = runner.invoke(args=["create-user", "s@example.com", "--role", "owner"])
+    assert bad_role.exit_code == 2
+
+
+def test_seed_demo_fills_an_empty_database_and_prints_a_working_link(app, runner, db):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "admin@example.com" in result.output and "leader@example.com" in result.output
+    counts = {model.__name__: db.session.execute(select(func.count()).select_from(model)).scalar()
+              for model in (Team, User, Survey, Response)}
+    assert counts["Team"] >= 3 and counts["Survey"] == 2
+    assert db.session.execute(select(func.count()).select_from(User).where(User.role == "staff")).scalar() >= 12
+    assert db.session.execute(select(func.count()).select_from(User).where(User.role == "leader")).scalar() >= 2
+    customers = db.session.execute(
+        select(func.count()).select_from(Response).where(Response.perspective == "customer")).scalar()
+    assert 250 <= customers <= 350
+    statuses = sorted(db.session.execute(select(Survey.status)).scalars())
+    assert statuses == ["closed", "open"]
+    link = re.search(r"http://perception\.test/s/(\S+)", result.output)
+    assert link, result.output
+    client = app.test_client()
+    assert client.get(f"/s/{link.group(1)}").status_code == 303
+    assert client.get("/s/answer").status_code == 200
+
+
+def test_seed_demo_shows_a_gap(app, runner, db):
+    runner.invoke(args=["seed-demo"])
+    means = dict(db.session.execute(
+        select(Response.perspective, func.avg(Response.answers.property.mapper.class_.score))
+        .join(Response.answers).group_by(Response.perspective)
+    ).all())
+    assert means["staff"] > means["customer"] + 0.5
+    assert means["leader"] > means["customer"] + 0.5
+
+
+def test_seed_demo_refuses_a_non_empty_database_unless_forced(runner, db):
+    make_user("leader", email="real@example.com")
+    refused = runner.invoke(args=["seed-demo"])
+    assert refused.exit_code == 1
+    assert "not empty" in refused.output
+    assert db.session.execute(select(func.count()).select_from(User)).scalar() == 1
+    skipped = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert skipped.exit_code == 0
+    assert "not seeding" in skipped.output
+    forced = runner.invoke(args=["seed-demo", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert db.session.execute(select(User).where(User.email == "real@example.com")).scalar_one_or_none() is None
+
+
+def test_seed_if_empty_twice_gives_fresh_links_and_no_duplicate_demo(runner, db):
+    first = runner.invoke(args=["seed-demo", "--if-empty"])
+    users = db.session.execute(select(func.count()).select_from(User)).scalar()
+    second = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert second.exit_code == 0, second.output
+    assert "already holds the demo" in second.output
+    assert db.session.execute(select(func.count()).select_from(User)).scalar() == users
+    links = [re.search(r"/s/(\S+)", output).group(1) for output in (first.output, second.output)]
+    assert links[0] != links[1]
+    assert db.session.execute(select(func.count()).select_from(Invitation).where(
+        Invitation.customer_name == "Demo customer")).scalar() == 2
+
+
+def test_every_command_has_help(runner):
+    for command in ("create-user", "seed-demo", "demo-info"):
+        result = runner.invoke(args=[command, "--help"])
+        assert result.exit_code == 0
+        assert "Usage:" in result.output

@@ -1,0 +1,59 @@
+"""One link, one response: twenty simultaneous submits against a real threaded server store one
+response; the others are told it was already answered; nobody gets an error page."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import func, select
+
+from perception.models import Answer, Response
+from tests.helpers import PASSWORD, answers_for, make_invitation, make_survey, make_user
+from tests.web.httpclient import Browser
+
+SUBMITS = 20
+
+
+def _simultaneously(count, call):
+    barrier = threading.Barrier(count)
+
+    def run(_index):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_twenty_concurrent_submits_of_one_link_store_one_response(live_server, db):
+    survey = make_survey()
+    _invitation, token = make_invitation(survey)
+    browser = Browser(live_server)
+    assert browser.get(f"/s/{token}")[0] == 303
+    form = answers_for(survey.items, 3) | {"csrf_token": browser.csrf_token("/s/answer"), "comment": "once"}
+
+    results = _simultaneously(SUBMITS, lambda: Browser(live_server, browser.cookies).post("/s/answer", form))
+
+    statuses = sorted(status for status, _html in results)
+    assert statuses == [200] * (SUBMITS - 1) + [303], statuses
+    assert all("You already answered, thank you" in html for status, html in results if status == 200)
+    db.session.expire_all()
+    assert db.session.execute(select(func.count()).select_from(Response)).scalar() == 1
+    assert db.session.execute(select(func.count()).select_from(Answer)).scalar() == len(survey.items)
+
+
+def test_concurrent_first_saves_of_a_staff_rating_store_one_response(live_server, db):
+    survey = make_survey()
+    staff = make_user("staff")
+    browser = Browser(live_server)
+    login = {"email": staff.email, "password": PASSWORD, "csrf_token": browser.csrf_token("/login")}
+    assert browser.post("/login", login)[0] == 302
+    path = f"/staff/surveys/{survey.slug}"
+    form = (answers_for(survey.items, 4) | answers_for(survey.items, 3, prefix="predict")
+            | {"csrf_token": browser.csrf_token(path)})
+
+    results = _simultaneously(8, lambda: Browser(live_server, browser.cookies).post(path, form))
+
+    assert [status for status, _html in results] == [302] * 8
+    db.session.expire_all()
+    assert db.session.execute(select(func.count()).select_from(Response)).scalar() == 1
+    assert db.session.execute(select(func.count()).select_from(Answer)).scalar() == len(survey.items)

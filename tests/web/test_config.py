@@ -1,0 +1,53 @@
+"""Settings from the environment."""
+
+import pytest
+
+from perception import create_app
+from perception.config import ConfigError, load_config
+
+
+def test_production_without_secret_key_or_base_url_refuses_to_start(monkeypatch, tmp_path):
+    monkeypatch.setenv("PERCEPTION_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("BASE_URL", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY and BASE_URL"):
+        load_config(tmp_path)
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    with pytest.raises(ConfigError, match="BASE_URL"):
+        create_app()
+
+
+def test_production_sets_secure_cookies_and_hsts(monkeypatch, tmp_path):
+    monkeypatch.setenv("PERCEPTION_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("BASE_URL", "https://care.example.com/")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/p.db")
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["BASE_URL"] == "https://care.example.com"
+    response = app.test_client().get("/")
+    assert "max-age=31536000" in response.headers["Strict-Transport-Security"]
+
+
+def test_development_secret_key_is_generated_once(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("PERCEPTION_ENV", raising=False)
+    first = load_config(tmp_path)["SECRET_KEY"]
+    assert len(first) == 64
+    assert load_config(tmp_path)["SECRET_KEY"] == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_database_url_from_environment_wins(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://someone@db.example/perception")
+    assert load_config(tmp_path)["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://someone@db.example/perception"
+    monkeypatch.delenv("DATABASE_URL")
+    assert load_config(tmp_path)["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/perception.db"
+
+
+def test_min_n_must_be_a_number(monkeypatch, tmp_path):
+    monkeypatch.setenv("MIN_N", "five")
+    with pytest.raises(ConfigError, match="MIN_N"):
+        load_config(tmp_path)
+    monkeypatch.setenv("MIN_N", "3")
+    assert load_config(tmp_path)["MIN_N"] == 3
