@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from .database import clear_data
 from .extensions import db
 from .invitations import create_invitation, survey_link
-from .models import Answer, Dimension, Invitation, Item, PredictedAnswer, Response, Survey, Team, User, utcnow
+from .models import Answer, Dimension, Item, PredictedAnswer, Response, Survey, Team, User, utcnow
 
 DEMO_PASSWORD = "care-demo-2026"
 DEMO_LOGINS = (

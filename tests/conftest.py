@@ -19,7 +19,6 @@ from perception.extensions import db as _db
 from perception.extensions import limiter
 
 
-
 def _database_url(tmp_path_factory):
     url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if url and url.startswith("postgresql"):
