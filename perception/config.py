@@ -66,7 +66,7 @@ def load_config(instance_path):
         "SECRET_KEY": secret_key,
         "BASE_URL": (base_url or "http://127.0.0.1:5000").rstrip("/"),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url, os.environ.get("DATABASE_SCHEMA")),
         "MIN_N": _int("MIN_N", 5),
         "INVITATION_TTL_DAYS": _int("INVITATION_TTL_DAYS", 14),
         "BUSINESS_NAME": os.environ.get("BUSINESS_NAME", "Perception demo"),
@@ -88,11 +88,23 @@ def load_config(instance_path):
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD"),
         "SMTP_STARTTLS": _bool(os.environ.get("SMTP_STARTTLS")),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Perception <no-reply@localhost>"),
+        "SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 30),
+        "REMINDER_AFTER_DAYS": _int("REMINDER_AFTER_DAYS", 3),
+        "MAX_REMINDERS": _int("MAX_REMINDERS", 1),
+        "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
+        "MAIL_RETRY_SECONDS": _int("MAIL_RETRY_SECONDS", 60),
+        "MAIL_BATCH_SIZE": _int("MAIL_BATCH_SIZE", 100),
+        "OPEN_LINK_RATE_LIMIT": os.environ.get("OPEN_LINK_RATE_LIMIT", "20 per hour"),
     }
 
 
-def engine_options(database_url):
+def engine_options(database_url, schema=None):
     if database_url.startswith("sqlite"):
         # A busy timeout lets concurrent writers wait instead of failing with "database is locked".
         return {"connect_args": {"timeout": 30}}
+    if schema:
+        # DATABASE_SCHEMA (PostgreSQL): work in that schema, e.g. the per-run schema of the tests.
+        if not schema.replace("_", "").isalnum():
+            raise ConfigError(f"DATABASE_SCHEMA must be letters, digits and _, got {schema!r}")
+        return {"pool_pre_ping": True, "connect_args": {"options": f"-csearch_path={schema}"}}
     return {"pool_pre_ping": True}

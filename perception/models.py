@@ -195,10 +195,20 @@ class Invitation(db.Model):
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Reaching customers (migration 0003). The link token is rebuilt from `token_nonce` with a
+    # server-side key (perception.invitations.link_token), so reminders carry the same link.
+    token_nonce: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(12), default="link", server_default="link")
+    language: Mapped[str | None] = mapped_column(String(16))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     survey: Mapped[Survey] = relationship()
     team: Mapped[Team] = relationship()
-    staff: Mapped[User | None] = relationship()
+    staff: Mapped[User | None] = relationship(foreign_keys=[staff_id])
 
     def is_expired(self, now=None):
         return self.expires_at is not None and (now or utcnow()) >= self.expires_at
@@ -269,3 +279,96 @@ class PredictedAnswer(db.Model):
 
 def get_by(model, **filters):
     return db.session.execute(select(model).filter_by(**filters)).scalar_one_or_none()
+
+
+# --- Reaching customers: outbox, suppression list, API tokens, idempotency, open links --------
+
+OUTBOX_KINDS = ("invitation", "reminder")
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
+
+
+class OutboxMessage(db.Model):
+    """One email to deliver. A worker claims a row (status pending -> sending, with its own
+    claim token) before it talks to the SMTP server, so each row is sent by one worker only."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        CheckConstraint(_in("kind", OUTBOX_KINDS), name="kind"),
+        CheckConstraint(_in("status", OUTBOX_STATUSES), name="status"),
+        # One invitation mail and one row per reminder number, however many workers enqueue.
+        UniqueConstraint("invitation_id", "kind", "sequence", name="uq_outbox_messages_invitation_kind_sequence"),
+        Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(12))
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    invitation: Mapped[Invitation] = relationship()
+
+
+class MailSuppression(db.Model):
+    """Addresses that must get no more survey mail (unsubscribed or bounced). Only a SHA-256 of
+    the normalised address is kept, so erasing a customer does not resurrect their mail."""
+
+    __tablename__ = "mail_suppressions"
+    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(db.Model):
+    """A personal API token. Only its SHA-256 is stored; it acts with its owner's role."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class IdempotencyKey(db.Model):
+    """An `Idempotency-Key` already used by a user: a retried call returns the same invitation."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    invitation: Mapped[Invitation] = relationship()
+
+
+class OpenLink(db.Model):
+    """A multi-use link of a survey for one team (counter, receipt, table), printed as a QR code."""
+
+    __tablename__ = "open_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    label: Mapped[str] = mapped_column(String(120), default="")
+    token_nonce: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    survey: Mapped[Survey] = relationship()
+    team: Mapped[Team] = relationship()
