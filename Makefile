@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint clean
+.PHONY: run test lint audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ run: $(VENV)/.runtime-installed
 
 test: $(VENV)/.dev-installed
 	bash scripts/test.sh
+
+audit: $(VENV)/.dev-installed
+	bash scripts/audit.sh
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -11,8 +11,12 @@ pg_url="${TEST_DATABASE_URL:-}"
 if [ -z "$pg_url" ] && [[ "${DATABASE_URL:-}" == postgresql* ]]; then pg_url="$DATABASE_URL"; fi
 pg_url="${pg_url:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 
-echo "== ruff"
-.venv/bin/ruff check .
+if [ "${CI:-}" = "true" ]; then
+  bash scripts/audit.sh  # ruff, bandit, pip-audit
+else
+  echo "== ruff"
+  .venv/bin/ruff check .
+fi
 
 echo "== tests on SQLite"
 env -u DATABASE_URL -u TEST_DATABASE_URL "$PY" -m pytest "$@"
