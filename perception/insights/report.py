@@ -1,0 +1,272 @@
+"""The gap report (DESIGN section 3): every figure of a survey, optionally per group.
+
+``build_gap_report`` takes the survey structure and aggregated histograms
+(``GroupInput``) and returns a frozen ``GapReport`` whose ``to_dict()`` is the
+Gap JSON served by ``flask gap --json`` and ``GET /api/v1/surveys/<slug>/gap``.
+Anonymity rules are described in ``perception.insights.suppression``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from .inputs import PERSPECTIVES, DimensionSpec, GroupInput, ItemSpec
+from .stats import (
+    NULL_GAP,
+    GapStats,
+    PerspectiveStats,
+    Summary,
+    _check_min_n,
+    care_index,
+    describe,
+    indifference_rate,
+    summarise,
+    suppressed_stats,
+    welch_gap,
+)
+from .suppression import complementary_suppression, is_small
+
+__all__ = ["GROUP_BY", "CellReport", "GapReport", "GroupReport", "build_gap_report"]
+
+GROUP_BY = ("team", "month")
+
+
+@dataclass(frozen=True)
+class CellReport:
+    """One dimension (``name`` set) or one item (``dimension`` set) of a report."""
+
+    key: str
+    customer: PerspectiveStats
+    staff: PerspectiveStats
+    leader: PerspectiveStats
+    gap: GapStats
+    leader_gap: GapStats
+    calibration: float | None
+    name: str | None = None
+    dimension: str | None = None
+
+    def to_dict(self) -> dict:
+        head: dict = {"key": self.key}
+        if self.dimension is not None:
+            head["dimension"] = self.dimension
+        else:
+            head["name"] = self.name
+        return head | {
+            "customer": self.customer.to_dict(),
+            "staff": self.staff.to_dict(),
+            "leader": self.leader.to_dict(),
+            "gap": self.gap.to_dict(),
+            "leader_gap": self.leader_gap.to_dict(),
+            "calibration": self.calibration,
+        }
+
+
+@dataclass(frozen=True)
+class _Body:
+    dimensions: tuple[CellReport, ...]
+    items: tuple[CellReport, ...]
+    care_index: Mapping[str, float | None]
+    respondents: Mapping[str, int]
+    indifference_rate: float | None
+
+    def body_dict(self) -> dict:
+        return {
+            "dimensions": [cell.to_dict() for cell in self.dimensions],
+            "items": [cell.to_dict() for cell in self.items],
+            "care_index": dict(self.care_index),
+            "respondents": dict(self.respondents),
+            "indifference_rate": self.indifference_rate,
+        }
+
+
+@dataclass(frozen=True)
+class GroupReport(_Body):
+    """The report of one group; ``by`` is "team" or "month", ``label`` its value."""
+
+    by: str
+    label: str
+
+    def to_dict(self) -> dict:
+        return {self.by: self.label} | self.body_dict()
+
+
+@dataclass(frozen=True)
+class GapReport(_Body):
+    """A whole report; ``to_dict()`` is the Gap JSON."""
+
+    survey: str
+    min_n: int
+    filters: Mapping[str, object]
+    group_by: str | None
+    groups: tuple[GroupReport, ...]
+
+    def to_dict(self) -> dict:
+        """The Gap JSON: full floats, ``None`` for null, no NaN or infinity."""
+        head = {"survey": self.survey, "min_n": self.min_n, "filters": dict(self.filters)}
+        return head | self.body_dict() | {"groups": [group.to_dict() for group in self.groups]}
+
+
+# --------------------------------------------------------------------------- assembly
+
+# A cell's summaries, indexed by perspective, plus the staff predictions.
+_Cell = tuple[Mapping[str, Summary], Summary]
+# Which perspectives are suppressed in a cell.
+_Flags = Mapping[str, bool]
+
+
+def _cells(group: GroupInput, dimensions: Sequence[DimensionSpec], items: Sequence[ItemSpec]) -> list[_Cell]:
+    cells: list[_Cell] = []
+    for spec in dimensions:
+        summaries = {p: summarise(group.dimension_scores.get((p, spec.key))) for p in PERSPECTIVES}
+        cells.append((summaries, summarise(group.predicted_dimension_scores.get(spec.key))))
+    for spec in items:
+        summaries = {p: summarise(group.item_scores.get((p, spec.key))) for p in PERSPECTIVES}
+        cells.append((summaries, summarise(group.predicted_item_scores.get(spec.key))))
+    return cells
+
+
+def _overall(group: GroupInput) -> dict[str, Summary]:
+    return {p: summarise(group.overall_scores.get(p)) for p in PERSPECTIVES}
+
+
+def _cell_report(cell: _Cell, flags: _Flags, key: str, name: str | None, dimension: str | None) -> CellReport:
+    summaries, predicted = cell
+    stats = {p: suppressed_stats(summaries[p].n) if flags[p] else describe(summaries[p]) for p in PERSPECTIVES}
+
+    def gap(other: str) -> GapStats:
+        if flags[other] or flags["customer"]:
+            return NULL_GAP
+        return welch_gap(summaries[other], summaries["customer"])
+
+    calibration = None
+    customer_mean = summaries["customer"].mean
+    if not (flags["customer"] or flags["staff"]) and predicted.mean is not None and customer_mean is not None:
+        calibration = float(predicted.mean - customer_mean)
+    return CellReport(
+        key=key,
+        name=name,
+        dimension=dimension,
+        customer=stats["customer"],
+        staff=stats["staff"],
+        leader=stats["leader"],
+        gap=gap("staff"),
+        leader_gap=gap("leader"),
+        calibration=calibration,
+    )
+
+
+def _body(
+    cells: Sequence[_Cell],
+    cell_flags: Sequence[_Flags],
+    overall: Mapping[str, Summary],
+    overall_flags: _Flags,
+    dimensions: Sequence[DimensionSpec],
+    items: Sequence[ItemSpec],
+) -> dict:
+    labels = [(spec.key, spec.name, None) for spec in dimensions]
+    labels += [(spec.key, None, spec.dimension) for spec in items]
+    reports = [
+        _cell_report(cell, flags, key, name, dimension)
+        for cell, flags, (key, name, dimension) in zip(cells, cell_flags, labels, strict=True)
+    ]
+    return {
+        "dimensions": tuple(reports[: len(dimensions)]),
+        "items": tuple(reports[len(dimensions) :]),
+        "care_index": MappingProxyType({p: None if overall_flags[p] else care_index(overall[p]) for p in PERSPECTIVES}),
+        "respondents": MappingProxyType({p: overall[p].n for p in PERSPECTIVES}),
+        "indifference_rate": None if overall_flags["customer"] else indifference_rate(overall["customer"]),
+    }
+
+
+def _primary_flags(summaries: Mapping[str, Summary], min_n: int) -> dict[str, bool]:
+    return {p: is_small(summaries[p].n, min_n) for p in PERSPECTIVES}
+
+
+def _grouped_flags(per_group: Sequence[Mapping[str, Summary]], min_n: int) -> list[dict[str, bool]]:
+    """Suppression flags of one cell across groups, complementary suppression included."""
+    flags: list[dict[str, bool]] = [{} for _ in per_group]
+    for p in PERSPECTIVES:
+        column = complementary_suppression([summaries[p].n for summaries in per_group], min_n)
+        for group_flags, flag in zip(flags, column, strict=True):
+            group_flags[p] = flag
+    return flags
+
+
+def _validate(dimensions: Sequence[DimensionSpec], items: Sequence[ItemSpec]) -> None:
+    dimension_keys = [spec.key for spec in dimensions]
+    item_keys = [spec.key for spec in items]
+    for what, keys in (("dimension", dimension_keys), ("item", item_keys)):
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate {what} keys: {', '.join(duplicates)}")
+    unknown = sorted({spec.dimension for spec in items} - set(dimension_keys))
+    if unknown:
+        raise ValueError(f"items refer to unknown dimensions: {', '.join(unknown)}")
+
+
+def build_gap_report(
+    *,
+    survey: str,
+    dimensions: Sequence[DimensionSpec],
+    items: Sequence[ItemSpec],
+    overall: GroupInput,
+    min_n: int = 5,
+    filters: Mapping[str, object] | None = None,
+    group_by: str | None = None,
+    groups: Sequence[tuple[str, GroupInput]] = (),
+) -> GapReport:
+    """The gap report of a survey (after filters), and per group when ``group_by`` is set.
+
+    ``groups`` are ``(label, GroupInput)`` pairs in report order; every group
+    is reported, small ones suppressed.  ``group_by`` must be "team" or
+    "month" when groups are given.  Dimensions and items keep the given order;
+    histogram keys that name no given dimension or item are ignored.
+    """
+    _check_min_n(min_n)
+    _validate(dimensions, items)
+    if group_by is None and groups:
+        raise ValueError("groups given without group_by")
+    if group_by is not None and group_by not in GROUP_BY:
+        raise ValueError(f"group_by must be one of {GROUP_BY}, got {group_by!r}")
+
+    top_cells = _cells(overall, dimensions, items)
+    top_totals = _overall(overall)
+    top = _body(
+        top_cells,
+        [_primary_flags(summaries, min_n) for summaries, _ in top_cells],
+        top_totals,
+        _primary_flags(top_totals, min_n),
+        dimensions,
+        items,
+    )
+
+    group_reports: list[GroupReport] = []
+    if group_by is not None and groups:
+        group_cells = [_cells(data, dimensions, items) for _, data in groups]
+        group_overall = [_overall(data) for _, data in groups]
+        per_cell = [
+            _grouped_flags([cells[index][0] for cells in group_cells], min_n)
+            for index in range(len(dimensions) + len(items))
+        ]
+        overall_flags = _grouped_flags(group_overall, min_n)
+        for position, (label, _) in enumerate(groups):
+            body = _body(
+                group_cells[position],
+                [flags[position] for flags in per_cell],
+                group_overall[position],
+                overall_flags[position],
+                dimensions,
+                items,
+            )
+            group_reports.append(GroupReport(by=group_by, label=label, **body))
+
+    return GapReport(
+        survey=survey,
+        min_n=min_n,
+        filters=MappingProxyType(dict(filters or {})),
+        group_by=group_by,
+        groups=tuple(group_reports),
+        **top,
+    )

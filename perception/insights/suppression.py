@@ -1,0 +1,67 @@
+"""Anonymity: which figures are withheld.
+
+Small-cell suppression
+    A *cell* is one perspective (customer, staff or leader) on one dimension or
+    one item, within the survey and the filters in force (team, period) and,
+    in a grouped report, within one group (a team or a month).  A cell with
+    fewer than ``min_n`` respondents (default 5; a cell with no respondent at
+    all included) is *suppressed*: it reports its ``n`` and
+    ``"suppressed": true``, and every other figure (mean, sd, ci, top box) is
+    null.  A gap (``gap``, ``leader_gap``) is entirely null when either of its
+    two sides is suppressed, and ``calibration`` is null when the customers or
+    the staff of the cell are suppressed, or when no staff member gave
+    predictions.  The care index of a perspective is null when fewer than
+    ``min_n`` of its respondents answered any mirrored item, and the
+    indifference rate is null when fewer than ``min_n`` customers did.
+
+Complementary suppression (grouped reports only, ``--by team|month``)
+    Within a group-by report, a single small group could otherwise be
+    recovered by differencing: the overall figure minus the other groups.  So,
+    for each cell and each perspective separately (and for the care index of
+    each perspective and the indifference rate, counting the respondents
+    behind them), let S be the groups suppressed so far that have at least one
+    respondent.  While S is not empty, the respondents in S add up to fewer
+    than ``min_n``, and some group with respondents is still shown, the shown
+    group with the fewest respondents (the first in report order on a tie) is
+    suppressed as well and joins S.  A group suppressed this way looks exactly
+    like a small one: its ``n`` is shown, ``"suppressed": true``, and its other
+    figures, and the gaps and calibration that depend on it, are null.  Every
+    group is listed, suppressed or not, in the given order.  The ungrouped
+    (top-level) figures are never affected by this rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = ["complementary_suppression", "is_small"]
+
+
+def is_small(n: int, min_n: int) -> bool:
+    """The small-cell rule: fewer than ``min_n`` respondents, or none at all."""
+    return n < min_n or n == 0
+
+
+def complementary_suppression(counts: Sequence[int], min_n: int) -> list[bool]:
+    """Which groups to suppress, given each group's respondent count for one cell.
+
+    Returns one flag per group, in order: the small groups plus any group
+    suppressed to protect them (see the module docstring).
+
+    >>> complementary_suppression([3, 10, 7, 0], 5)   # 3 alone is < 5: hide the 7 too
+    [True, False, True, True]
+    >>> complementary_suppression([3, 4, 10], 5)      # 3 + 4 = 7 >= 5: nothing more to hide
+    [True, True, False]
+    """
+    suppressed = [is_small(n, min_n) for n in counts]
+    while True:
+        hidden = sum(n for n, flag in zip(counts, suppressed, strict=True) if flag and n >= 1)
+        if hidden == 0 or hidden >= min_n:
+            return suppressed
+        shown = [
+            (n, index) for index, (n, flag) in enumerate(zip(counts, suppressed, strict=True)) if not flag and n >= 1
+        ]
+        if not shown:
+            return suppressed
+        _, index = min(shown)
+        suppressed[index] = True
