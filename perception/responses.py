@@ -4,11 +4,12 @@ a second tab or twenty concurrent submits store exactly one response."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
-from .models import Answer, Invitation, PredictedAnswer, Response, Survey, utcnow
+from .models import Answer, Invitation, Item, PredictedAnswer, Response, Survey, utcnow
 from .security import hash_token, token_matches
 
 LINK_OK, LINK_UNKNOWN, LINK_GONE, LINK_ANSWERED = "ok", "unknown", "gone", "answered"
@@ -62,38 +63,51 @@ def open_link(token):
 
 
 def invitation_by_id(invitation_id):
-    return check_invitation(db.session.get(Invitation, invitation_id) if invitation_id else None)
+    if not invitation_id:
+        return check_invitation(None)
+    # One round trip for everything the form needs: the survey, its items, the team and staff member.
+    invitation = db.session.get(
+        Invitation,
+        invitation_id,
+        options=[
+            joinedload(Invitation.survey).selectinload(Survey.items).joinedload(Item.dimension),
+            joinedload(Invitation.team),
+            joinedload(Invitation.staff),
+        ],
+    )
+    return check_invitation(invitation)
 
 
 def record_customer_response(invitation, scores, comment=None, nps=None, channel="link"):
-    """Store the response and all answers in one transaction. Returns (response, created)."""
-    response = Response(
-        survey_id=invitation.survey_id,
-        perspective="customer",
-        team_id=invitation.team_id,
-        invitation_id=invitation.id,
-        staff_id=invitation.staff_id,
-        comment=comment or None,
-        nps=nps,
-        channel=channel,
-        answers=[Answer(item_id=item_id, score=score) for item_id, score in scores.items()],
-    )
-    db.session.add(response)
+    """Store the response and all answers in one transaction. Returns (response id, created).
+
+    Bulk statements rather than ORM objects: this is the hottest write path of the app. The UNIQUE
+    constraint on responses.invitation_id makes a second submit fail, whoever commits first."""
+    now = utcnow()
     try:
-        db.session.flush()
+        response_id = db.session.execute(
+            insert(Response).returning(Response.id),
+            [{
+                "survey_id": invitation.survey_id, "perspective": "customer", "team_id": invitation.team_id,
+                "invitation_id": invitation.id, "staff_id": invitation.staff_id, "comment": comment or None,
+                "nps": nps, "channel": channel, "submitted_at": now,
+            }],
+        ).scalar_one()
+        answers = [{"response_id": response_id, "item_id": item, "score": score} for item, score in scores.items()]
+        db.session.execute(insert(Answer), answers)
+        db.session.execute(
+            update(Invitation).where(Invitation.id == invitation.id).values(state="answered", answered_at=now)
+        )
+        db.session.commit()
     except IntegrityError:
         db.session.rollback()
         existing = db.session.execute(
-            select(Response).where(Response.invitation_id == invitation.id)
+            select(Response.id).where(Response.invitation_id == invitation.id)
         ).scalar_one_or_none()
         if existing is None:
             raise
         return existing, False
-    db.session.execute(
-        update(Invitation).where(Invitation.id == invitation.id).values(state="answered", answered_at=utcnow())
-    )
-    db.session.commit()
-    return response, True
+    return response_id, True
 
 
 def own_response(survey, user):

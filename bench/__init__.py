@@ -1,0 +1,1 @@
+"""Benchmarks run by `make bench`; each `bench_*.py` runs alone too (`python -m bench.bench_submit`)."""

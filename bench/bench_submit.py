@@ -1,0 +1,118 @@
+"""Submit throughput: the real customer submit path (session lookup of the invitation, validation,
+response + answers in one transaction, redirect to the thank-you page) under gunicorn with two
+workers, against a bare Flask route inserting one row on the same database under the same gunicorn.
+Target: at least 0.5 of the baseline's requests per second, on SQLite (WAL) and PostgreSQL."""
+
+import argparse
+import json
+import subprocess
+import tempfile
+from collections import Counter
+
+from bench.common import PYTHON, ROOT, databases, flask_app, gunicorn, percentile, result
+
+CONCURRENCY = 8
+
+
+def _seed(env, count):
+    app = flask_app(env)
+    with app.app_context():
+        from perception.extensions import db
+        from perception.invitations import create_invitation
+        from perception.models import Item, Survey, Team
+
+        items = list(db.session.execute(db.select(Item).order_by(Item.id)).scalars())
+        survey = Survey(slug="bench", title="Bench", status="open", items=items, ask_nps=True)
+        team = Team(name="Bench team")
+        db.session.add_all([survey, team])
+        tokens = [create_invitation(survey, team)[1] for _ in range(count)]
+        db.session.commit()
+        form = {f"item_{item.key}": str(1 + index % 5) for index, item in enumerate(items)}
+        form |= {"comment": "Benchmark comment", "nps": "8"}
+        db.session.remove()
+        db.engine.dispose()
+    return tokens, form
+
+
+def _drive(job):
+    with tempfile.TemporaryDirectory() as folder:
+        job_path, out_path = f"{folder}/job.json", f"{folder}/out.json"
+        with open(job_path, "w") as handle:
+            json.dump(job, handle)
+        subprocess.run([PYTHON, "-m", "bench.load", job_path, out_path], cwd=ROOT, check=True)
+        with open(out_path) as handle:
+            return json.load(handle)
+
+
+def _summary(outcome, ok_status):
+    statuses = Counter(outcome["statuses"])
+    count = len(outcome["statuses"])
+    return {
+        "requests": count,
+        "rps": count / outcome["elapsed_s"],
+        "p50_ms": 1000 * percentile(outcome["latencies_s"], 0.5),
+        "p99_ms": 1000 * percentile(outcome["latencies_s"], 0.99),
+        "errors": count - statuses.get(ok_status, 0),
+    }
+
+
+def measure(database, count):
+    from bench.common import scratch_database
+
+    with scratch_database(database) as env:
+        tokens, form = _seed(env, count)
+        baseline_env = env | {"BENCH_BASELINE_SERVE": "1"}
+        from bench import baseline_app
+
+        _with_env(baseline_env, baseline_app.create_table)
+        with gunicorn("bench.baseline_app:app", baseline_env) as base:
+            baseline = _summary(_drive({"kind": "baseline", "base": base, "path": "/insert", "count": count,
+                                        "concurrency": CONCURRENCY}), 303)
+        with gunicorn("wsgi:app", env) as base:
+            app = _summary(_drive({"kind": "submit", "base": base, "tokens": tokens, "form": form,
+                                   "concurrency": CONCURRENCY}), 303)
+        stored = _stored_responses(env)
+    return [
+        result("submit", "customer submit vs bare insert", database, app["rps"], "req/s", baseline["rps"],
+               "bare Flask insert", p50_ms=app["p50_ms"], p99_ms=app["p99_ms"], errors=app["errors"],
+               baseline_p50_ms=baseline["p50_ms"], baseline_p99_ms=baseline["p99_ms"],
+               baseline_errors=baseline["errors"], requests=count, stored_responses=stored, target_ratio=0.5),
+    ]
+
+
+def _with_env(env, call):
+    import os
+
+    previous = dict(os.environ)
+    os.environ.update(env)
+    try:
+        return call()
+    finally:
+        os.environ.clear()
+        os.environ.update(previous)
+
+
+def _stored_responses(env):
+    app = flask_app(env)
+    with app.app_context():
+        from perception.extensions import db
+        from perception.models import Response
+
+        count = db.session.execute(db.select(db.func.count()).select_from(Response)).scalar()
+        db.session.remove()
+        db.engine.dispose()
+    return count
+
+
+def main(quick=False):
+    count = 60 if quick else 2000
+    return [row for database in databases() for row in measure(database, count)]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a few seconds, to prove the benchmark runs")
+    arguments = parser.parse_args()
+    from bench.report import print_table
+
+    print_table(main(arguments.quick))

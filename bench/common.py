@@ -1,0 +1,152 @@
+"""Shared pieces of the benchmarks: scratch databases, gunicorn servers, timing and the result format.
+
+Every speed figure is reported with a baseline measured in the same run on the same database, so
+the ratio means something on a noisy shared machine."""
+
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def postgres_url():
+    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG
+    engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect():
+            return url
+    except sa.exc.OperationalError:
+        return None
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def scratch_database(kind):
+    """Yield the environment for a migrated, empty database of `kind` ('sqlite' or 'postgresql')."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DATABASE_SCHEMA")}
+    env.update({"SECRET_KEY": "bench-secret", "BASE_URL": "http://bench.invalid", "RATELIMIT_ENABLED": "false",
+                "PYTHONWARNINGS": "ignore"})
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="perception-bench-") as folder:
+            env["DATABASE_URL"] = f"sqlite:///{folder}/bench.db"
+            migrate(env)
+            yield env
+        return
+    url = postgres_url()
+    if url is None:
+        raise RuntimeError("PostgreSQL is not reachable")
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    env.update({"DATABASE_URL": url, "DATABASE_SCHEMA": schema})
+    try:
+        migrate(env)
+        yield env
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def migrate(env):
+    subprocess.run([PYTHON, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+
+
+def flask_app(env):
+    """A Perception app in this process, bound to the scratch database described by `env`."""
+    previous = dict(os.environ)
+    os.environ.update(env)
+    try:
+        from perception import create_app
+
+        return create_app({"RATELIMIT_ENABLED": False})
+    finally:
+        os.environ.clear()
+        os.environ.update(previous)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(app_spec, env, workers=2):
+    """Serve `app_spec` (module:callable) with gunicorn on a free loopback port."""
+    port = free_port()
+    command = [PYTHON, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+               "--no-control-socket", "--log-level", "warning", app_spec]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/bench-ready", timeout=2):  # noqa: S310 (loopback)
+                    break
+            except urllib.error.HTTPError:
+                break  # the server answers: ready
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("gunicorn did not start: " + process.stderr.read().decode()[-2000:]) from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def timed(call, repeat=5):
+    """Best and median wall time of `repeat` calls (after one warm-up call)."""
+    call()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return {"best_s": min(times), "median_s": statistics.median(times)}
+
+
+def result(benchmark, case, database, value, unit, baseline=None, baseline_name=None, higher_is_better=True,
+           **extra):
+    """One row of the results table."""
+    row = {"benchmark": benchmark, "case": case, "database": database, "value": value, "unit": unit,
+           "baseline": baseline, "baseline_name": baseline_name, "higher_is_better": higher_is_better}
+    if baseline:
+        row["ratio"] = value / baseline
+    row.update(extra)
+    return row
+
+
+def databases():
+    kinds = ["sqlite"]
+    if postgres_url():
+        kinds.append("postgresql")
+    elif os.environ.get("CI") == "true":
+        raise RuntimeError("PostgreSQL is unreachable and CI=true")
+    return kinds

@@ -1,0 +1,72 @@
+"""Load generator, run as its own process (`python -m bench.load JOB.json OUT.json`) so that it does
+not share the server's interpreter. Bounded: a fixed number of requests, a fixed thread count."""
+
+import http.client
+import json
+import re
+import sys
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from http.cookies import SimpleCookie
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _call(base, method, path, body=None, cookie=None, content_type="application/x-www-form-urlencoded"):
+    parts = urllib.parse.urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    headers = {"Cookie": cookie} if cookie else {}
+    if body is not None:
+        headers["Content-Type"] = content_type
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        payload = response.read().decode()
+        jar = SimpleCookie()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            jar.load(header)
+        new_cookie = "; ".join(f"{key}={morsel.value}" for key, morsel in jar.items()) or cookie
+        return response.status, payload, new_cookie
+    finally:
+        connection.close()
+
+
+def _prepare_customer(base, token):
+    """Open the link and load the form, as the customer's phone would, before the timed submit."""
+    status, _html, cookie = _call(base, "GET", f"/s/{token}")
+    if status != 303:
+        raise RuntimeError(f"opening a link answered {status}")
+    status, html, cookie = _call(base, "GET", "/s/answer", cookie=cookie)
+    return cookie, CSRF.search(html).group(1)
+
+
+def run(job):
+    base, concurrency = job["base"], job["concurrency"]
+    if job["kind"] == "submit":
+        with ThreadPoolExecutor(concurrency) as pool:
+            sessions = list(pool.map(lambda token: _prepare_customer(base, token), job["tokens"]))
+        requests = [("POST", "/s/answer", urllib.parse.urlencode(job["form"] | {"csrf_token": csrf}), cookie)
+                    for cookie, csrf in sessions]
+    else:
+        requests = [("POST", job["path"], "score=4", None)] * job["count"]
+
+    def timed(request):
+        method, path, body, cookie = request
+        start = time.perf_counter()
+        status, _payload, _cookie = _call(base, method, path, body, cookie)
+        return status, time.perf_counter() - start
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        outcomes = list(pool.map(timed, requests))
+    elapsed = time.perf_counter() - started
+    return {"elapsed_s": elapsed, "statuses": [status for status, _ in outcomes],
+            "latencies_s": [latency for _, latency in outcomes]}
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1]) as handle:
+        job = json.load(handle)
+    with open(sys.argv[2], "w") as handle:
+        json.dump(run(job), handle)
