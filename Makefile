@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint audit clean
+.PHONY: run test lint audit clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,11 @@ lint: $(VENV)/.dev-installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+
+# Customer-page languages (perception/i18n.py): re-extract the English strings, merge them into each
+# language's catalogue, then compile. Translate the new entries in perception/translations/*/LC_MESSAGES/*.po.
+translations: $(VENV)/.dev-installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output --project Perception -o perception/translations/messages.pot .
+	$(BIN)/pybabel update -i perception/translations/messages.pot -d perception/translations -D messages --no-fuzzy-matching
+	$(BIN)/pybabel compile -d perception/translations -D messages --statistics
+	$(BIN)/pybabel compile -d perception/translations -D items --statistics

@@ -33,7 +33,7 @@ def create_app(config=None):
     with app.app_context():
         database.configure_engine(db.engine)
 
-    from . import errors, security
+    from . import errors, i18n, security
     from .auth import bp as auth_bp
     from .leaders import bp as leaders_bp
     from .public import bp as public_bp
@@ -44,6 +44,7 @@ def create_app(config=None):
         app.register_blueprint(blueprint)
     security.init_app(app)
     errors.init_app(app)
+    i18n.init_app(app)
 
     from .cli import register_commands
 
@@ -51,6 +52,7 @@ def create_app(config=None):
 
     @app.context_processor
     def inject_business():
-        return {"business_name": app.config["BUSINESS_NAME"]}
+        return {"business_name": app.config["BUSINESS_NAME"],
+                "business_logo_url": app.config.get("BUSINESS_LOGO_URL")}
 
     return app

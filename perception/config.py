@@ -43,6 +43,17 @@ def development_secret_key(instance_path):
     return key
 
 
+def local_url(name, value):
+    """A logo or similar asset must be served by this app (a path like /static/logo.svg): pages load
+    nothing from outside (CSP `img-src 'self'`), so an outside URL is refused at start-up."""
+    if not value:
+        return None
+    value = value.strip()
+    if not value.startswith("/") or value.startswith("//") or "\\" in value or ":" in value.split("?")[0]:
+        raise ConfigError(f"{name} must be a path served by this app, such as /static/logo.svg; got {value!r}")
+    return value
+
+
 def load_config(instance_path):
     """Build the settings mapping from the environment."""
     env = os.environ.get("PERCEPTION_ENV", "development").strip().lower()
@@ -70,6 +81,7 @@ def load_config(instance_path):
         "MIN_N": _int("MIN_N", 5),
         "INVITATION_TTL_DAYS": _int("INVITATION_TTL_DAYS", 14),
         "BUSINESS_NAME": os.environ.get("BUSINESS_NAME", "Perception demo"),
+        "BUSINESS_LOGO_URL": local_url("BUSINESS_LOGO_URL", os.environ.get("BUSINESS_LOGO_URL")),
         # A 10 MB comment must be refused with a message, not read into memory.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
         "MAX_FORM_PARTS": 2000,

@@ -1,22 +1,24 @@
 """Friendly error pages: nothing user-reachable shows a stack trace."""
 
 from flask import jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+# Translated on customer pages (perception/i18n.py); English everywhere else.
 MESSAGES = {
-    400: ("Something in that request was not right", "Please go back, check the form and try again."),
-    403: ("This page is not for your account", "If you think you should see it, ask an administrator."),
-    404: ("We could not find that page", "Check the address, or start again from the home page."),
-    405: ("That action is not possible here", "Please go back and use the buttons on the page."),
+    400: (_l("Something in that request was not right"), _l("Please go back, check the form and try again.")),
+    403: (_l("This page is not for your account"), _l("If you think you should see it, ask an administrator.")),
+    404: (_l("We could not find that page"), _l("Check the address, or start again from the home page.")),
+    405: (_l("That action is not possible here"), _l("Please go back and use the buttons on the page.")),
     413: (
-        "That was more than we can accept",
-        "Your message was too long. Please go back, shorten your comment and send it again.",
+        _l("That was more than we can accept"),
+        _l("Your message was too long. Please go back, shorten your comment and send it again."),
     ),
-    429: ("Too many attempts", "Please wait a minute and try again."),
-    500: ("Something went wrong on our side", "Your request was not completed. Please try again in a moment."),
-    503: ("We are briefly unavailable", "Nothing was saved. Please try again in a moment."),
+    429: (_l("Too many attempts"), _l("Please wait a minute and try again.")),
+    500: (_l("Something went wrong on our side"), _l("Your request was not completed. Please try again in a moment.")),
+    503: (_l("We are briefly unavailable"), _l("Nothing was saved. Please try again in a moment.")),
 }
 
 
@@ -26,7 +28,7 @@ def _wants_json():
 
 def render_error(status, title=None, message=None):
     default_title, default_message = MESSAGES.get(status, MESSAGES[500])
-    title, message = title or default_title, message or default_message
+    title, message = str(title or default_title), str(message or default_message)  # lazy -> text
     if _wants_json():
         return jsonify({"error": message, "status": status}), status
     return render_template("error.html", status=status, title=title, message=message), status
@@ -37,9 +39,9 @@ def init_app(app):
     def csrf_error(error):
         return render_error(
             400,
-            "Your form had expired",
-            "For your security the form must be sent from this site within one visit. "
-            "Please go back, reload the page and send it again.",
+            _l("Your form had expired"),
+            _l("For your security the form must be sent from this site within one visit. "
+               "Please go back, reload the page and send it again."),
         )
 
     @app.errorhandler(HTTPException)

@@ -1,5 +1,6 @@
 """Extensions, created unbound; `create_app` binds them with `init_app`."""
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -28,3 +29,4 @@ migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+babel = Babel()  # customer pages only; see perception/i18n.py

@@ -1,17 +1,22 @@
 """Form builders shared by the blueprints. Survey forms are built per survey, one radio group
 per item, so the same validation serves customers, staff and leaders."""
 
+from flask_babel import format_decimal, gettext
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from .i18n import customer_item_text
+
 LIKERT_CHOICES = [
-    SelectChoice(1, "Strongly disagree"),
-    SelectChoice(2, "Disagree"),
-    SelectChoice(3, "Neither agree nor disagree"),
-    SelectChoice(4, "Agree"),
-    SelectChoice(5, "Strongly agree"),
+    SelectChoice(1, _l("Strongly disagree")),
+    SelectChoice(2, _l("Disagree")),
+    SelectChoice(3, _l("Neither agree nor disagree")),
+    SelectChoice(4, _l("Agree")),
+    SelectChoice(5, _l("Strongly agree")),
 ]
 NPS_CHOICES = [SelectChoice(value, str(value)) for value in range(11)]
 COMMENT_MAX = 5000
@@ -23,7 +28,14 @@ def _int_or_none(value):
     return int(value)
 
 
-def likert_field(label, message="Please choose an answer from 1 (strongly disagree) to 5 (strongly agree)."):
+LIKERT_REQUIRED = _l("Please choose an answer from 1 (strongly disagree) to 5 (strongly agree).")
+# Formatted when shown, so the number reads "5,000" in English and "5.000" in German.
+COMMENT_TOO_LONG = LazyString(
+    lambda: gettext("Please keep your comment under %(count)s characters.", count=format_decimal(COMMENT_MAX))
+)
+
+
+def likert_field(label, message=LIKERT_REQUIRED):
     return RadioField(label, choices=LIKERT_CHOICES, coerce=int, validators=[InputRequired(message)])
 
 
@@ -32,18 +44,18 @@ def comment_field(label):
         label,
         validators=[
             Optional(),
-            Length(max=COMMENT_MAX, message=f"Please keep your comment under {COMMENT_MAX:,} characters."),
+            Length(max=COMMENT_MAX, message=COMMENT_TOO_LONG),
         ],
         render_kw={"maxlength": COMMENT_MAX, "rows": 4},
     )
 
 
 def customer_form_class(items, ask_nps):
-    attrs = {f"item_{item.key}": likert_field(item.customer_text) for item in items}
-    attrs["comment"] = comment_field("Anything you would like to tell us? (optional)")
+    attrs = {f"item_{item.key}": likert_field(customer_item_text(item)) for item in items}
+    attrs["comment"] = comment_field(_l("Anything you would like to tell us? (optional)"))
     if ask_nps:
         attrs["nps"] = RadioField(
-            "How likely are you to recommend us to a friend or colleague? (optional)",
+            _l("How likely are you to recommend us to a friend or colleague? (optional)"),
             choices=NPS_CHOICES,
             coerce=_int_or_none,
             validators=[Optional()],

@@ -5,7 +5,7 @@ import hmac
 import secrets
 from functools import wraps
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user
 
 TOKEN_BYTES = 24  # 192 bits from `secrets`
@@ -62,6 +62,13 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def init_app(app):
+    @app.before_request
+    def limit_form_fields():
+        # Werkzeug caps multipart parts (MAX_FORM_PARTS); URL-encoded bodies get the same cap here.
+        urlencoded = request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded"
+        if urlencoded and sum(1 for _ in request.form.items(multi=True)) > app.config["MAX_FORM_PARTS"]:
+            abort(413)
+
     @app.after_request
     def set_security_headers(response):
         headers = response.headers

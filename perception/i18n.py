@@ -1,0 +1,84 @@
+"""Languages of the customer pages.
+
+Only customers' pages are translated (staff and leaders work in English). The language of a
+customer page is, in order: the one the customer picked with `?lang=` (kept in the session),
+the invitation's `language`, the browser's Accept-Language, English.
+
+Interface strings live in the gettext domain `messages`; the customer wordings of items live in
+the domain `items`, keyed by item key (msgctxt) and English wording (msgid), so a new item with
+no translation yet simply shows in English. Catalogues: perception/translations/<lang>/LC_MESSAGES;
+the compiled .mo files are committed (`make translations` rebuilds them)."""
+
+from flask import request, session
+from flask_babel import Domain, get_locale
+
+LANGUAGES = {"en": "English", "de": "Deutsch"}
+DEFAULT_LANGUAGE = "en"
+CUSTOMER_BLUEPRINTS = {"survey"}
+SESSION_KEY = "customer_language"
+
+item_wordings = Domain(domain="items")
+
+
+def supported(code):
+    """'de-AT' or 'DE' -> 'de' when we ship it, else None."""
+    if not code:
+        return None
+    code = str(code).replace("_", "-").split("-")[0].strip().lower()
+    return code if code in LANGUAGES else None
+
+
+def _is_customer_page():
+    return request.blueprint in CUSTOMER_BLUEPRINTS
+
+
+def _invitation_language():
+    from .models import Invitation
+    from .survey.views import SESSION_KEY as INVITATION_KEY
+
+    invitation_id = session.get(INVITATION_KEY)
+    if not invitation_id:
+        return None
+    from .extensions import db
+
+    invitation = db.session.get(Invitation, invitation_id)
+    return supported(getattr(invitation, "language", None)) if invitation else None
+
+
+def select_language():
+    if not _is_customer_page():
+        return DEFAULT_LANGUAGE
+    return (
+        supported(session.get(SESSION_KEY))
+        or _invitation_language()
+        or request.accept_languages.best_match(LANGUAGES)
+        or DEFAULT_LANGUAGE
+    )
+
+
+def current_language():
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+def customer_item_text(item):
+    """The item's customer wording in the page's language (English when not translated)."""
+    return item_wordings.pgettext(item.key, item.customer_text)
+
+
+def remember_chosen_language():
+    """`?lang=de` on a customer page switches the language for the rest of the visit."""
+    if _is_customer_page() and "lang" in request.args:
+        chosen = supported(request.args["lang"])
+        if chosen:
+            session[SESSION_KEY] = chosen
+
+
+def init_app(app):
+    from .extensions import babel
+
+    babel.init_app(app, locale_selector=select_language)
+    app.before_request(remember_chosen_language)
+
+    @app.context_processor
+    def inject_language():
+        return {"lang": current_language(), "languages": LANGUAGES}
