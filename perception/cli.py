@@ -7,6 +7,9 @@ from flask import current_app
 def register_commands(app):
     for command in (create_user_command, seed_demo_command, demo_info_command):
         app.cli.add_command(command)
+    from .mail_commands import send_invitations_command
+
+    app.cli.add_command(send_invitations_command)
 
 
 @click.command("create-user")

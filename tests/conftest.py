@@ -141,3 +141,12 @@ def runner(app):
 def pytest_report_header(config):
     url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
     return "database: " + ("PostgreSQL" if url.startswith("postgresql") else "SQLite")
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server on loopback (tests/smtp.py); the app's SMTP settings point at it."""
+    from tests.smtp import running_smtp_server
+
+    with running_smtp_server(app) as server:
+        yield server
