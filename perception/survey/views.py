@@ -64,6 +64,7 @@ def answer():
             collect_scores(form, survey.items, "item"),
             comment=form.comment.data,
             nps=form.nps.data if survey.ask_nps else None,
+            channel=invitation.channel,
         )
         if not created:
             return render_template("survey/answered.html"), 200

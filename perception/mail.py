@@ -1,0 +1,258 @@
+"""Delivering the outbox over SMTP (`flask --app wsgi send-invitations`).
+
+One run: mark expired invitations, hand back stale claims, queue due reminders, then claim due
+rows in batches (see perception.outbox) and send them over one SMTP connection. Each row's
+result is committed as soon as the server answers, so a crash loses at most the row in flight.
+
+- Accepted: the row is `sent`; the invitation becomes `sent` (if it was `created`).
+- Temporary failure (4xx reply, connection refused or lost, timeout): the row goes back to
+  `pending` with exponential back-off; after MAIL_MAX_ATTEMPTS tries it is `failed`.
+- Permanent failure (5xx for the recipient or the message): the row is `failed`, the
+  invitation `bounced`, and the address goes on the suppression list.
+- Rows whose invitation was answered, unsubscribed, bounced or expired meanwhile are
+  `cancelled` without a mail. Links and tokens are never logged.
+"""
+
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from .extensions import db
+from .invitations import email_hash, expire_invitations, is_suppressed, mail_link, suppress, unsubscribe_link
+from .mail_compose import compose
+from .models import MailSuppression, utcnow
+from .outbox import backoff, claim_due, release_stale_claims, schedule_reminders
+
+log = logging.getLogger(__name__)
+
+
+class MailConfigError(RuntimeError):
+    """The SMTP server refuses us (authentication, sender): no point in retrying every row."""
+
+
+class TemporaryFailure(Exception):
+    pass
+
+
+class PermanentFailure(Exception):
+    pass
+
+
+class ConnectionProblem(Exception):
+    """No usable connection to the SMTP server (refused, lost, greeting or TLS failed)."""
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    bounced: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    reminders_queued: int = 0
+    expired: int = 0
+    errors: list = field(default_factory=list)
+
+    @property
+    def handled(self):
+        return self.sent + self.retried + self.bounced + self.failed + self.cancelled
+
+    def summary(self):
+        return (f"sent {self.sent}, retry later {self.retried}, bounced {self.bounced}, failed {self.failed}, "
+                f"cancelled {self.cancelled}; reminders queued {self.reminders_queued}, "
+                f"invitations expired {self.expired}")
+
+
+class SmtpConnection:
+    """One SMTP session, opened on first use and reused for the whole run."""
+
+    def __init__(self, config):
+        self.config = config
+        self.smtp = None
+
+    def _connect(self):
+        config = self.config
+        smtp = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"])
+        try:
+            if config["SMTP_STARTTLS"]:
+                smtp.starttls(context=ssl.create_default_context())
+            if config["SMTP_USER"]:
+                smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"] or "")
+        except smtplib.SMTPAuthenticationError as error:
+            smtp.close()
+            raise MailConfigError(
+                f"the SMTP server refused the login for {config['SMTP_USER']}: {error.smtp_code}"
+            ) from None
+        except BaseException:
+            smtp.close()
+            raise
+        self.smtp = smtp
+
+    def send(self, message):
+        for attempt in (1, 2):
+            if self.smtp is None:
+                try:
+                    self._connect()
+                except (smtplib.SMTPConnectError, smtplib.SMTPHeloError, smtplib.SMTPNotSupportedError,
+                        smtplib.SMTPServerDisconnected, OSError) as error:
+                    where = f"{self.config['SMTP_HOST']}:{self.config['SMTP_PORT']}"
+                    raise ConnectionProblem(
+                        f"cannot reach the SMTP server at {where}: {type(error).__name__}: {error}"[:300]
+                    ) from None
+            try:
+                self.smtp.send_message(message)
+                return
+            except smtplib.SMTPServerDisconnected:
+                # The server may close an idle connection between batches: reconnect once.
+                self.close()
+                if attempt == 2:
+                    raise
+
+    def close(self):
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                self.smtp.close()
+            self.smtp = None
+
+
+def _send(connection, message):
+    """Send; raise TemporaryFailure or PermanentFailure with a short reason (no link in it)."""
+    try:
+        connection.send(message)
+    except ConnectionProblem as error:
+        raise TemporaryFailure(str(error)) from None
+    except smtplib.SMTPRecipientsRefused as error:
+        code, reply = next(iter(error.recipients.values()))
+        raise (PermanentFailure if code >= 500 else TemporaryFailure)(f"{code} {_text(reply)}") from None
+    except smtplib.SMTPSenderRefused as error:
+        raise MailConfigError(f"the SMTP server refused the sender {error.sender}: {error.smtp_code}") from None
+    except smtplib.SMTPResponseException as error:
+        raise (PermanentFailure if error.smtp_code >= 500 else TemporaryFailure)(
+            f"{error.smtp_code} {_text(error.smtp_error)}"
+        ) from None
+    except (smtplib.SMTPException, OSError) as error:
+        raise TemporaryFailure(f"{type(error).__name__}: {error}"[:300]) from None
+
+
+def _text(reply):
+    return (reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply))[:300]
+
+
+def _skip_reason(message, invitation, now):
+    """Why this row must not be mailed now, or None."""
+    if invitation.state in ("answered", "unsubscribed", "bounced", "expired"):
+        return invitation.state
+    if invitation.is_expired(now):
+        invitation.state = "expired"
+        return "expired"
+    if not invitation.customer_email:
+        return "no address"
+    if is_suppressed(invitation.customer_email):
+        reason = db.session.get(MailSuppression, email_hash(invitation.customer_email)).reason
+        if reason == "bounced":
+            invitation.state, invitation.bounced_at = "bounced", invitation.bounced_at or now
+        else:
+            invitation.state, invitation.unsubscribed_at = "unsubscribed", invitation.unsubscribed_at or now
+        return f"address suppressed ({reason})"
+    if not invitation.survey.is_accepting(now):
+        return "survey not open"
+    if message.kind == "reminder" and invitation.state not in ("sent", "opened"):
+        return "not sent yet"
+    return None
+
+
+def deliver_message(connection, message, now, report):
+    invitation = message.invitation
+    reason = _skip_reason(message, invitation, now)
+    if reason is not None:
+        message.status, message.last_error, message.claim_token = "cancelled", reason, None
+        report.cancelled += 1
+        db.session.commit()
+        return
+    try:
+        try:
+            email = compose(invitation, message.kind, mail_link(invitation), unsubscribe_link(invitation), now)
+        except ValueError as error:  # an address the email package cannot write into a header
+            raise PermanentFailure(f"invalid address: {type(error).__name__}") from None
+        # Hold no transaction (on SQLite: no write lock) while the SMTP server thinks.
+        db.session.commit()
+        message.attempts += 1
+        _send(connection, email)
+    except PermanentFailure as error:
+        message.status, message.last_error, message.claim_token = "failed", str(error), None
+        invitation.state, invitation.bounced_at = "bounced", now
+        suppress(invitation.customer_email, "bounced", now)
+        report.bounced += 1
+        log.warning("outbox %s: permanent failure, invitation %s bounced: %s", message.id, invitation.id, error)
+    except TemporaryFailure as error:
+        message.last_error, message.claim_token = str(error), None
+        if message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+            message.status = "failed"
+            report.failed += 1
+        else:
+            message.status = "pending"
+            message.next_attempt_at = now + backoff(message.attempts, current_app.config["MAIL_RETRY_SECONDS"])
+            report.retried += 1
+        log.warning("outbox %s: temporary failure (attempt %s): %s", message.id, message.attempts, error)
+        db.session.commit()
+        raise
+    else:
+        message.status, message.sent_at, message.claim_token, message.last_error = "sent", now, None, None
+        invitation.sent_at = invitation.sent_at or now
+        invitation.last_sent_at = now
+        if invitation.state == "created":
+            invitation.state = "sent"
+        if message.kind == "reminder":
+            invitation.reminders_sent = max(invitation.reminders_sent, message.sequence)
+        report.sent += 1
+    db.session.commit()
+
+
+def _release(messages, now, error, report):
+    """Put claimed rows back after a failure that concerns the connection, not the rows."""
+    for message in messages:
+        message.attempts += 1
+        message.status, message.claim_token, message.last_error = "pending", None, error
+        message.next_attempt_at = now + backoff(message.attempts, current_app.config["MAIL_RETRY_SECONDS"])
+        report.retried += 1
+    db.session.commit()
+
+
+def deliver_due(limit=None, clock=utcnow):
+    """Deliver due invitation and reminder mails; returns a DeliveryReport.
+    `clock` gives the current time (tests pass a fixed one to step through back-off)."""
+    config = current_app.config
+    report = DeliveryReport()
+    now = clock()
+    report.expired = expire_invitations(now)
+    release_stale_claims(now)
+    report.reminders_queued = schedule_reminders(now, config["REMINDER_AFTER_DAYS"], config["MAX_REMINDERS"])
+    connection = SmtpConnection(config)
+    try:
+        while limit is None or report.handled < limit:
+            size = config["MAIL_BATCH_SIZE"]
+            if limit is not None:
+                size = min(size, limit - report.handled)
+            batch = claim_due(size, clock())
+            if not batch:
+                break
+            for index, message in enumerate(batch):
+                try:
+                    deliver_message(connection, message, clock(), report)
+                except TemporaryFailure as error:
+                    if connection.smtp is None:
+                        # No connection at all: the server is down; leave the rest for later.
+                        _release(batch[index + 1:], clock(), str(error), report)
+                        report.errors.append(str(error))
+                        return report
+                except MailConfigError as error:
+                    _release(batch[index:], clock(), str(error), report)
+                    raise
+    finally:
+        connection.close()
+    return report

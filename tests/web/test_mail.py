@@ -1,0 +1,262 @@
+"""The outbox over real SMTP (aiosmtpd on loopback): what arrives, reminders, failures, unsubscribing."""
+
+import socket
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from perception.invitations import InvitationError, InvitationRequest, invite
+from perception.mail import deliver_due
+from perception.models import Invitation, MailSuppression, OutboxMessage, Response, utcnow
+from tests.helpers import answers_for, make_survey, make_team, make_user, post_form
+
+
+def queue(survey, team, email, **fields):
+    invitation, _token = invite(InvitationRequest(survey=survey, team=team, email=email, **fields))
+    return invitation
+
+
+def answer_link(client, survey, link):
+    """Open a link from a mail and answer, as the customer would."""
+    response = client.get(urlsplit(link).path)
+    assert response.status_code == 303, response.status_code
+    assert response.headers["Location"].endswith("/s/answer")
+    return post_form(client, "/s/answer", answers_for(survey.items, 4))
+
+
+def at(days=0, **delta):
+    moment = utcnow() + timedelta(days=days, **delta)
+    return lambda: moment
+
+
+def outbox(invitation):
+    return list(OutboxMessage.query.filter_by(invitation_id=invitation.id).order_by(OutboxMessage.id))
+
+
+def test_invitation_mail_has_both_parts_headers_personal_text_and_a_working_link(app, db, client, runner,
+                                                                                   smtp_server):
+    team = make_team("Harbour <Street>")
+    staff = make_user("staff", team=team, name="Kemi Adeyemi")
+    survey = make_survey()
+    visit = utcnow().replace(year=2026, month=3, day=14) if utcnow().month > 3 else utcnow() - timedelta(days=1)
+    invitation = queue(survey, team, "Ana@Example.org", name="Ana <script>alert(1)</script>", staff=staff,
+                       interaction_at=visit)
+
+    result = runner.invoke(args=["send-invitations"])
+
+    assert result.exit_code == 0, result.output
+    assert "sent 1" in result.output
+    [mail] = smtp_server.messages
+    assert mail.rcpt_tos == ["ana@example.org"]
+    headers = mail.message
+    assert headers["From"] == "Care Team <care@perception.test>"
+    assert "ana@example.org" in headers["To"]
+    assert headers["Subject"] == "How did we treat you at Harbour <Street>?"
+    assert headers["Message-ID"].endswith("@perception.test>")
+    unsubscribe_url = mail.unsubscribe_url
+    assert unsubscribe_url.startswith("http://perception.test/s/unsubscribe/")
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert headers.get_content_type() == "multipart/alternative"
+    day = f"{visit.day} {visit:%B %Y}"
+    text, html = mail.text, mail.html
+    assert "Dear Ana <script>alert(1)</script>," in text
+    assert f"our Harbour <Street> team on {day}, where Kemi Adeyemi looked after you" in text
+    assert "<script>" not in html and "Dear Ana &lt;script&gt;alert(1)&lt;/script&gt;," in html
+    assert "Harbour &lt;Street&gt;" in html and day in html
+    link = mail.link()
+    assert link.startswith("http://perception.test/s/") and f'href="{link}"' in html
+    assert unsubscribe_url in text and unsubscribe_url in html
+    token = link.rsplit("/", 1)[1]
+    db.session.refresh(invitation)
+    assert invitation.state == "sent" and invitation.sent_at is not None
+    assert token not in repr(db.session.execute(select(Invitation.__table__)).all())
+    assert [row.status for row in outbox(invitation)] == ["sent"]
+
+    assert answer_link(client, survey, link).status_code == 303
+    response = db.session.execute(select(Response)).scalar_one()
+    assert response.channel == "email" and response.invitation_id == invitation.id
+    db.session.refresh(invitation)
+    assert invitation.state == "answered"
+
+
+def test_one_reminder_goes_only_to_those_who_did_not_answer(app, db, client, smtp_server):
+    app.config.update(REMINDER_AFTER_DAYS=3, MAX_REMINDERS=1)
+    survey, team = make_survey(), make_team()
+    answered = queue(survey, team, "answered@example.org", name="Ann")
+    unsubscribed = queue(survey, team, "gone@example.org")
+    opened = queue(survey, team, "opened@example.org")
+    silent = queue(survey, team, "silent@example.org", name="Sil")
+    assert deliver_due().sent == 4
+    first_links = {mail.to: mail.link() for mail in smtp_server.messages}
+    assert answer_link(client, survey, first_links["answered@example.org"]).status_code == 303
+    client.get(urlsplit(first_links["opened@example.org"]).path)
+    gone = smtp_server.to("gone@example.org")[0].unsubscribe_url
+    assert client.post(urlsplit(gone).path, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    smtp_server.clear()
+
+    assert deliver_due(clock=at(days=2)).sent == 0  # too early
+
+    report = deliver_due(clock=at(days=3, minutes=1))
+    assert report.reminders_queued == 2 and report.sent == 2
+    reminded = sorted(mail.to for mail in smtp_server.messages)
+    assert reminded == ["opened@example.org", "silent@example.org"]
+    reminder = smtp_server.to("silent@example.org")[0]
+    assert reminder.message["Subject"].startswith("Reminder:")
+    assert "Dear Sil," in reminder.text and "still love to hear from you" in reminder.text
+    assert reminder.link() == first_links["silent@example.org"]  # the same link as the first mail
+
+    assert deliver_due(clock=at(days=10)).sent == 0  # at most MAX_REMINDERS
+    for invitation, state in ((answered, "answered"), (unsubscribed, "unsubscribed"), (silent, "sent")):
+        db.session.refresh(invitation)
+        assert invitation.state == state
+    db.session.refresh(silent)
+    assert silent.reminders_sent == 1
+    assert opened.id and answer_link(client, survey, reminder.link()).status_code == 303
+
+
+def test_a_reminder_queued_before_the_customer_answered_is_cancelled(app, db, client, smtp_server):
+    survey, team = make_survey(), make_team()
+    invitation = queue(survey, team, "late@example.org")
+    deliver_due()
+    link = smtp_server.messages[0].link()
+    smtp_server.clear()
+    app.config.update(SMTP_PORT=_closed_port())  # the reminder is queued but cannot go out yet
+    deliver_due(clock=at(days=4))
+    assert [row.kind for row in outbox(invitation)] == ["invitation", "reminder"]
+    answer_link(client, survey, link)
+    app.config.update(SMTP_PORT=smtp_server.port)
+
+    report = deliver_due(clock=at(days=5))
+
+    assert report.sent == 0 and report.cancelled == 1
+    assert smtp_server.messages == []
+    assert outbox(invitation)[-1].status == "cancelled"
+
+
+def test_a_temporary_failure_is_retried_with_backoff_then_delivered(app, db, smtp_server):
+    app.config.update(MAIL_RETRY_SECONDS=60)
+    invitation = queue(make_survey(), make_team(), "busy@example.org")
+    smtp_server.refuse("busy@example.org", "451 4.3.0 Mailbox busy, try later", "452 4.2.2 Over quota for now")
+
+    first = deliver_due(clock=at(0))
+    assert first.retried == 1 and first.sent == 0
+    [row] = outbox(invitation)
+    assert row.status == "pending" and row.attempts == 1 and "451" in row.last_error
+    assert row.next_attempt_at >= utcnow() + timedelta(seconds=55)
+    assert deliver_due(clock=at(0)).handled == 0  # not due yet
+
+    second = deliver_due(clock=at(minutes=2))
+    assert second.retried == 1
+    db.session.refresh(row)
+    assert row.attempts == 2 and row.next_attempt_at > utcnow() + timedelta(minutes=3)  # 2 minutes later: doubled
+
+    third = deliver_due(clock=at(minutes=10))
+    assert third.sent == 1
+    assert [mail.to for mail in smtp_server.messages] == ["busy@example.org"]
+    db.session.refresh(invitation)
+    assert invitation.state == "sent"
+
+
+def test_a_permanent_failure_marks_the_invitation_bounced_and_suppresses_the_address(app, db, smtp_server):
+    survey, team = make_survey(), make_team()
+    invitation = queue(survey, team, "nobody@example.org")
+    other = queue(survey, team, "fine@example.org")
+    smtp_server.refuse("nobody@example.org", "550 5.1.1 No such user", forever=True)
+
+    report = deliver_due()
+
+    assert report.bounced == 1 and report.sent == 1
+    db.session.refresh(invitation)
+    db.session.refresh(other)
+    assert invitation.state == "bounced" and invitation.bounced_at is not None and other.state == "sent"
+    assert outbox(invitation)[0].status == "failed" and "550" in outbox(invitation)[0].last_error
+    assert db.session.execute(select(func.count()).select_from(MailSuppression)).scalar() == 1
+    assert deliver_due(clock=at(days=30)).handled == 0  # no reminder for a bounce
+    second = make_survey("wave-2")
+    with pytest.raises(InvitationError) as error:
+        queue(second, team, "nobody@example.org")
+    assert error.value.field == "email"
+
+
+def test_too_many_temporary_failures_give_up(app, db, smtp_server):
+    app.config.update(MAIL_MAX_ATTEMPTS=2, MAIL_RETRY_SECONDS=1)
+    invitation = queue(make_survey(), make_team(), "flaky@example.org")
+    smtp_server.refuse("flaky@example.org", "421 4.7.0 Slow down", forever=True)
+    deliver_due(clock=at(0))
+    assert deliver_due(clock=at(hours=1)).failed == 1
+    assert outbox(invitation)[0].status == "failed"
+    db.session.refresh(invitation)
+    assert invitation.state == "created"
+
+
+def _closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_server_leaves_everything_queued_and_the_command_fails(app, db, runner):
+    survey, team = make_survey(), make_team()
+    invitations = [queue(survey, team, f"c{number}@example.org") for number in range(3)]
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=_closed_port())
+
+    result = runner.invoke(args=["send-invitations"])
+
+    assert result.exit_code == 1
+    assert "cannot reach the SMTP server" in result.output
+    rows = [outbox(invitation)[0] for invitation in invitations]
+    assert {row.status for row in rows} == {"pending"}
+    assert all(row.attempts == 1 and row.next_attempt_at > utcnow() for row in rows)
+
+
+def test_unsubscribe_asks_first_then_stops_all_survey_mail(app, db, client, smtp_server):
+    survey, team = make_survey(), make_team()
+    invitation = queue(survey, team, "stop@example.org")
+    deliver_due()
+    url = smtp_server.messages[0].unsubscribe_url
+    path = urlsplit(url).path
+
+    page = client.get(path)
+    assert page.status_code == 200 and "Stop survey emails?" in page.get_data(as_text=True)
+    db.session.refresh(invitation)
+    assert invitation.state == "sent"  # a GET (a mail scanner following links) changes nothing
+
+    done = client.post(path)
+    assert done.status_code == 200 and "You are unsubscribed" in done.get_data(as_text=True)
+    db.session.refresh(invitation)
+    assert invitation.state == "unsubscribed" and invitation.unsubscribed_at is not None
+    assert "You are unsubscribed" in client.get(path).get_data(as_text=True)
+    with pytest.raises(InvitationError):
+        queue(make_survey("wave-2"), team, "stop@example.org")
+    assert client.get("/s/unsubscribe/forged-value").status_code == 404
+    assert client.post(path[:-3] + "abc").status_code == 404
+
+
+def test_expired_invitations_and_closed_surveys_get_no_mail(app, db, smtp_server):
+    app.config.update(INVITATION_TTL_DAYS=14)
+    survey, team = make_survey(), make_team()
+    invitation = queue(survey, team, "old@example.org")
+    report = deliver_due(clock=at(days=15))
+    assert report.sent == 0 and report.expired == 1
+    db.session.refresh(invitation)
+    assert invitation.state == "expired"
+    assert outbox(invitation)[0].status == "cancelled"
+
+    closing = make_survey("closing", closes_at=utcnow() + timedelta(days=1))
+    queue(closing, team, "late@example.org")
+    assert deliver_due(clock=at(days=2)).cancelled == 1
+    assert smtp_server.messages == []
+
+
+def test_send_invitations_help_and_limit(app, db, runner, smtp_server):
+    assert "--loop" in runner.invoke(args=["send-invitations", "--help"]).output
+    survey, team = make_survey(), make_team()
+    for number in range(5):
+        queue(survey, team, f"c{number}@example.org")
+    result = runner.invoke(args=["send-invitations", "--limit", "2"])
+    assert result.exit_code == 0 and "sent 2" in result.output
+    assert len(smtp_server.messages) == 2
+    assert "sent 3" in runner.invoke(args=["send-invitations"]).output
+    assert len({mail.to for mail in smtp_server.messages}) == 5
