@@ -93,24 +93,35 @@ def gunicorn(app_spec, env, workers=2):
     port = free_port()
     command = [PYTHON, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
                "--no-control-socket", "--log-level", "warning", app_spec]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/bench-ready", timeout=2):  # noqa: S310 (loopback)
-                    break
-            except urllib.error.HTTPError:
-                break  # the server answers: ready
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start: " + process.stderr.read().decode()[-2000:]) from None
-                time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    # A file, not a pipe: a chatty server can never block on a full pipe.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            _wait_until_serving(base, process, log)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+            if os.environ.get("SERVER_LOG"):  # keep the server's log for a person to read
+                log.seek(0)
+                Path(os.environ["SERVER_LOG"]).write_bytes(log.read())
+
+
+def _wait_until_serving(base, process, log):
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/bench-ready", timeout=2):  # noqa: S310 (loopback)
+                return
+        except urllib.error.HTTPError as error:
+            error.close()
+            return  # the server answers: ready
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise RuntimeError("gunicorn did not start: " + log.read().decode()[-2000:]) from None
+            time.sleep(0.2)
 
 
 def percentile(values, fraction):

@@ -39,9 +39,16 @@ def _invitation_language():
     invitation_id = session.get(INVITATION_KEY)
     if not invitation_id:
         return None
+    from sqlalchemy.exc import SQLAlchemyError
+
     from .extensions import db
 
-    invitation = db.session.get(Invitation, invitation_id)
+    try:
+        invitation = db.session.get(Invitation, invitation_id)
+    except SQLAlchemyError:
+        # The database is down: the "please try again" page must still render, in the browser's language.
+        db.session.rollback()
+        return None
     return supported(getattr(invitation, "language", None)) if invitation else None
 
 

@@ -37,7 +37,7 @@ def database(tmp_path_factory):
     """Create the schema once per run by running the real migrations."""
     url, schema = _database_url(tmp_path_factory)
     if schema:
-        admin = sa.create_engine(url)
+        admin = sa.create_engine(url, pool_pre_ping=True)
         try:
             with admin.begin() as connection:
                 connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
