@@ -12,9 +12,24 @@ Modules:
   ``indifference_rate`` on one histogram or two.
 * ``suppression``: the anonymity rules (small cells, complementary suppression).
 * ``report``: ``build_gap_report`` and the Gap JSON.
+* ``drivers``: key drivers (importance x performance), ``build_driver_report``.
+* ``mirror``: a staff member's personal mirror, ``build_mirror``.
+* ``board``: suggested support/erode tags for comments, ``suggest_tags``.
 """
 
+from .board import EFFECTS, Moment, Suggestion, rank_moments, suggest_tags
 from .distributions import t_cdf, t_pdf, t_ppf, t_sf
+from .drivers import (
+    DRIVER_MIN_N,
+    OUTCOMES,
+    QUADRANTS,
+    CrossProducts,
+    DriverCell,
+    DriverReport,
+    Moments,
+    build_driver_report,
+    pearson,
+)
 from .inputs import (
     PERSPECTIVES,
     DimensionSpec,
@@ -25,6 +40,7 @@ from .inputs import (
     group_input_from_responses,
     histogram,
 )
+from .mirror import Mirror, MirrorRow, build_mirror
 from .report import GROUP_BY, CellReport, GapReport, GroupReport, build_gap_report
 from .stats import (
     GapStats,
@@ -40,7 +56,24 @@ from .stats import (
 from .suppression import complementary_suppression
 
 __all__ = [
+    "DRIVER_MIN_N",
+    "EFFECTS",
     "GROUP_BY",
+    "OUTCOMES",
+    "QUADRANTS",
+    "CrossProducts",
+    "DriverCell",
+    "DriverReport",
+    "Mirror",
+    "MirrorRow",
+    "Moment",
+    "Moments",
+    "Suggestion",
+    "build_driver_report",
+    "build_mirror",
+    "pearson",
+    "rank_moments",
+    "suggest_tags",
     "PERSPECTIVES",
     "CellReport",
     "DimensionSpec",
