@@ -34,6 +34,7 @@ def create_app(config=None):
         database.configure_engine(db.engine)
 
     from . import errors, i18n, security
+    from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .leaders import bp as leaders_bp
     from .public import bp as public_bp
@@ -42,6 +43,7 @@ def create_app(config=None):
 
     for blueprint in (public_bp, auth_bp, survey_bp, staff_bp, leaders_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(api_bp)
     security.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)

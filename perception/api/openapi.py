@@ -1,0 +1,215 @@
+"""The OpenAPI 3.1 document of /api/v1. Tests check every API response they receive against it
+and that it lists exactly the routes the blueprint has."""
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+NULLABLE_NUMBER = {"type": ["number", "null"]}
+TIME = {"type": ["string", "null"], "format": "date-time"}
+INTERVAL = {"oneOf": [{"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+                      {"type": "null"}]}
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(properties, required=None, extra=False, **more):
+    return {"type": "object", "properties": properties, "required": list(required or properties),
+            "additionalProperties": extra, **more}
+
+
+CELL = _object({"n": {"type": "integer", "minimum": 0}, "mean": NULLABLE_NUMBER, "sd": NULLABLE_NUMBER,
+                "ci": INTERVAL, "top_box": NULLABLE_NUMBER, "suppressed": {"type": "boolean"}}, extra=True,
+               description="One perspective's figures; all null but n when suppressed (fewer than min_n).")
+GAP = _object({"value": NULLABLE_NUMBER, "ci": INTERVAL, "p": NULLABLE_NUMBER, "top_box_gap": NULLABLE_NUMBER},
+              extra=True, description="Staff (or leader) minus customers; all null when either side is suppressed.")
+ROW = {"customer": _ref("Cell"), "staff": _ref("Cell"), "leader": _ref("Cell"), "gap": _ref("Gap"),
+       "leader_gap": _ref("Gap"), "calibration": NULLABLE_NUMBER}
+PERSPECTIVE_NUMBERS = _object(dict.fromkeys(("customer", "staff", "leader"), NULLABLE_NUMBER), extra=True)
+GROUP_FIGURES = {"dimensions": {"type": "array", "items": _ref("DimensionRow")},
+                 "items": {"type": "array", "items": _ref("ItemRow")},
+                 "care_index": PERSPECTIVE_NUMBERS, "indifference_rate": NULLABLE_NUMBER}
+FUNNEL_STAGES = {stage: {"type": "integer", "minimum": 0}
+                 for stage in ("invited", "sent", "opened", "answered", "bounced", "unsubscribed", "expired")}
+FUNNEL_ROW = {**FUNNEL_STAGES, "response_rate": {**NULLABLE_NUMBER, "description": "answered / sent"}}
+
+SCHEMAS = {
+    "Error": _object({"error": {"type": "string"}, "field": NULLABLE_STRING},
+                     description="What went wrong, and the input field, header or parameter at fault (if any)."),
+    "Survey": _object({
+        "slug": {"type": "string"}, "title": {"type": "string"},
+        "status": {"enum": ["draft", "open", "closed"]}, "accepting_responses": {"type": "boolean"},
+        "opens_at": TIME, "closes_at": TIME,
+        "teams": {"type": "array", "items": {"type": "string"}, "description": "Empty: every team."},
+        "items": {"type": "array", "items": _object({"key": {"type": "string"}, "dimension": {"type": "string"}})},
+        "asks_nps": {"type": "boolean"},
+    }),
+    "SurveyList": _object({"surveys": {"type": "array", "items": _ref("Survey")}}),
+    "InvitationInput": _object({
+        "survey": {"type": "string", "maxLength": 80, "description": "Slug of an open survey."},
+        "team": {"type": "string", "maxLength": 120, "description": "Team that served the customer."},
+        "email": {"type": ["string", "null"], "format": "email", "maxLength": 254,
+                  "description": "Required when deliver is email."},
+        "name": {"type": ["string", "null"], "maxLength": 120},
+        "staff_email": {"type": ["string", "null"], "maxLength": 254,
+                        "description": "The staff member (of that team) who served the customer."},
+        "interaction_at": {**TIME, "description": "When the interaction happened; default now. No offset: UTC."},
+        "language": {"type": ["string", "null"], "maxLength": 16, "examples": ["en", "de"]},
+        "deliver": {"enum": ["email", "none"], "default": "email",
+                    "description": "email: we send the invitation (and a reminder); none: the answer carries the "
+                                   "link for you to send through your own channel (SMS, receipt, chat)."},
+    }, required=["survey", "team"]),
+    "Invitation": _object({
+        "id": {"type": "integer"}, "survey": {"type": "string"}, "team": {"type": "string"},
+        "staff_email": NULLABLE_STRING, "email": NULLABLE_STRING, "name": NULLABLE_STRING,
+        "language": NULLABLE_STRING, "deliver": {"enum": ["email", "none"]},
+        "state": {"enum": ["created", "sent", "opened", "answered", "expired", "bounced", "unsubscribed"]},
+        "interaction_at": TIME, "created_at": TIME, "expires_at": TIME,
+        "link": {"type": ["string", "null"], "format": "uri",
+                 "description": "The customer's personal link when deliver is none; null otherwise."},
+    }),
+    "Cell": CELL,
+    "Gap": GAP,
+    "DimensionRow": _object({"key": {"type": "string"}, "name": {"type": "string"}, **ROW},
+                            required=["key", *ROW], extra=True),
+    "ItemRow": _object({"key": {"type": "string"}, "dimension": {"type": "string"}, **ROW},
+                       required=["key", "dimension", *ROW], extra=True),
+    "GapGroup": _object({"team": {"type": "string"}, "month": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
+                         **GROUP_FIGURES}, required=list(GROUP_FIGURES), extra=True,
+                        description="One team or month; has `team` or `month`."),
+    "GapReport": _object({
+        "survey": {"type": "string"}, "min_n": {"type": "integer", "minimum": 1},
+        "filters": _object({"team": NULLABLE_STRING, "by": {"enum": ["team", "month", None]},
+                            "from": NULLABLE_STRING, "to": NULLABLE_STRING}, extra=True),
+        **GROUP_FIGURES,
+        "groups": {"type": "array", "items": _ref("GapGroup")},
+    }, required=["survey", "min_n", "filters", *GROUP_FIGURES, "groups"], extra=True,
+        description="Identical to `flask --app wsgi gap --json` (DESIGN section 3)."),
+    "AnonymousResponse": _object({
+        "submitted_on": {"type": "string", "format": "date"}, "team": NULLABLE_STRING,
+        "channel": {"enum": ["email", "api", "open", "link", "import", "self"]},
+        "answers": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 5},
+                    "description": "Item key -> score 1-5."},
+        "predicted": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 5},
+                      "description": "Staff only: predicted customer score per item."},
+        "nps": {"type": ["integer", "null"], "minimum": 0, "maximum": 10}, "comment": NULLABLE_STRING,
+    }, required=["submitted_on", "team", "channel", "answers", "nps", "comment"]),
+    "ResponsePage": _object({
+        "survey": {"type": "string"}, "perspective": {"enum": ["customer", "staff", "leader"]},
+        "min_n": {"type": "integer"}, "page": {"type": "integer", "minimum": 1},
+        "per_page": {"type": "integer", "minimum": 1, "maximum": 500},
+        "total": {"type": "integer", "description": "Responses shown over all pages (suppressed teams excluded)."},
+        "next_page": {"type": ["integer", "null"]},
+        "suppressed_teams": {"type": "array", "items": _object({"team": NULLABLE_STRING, "n": {"type": "integer"}}),
+                             "description": "Teams left out because fewer than min_n responded."},
+        "responses": {"type": "array", "items": _ref("AnonymousResponse")},
+    }),
+    "FunnelRow": _object(FUNNEL_ROW),
+    "Funnel": _object({
+        "survey": {"type": "string"}, "team": NULLABLE_STRING, "total": _ref("FunnelRow"),
+        "teams": {"type": "array", "items": _object({"team": {"type": "string"}, **FUNNEL_ROW}),
+                  "description": "One row per team with invitations, by name."},
+        "responses_by_channel": {"type": "object", "additionalProperties": {"type": "integer"},
+                                 "description": "Customer responses per channel, open links included."},
+    }),
+}
+
+
+def _error(description):
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _ok(description, schema, headers=None):
+    answer = {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+def _query(name, description, schema=None):
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+AUTH_ERRORS = {
+    "401": _error("Missing, malformed, unknown or revoked token (see the WWW-Authenticate header)."),
+    "403": _error("The token's account has a role that may not do this."),
+}
+SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+TEAM = _query("team", "Only this team (by name).")
+
+
+def _read(summary, schema, parameters, leaders=True, description=""):
+    responses = {"200": _ok(summary, schema), "400": _error("Unknown or invalid query parameter."),
+                 **AUTH_ERRORS, "404": _error("No such survey (or not visible to this account).")}
+    if not leaders:
+        responses.pop("403")
+        responses.pop("404")
+    return {"get": {"summary": summary, "description": description, "parameters": parameters,
+                    "responses": responses}}
+
+
+PATHS = {
+    "/surveys": _read("The survey waves this account can see", "SurveyList", [], leaders=False,
+                      description="Any role. Staff see the waves that cover their team."),
+    "/invitations": {"post": {
+        "summary": "Invite a customer after an interaction (the trigger for a CRM, till or call centre)",
+        "description": "Leaders and admins. With `Idempotency-Key`, a retried call returns the invitation the "
+                       "first call made (200, `Idempotent-Replayed: true`) instead of making another.",
+        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 255}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("InvitationInput")}}},
+        "responses": {
+            "201": _ok("Invitation made (and, with deliver=email, its mail queued).", "Invitation",
+                       {"Location": {"schema": {"type": "string"}}}),
+            "200": _ok("The same Idempotency-Key and request again: the invitation made before.", "Invitation",
+                       {"Idempotent-Replayed": {"schema": {"const": "true"}}}),
+            "400": _error("The body is not valid JSON, or an unknown query parameter."),
+            **AUTH_ERRORS,
+            "409": _error("The customer was already invited to this survey."),
+            "415": _error("The body is not sent as application/json."),
+            "422": _error("A field is unknown, missing, of the wrong type or invalid; or the Idempotency-Key "
+                          "was used before for a different request."),
+        },
+    }},
+    "/invitations/{invitation_id}": {"get": {
+        "summary": "An invitation and its state (sent, opened, answered ...)",
+        "parameters": [{"name": "invitation_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": _ok("The invitation.", "Invitation"), "400": _error("Unknown query parameter."),
+                      **AUTH_ERRORS, "404": _error("No such invitation.")},
+    }},
+    "/surveys/{slug}/gap": _read(
+        "The gap report", "GapReport",
+        [SLUG, TEAM, _query("by", "Add one group per team or per UTC month.", {"enum": ["team", "month"]}),
+         _query("from", "First month (YYYY-MM, UTC), inclusive."), _query("to", "Last month (YYYY-MM), inclusive.")],
+        description="Leaders and admins. The same JSON as `flask --app wsgi gap --json`."),
+    "/surveys/{slug}/responses": _read(
+        "Anonymous responses, page by page", "ResponsePage",
+        [SLUG, _query("perspective", "Default customer.", {"enum": ["customer", "staff", "leader"]}), TEAM,
+         _query("channel", "Only responses that came this way.",
+                {"enum": ["email", "api", "open", "link", "import", "self"]}),
+         _query("page", "From 1.", {"type": "integer", "minimum": 1}),
+         _query("per_page", "1 to 500, default 100.", {"type": "integer", "minimum": 1, "maximum": 500})],
+        description="Leaders and admins. No respondent identity and only the day of submission; teams with "
+                    "fewer than min_n responses are left out and listed in suppressed_teams."),
+    "/surveys/{slug}/funnel": _read(
+        "Invited, sent, opened, answered, bounced, unsubscribed per team", "Funnel", [SLUG, TEAM],
+        description="Leaders and admins."),
+    "/openapi.json": {"get": {"summary": "This document", "security": [],
+                              "responses": {"200": {"description": "OpenAPI 3.1",
+                                                    "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+}
+
+
+def document(base_url):
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Perception API", "version": "1.0.0",
+                 "description": "Measure the care gap. Authenticate with a personal API token (account page, "
+                                "'API tokens'): `Authorization: Bearer <token>`. A token acts with its owner's "
+                                "role. Errors are JSON `{\"error\": ..., \"field\": ...}`."},
+        "servers": [{"url": f"{base_url}/api/v1"}],
+        "security": [{"bearerToken": []}],
+        "components": {"securitySchemes": {"bearerToken": {"type": "http", "scheme": "bearer"}},
+                       "schemas": SCHEMAS},
+        "paths": PATHS,
+    }

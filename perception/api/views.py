@@ -1,0 +1,190 @@
+"""API routes. Each parses its input strictly (validation.py), calls the domain, answers JSON."""
+
+import json
+
+from flask import current_app, g, jsonify
+from sqlalchemy import select
+
+from ..extensions import csrf, db
+from ..funnel import survey_funnel
+from ..invitations import (
+    CHANNEL_API,
+    CHANNEL_EMAIL,
+    InvitationError,
+    InvitationRequest,
+    check_email,
+    check_language,
+    find_staff_member,
+)
+from ..invitations import invitation_link as rebuild_link
+from ..models import Invitation, Survey, Team
+from ..surveys import surveys_for
+from . import bp
+from .auth import ApiError, roles_allowed
+from .idempotency import KeyReused, invite_once
+from .openapi import document
+from .queries import response_page
+from .validation import idempotency_key, int_arg, invitation_input, json_body, query_args, request_fingerprint
+
+csrf.exempt(bp)
+LEADERS = ("leader", "admin")
+PERSPECTIVES = ("customer", "staff", "leader")
+CHANNELS = ("email", "api", "open", "link", "import", "self")
+
+
+def _time(value):
+    return value.isoformat() if value is not None else None
+
+
+def _survey(slug):
+    survey = db.session.execute(select(Survey).where(Survey.slug == slug)).scalar_one_or_none()
+    if survey is None or (g.api_user.role == "staff" and not survey.covers_team(g.api_user.team_id)):
+        raise ApiError(404, f"There is no survey {slug!r}.", "slug")
+    return survey
+
+
+def _team(name, field="team", status=400):
+    if name is None:
+        return None
+    team = db.session.execute(select(Team).where(Team.name == name)).scalar_one_or_none()
+    if team is None:
+        raise ApiError(status, f"There is no team named {name!r}.", field)
+    return team
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(document(current_app.config["BASE_URL"]))
+
+
+@bp.get("/surveys")
+def list_surveys():
+    query_args(())
+    surveys = surveys_for(g.api_user, statuses=("draft", "open", "closed"))
+    return jsonify({"surveys": [{
+        "slug": survey.slug,
+        "title": survey.title,
+        "status": survey.status,
+        "accepting_responses": survey.is_accepting(),
+        "opens_at": _time(survey.opens_at),
+        "closes_at": _time(survey.closes_at),
+        "teams": [team.name for team in survey.teams],
+        "items": [{"key": item.key, "dimension": item.dimension.key} for item in survey.items],
+        "asks_nps": survey.ask_nps,
+    } for survey in surveys]})
+
+
+def invitation_json(invitation):
+    deliver = "email" if invitation.channel == CHANNEL_EMAIL else "none"
+    return {
+        "id": invitation.id,
+        "survey": invitation.survey.slug,
+        "team": invitation.team.name,
+        "staff_email": invitation.staff.email if invitation.staff else None,
+        "email": invitation.customer_email,
+        "name": invitation.customer_name,
+        "language": invitation.language,
+        "deliver": deliver,
+        "state": invitation.state,
+        "interaction_at": _time(invitation.interaction_at),
+        "created_at": _time(invitation.created_at),
+        "expires_at": _time(invitation.expires_at),
+        # Only the caller who delivers it gets the link; an emailed link stays between us and the customer.
+        "link": rebuild_link(invitation) if deliver == "none" else None,
+    }
+
+
+@bp.post("/invitations")
+@roles_allowed(*LEADERS)
+def create_invitation():
+    query_args(())
+    key = idempotency_key()
+    values = invitation_input(json_body())
+    survey = db.session.execute(select(Survey).where(Survey.slug == values["survey"])).scalar_one_or_none()
+    if survey is None:
+        raise ApiError(422, f"There is no survey {values['survey']!r}.", "survey")
+    team = _team(values["team"], status=422)
+    try:
+        staff = find_staff_member(values["staff_email"], team) if values["staff_email"] else None
+        email = check_email(values["email"]) if values["email"] is not None else None
+        request = InvitationRequest(
+            survey=survey, team=team, email=email, name=values["name"], staff=staff,
+            interaction_at=values["interaction_at"], language=check_language(values["language"]),
+            deliver=values["deliver"],
+        )
+        channel = CHANNEL_EMAIL if values["deliver"] == "email" else CHANNEL_API
+        invitation, created = invite_once(request, g.api_user, key, request_fingerprint(values), channel)
+    except KeyReused:
+        raise ApiError(422, "This Idempotency-Key was already used for a different request; "
+                            "use a new key for a new invitation.", "Idempotency-Key") from None
+    except InvitationError as error:
+        raise ApiError(409 if error.conflict else 422, str(error), error.field) from None
+    response = jsonify(invitation_json(invitation))
+    response.status_code = 201 if created else 200
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"{current_app.config['BASE_URL']}/api/v1/invitations/{invitation.id}"
+    return response
+
+
+@bp.get("/invitations/<int:invitation_id>")
+@roles_allowed(*LEADERS)
+def get_invitation(invitation_id):
+    query_args(())
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None:
+        raise ApiError(404, f"There is no invitation {invitation_id}.", "invitation_id")
+    return jsonify(invitation_json(invitation))
+
+
+@bp.get("/surveys/<slug>/gap")
+@roles_allowed(*LEADERS)
+def gap(slug):
+    from ..reports import ReportError, gap_report
+
+    args = query_args(("team", "by", "from", "to"))
+    survey = _survey(slug)
+    try:
+        report = gap_report(survey, team=_team(args["team"]), by=args["by"], month_from=args["from"],
+                            month_to=args["to"])
+    except ReportError as error:
+        raise ApiError(400, str(error), error.field) from None
+    return current_app.response_class(_json(report.to_dict()), mimetype="application/json")
+
+
+def _json(data):
+    # Same encoding as `flask gap --json`: full floats, and never NaN (not valid JSON).
+    return json.dumps(data, allow_nan=False)
+
+
+@bp.get("/surveys/<slug>/responses")
+@roles_allowed(*LEADERS)
+def responses(slug):
+    args = query_args(("perspective", "team", "channel", "page", "per_page"))
+    survey = _survey(slug)
+    perspective = args["perspective"] or "customer"
+    if perspective not in PERSPECTIVES:
+        raise ApiError(400, f"perspective must be one of {', '.join(PERSPECTIVES)}.", "perspective")
+    if args["channel"] is not None and args["channel"] not in CHANNELS:
+        raise ApiError(400, f"channel must be one of {', '.join(CHANNELS)}.", "channel")
+    page = int_arg(args["page"], "page", 1, 1, 1_000_000)
+    per_page = int_arg(args["per_page"], "per_page", 100, 1, 500)
+    min_n = current_app.config["MIN_N"]
+    total, suppressed, rows = response_page(
+        survey, perspective, team=_team(args["team"]), channel=args["channel"], min_n=min_n, page=page,
+        per_page=per_page,
+    )
+    return jsonify({
+        "survey": survey.slug, "perspective": perspective, "min_n": min_n,
+        "page": page, "per_page": per_page, "total": total,
+        "next_page": page + 1 if page * per_page < total else None,
+        "suppressed_teams": suppressed, "responses": rows,
+    })
+
+
+@bp.get("/surveys/<slug>/funnel")
+@roles_allowed(*LEADERS)
+def funnel(slug):
+    args = query_args(("team",))
+    survey = _survey(slug)
+    return jsonify(survey_funnel(survey, _team(args["team"])))

@@ -1,0 +1,58 @@
+"""The invitation funnel of a survey, per team: invited, sent, opened, answered, bounced,
+unsubscribed, expired, and the response rate (answered / sent). Counts of invitations, not
+answers, so no anonymity threshold applies; responses through open links (which have no
+invitation) are counted beside it, per channel."""
+
+from sqlalchemy import case, func, select
+
+from .extensions import db
+from .models import Invitation, Response, Team
+
+STAGES = ("invited", "sent", "opened", "answered", "bounced", "unsubscribed", "expired")
+
+
+def _rate(row):
+    row["response_rate"] = row["answered"] / row["sent"] if row["sent"] else None
+    return row
+
+
+def _empty():
+    return dict.fromkeys(STAGES, 0)
+
+
+def survey_funnel(survey, team=None):
+    """{"survey", "team", "total": {...}, "teams": [{"team": name, ...}], "responses_by_channel": {...}}"""
+    counts = (
+        func.count(),
+        func.count(Invitation.sent_at),
+        func.count(Invitation.opened_at),
+        func.count(Invitation.answered_at),
+        func.count(case((Invitation.state == "bounced", 1))),
+        func.count(Invitation.unsubscribed_at),
+        func.count(case((Invitation.state == "expired", 1))),
+    )
+    query = (
+        select(Team.name, *counts).join(Team, Team.id == Invitation.team_id)
+        .where(Invitation.survey_id == survey.id).group_by(Team.name).order_by(Team.name)
+    )
+    channels = (
+        select(Response.channel, func.count()).where(Response.survey_id == survey.id,
+                                                     Response.perspective == "customer")
+        .group_by(Response.channel).order_by(Response.channel)
+    )
+    if team is not None:
+        query = query.where(Invitation.team_id == team.id)
+        channels = channels.where(Response.team_id == team.id)
+    teams, total = [], _empty()
+    for name, *values in db.session.execute(query):
+        row = dict(zip(STAGES, values, strict=True))
+        for stage in STAGES:
+            total[stage] += row[stage]
+        teams.append({"team": name, **_rate(row)})
+    return {
+        "survey": survey.slug,
+        "team": team.name if team is not None else None,
+        "total": _rate(total),
+        "teams": teams,
+        "responses_by_channel": dict(db.session.execute(channels).all()),
+    }

@@ -1,0 +1,268 @@
+"""The JSON API: tokens, roles, creating invitations (idempotently), strict input, and the
+OpenAPI document that every response here is checked against (tests/openapi_check.py)."""
+
+import json
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from jsonschema import Draft202012Validator
+from sqlalchemy import func, select
+
+from perception.api.tokens import create_api_token
+from perception.models import ApiToken, IdempotencyKey, Invitation, OutboxMessage, Response
+from tests.helpers import answers_for, login, make_survey, make_team, make_user, post_form
+from tests.openapi_check import Api, OpenApiChecker
+
+TOKEN_RE = re.compile(r'id="new-token" readonly value="(pcp_[A-Za-z0-9_-]+)"')
+
+
+@pytest.fixture
+def checker(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    return OpenApiChecker(response.get_json())
+
+
+def token_for(user):
+    return create_api_token(user, "tests")[1]
+
+
+@pytest.fixture
+def leader(db):
+    return make_user("leader", email="lead@example.com")
+
+
+@pytest.fixture
+def api(client, checker, leader):
+    return Api(client, checker, token_for(leader))
+
+
+def invitation_count():
+    return Invitation.query.count()
+
+
+BODY = {"survey": "wave-1", "team": "Harbour Street", "email": "cara@example.org", "name": "Cara",
+        "interaction_at": "2026-01-02T10:00:00Z"}
+
+
+def test_the_document_is_openapi_3_1_and_lists_exactly_the_api_routes(app, checker):
+    document = checker.document
+    assert document["openapi"].startswith("3.1")
+    for name, schema in document["components"]["schemas"].items():
+        Draft202012Validator.check_schema(schema), name
+    text = json.dumps(document)
+    for ref in set(re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', text)):
+        assert ref in document["components"]["schemas"], ref
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api."):
+            path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule).removeprefix("/api/v1")
+            routes |= {(method.lower(), path) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    documented = {(method, path) for path, item in document["paths"].items() for method in item}
+    assert routes == documented
+
+
+def test_a_user_makes_a_token_sees_it_once_and_revokes_it(client, checker, leader, db):
+    login(client, leader)
+    page = post_form(client, "/account/tokens", {"name": "Till at Harbour Street"})
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    token = TOKEN_RE.search(page.get_data(as_text=True)).group(1)
+    assert len(token) > 40
+    again = client.get("/account/tokens").get_data(as_text=True)
+    assert token not in again and "Till at Harbour Street" in again and token[:10] in again
+    record = db.session.execute(select(ApiToken)).scalar_one()
+    assert token not in repr(db.session.execute(select(ApiToken.__table__)).all())
+
+    api = Api(client, checker, token)
+    assert api.get("/api/v1/surveys").status_code == 200
+    post_form(client, f"/account/tokens/{record.id}/revoke", {}, form_url="/account/tokens")
+    refused = api.get("/api/v1/surveys")
+    assert refused.status_code == 401 and refused.get_json()["field"] == "Authorization"
+
+
+def test_missing_malformed_unknown_and_inactive_tokens_get_401(client, checker, leader, db):
+    api = Api(client, checker)
+    missing = api.get("/api/v1/surveys", token=None)
+    assert missing.status_code == 401 and missing.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "Authorization: Bearer" in missing.get_json()["error"]
+    assert api.get("/api/v1/surveys", token=None, headers={"Authorization": "Basic dXNlcjpwdw=="}).status_code == 401
+    assert api.get("/api/v1/surveys", token="pcp_not-a-real-token").status_code == 401
+    token = token_for(leader)
+    leader.active = False
+    db.session.commit()
+    assert api.get("/api/v1/surveys", token=token).status_code == 401
+
+
+def test_staff_tokens_may_list_their_surveys_but_nothing_else(client, checker, db):
+    team, other = make_team("Harbour Street"), make_team("Riverside")
+    make_survey("ours", teams=[team])
+    make_survey("theirs", teams=[other])
+    api = Api(client, checker, token_for(make_user("staff", team=team)))
+    assert [survey["slug"] for survey in api.get("/api/v1/surveys").get_json()["surveys"]] == ["ours"]
+    for path in ("/api/v1/surveys/ours/gap", "/api/v1/surveys/ours/responses", "/api/v1/surveys/ours/funnel"):
+        assert api.get(path).status_code == 403
+    denied = api.post("/api/v1/invitations", json=BODY | {"survey": "ours"})
+    assert denied.status_code == 403 and "leader or admin" in denied.get_json()["error"]
+    assert invitation_count() == 0
+
+
+def test_deliver_none_returns_a_working_link_built_from_base_url(client, api, db):
+    survey, team = make_survey(), make_team()
+    staff = make_user("staff", team=team, email="kemi@example.com")
+    created = api.post("/api/v1/invitations", json=BODY | {"deliver": "none", "staff_email": "Kemi@example.com"},
+                       headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    assert body["state"] == "sent" and body["deliver"] == "none" and body["staff_email"] == staff.email
+    assert body["link"].startswith("http://perception.test/s/")
+    assert body["interaction_at"].startswith("2026-01-02T10:00:00")
+    assert OutboxMessage.query.count() == 0
+
+    assert client.get(urlsplit(body["link"]).path).status_code == 303
+    assert post_form(client, "/s/answer", answers_for(survey.items)).status_code == 303
+    response = db.session.execute(select(Response)).scalar_one()
+    assert response.channel == "api" and response.team_id == team.id and response.staff_id == staff.id
+    state = api.get(f"/api/v1/invitations/{body['id']}").get_json()
+    assert state["state"] == "answered" and state["link"] == body["link"]
+
+
+def test_deliver_email_queues_the_mail_and_hides_the_link(client, api, runner, smtp_server):
+    make_survey(), make_team()
+    created = api.post("/api/v1/invitations", json=BODY)
+    assert created.status_code == 201
+    assert created.get_json()["link"] is None and created.get_json()["state"] == "created"
+    assert created.headers["Location"].endswith(f"/api/v1/invitations/{created.get_json()['id']}")
+    assert runner.invoke(args=["send-invitations"]).exit_code == 0
+    [mail] = smtp_server.messages
+    assert mail.to == "cara@example.org" and "Dear Cara," in mail.text
+    assert client.get(urlsplit(mail.link()).path).status_code == 303
+
+
+def test_a_retried_call_with_the_same_idempotency_key_makes_one_invitation(api, db):
+    make_survey(), make_team()
+    headers = {"Idempotency-Key": "till-7:receipt-4711"}
+    first = api.post("/api/v1/invitations", json=BODY | {"deliver": "none"}, headers=headers)
+    retries = [api.post("/api/v1/invitations", json=BODY | {"deliver": "none"}, headers=headers) for _ in range(5)]
+
+    assert first.status_code == 201
+    assert {retry.status_code for retry in retries} == {200}
+    assert all(retry.headers["Idempotent-Replayed"] == "true" for retry in retries)
+    assert {retry.get_json()["id"] for retry in retries} == {first.get_json()["id"]}
+    assert {retry.get_json()["link"] for retry in retries} == {first.get_json()["link"]}
+    assert invitation_count() == 1 and IdempotencyKey.query.count() == 1
+
+    changed = api.post("/api/v1/invitations", json=BODY | {"deliver": "none", "name": "Carla"}, headers=headers)
+    assert changed.status_code == 422 and changed.get_json()["field"] == "Idempotency-Key"
+    other_key = api.post("/api/v1/invitations", json=BODY, headers={"Idempotency-Key": "till-7:receipt-4712"})
+    assert other_key.status_code == 409 and other_key.get_json()["field"] == "email"  # already invited
+    assert invitation_count() == 1
+
+
+@pytest.mark.parametrize(("body", "status", "field"), [
+    (BODY | {"colour": "blue"}, 422, "colour"),
+    (BODY | {"email": 5}, 422, "email"),
+    (BODY | {"name": ["Cara"]}, 422, "name"),
+    (BODY | {"deliver": True}, 422, "deliver"),
+    ({key: value for key, value in BODY.items() if key != "team"}, 422, "team"),
+    (BODY | {"survey": ""}, 422, "survey"),
+    (BODY | {"deliver": "sms"}, 422, "deliver"),
+    (BODY | {"interaction_at": "yesterday"}, 422, "interaction_at"),
+    (BODY | {"interaction_at": "2999-01-01T00:00:00Z"}, 422, "interaction_at"),
+    (BODY | {"email": "not-an-address"}, 422, "email"),
+    (BODY | {"email": None}, 422, "email"),
+    (BODY | {"survey": "no-such-wave"}, 422, "survey"),
+    (BODY | {"team": "Nowhere"}, 422, "team"),
+    (BODY | {"staff_email": "nobody@example.com"}, 422, "staff_email"),
+    (BODY | {"language": "english please"}, 422, "language"),
+    (BODY | {"name": "x" * 121}, 422, "name"),
+])
+def test_bad_input_is_refused_naming_the_field(api, body, status, field):
+    make_survey(), make_team()
+    answer = api.post("/api/v1/invitations", json=body)
+    assert (answer.status_code, answer.get_json()["field"]) == (status, field), answer.get_json()
+    assert invitation_count() == 0
+
+
+def test_malformed_bodies_headers_and_parameters(api):
+    make_survey(), make_team()
+    json_header = {"Content-Type": "application/json"}
+    broken = api.post("/api/v1/invitations", data='{"survey": "wave-1",', headers=json_header)
+    assert broken.status_code == 400 and broken.get_json()["field"] == "body"
+    assert api.post("/api/v1/invitations", data="[1, 2]", headers=json_header).get_json()["field"] == "body"
+    not_json = api.post("/api/v1/invitations", data="survey=wave-1", content_type="text/plain")
+    assert not_json.status_code == 415 and not_json.get_json()["field"] == "Content-Type"
+    long_key = api.post("/api/v1/invitations", json=BODY, headers={"Idempotency-Key": "k" * 300})
+    assert long_key.status_code == 422 and long_key.get_json()["field"] == "Idempotency-Key"
+    typo = api.get("/api/v1/surveys/wave-1/responses?per_pgae=10")
+    assert typo.status_code == 400 and typo.get_json()["field"] == "per_pgae"
+    assert api.get("/api/v1/surveys/wave-1/responses?per_page=0").get_json()["field"] == "per_page"
+    assert api.get("/api/v1/surveys/nope/funnel").get_json()["field"] == "slug"
+    assert api.get("/api/v1/invitations/999").status_code == 404
+    assert invitation_count() == 0
+
+
+def test_the_gap_endpoint_answers_exactly_what_the_cli_prints(api, runner):
+    survey, team = make_survey(), make_team()
+    for filters, args in (({}, []), ({"team": team.name, "by": "month"}, ["--team", team.name, "--by", "month"])):
+        query = "&".join(f"{key}={value}" for key, value in filters.items())
+        answer = api.get(f"/api/v1/surveys/{survey.slug}/gap?{query}")
+        printed = runner.invoke(args=["gap", "--survey", survey.slug, "--json", *args])
+        assert answer.status_code == 200 and printed.exit_code == 0, printed.output
+        assert answer.get_json() == json.loads(printed.output)
+    bad = api.get(f"/api/v1/surveys/{survey.slug}/gap?by=week")
+    assert bad.status_code == 400 and bad.get_json()["field"] == "by"
+    assert api.get(f"/api/v1/surveys/{survey.slug}/gap?from=2026-13").get_json()["field"] == "from"
+    assert api.get(f"/api/v1/surveys/{survey.slug}/gap?team=Nowhere").get_json()["field"] == "team"
+
+
+def _responses(survey, team, count, channel="email", comment=None):
+    from perception.models import Answer
+
+    for _ in range(count):
+        db_response = Response(survey_id=survey.id, perspective="customer", team_id=team.id, channel=channel,
+                               respondent="someone@example.org", comment=comment,
+                               answers=[Answer(item_id=item.id, score=4) for item in survey.items])
+        Invitation.query.session.add(db_response)
+    Invitation.query.session.commit()
+
+
+def test_responses_are_paginated_anonymous_and_small_teams_are_left_out(api, app):
+    app.config["MIN_N"] = 5
+    survey = make_survey()
+    big, small = make_team("Harbour Street"), make_team("Riverside")
+    _responses(survey, big, 7, comment="Kind staff")
+    _responses(survey, small, 2)
+
+    pages, url = [], f"/api/v1/surveys/{survey.slug}/responses?per_page=3"
+    page = 1
+    while page:
+        body = api.get(f"{url}&page={page}").get_json()
+        pages.append(body)
+        page = body["next_page"]
+    assert [len(body["responses"]) for body in pages] == [3, 3, 1]
+    assert pages[0]["total"] == 7 and pages[0]["suppressed_teams"] == [{"team": "Riverside", "n": 2}]
+    rows = [row for body in pages for row in body["responses"]]
+    assert {row["team"] for row in rows} == {"Harbour Street"}
+    assert rows[0]["answers"] == {item.key: 4 for item in survey.items} and rows[0]["comment"] == "Kind staff"
+    assert "someone@example.org" not in json.dumps(pages)
+    assert api.get(f"/api/v1/surveys/{survey.slug}/responses?team=Riverside").get_json()["responses"] == []
+    assert api.get(f"/api/v1/surveys/{survey.slug}/responses?channel=open").get_json()["total"] == 0
+
+
+def test_the_funnel_counts_each_stage_per_team(api, client, db):
+    survey, team = make_survey(), make_team()
+    links = [api.post("/api/v1/invitations", json=BODY | {"email": f"c{n}@example.org", "deliver": "none"})
+             .get_json()["link"] for n in range(3)]
+    api.post("/api/v1/invitations", json=BODY | {"email": "mail@example.org"})
+    client.get(urlsplit(links[0]).path)
+    post_form(client, "/s/answer", answers_for(survey.items))
+    client.get(urlsplit(links[1]).path)
+
+    funnel = api.get(f"/api/v1/surveys/{survey.slug}/funnel").get_json()
+
+    assert funnel["total"] == {"invited": 4, "sent": 3, "opened": 2, "answered": 1, "bounced": 0, "unsubscribed": 0,
+                               "expired": 0, "response_rate": 1 / 3}
+    assert funnel["teams"] == [{"team": team.name, **funnel["total"]}]
+    assert funnel["responses_by_channel"] == {"api": 1}
+    assert db.session.execute(select(func.count()).select_from(OutboxMessage)).scalar() == 1
