@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint audit clean translations
+.PHONY: run test lint audit soak clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ test: $(VENV)/.dev-installed
 
 audit: $(VENV)/.dev-installed
 	bash scripts/audit.sh
+
+soak: $(VENV)/.dev-installed
+	$(BIN)/python -m bench.soak --seconds $${SOAK_SECONDS:-600}
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
