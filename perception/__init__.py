@@ -35,13 +35,14 @@ def create_app(config=None):
 
     from . import errors, i18n, security
     from .api import bp as api_bp
+    from .assets import bp as assets_bp
     from .auth import bp as auth_bp
     from .leaders import bp as leaders_bp
     from .public import bp as public_bp
     from .staff import bp as staff_bp
     from .survey import bp as survey_bp
 
-    for blueprint in (public_bp, auth_bp, survey_bp, staff_bp, leaders_bp):
+    for blueprint in (public_bp, auth_bp, survey_bp, staff_bp, leaders_bp, assets_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp)
     security.init_app(app)

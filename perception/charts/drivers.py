@@ -1,0 +1,112 @@
+"""The key-driver matrix: importance (correlation with the outcome) against performance (customers' mean).
+
+Every number comes from a `perception.insights.DriverReport`. The dashed lines sit at the mean
+importance and the mean performance of the dimensions shown; the top-left corner is "Fix
+first": dimensions that matter more than most and score lower than most.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from ..insights import QUADRANTS
+from .base import MUTED, Chart, Table, esc, layout, number
+
+# Okabe-Ito, with a different marker shape per quadrant so colour is never the only cue.
+QUADRANT_STYLE = {
+    "fix_first": ("#D55E00", "triangle-up"),
+    "strength": ("#009E73", "circle"),
+    "watch": ("#E69F00", "square"),
+    "maintain": ("#0072B2", "diamond"),
+}
+QUADRANT_HINTS = {
+    "fix_first": "matters more, scores lower",
+    "strength": "matters more, scores higher",
+    "watch": "matters less, scores lower",
+    "maintain": "matters less, scores higher",
+}
+
+
+def quadrant_label(quadrant) -> str:
+    if quadrant is None:
+        return "—"
+    return f"{QUADRANTS[quadrant]} ({QUADRANT_HINTS[quadrant]})"
+
+
+def _importance_text(cell) -> str:
+    if cell.importance is None:
+        return f"not shown: {cell.note}"
+    text = number(cell.importance)
+    if cell.interval is not None:
+        text += f" (95% CI {number(cell.interval[0])} to {number(cell.interval[1])})"
+    return text
+
+
+def _table(report) -> Table:
+    columns = ["Dimension", "Importance r", "Customers (n)", "Customers' mean (1–5)", "Corner"]
+    if report.weights.values:
+        columns.insert(2, "Weight β")
+    rows = []
+    for cell in report.cells:
+        row = [cell.name, _importance_text(cell), str(cell.n),
+               number(cell.performance) if cell.performance is not None else "—", quadrant_label(cell.quadrant)]
+        if report.weights.values:
+            row.insert(2, number(cell.weight) if cell.weight is not None else "—")
+        rows.append(tuple(row))
+    caption = (f"Importance (correlation of each dimension with customers' {report.outcome_label}) "
+               f"and performance (customers' mean score) per dimension")
+    return Table(caption, tuple(columns), tuple(rows))
+
+
+def driver_matrix(report) -> Chart:
+    """Importance × performance scatter with the four corners named; empty when too few customers."""
+    figure = go.Figure()
+    placed = [cell for cell in report.cells if cell.quadrant is not None]
+    for quadrant, (colour, symbol) in QUADRANT_STYLE.items():
+        cells = [cell for cell in placed if cell.quadrant == quadrant]
+        if not cells:
+            continue
+        figure.add_trace(go.Scatter(
+            x=[cell.performance for cell in cells], y=[cell.importance for cell in cells],
+            mode="markers+text", name=f"{QUADRANTS[quadrant]}: {QUADRANT_HINTS[quadrant]}",
+            text=[esc(cell.name) for cell in cells], textposition="top center",
+            customdata=[[esc(cell.name), cell.n, number(cell.weight) if cell.weight is not None else "—"]
+                        for cell in cells],
+            marker={"color": colour, "symbol": symbol, "size": 13, "line": {"color": "#ffffff", "width": 1}},
+            hovertemplate="<b>%{customdata[0]}</b><br>Importance r = %{y:.2f}<br>Customers' mean = %{x:.2f}"
+                          "<br>Weight β = %{customdata[2]}<br>n = %{customdata[1]}<extra></extra>",
+        ))
+    title = f"Key drivers of customers' {report.outcome_label}: importance and performance"
+    layout(figure, title, "Performance: customers' mean score (1–5)",
+           f"Importance: correlation with {report.outcome_label}", height=520)
+    if placed:
+        xs = [cell.performance for cell in placed]
+        ys = [cell.importance for cell in placed]
+        pad_x = max(0.15, (max(xs) - min(xs)) * 0.15)
+        pad_y = max(0.05, (max(ys) - min(ys)) * 0.2)
+        x_range = [min(xs) - pad_x, max(xs) + pad_x]
+        y_range = [min(ys) - pad_y, max(ys) + pad_y]
+        figure.update_xaxes(range=x_range)
+        figure.update_yaxes(range=y_range)
+        for axis, value in (("x", report.split_performance), ("y", report.split_importance)):
+            line = {"type": "line", "line": {"color": MUTED, "dash": "dash", "width": 1}}
+            if axis == "x":
+                line |= {"x0": value, "x1": value, "y0": 0, "y1": 1, "xref": "x", "yref": "paper"}
+            else:
+                line |= {"y0": value, "y1": value, "x0": 0, "x1": 1, "yref": "y", "xref": "paper"}
+            figure.add_shape(**line)
+        corners = (("fix_first", 0.01, 0.99, "left", "top"), ("strength", 0.99, 0.99, "right", "top"),
+                   ("watch", 0.01, 0.01, "left", "bottom"), ("maintain", 0.99, 0.01, "right", "bottom"))
+        for quadrant, x, y, xanchor, yanchor in corners:
+            figure.add_annotation(
+                text=f"<b>{QUADRANTS[quadrant]}</b>", x=x, y=y, xref="paper", yref="paper", showarrow=False,
+                xanchor=xanchor, yanchor=yanchor, font={"color": QUADRANT_STYLE[quadrant][0], "size": 13},
+            )
+    empty = None
+    if report.hidden_reason:
+        empty = report.hidden_reason
+    elif not placed:
+        empty = "Too few dimensions have both an importance and a customers' mean to draw the matrix yet."
+    description = (f"Scatter plot of each dimension's importance (correlation with customers' "
+                   f"{report.outcome_label}) against its performance (customers' mean). {report.sentence()}")
+    return Chart("drivers", title, description, figure, _table(report), empty)
