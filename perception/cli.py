@@ -5,11 +5,17 @@ from flask import current_app
 
 
 def register_commands(app):
-    for command in (create_user_command, seed_demo_command, demo_info_command):
+    from .report_commands import gap_command, import_responses_command
+
+    for command in (create_user_command, seed_demo_command, demo_info_command, gap_command, import_responses_command):
         app.cli.add_command(command)
     from .mail_commands import send_invitations_command
 
     app.cli.add_command(send_invitations_command)
+    from .loop_commands import erase_customer_command, send_followup_alerts_command
+
+    app.cli.add_command(erase_customer_command)
+    app.cli.add_command(send_followup_alerts_command)
 
 
 @click.command("create-user")
