@@ -6,7 +6,7 @@ invitation) are counted beside it, per channel."""
 from sqlalchemy import case, func, select
 
 from .extensions import db
-from .models import Invitation, Response, Team
+from .models import Invitation, Response, Team, User
 
 STAGES = ("invited", "sent", "opened", "answered", "bounced", "unsubscribed", "expired")
 
@@ -56,3 +56,23 @@ def survey_funnel(survey, team=None):
         "teams": teams,
         "responses_by_channel": dict(db.session.execute(channels).all()),
     }
+
+
+def recent_invitations(survey, limit=50):
+    return list(db.session.execute(
+        select(Invitation).where(Invitation.survey_id == survey.id)
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(limit)
+    ).scalars())
+
+
+def survey_teams(survey):
+    """The teams a survey covers (every team when its scope is empty)."""
+    return survey.teams or list(db.session.execute(select(Team).order_by(Team.name)).scalars())
+
+
+def staff_of(teams):
+    ids = [team.id for team in teams]
+    return list(db.session.execute(
+        select(User).where(User.role == "staff", User.active.is_(True), User.team_id.in_(ids))
+        .order_by(User.name)
+    ).scalars())

@@ -39,11 +39,13 @@ CHANNEL_EMAIL, CHANNEL_API, CHANNEL_LINK = "email", "api", "link"
 
 
 class InvitationError(ValueError):
-    """An invitation cannot be made; `field` names the input at fault."""
+    """An invitation cannot be made; `field` names the input at fault. `conflict` is true when the
+    input is fine but clashes with what exists (the customer was already invited)."""
 
-    def __init__(self, message, field):
+    def __init__(self, message, field, conflict=False):
         super().__init__(message)
         self.field = field
+        self.conflict = conflict
 
 
 def _link_key():
@@ -92,14 +94,22 @@ def create_invitation(survey, team, email=None, name=None, staff=None, interacti
     return invitation, token
 
 
-def mail_link(invitation):
-    """The invitation's link for a mail. Rebuilt from the nonce; if it no longer matches the
-    stored hash (SECRET_KEY rotated, or an invitation from before nonces), a fresh token is
-    issued: the old link could not have been mailed by us anyway."""
+def invitation_link(invitation):
+    """The invitation's link, rebuilt from its nonce; None if it cannot be (see `mail_link`)."""
     if invitation.token_nonce:
         token = derive_token(invitation.token_nonce)
         if hmac.compare_digest(hash_token(token), invitation.token_hash):
             return survey_link(token)
+    return None
+
+
+def mail_link(invitation):
+    """The invitation's link for a mail. Rebuilt from the nonce; if it no longer matches the
+    stored hash (SECRET_KEY rotated, or an invitation from before nonces), a fresh token is
+    issued: the old link could not have been mailed by us anyway."""
+    link = invitation_link(invitation)
+    if link is not None:
+        return link
     invitation.token_nonce = new_nonce()
     token = derive_token(invitation.token_nonce)
     invitation.token_hash = hash_token(token)
@@ -180,7 +190,8 @@ def check_request(request, now=None):
         earlier = existing_invitation(survey, request.email)
         if earlier is not None:
             raise InvitationError(
-                f"{request.email} was already invited to {survey.slug} on {earlier.created_at:%Y-%m-%d}", "email"
+                f"{request.email} was already invited to {survey.slug} on {earlier.created_at:%Y-%m-%d}", "email",
+                conflict=True,
             )
     check_interaction_at(request.interaction_at, now)
 

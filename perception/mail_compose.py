@@ -66,10 +66,11 @@ def compose(invitation, kind, link, unsubscribe_url, now=None):
     message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
-    if invitation.language:
-        message["Content-Language"] = invitation.language
     message.set_content(_render("txt", invitation.language, context))
     message.add_alternative(_render("html", invitation.language, context), subtype="html")
+    if invitation.language:
+        # After the body: making the message multipart moves Content-* headers into the first part.
+        message["Content-Language"] = invitation.language
     return message
 
 

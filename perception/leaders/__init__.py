@@ -4,3 +4,5 @@ from . import dashboard, surveys_admin  # noqa: F401  (their routes register on 
 from .views import bp
 
 __all__ = ["bp"]
+
+from . import invitations, open_links  # noqa: E402, F401  (their routes register on bp)

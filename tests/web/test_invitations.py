@@ -1,0 +1,185 @@
+"""Leaders invite customers: one at a time, or 100 from a CSV file, end to end over real SMTP."""
+
+import io
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from perception.mail import deliver_due
+from perception.models import Invitation, OutboxMessage, Response, utcnow
+from tests.helpers import answers_for, csrf_token, login, make_survey, make_team, make_user, post_form
+
+HEADER = "email,name,team,interaction_date,staff_email,language\n"
+
+
+def upload(client, survey, text, filename="customers.csv"):
+    page = f"/leaders/surveys/{survey.slug}/invitations"
+    return client.post(f"{page}/upload", data={
+        "csrf_token": csrf_token(client, page), "file": (io.BytesIO(text.encode()), filename),
+    }, content_type="multipart/form-data")
+
+
+def leader_client(client):
+    login(client, make_user("leader", email="lead@example.com"))
+    return client
+
+
+def test_only_leaders_and_admins_see_the_invitation_pages(client, db):
+    survey = make_survey()
+    assert client.get(f"/leaders/surveys/{survey.slug}/invitations").status_code == 302  # to the login page
+    login(client, make_user("staff"))
+    assert client.get(f"/leaders/surveys/{survey.slug}/invitations").status_code == 403
+    assert client.post(f"/leaders/surveys/{survey.slug}/invitations/upload").status_code in (400, 403)
+    assert Invitation.query.count() == 0
+
+
+def test_one_invitation_by_email_is_queued_with_a_hashed_token_and_an_expiry(client, db, app):
+    app.config["INVITATION_TTL_DAYS"] = 10
+    survey, team = make_survey(), make_team()
+    leader_client(client)
+    response = post_form(client, f"/leaders/surveys/{survey.slug}/invitations", {
+        "email": "Ana@Example.org", "name": "Ana", "team": team.name, "staff_email": "",
+        "interaction_date": utcnow().date().isoformat(), "language": "de", "deliver": "email",
+    })
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    invitation = db.session.execute(select(Invitation)).scalar_one()
+    assert invitation.customer_email == "ana@example.org" and invitation.language == "de"
+    assert invitation.state == "created" and invitation.channel == "email"
+    assert len(invitation.token_hash) == 64 and invitation.token_nonce
+    assert timedelta(days=9, hours=23) < invitation.expires_at - invitation.created_at <= timedelta(days=10)
+    assert [row.kind for row in OutboxMessage.query.all()] == ["invitation"]
+    page = client.get(f"/leaders/surveys/{survey.slug}/invitations").get_data(as_text=True)
+    assert "queued" in page and "ana@example.org" in page
+
+
+def test_a_link_shown_to_the_leader_comes_from_base_url_whatever_the_host_header(client, db):
+    survey, team = make_survey(), make_team()
+    leader_client(client)
+    form = {"csrf_token": csrf_token(client, f"/leaders/surveys/{survey.slug}/invitations"), "team": team.name,
+            "interaction_date": utcnow().date().isoformat(), "deliver": "none", "name": "Walk-in",
+            "staff_email": "", "language": ""}
+    # The browser (and its session cookie) now talks to us under a forged Host name.
+    client.set_cookie("session", client.get_cookie("session").value, domain="evil.example")
+    response = client.post(f"/leaders/surveys/{survey.slug}/invitations", data=form,
+                           headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html[:2000]
+    assert "evil.example" not in html
+    link = html.split('id="new-link" readonly value="')[1].split('"')[0]
+    assert link.startswith("http://perception.test/s/")
+    assert db.session.execute(select(Invitation)).scalar_one().state == "sent"
+    customer = client.application.test_client()
+    assert customer.get(urlsplit(link).path).status_code == 303
+
+
+def test_form_errors_are_shown_on_the_fields(client, db):
+    survey, team = make_survey(), make_team()
+    make_survey("other", teams=[make_team("Riverside")])
+    leader_client(client)
+    url = f"/leaders/surveys/{survey.slug}/invitations"
+    no_email = post_form(client, url, {"team": team.name, "interaction_date": "2026-01-01", "deliver": "email",
+                                       "staff_email": "", "language": ""})
+    assert no_email.status_code == 400 and "An email address is needed" in no_email.get_data(as_text=True)
+    future = post_form(client, url, {"team": team.name, "email": "a@example.org", "deliver": "email",
+                                     "staff_email": "", "language": "",
+                                     "interaction_date": (utcnow() + timedelta(days=3)).date().isoformat()})
+    assert future.status_code == 400 and "cannot be in the future" in future.get_data(as_text=True)
+    assert Invitation.query.count() == 0
+
+
+def _customers(count, team, staff=None):
+    day = (utcnow() - timedelta(days=1)).date().isoformat()
+    rows = [f"customer{n}@example.org,Customer {n},{team.name},{day},{staff.email if staff and n % 2 else ''},"
+            f"{'de' if n % 10 == 0 else ''}" for n in range(count)]
+    return HEADER + "\n".join(rows) + "\n"
+
+
+def test_a_leader_uploads_100_customers_they_get_mail_and_only_non_responders_a_reminder(client, app, db,
+                                                                                          runner, smtp_server):
+    app.config.update(REMINDER_AFTER_DAYS=3, MAX_REMINDERS=1)
+    survey, team = make_survey(), make_team()
+    staff = make_user("staff", team=team, name="Kemi Adeyemi")
+    leader_client(client)
+
+    uploaded = upload(client, survey, _customers(100, team, staff))
+
+    assert uploaded.status_code == 303, uploaded.get_data(as_text=True)[:3000]
+    assert "100 invitations queued" in client.get(uploaded.headers["Location"]).get_data(as_text=True)
+    assert Invitation.query.count() == 100 and OutboxMessage.query.count() == 100
+    result = runner.invoke(args=["send-invitations"])
+    assert result.exit_code == 0 and "sent 100" in result.output
+    mails = {mail.to: mail for mail in smtp_server.messages}
+    assert len(mails) == 100
+    assert "Dear Customer 7," in mails["customer7@example.org"].text
+    assert "Kemi Adeyemi looked after you" in mails["customer7@example.org"].text
+    assert mails["customer10@example.org"].message["Content-Language"] == "de"
+
+    for n in range(30):  # 30 customers answer from the link in their mail, each in their own browser
+        customer = app.test_client()
+        assert customer.get(urlsplit(mails[f"customer{n}@example.org"].link()).path).status_code == 303
+        assert post_form(customer, "/s/answer", answers_for(survey.items, 4)).status_code == 303
+    assert {response.channel for response in Response.query.all()} == {"email"}
+    smtp_server.clear()
+
+    report = deliver_due(clock=lambda: utcnow() + timedelta(days=3, hours=1))
+
+    assert report.sent == 70
+    reminded = {mail.to for mail in smtp_server.messages}
+    assert reminded == {f"customer{n}@example.org" for n in range(30, 100)}
+    assert all(mail.message["Subject"].startswith("Reminder") for mail in smtp_server.messages)
+    page = client.get(f"/leaders/surveys/{survey.slug}/invitations").get_data(as_text=True)
+    assert "<td>100</td>" in page and "<td>30</td>" in page and "30%" in page
+
+
+def test_a_file_with_problems_invites_nobody_and_names_every_row_and_column(client, db):
+    survey, team = make_survey(), make_team()
+    other_team = make_team("Riverside")
+    stranger = make_user("staff", team=other_team, email="stranger@example.com")
+    leader_client(client)
+    post_form(client, f"/leaders/surveys/{survey.slug}/invitations", {
+        "email": "known@example.org", "team": team.name, "interaction_date": "2026-01-01", "deliver": "email",
+        "staff_email": "", "language": ""})
+    future = (utcnow() + timedelta(days=5)).date().isoformat()
+    text = HEADER + "\n".join([
+        f"not-an-email,A,{team.name},2026-01-02,,",               # row 2
+        f"twice@example.org,B,{team.name},2026-01-02,,",          # row 3
+        f"TWICE@example.org,C,{team.name},2026-01-02,,",          # row 4: duplicate of row 3
+        f"known@example.org,D,{team.name},2026-01-02,,",          # row 5: already invited
+        "e@example.org,E,Atlantis,2026-01-02,,",                  # row 6
+        f"f@example.org,F,{team.name},02/01/2026,,",              # row 7
+        f"g@example.org,G,{team.name},{future},,",                # row 8
+        f"h@example.org,H,{team.name},2026-01-02,{stranger.email},",  # row 9
+        f"i@example.org,I,{team.name},2026-01-02,,klingon please",  # row 10
+        f"fine@example.org,J,{team.name},2026-01-02,,",           # row 11 is fine
+    ]) + "\n"
+
+    response = upload(client, survey, text)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Nobody was invited: 8 problems in the file" in html
+    for row, column, words in ((2, "email", "not a valid email"), (4, "email", "twice in the file (also row 3)"),
+                               (5, "email", "already invited"), (6, "team", "no team named"),
+                               (7, "interaction_date", "not a date"), (8, "interaction_date", "in the future"),
+                               (9, "staff_email", "not in team"), (10, "language", "language tag")):
+        assert f"<tr><td>{row}</td><td>{column}</td><td>" in html, (row, column)
+        assert words in html.split(f"<tr><td>{row}</td><td>{column}</td><td>")[1].split("</td>")[0], (row, words)
+    assert Invitation.query.count() == 1  # only the one made by hand before
+
+
+def test_a_wrong_header_an_empty_file_and_a_non_utf8_file_are_explained(client, db):
+    survey = make_survey()
+    leader_client(client)
+    wrong = upload(client, survey, "e-mail,name,team\nx@example.org,X,Harbour Street\n").get_data(as_text=True)
+    assert "<tr><td>1</td><td>e-mail</td><td>unknown column" in wrong
+    assert "<tr><td>1</td><td>email</td><td>required column missing" in wrong
+    assert "the file is empty" in upload(client, survey, "").get_data(as_text=True)
+    page = f"/leaders/surveys/{survey.slug}/invitations"
+    latin1 = client.post(f"{page}/upload", data={
+        "csrf_token": csrf_token(client, page), "file": (io.BytesIO("email\nzoë@example.org\n".encode("latin-1")),
+                                                         "customers.csv")}, content_type="multipart/form-data")
+    assert latin1.status_code == 400 and "CSV UTF-8" in latin1.get_data(as_text=True)
+    template = client.get(f"{page}/template.csv")
+    assert template.mimetype == "text/csv" and template.get_data(as_text=True).startswith(HEADER)
+    assert Invitation.query.count() == 0
