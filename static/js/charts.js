@@ -45,7 +45,6 @@
       var figure = JSON.parse(source.textContent);
       window.Plotly.newPlot(target, figure.data, fit(figure.layout, target.clientWidth), CONFIG);
     } catch (error) {
-      target.removeAttribute("role");
       target.textContent = "This chart could not be drawn. The table below holds the same figures.";
       target.className += " chart-failed";
     }
