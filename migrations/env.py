@@ -35,9 +35,18 @@ def run_migrations_online():
     conf_args.setdefault("compare_type", True)
     try:
         with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # Batch migrations rebuild a table (copy, drop, rename). With foreign keys on, dropping
+                # the old `responses` would cascade-delete every answer, so they are off while migrating.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
             context.configure(connection=connection, target_metadata=target_metadata, **conf_args)
             with context.begin_transaction():
                 context.run_migrations()
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
     finally:
         engine.dispose()
 
