@@ -250,6 +250,17 @@ def is_suppressed(email):
     return email is not None and db.session.get(MailSuppression, email_hash(email)) is not None
 
 
+def suppression_reasons(emails):
+    """{address: reason} for those of `emails` on the suppression list, in one query."""
+    hashes = {email_hash(email): email for email in emails if email}
+    if not hashes:
+        return {}
+    rows = db.session.execute(
+        select(MailSuppression.email_hash, MailSuppression.reason).where(MailSuppression.email_hash.in_(hashes))
+    )
+    return {hashes[value]: reason for value, reason in rows}
+
+
 def suppress(email, reason, now=None):
     if email:
         insert_ignoring_duplicates(MailSuppression, email_hash=email_hash(email), reason=reason,

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from .extensions import db
-from .invitations import email_hash, expire_invitations, is_suppressed, mail_link, suppress, unsubscribe_link
+from .invitations import expire_invitations, mail_link, suppress, suppression_reasons, unsubscribe_link
 from .mail_compose import compose
-from .models import MailSuppression, utcnow
+from .models import utcnow
 from .outbox import backoff, claim_due, release_stale_claims, schedule_reminders
 
 log = logging.getLogger(__name__)
@@ -139,12 +139,27 @@ def _send(connection, message):
         raise TemporaryFailure(f"{type(error).__name__}: {error}"[:300]) from None
 
 
+def send_email(message, connection=None):
+    """Send one EmailMessage now, outside the invitation outbox (follow-up alerts, recovery
+    links). Raises TemporaryFailure or PermanentFailure with a short reason, or MailConfigError.
+    Pass an SmtpConnection to send several messages over one connection (the caller closes it)."""
+    own = connection is None
+    connection = connection or SmtpConnection(current_app.config)
+    try:
+        _send(connection, message)
+    finally:
+        if own:
+            connection.close()
+
+
 def _text(reply):
     return (reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply))[:300]
 
 
-def _skip_reason(message, invitation, now):
-    """Why this row must not be mailed now, or None."""
+def _skip_reason(message, invitation, now, suppressed):
+    """Why this row must not be mailed now, or None. `suppressed`: address -> reason, for the batch."""
+    # The customer may have answered or unsubscribed since the batch was loaded: read the state afresh.
+    db.session.refresh(invitation, ["state", "expires_at", "customer_email"])
     if invitation.state in ("answered", "unsubscribed", "bounced", "expired"):
         return invitation.state
     if invitation.is_expired(now):
@@ -152,8 +167,8 @@ def _skip_reason(message, invitation, now):
         return "expired"
     if not invitation.customer_email:
         return "no address"
-    if is_suppressed(invitation.customer_email):
-        reason = db.session.get(MailSuppression, email_hash(invitation.customer_email)).reason
+    reason = suppressed.get(invitation.customer_email)
+    if reason is not None:
         if reason == "bounced":
             invitation.state, invitation.bounced_at = "bounced", invitation.bounced_at or now
         else:
@@ -166,9 +181,11 @@ def _skip_reason(message, invitation, now):
     return None
 
 
-def deliver_message(connection, message, now, report):
+def deliver_message(connection, message, now, report, suppressed=None):
     invitation = message.invitation
-    reason = _skip_reason(message, invitation, now)
+    if suppressed is None:
+        suppressed = suppression_reasons([invitation.customer_email])
+    reason = _skip_reason(message, invitation, now, suppressed)
     if reason is not None:
         message.status, message.last_error, message.claim_token = "cancelled", reason, None
         report.cancelled += 1
@@ -179,8 +196,9 @@ def deliver_message(connection, message, now, report):
             email = compose(invitation, message.kind, mail_link(invitation), unsubscribe_link(invitation), now)
         except ValueError as error:  # an address the email package cannot write into a header
             raise PermanentFailure(f"invalid address: {type(error).__name__}") from None
-        # Hold no transaction (on SQLite: no write lock) while the SMTP server thinks.
-        db.session.commit()
+        if db.session.dirty:  # a link re-issued by mail_link: store it before it leaves
+            db.session.commit()
+        # Nothing is written before the server has answered: on SQLite no write lock is held meanwhile.
         message.attempts += 1
         _send(connection, email)
     except PermanentFailure as error:
@@ -233,6 +251,10 @@ def deliver_due(limit=None, clock=utcnow):
     release_stale_claims(now)
     report.reminders_queued = schedule_reminders(now, config["REMINDER_AFTER_DAYS"], config["MAX_REMINDERS"])
     connection = SmtpConnection(config)
+    # The batch is loaded once with everything a mail needs; committing each row's result must not
+    # make the session reload it all (the state that matters is re-read per row in _skip_reason).
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     try:
         while limit is None or report.handled < limit:
             size = config["MAIL_BATCH_SIZE"]
@@ -241,9 +263,10 @@ def deliver_due(limit=None, clock=utcnow):
             batch = claim_due(size, clock())
             if not batch:
                 break
+            suppressed = suppression_reasons([message.invitation.customer_email for message in batch])
             for index, message in enumerate(batch):
                 try:
-                    deliver_message(connection, message, clock(), report)
+                    deliver_message(connection, message, clock(), report, suppressed)
                 except TemporaryFailure as error:
                     if connection.smtp is None:
                         # No connection at all: the server is down; leave the rest for later.
@@ -254,5 +277,6 @@ def deliver_due(limit=None, clock=utcnow):
                     _release(batch[index:], clock(), str(error), report)
                     raise
     finally:
+        session.expire_on_commit = expire_on_commit
         connection.close()
     return report

@@ -16,6 +16,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from .extensions import db
 from .models import Invitation, OutboxMessage, Survey
@@ -61,9 +62,14 @@ def claim_due(limit, now):
             .execution_options(synchronize_session=False)
         )
     db.session.commit()
+    # Everything a mail needs, in a few queries for the whole batch.
     return list(
         db.session.execute(
             select(OutboxMessage).where(OutboxMessage.claim_token == claim).order_by(OutboxMessage.id)
+            .options(selectinload(OutboxMessage.invitation).options(
+                joinedload(Invitation.team), joinedload(Invitation.staff),
+                joinedload(Invitation.survey).selectinload(Survey.items),
+            ))
         ).scalars()
     )
 
