@@ -19,9 +19,26 @@ def one_line(text, limit=120):
     return _SPACE.sub(" ", text or "").strip()[:limit]
 
 
-def visit_date(invitation):
-    when = invitation.interaction_at or invitation.created_at
+# Subjects and dates of the mail languages we ship (templates/mail/invitation[.<lang>].txt|html).
+SUBJECTS = {
+    "en": ("How did we treat you at {team}?", "Reminder: how did we treat you at {team}?"),
+    "de": ("Wie haben wir Sie bei {team} behandelt?", "Erinnerung: Wie haben wir Sie bei {team} behandelt?"),
+}
+
+
+def _mail_language(language):
+    code = (language or "en").split("-")[0].lower()
+    return code if code in SUBJECTS else "en"
+
+
+def format_day(when, language="en"):
+    if _mail_language(language) == "de":
+        return f"{when:%d.%m.%Y}"
     return f"{when.day} {when:%B %Y}"
+
+
+def visit_date(invitation):
+    return format_day(invitation.interaction_at or invitation.created_at, invitation.language)
 
 
 def _templates(name, language, extension):
@@ -47,14 +64,12 @@ def compose(invitation, kind, link, unsubscribe_url, now=None):
         "link": link,
         "unsubscribe_url": unsubscribe_url,
         "business_name": business,
-        "expires_on": f"{invitation.expires_at.day} {invitation.expires_at:%B %Y}" if invitation.expires_at else None,
+        "expires_on": format_day(invitation.expires_at, invitation.language) if invitation.expires_at else None,
         "item_count": len(invitation.survey.items),
         "language": invitation.language or "en",
     }
-    subject = (
-        f"How did we treat you at {one_line(invitation.team.name)}?"
-        if kind == "invitation" else f"Reminder: how did we treat you at {one_line(invitation.team.name)}?"
-    )
+    first, reminder = SUBJECTS[_mail_language(invitation.language)]
+    subject = (first if kind == "invitation" else reminder).format(team=one_line(invitation.team.name))
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = config["MAIL_FROM"]

@@ -260,3 +260,19 @@ def test_send_invitations_help_and_limit(app, db, runner, smtp_server):
     assert len(smtp_server.messages) == 2
     assert "sent 3" in runner.invoke(args=["send-invitations"]).output
     assert len({mail.to for mail in smtp_server.messages}) == 5
+
+
+def test_a_customer_with_language_de_gets_the_mail_in_german(app, db, smtp_server):
+    team = make_team("Filiale Hafenstraße")
+    visit = utcnow() - timedelta(days=1)
+    queue(make_survey(), team, "jonas@example.de", name="Jonas", language="de-AT", interaction_at=visit)
+
+    deliver_due()
+
+    [mail] = smtp_server.messages
+    assert mail.message["Subject"] == "Wie haben wir Sie bei Filiale Hafenstraße behandelt?"
+    assert mail.message["Content-Language"] == "de-AT"
+    text = mail.text.replace("\r\n", "\n")
+    assert f"Guten Tag Jonas,\n\ndanke für Ihren Besuch bei unserem Team Filiale Hafenstraße am {visit:%d.%m.%Y}" in text
+    assert '<html lang="de-AT">' in mail.html and "Sagen Sie uns, wie wir Sie behandelt haben" in mail.html
+    assert "Keine Umfrage-E-Mails mehr" in mail.text and mail.unsubscribe_url in mail.text
