@@ -12,6 +12,10 @@ def register_commands(app):
     from .mail_commands import send_invitations_command
 
     app.cli.add_command(send_invitations_command)
+    from .loop_commands import erase_customer_command, send_followup_alerts_command
+
+    app.cli.add_command(erase_customer_command)
+    app.cli.add_command(send_followup_alerts_command)
 
 
 @click.command("create-user")

@@ -30,6 +30,19 @@ def _int(name, default):
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _float(name, default):
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ConfigError(f"{name} must be a number, got {raw!r}")
+    return value
+
+
 def development_secret_key(instance_path):
     """Return the instance's generated key, creating it (mode 600) on first use."""
     path = Path(instance_path) / "secret_key"
@@ -107,6 +120,12 @@ def load_config(instance_path):
         "MAIL_RETRY_SECONDS": _int("MAIL_RETRY_SECONDS", 60),
         "MAIL_BATCH_SIZE": _int("MAIL_BATCH_SIZE", 100),
         "OPEN_LINK_RATE_LIMIT": os.environ.get("OPEN_LINK_RATE_LIMIT", "20 per hour"),
+        # Closing the loop (perception.followups): a customer response at or below any of these opens a follow-up.
+        "ALERT_OVERALL_MAX": _float("ALERT_OVERALL_MAX", 2.5),
+        "ALERT_DIMENSION_MAX": _float("ALERT_DIMENSION_MAX", 2.0),
+        "ALERT_NPS_MAX": _int("ALERT_NPS_MAX", 6),
+        "FOLLOWUP_DUE_HOURS": _int("FOLLOWUP_DUE_HOURS", 48),
+        "RECOVERY_TTL_DAYS": _int("RECOVERY_TTL_DAYS", 14),
     }
 
 

@@ -1,13 +1,15 @@
 """Form builders shared by the blueprints. Survey forms are built per survey, one radio group
 per item, so the same validation serves customers, staff and leaders."""
 
+import re
+
 from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
-from wtforms import RadioField, TextAreaField
+from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from .i18n import customer_item_text
 
@@ -60,7 +62,43 @@ def customer_form_class(items, ask_nps):
             coerce=_int_or_none,
             validators=[Optional()],
         )
+    attrs.update(contact_fields())
     return type("CustomerSurveyForm", (FlaskForm,), attrs)
+
+
+# --- "May we contact you about your answers?" (closing the loop, perception.followups) --------
+CONSENT_CHOICES = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
+PHONE_RE = re.compile(r"\+?[0-9 ()./-]{6,40}")
+
+
+def _phone(form, field):
+    phone = (field.data or "").strip()
+    if not phone:
+        return
+    if not PHONE_RE.fullmatch(phone) or sum(char.isdigit() for char in phone) < 6:
+        raise ValidationError(_l("Please write a phone number with digits, for example +44 20 7946 0958."))
+    choice = form.contact_consent.data
+    if choice == "no":
+        raise ValidationError(_l("You chose not to be contacted: leave the phone number empty, or choose Yes."))
+    if choice != "yes":
+        form.contact_consent.errors.append(_l("Please tell us whether we may contact you about your answers."))
+        raise ValidationError(_l("We use this number only if you allow us to contact you."))
+
+
+def contact_fields():
+    return {
+        "contact_consent": RadioField(_l("May we contact you about your answers? (optional)"),
+                                      choices=CONSENT_CHOICES, validators=[Optional()]),
+        "contact_phone": StringField(_l("Phone number (optional)"), validators=[Optional(), Length(max=40), _phone],
+                                     render_kw={"type": "tel", "autocomplete": "tel", "maxlength": 40}),
+    }
+
+
+def contact_choice(form):
+    """(consent, phone or None) from a customer form; the phone is kept only with consent."""
+    consent = form.contact_consent.data == "yes"
+    phone = (form.contact_phone.data or "").strip() if consent else ""
+    return consent, phone or None
 
 
 def self_assessment_form_class(items, perspective):

@@ -16,6 +16,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from .extensions import db
+from .followups import alert_reasons, insert_followup
 from .invitations import derive_token, new_nonce
 from .models import Answer, OpenLink, Response, utcnow
 from .security import hash_token
@@ -79,14 +80,23 @@ def qr_svg(url, scale=10):
     return buffer.getvalue()
 
 
-def record_open_response(link, scores, comment=None, nps=None, now=None):
-    """One anonymous customer response through an open link."""
+def record_open_response(link, scores, comment=None, nps=None, now=None, contact=(False, None)):
+    """One anonymous customer response through an open link (identified only by a phone number
+    the customer gives with their consent, `contact` = (consent, phone)). A response at or below
+    the alert rule opens its follow-up in the same transaction (perception.followups)."""
+    now = now or utcnow()
+    consent, phone = contact
     response = Response(
         survey_id=link.survey_id, perspective="customer", team_id=link.team_id, channel="open",
-        submitted_at=now or utcnow(), comment=comment or None, nps=nps,
+        submitted_at=now, comment=comment or None, nps=nps, contact_consent=bool(consent),
+        contact_phone=(phone or None) if consent else None,
         answers=[Answer(item_id=item_id, score=score) for item_id, score in scores.items()],
     )
     db.session.add(response)
+    reasons = alert_reasons(link.survey.items, scores, nps)
+    if reasons:
+        db.session.flush()
+        insert_followup(response.id, link.team_id, reasons, now)
     db.session.commit()
     return response
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from .extensions import db
+from .followups import alert_reasons, insert_followup
 from .models import Answer, Invitation, Item, PredictedAnswer, Response, Survey, utcnow
 from .security import hash_token, token_matches
 
@@ -78,23 +79,30 @@ def invitation_by_id(invitation_id):
     return check_invitation(invitation)
 
 
-def record_customer_response(invitation, scores, comment=None, nps=None, channel="link"):
+def record_customer_response(invitation, scores, comment=None, nps=None, channel="link", contact=(False, None)):
     """Store the response and all answers in one transaction. Returns (response id, created).
 
     Bulk statements rather than ORM objects: this is the hottest write path of the app. The UNIQUE
-    constraint on responses.invitation_id makes a second submit fail, whoever commits first."""
+    constraint on responses.invitation_id makes a second submit fail, whoever commits first.
+    A response at or below the alert rule opens its follow-up in the same transaction (the rule is
+    evaluated on the scores in memory; see perception.followups). `contact` is (consent, phone)."""
     now = utcnow()
+    contact_consent, contact_phone = contact
+    reasons = alert_reasons(invitation.survey.items, scores, nps)
     try:
         response_id = db.session.execute(
             insert(Response).returning(Response.id),
             [{
                 "survey_id": invitation.survey_id, "perspective": "customer", "team_id": invitation.team_id,
                 "invitation_id": invitation.id, "staff_id": invitation.staff_id, "comment": comment or None,
-                "nps": nps, "channel": channel, "submitted_at": now,
+                "nps": nps, "channel": channel, "submitted_at": now, "contact_consent": bool(contact_consent),
+                "contact_phone": (contact_phone or None) if contact_consent else None,
             }],
         ).scalar_one()
         answers = [{"response_id": response_id, "item_id": item, "score": score} for item, score in scores.items()]
         db.session.execute(insert(Answer), answers)
+        if reasons:
+            insert_followup(response_id, invitation.team_id, reasons, now)
         db.session.execute(
             update(Invitation).where(Invitation.id == invitation.id).values(state="answered", answered_at=now)
         )

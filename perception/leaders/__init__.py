@@ -1,6 +1,6 @@
 """Leaders: rate the business, see the gap, act on it."""
 
-from . import dashboard, surveys_admin  # noqa: F401  (their routes register on bp)
+from . import dashboard, followups, surveys_admin  # noqa: F401  (their routes register on bp)
 from .views import bp
 
 __all__ = ["bp"]

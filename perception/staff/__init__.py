@@ -1,5 +1,6 @@
 """Front-line staff: rate yourself and predict your customers."""
 
+from . import triads  # noqa: F401  (its routes register on bp)
 from .views import bp
 
 __all__ = ["bp"]

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from flask import current_app, redirect, render_template, request, session, url_for
 
 from ..extensions import db, limiter
-from ..forms import collect_scores, customer_form_class
+from ..forms import collect_scores, contact_choice, customer_form_class
 from ..models import OpenLink
 from ..openlink import (
     ANSWERED_COOKIE,
@@ -68,7 +68,7 @@ def open_answer():
     if form.validate_on_submit():
         record_open_response(
             link, collect_scores(form, survey.items, "item"), comment=form.comment.data,
-            nps=form.nps.data if survey.ask_nps else None,
+            nps=form.nps.data if survey.ask_nps else None, contact=contact_choice(form),
         )
         session.pop(SESSION_KEY, None)
         response = redirect(url_for("survey.thanks"), code=303)

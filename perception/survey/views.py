@@ -4,7 +4,7 @@ the browser redirected to `/s/answer`, so the token leaks through no Referer, hi
 from flask import Blueprint, redirect, render_template, session, url_for
 
 from ..extensions import limiter
-from ..forms import collect_scores, customer_form_class
+from ..forms import collect_scores, contact_choice, customer_form_class
 from ..responses import (
     LINK_ANSWERED,
     LINK_GONE,
@@ -65,6 +65,7 @@ def answer():
             comment=form.comment.data,
             nps=form.nps.data if survey.ask_nps else None,
             channel=invitation.channel,
+            contact=contact_choice(form),
         )
         if not created:
             return render_template("survey/answered.html"), 200

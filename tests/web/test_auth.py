@@ -1,5 +1,7 @@
 """Login, logout, sessions and role checks on every route."""
 
+import re
+
 import pytest
 
 from tests.helpers import PASSWORD, csrf_token, login, make_survey, make_team, make_user, post_form
@@ -81,6 +83,13 @@ ROUTES = {
     "/staff/surveys/wave-1": {"staff": 200, "leader": 403, "admin": 403},
     "/leaders/": {"staff": 403, "leader": 200, "admin": 200},
     "/leaders/surveys/wave-1/rate": {"staff": 403, "leader": 200, "admin": 200},
+    # Closing the loop. 999999 stands for any <int:...> id; no such follow-up exists, hence 404.
+    "/staff/interactions": {"staff": 200, "leader": 403, "admin": 403},
+    "/leaders/followups/": {"staff": 403, "leader": 200, "admin": 200},
+    "/leaders/followups/999999": {"staff": 403, "leader": 404, "admin": 404},
+    "/leaders/followups/999999/timeline": {"staff": 403, "leader": 404, "admin": 404},
+    "/leaders/followups/recovery": {"staff": 403, "leader": 200, "admin": 200},
+    "/leaders/customers": {"staff": 403, "leader": 403, "admin": 200},
 }
 
 
@@ -99,6 +108,7 @@ def test_every_protected_route_checks_the_role(app, client, db, role):
 
 
 def test_route_table_covers_every_staff_and_leader_route(app):
-    paths = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith(("/staff", "/leaders"))}
-    covered = {path.replace("wave-1", "<slug>") for path in ROUTES}
+    paths = {re.sub(r"<int:\w+>", "<int>", rule.rule) for rule in app.url_map.iter_rules()
+             if rule.rule.startswith(("/staff", "/leaders"))}
+    covered = {path.replace("wave-1", "<slug>").replace("999999", "<int>") for path in ROUTES}
     assert paths <= covered, paths - covered

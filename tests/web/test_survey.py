@@ -50,8 +50,8 @@ def test_form_shows_customer_wordings_as_accessible_radio_groups(client, db, sur
     for item in survey.items:
         assert item.customer_text in html
         assert item.staff_text not in html
-    assert html.count("<fieldset") == len(survey.items) + 1  # plus the recommend question
-    assert html.count("<legend") == len(survey.items) + 1
+    assert html.count("<fieldset") == len(survey.items) + 2  # plus the recommend and the may-we-contact-you questions
+    assert html.count("<legend") == len(survey.items) + 2
     assert 'type="radio"' in html
     assert "plotly" not in html
     assert "Dana, how did we treat you?" in html

@@ -1,0 +1,298 @@
+"""Follow-ups: closing the loop with unhappy customers.
+
+A customer response at or below the alert rule (perception.insights.loop.evaluate_alert, with
+the ALERT_* settings) opens a follow-up in the same transaction as the response; the UNIQUE
+constraint on follow_ups.response_id makes sure one response never opens two.
+
+Who gets it: the first active leader of the response's team (lowest id); a team without an
+active leader gives it to the first active admin; with neither it stays unassigned and every
+admin sees it. The assignee is told by email (perception.followup_mail; `flask --app wsgi
+send-followup-alerts` delivers pending alerts).
+
+Who sees it: admins see every follow-up; a leader sees those of their team and those assigned
+to them. Anyone who sees a follow-up may act on it (every action is recorded with its author).
+
+States: open -> contacted (automatically, when a contact that reached the customer or left them
+a message or letter is recorded) -> resolved; a resolved follow-up can be reopened. The due time
+is FOLLOWUP_DUE_HOURS after opening; an open follow-up past it without a contact is overdue.
+"""
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import and_, func, insert, literal, or_, select, true
+
+from .extensions import db
+from .insights.loop import AlertRule, FollowupTimes, decode_reasons, encode_reasons, evaluate_alert, followup_figures
+from .models import Dimension, FollowUp, FollowUpEvent, Response, Team, User, utcnow
+
+COUNTING_OUTCOMES = ("reached", "message", "sent")  # a contact that reached the customer in some way
+CHANNEL_LABELS = {"phone": "Phone call", "meeting": "Meeting", "letter": "Letter", "email": "Email"}
+OUTCOME_LABELS = {
+    "reached": "Spoke with the customer",
+    "message": "Left a message",
+    "no_answer": "No answer",
+    "sent": "Letter or email sent",
+}
+STATE_LABELS = {"open": "Open", "contacted": "Contacted", "resolved": "Resolved"}
+NOTE_MAX = 4000
+
+
+class FollowupError(ValueError):
+    """An action on a follow-up is refused; `field` names the input at fault (or None)."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+# --------------------------------------------------------------------------- opening
+
+def alert_rule(config=None):
+    config = config or current_app.config
+    return AlertRule(
+        overall_max=config["ALERT_OVERALL_MAX"], dimension_max=config["ALERT_DIMENSION_MAX"],
+        nps_max=config["ALERT_NPS_MAX"],
+    )
+
+
+def alert_reasons(items, scores, nps, rule=None):
+    """The encoded reasons a response with `scores` (item id -> 1-5) trips the rule, or "".
+    `items` are the survey's Item rows with their dimension loaded."""
+    dimension_of = {item.id: item.dimension.key for item in items}
+    by_dimension = {}
+    for item_id, score in scores.items():
+        if item_id in dimension_of and score is not None:
+            by_dimension.setdefault(dimension_of[item_id], []).append(score)
+    return encode_reasons(evaluate_alert(rule or alert_rule(), by_dimension, nps))
+
+
+def _first_assignee(team_id):
+    """A scalar subquery: the team's first active leader, else the first active admin."""
+    leader = (
+        select(User.id).where(User.role == "leader", User.active.is_(True), User.team_id == team_id)
+        .order_by(User.id).limit(1).scalar_subquery()
+    )
+    admin = select(User.id).where(User.role == "admin", User.active.is_(True)).order_by(User.id).limit(1)
+    return func.coalesce(leader, admin.scalar_subquery())
+
+
+def insert_followup(response_id, team_id, reasons, now):
+    """Add the follow-up of a response to the current transaction (no commit): two statements,
+    the assignee chosen inside the INSERT. Returns the new follow-up's id."""
+    due = now + timedelta(hours=current_app.config["FOLLOWUP_DUE_HOURS"])
+    followup_id = db.session.execute(
+        insert(FollowUp).values(
+            response_id=response_id, team_id=team_id, state="open", reasons=reasons, opened_at=now, due_at=due,
+            assignee_id=_first_assignee(team_id), notify_attempts=0,
+        ).returning(FollowUp.id)
+    ).scalar_one()
+    db.session.execute(
+        insert(FollowUpEvent).from_select(
+            ["follow_up_id", "at", "kind", "to_state", "assignee_id"],
+            select(FollowUp.id, FollowUp.opened_at, literal("opened"), literal("open"), FollowUp.assignee_id)
+            .where(FollowUp.id == followup_id),
+        )
+    )
+    return followup_id
+
+
+# --------------------------------------------------------------------------- who sees what
+
+def visible_condition(user):
+    if user.role == "admin":
+        return true()
+    return or_(FollowUp.assignee_id == user.id, and_(FollowUp.team_id.is_not(None), FollowUp.team_id == user.team_id))
+
+
+def followup_for(user, followup_id):
+    """The follow-up if `user` may see it, else None (the view answers 404, never 403: an id
+    must not tell a leader that another team's follow-up exists)."""
+    if user.role not in ("leader", "admin"):
+        return None
+    return db.session.execute(
+        select(FollowUp).where(FollowUp.id == followup_id, visible_condition(user))
+    ).scalar_one_or_none()
+
+
+VIEWS = ("open", "overdue", "mine", "resolved", "all")
+
+
+def list_followups(user, view="open", team_id=None, now=None, limit=200):
+    now = now or utcnow()
+    query = select(FollowUp).where(visible_condition(user))
+    if view == "open":
+        query = query.where(FollowUp.state != "resolved")
+    elif view == "overdue":
+        query = query.where(FollowUp.state == "open", FollowUp.first_contact_at.is_(None), FollowUp.due_at <= now)
+    elif view == "mine":
+        query = query.where(FollowUp.assignee_id == user.id, FollowUp.state != "resolved")
+    elif view == "resolved":
+        query = query.where(FollowUp.state == "resolved")
+    if team_id is not None:
+        query = query.where(FollowUp.team_id == team_id)
+    order = (FollowUp.resolved_at.desc(),) if view == "resolved" else (FollowUp.due_at, FollowUp.id)
+    return list(db.session.execute(query.order_by(*order, FollowUp.id).limit(limit)).scalars())
+
+
+def overdue_count(user, now=None):
+    return db.session.execute(
+        select(func.count()).select_from(FollowUp).where(
+            visible_condition(user), FollowUp.state == "open", FollowUp.first_contact_at.is_(None),
+            FollowUp.due_at <= (now or utcnow()),
+        )
+    ).scalar_one()
+
+
+def is_overdue(followup, now=None):
+    return followup.state == "open" and followup.first_contact_at is None and followup.due_at <= (now or utcnow())
+
+
+def assignable_users(followup):
+    """Who a follow-up may be given to: the active leaders of its team, and the active admins."""
+    condition = User.role == "admin"
+    if followup.team_id is not None:
+        condition = or_(condition, and_(User.role == "leader", User.team_id == followup.team_id))
+    return list(db.session.execute(
+        select(User).where(User.active.is_(True), condition).order_by(User.role.desc(), User.name, User.id)
+    ).scalars())
+
+
+def team_figures(user, now=None):
+    """[(team name, FollowupFigures)] for every team whose follow-ups `user` sees, by name."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(Team.name, FollowUp.opened_at, FollowUp.due_at, FollowUp.first_contact_at, FollowUp.state)
+        .join(Team, Team.id == FollowUp.team_id).where(visible_condition(user))
+    ).all()
+    by_team = {}
+    for name, opened, due, contact, state in rows:
+        by_team.setdefault(name, []).append(FollowupTimes(opened, due, contact, state))
+    return [(name, followup_figures(records, now)) for name, records in sorted(by_team.items())]
+
+
+# --------------------------------------------------------------------------- acting on one
+
+def _clean_note(note, required=False, field="note"):
+    note = (note or "").strip()
+    if required and not note:
+        raise FollowupError("Please write a short note.", field)
+    if len(note) > NOTE_MAX:
+        raise FollowupError(f"Please keep the note under {NOTE_MAX} characters.", field)
+    return note or None
+
+
+def _event(followup, actor, kind, at, **fields):
+    event = FollowUpEvent(follow_up=followup, actor_id=actor.id if actor else None, kind=kind, at=at, **fields)
+    db.session.add(event)
+    return event
+
+
+def _move(followup, actor, to_state, at, note=None):
+    _event(followup, actor, "state", at, from_state=followup.state, to_state=to_state, note=note)
+    followup.state = to_state
+
+
+def record_contact(followup, actor, channel, outcome, note=None, at=None, now=None):
+    """Record a contact; the first one that reached the customer moves an open follow-up to
+    contacted. `at` (when it happened) defaults to now; it cannot be in the future or before
+    the follow-up was opened."""
+    now = now or utcnow()
+    at = at or now
+    if channel not in CHANNEL_LABELS:
+        raise FollowupError("Please choose how you contacted the customer.", "channel")
+    if outcome not in OUTCOME_LABELS:
+        raise FollowupError("Please choose what came of it.", "outcome")
+    if at > now + timedelta(minutes=5):
+        raise FollowupError("The contact cannot be in the future.", "at")
+    if at < followup.opened_at - timedelta(minutes=1):
+        raise FollowupError("The contact cannot be before the follow-up was opened.", "at")
+    note = _clean_note(note)
+    _event(followup, actor, "contact", at, channel=channel, outcome=outcome, note=note)
+    if outcome in COUNTING_OUTCOMES:
+        if followup.first_contact_at is None or at < followup.first_contact_at:
+            followup.first_contact_at = at
+        if followup.state == "open":
+            _move(followup, actor, "contacted", at)
+    db.session.commit()
+
+
+def resolve(followup, actor, note, now=None):
+    if followup.state == "resolved":
+        raise FollowupError("This follow-up is already resolved.")
+    now = now or utcnow()
+    _move(followup, actor, "resolved", now, _clean_note(note, required=True))
+    followup.resolved_at = now
+    db.session.commit()
+
+
+def reopen(followup, actor, note, now=None):
+    if followup.state != "resolved":
+        raise FollowupError("Only a resolved follow-up can be reopened.")
+    now = now or utcnow()
+    _move(followup, actor, "contacted" if followup.first_contact_at else "open", now, _clean_note(note, required=True))
+    followup.resolved_at = None
+    db.session.commit()
+
+
+def reassign(followup, actor, assignee_id, note=None, now=None):
+    """Give the follow-up to another leader of its team or an admin; they are told by email."""
+    target = next((user for user in assignable_users(followup) if user.id == assignee_id), None)
+    if target is None:
+        raise FollowupError("Choose a leader of this team or an administrator.", "assignee")
+    if target.id == followup.assignee_id:
+        raise FollowupError(f"{target.name or target.email} already has this follow-up.", "assignee")
+    _event(followup, actor, "reassigned", now or utcnow(), assignee_id=target.id, note=_clean_note(note))
+    followup.assignee_id = target.id
+    followup.notified_at, followup.notify_attempts, followup.notify_error = None, 0, None
+    db.session.commit()
+
+
+def add_note(followup, actor, note, now=None):
+    _event(followup, actor, "note", now or utcnow(), note=_clean_note(note, required=True))
+    db.session.commit()
+
+
+# --------------------------------------------------------------------------- what a page shows
+
+def customer_identity(response):
+    """Name, email and phone of the customer, only when they allowed contact; else None."""
+    if not response.contact_consent:
+        return None
+    invitation = response.invitation
+    return {
+        "name": invitation.customer_name if invitation else None,
+        "email": (invitation.customer_email if invitation else None) or _email_like(response.respondent),
+        "phone": response.contact_phone,
+    }
+
+
+def _email_like(text):
+    return text if text and "@" in text else None
+
+
+def answers_of(response):
+    """[(dimension name, item wording for customers, score)] in survey order."""
+    rows = sorted(response.answers, key=lambda a: (a.item.dimension.position, a.item.position, a.item.id))
+    return [(answer.item.dimension.name, answer.item.customer_text, answer.score) for answer in rows]
+
+
+def consented_response(followup_id):
+    return db.session.execute(
+        select(Response).join(FollowUp, FollowUp.response_id == Response.id)
+        .where(FollowUp.id == followup_id, Response.contact_consent.is_(True))
+    ).scalar_one_or_none()
+
+
+def reason_lines(followup):
+    """The rule's reasons in words: ["Overall 2.3 of 5", "Respect 1.5 of 5", "Recommend 3 of 10"]."""
+    names = dict(db.session.execute(select(Dimension.key, Dimension.name)).all())
+    lines = []
+    for reason in decode_reasons(followup.reasons):
+        if reason.kind == "overall":
+            lines.append(f"Overall {reason.value:.3g} of 5")
+        elif reason.kind == "dimension":
+            lines.append(f"{names.get(reason.key, reason.key)} {reason.value:.3g} of 5")
+        elif reason.kind == "nps":
+            lines.append(f"Likely to recommend {reason.value:.0f} of 10")
+    return lines
