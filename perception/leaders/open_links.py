@@ -56,12 +56,11 @@ def toggle_open_link(link_id):
     return redirect(url_for("leaders.open_links", slug=link.survey.slug), code=303)
 
 
-@bp.get("/open-links/<int:link_id>/qr.<kind>")
+@bp.get("/open-links/<int:link_id>/qr.png", defaults={"kind": "png"})
+@bp.get("/open-links/<int:link_id>/qr.svg", defaults={"kind": "svg"})
 @roles_required(*LEADERS)
 def open_link_qr(link_id, kind):
     link = _link_or_404(link_id)
-    if kind not in ("png", "svg"):
-        abort(404)
     url = open_link_url(link)
     body, mimetype = (qr_png(url), "image/png") if kind == "png" else (qr_svg(url), "image/svg+xml")
     name = f"survey-{link.survey.slug}-{link.team.name}".lower().replace(" ", "-")

@@ -83,6 +83,12 @@ ROUTES = {
     "/staff/surveys/wave-1": {"staff": 200, "leader": 403, "admin": 403},
     "/leaders/": {"staff": 403, "leader": 200, "admin": 200},
     "/leaders/surveys/wave-1/rate": {"staff": 403, "leader": 200, "admin": 200},
+    # Reaching customers: invitations, funnel, open links and their QR codes.
+    "/leaders/surveys/wave-1/invitations": {"staff": 403, "leader": 200, "admin": 200},
+    "/leaders/surveys/wave-1/invitations/template.csv": {"staff": 403, "leader": 200, "admin": 200},
+    "/leaders/surveys/wave-1/open-links": {"staff": 403, "leader": 200, "admin": 200},
+    "/leaders/open-links/999999/qr.png": {"staff": 403, "leader": 404, "admin": 404},
+    "/leaders/open-links/999999/qr.svg": {"staff": 403, "leader": 404, "admin": 404},
     # Closing the loop. 999999 stands for any <int:...> id; no such follow-up exists, hence 404.
     "/staff/interactions": {"staff": 200, "leader": 403, "admin": 403},
     "/leaders/followups/": {"staff": 403, "leader": 200, "admin": 200},
@@ -110,5 +116,26 @@ def test_every_protected_route_checks_the_role(app, client, db, role):
 def test_route_table_covers_every_staff_and_leader_route(app):
     paths = {re.sub(r"<int:\w+>", "<int>", rule.rule) for rule in app.url_map.iter_rules()
              if rule.rule.startswith(("/staff", "/leaders"))}
-    covered = {path.replace("wave-1", "<slug>").replace("999999", "<int>") for path in ROUTES}
+    covered = {path.replace("wave-1", "<slug>").replace("999999", "<int>") for path in (*ROUTES, *POST_ROUTES)}
     assert paths <= covered, paths - covered
+
+
+# Routes that only take a POST: walked with a valid CSRF token, so the role check is what answers.
+POST_ROUTES = {
+    "/leaders/surveys/wave-1/invitations/upload": {"staff": 403, "leader": 400, "admin": 400},
+    "/leaders/open-links/999999/active": {"staff": 403, "leader": 404, "admin": 404},
+}
+
+
+@pytest.mark.parametrize("role", ["anonymous", "staff", "leader", "admin"])
+def test_every_post_only_route_checks_the_role(app, client, db, role):
+    make_survey("wave-1")
+    if role != "anonymous":
+        login(client, make_user(role, team=make_team()))
+    token = csrf_token(client, "/login" if role == "anonymous" else "/account/tokens")
+    for path, expected in POST_ROUTES.items():
+        response = client.post(path, data={"csrf_token": token})
+        if role == "anonymous":
+            assert response.status_code == 302 and "/login" in response.headers["Location"], path
+        else:
+            assert response.status_code == expected[role], (path, role)
