@@ -16,6 +16,9 @@ def register_commands(app):
 
     app.cli.add_command(erase_customer_command)
     app.cli.add_command(send_followup_alerts_command)
+    from .export_commands import export_responses_command
+
+    app.cli.add_command(export_responses_command)
 
 
 @click.command("create-user")

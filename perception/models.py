@@ -503,3 +503,32 @@ class ErasureRecord(db.Model):
     responses: Mapped[int] = mapped_column(Integer, default=0)
     follow_ups: Mapped[int] = mapped_column(Integer, default=0)
     fields_cleared: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- Support vs erode board: people tag customer comments (perception.tags) -------------------
+
+TAG_EFFECTS = ("supports", "erodes")
+
+
+class CommentTag(db.Model):
+    """A person's reading of a customer comment: it supports or erodes the relationship, on one
+    dimension of care. A comment can carry several tags, one per dimension."""
+
+    __tablename__ = "comment_tags"
+    __table_args__ = (
+        CheckConstraint(_in("effect", TAG_EFFECTS), name="effect"),
+        UniqueConstraint("response_id", "dimension_id", name="uq_comment_tags_response_dimension"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), index=True)
+    dimension_id: Mapped[int] = mapped_column(ForeignKey("dimensions.id"), index=True)
+    effect: Mapped[str] = mapped_column(String(10))
+    tagged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Whether the person took the word-list suggestion as it was (to see how useful it is).
+    suggested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    response: Mapped[Response] = relationship()
+    dimension: Mapped[Dimension] = relationship()
+    tagged_by: Mapped[User | None] = relationship()

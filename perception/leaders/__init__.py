@@ -5,4 +5,4 @@ from .views import bp
 
 __all__ = ["bp"]
 
-from . import invitations, open_links  # noqa: E402, F401  (their routes register on bp)
+from . import board, drivers, exports, invitations, mirrors, open_links  # noqa: E402, F401  (their routes register on bp)

@@ -96,6 +96,18 @@ ROUTES = {
     "/leaders/followups/999999/timeline": {"staff": 403, "leader": 404, "admin": 404},
     "/leaders/followups/recovery": {"staff": 403, "leader": 200, "admin": 200},
     "/leaders/customers": {"staff": 403, "leader": 403, "admin": 200},
+    # Closing the loop, part B: drivers, board, mirror (admins only with ADMIN_SEES_MIRRORS), exports.
+    "/leaders/surveys/wave-1/drivers": {"staff": 403, "leader": 200, "admin": 200},
+    "/leaders/surveys/wave-1/board": {"staff": 403, "leader": 200, "admin": 200},
+    "/leaders/surveys/wave-1/board/comments": {"staff": 403, "leader": 200, "admin": 200},
+    "/leaders/surveys/wave-1/mirror": {"staff": 403, "leader": 403, "admin": 403},
+    "/leaders/surveys/wave-1/exports": {"staff": 403, "leader": 200, "admin": 200},
+    "/leaders/surveys/wave-1/export.csv": {"staff": 403, "leader": 200, "admin": 200},
+    "/leaders/surveys/wave-1/gap.csv": {"staff": 403, "leader": 200, "admin": 200},
+    "/leaders/surveys/wave-1/report/print": {"staff": 403, "leader": 200, "admin": 200},
+    "/staff/surveys/wave-1/board": {"staff": 200, "leader": 403, "admin": 403},
+    "/staff/surveys/wave-1/board/comments": {"staff": 200, "leader": 403, "admin": 403},
+    "/staff/surveys/wave-1/mirror": {"staff": 200, "leader": 403, "admin": 403},
 }
 
 

@@ -1,0 +1,187 @@
+"""The support-vs-erode board: tagging comments (leaders: every team, staff: their own), the suggestion a
+person confirms, anonymity (team/month with at least min_n customer responses) and the board itself."""
+
+import re
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from perception import tags
+from perception.demo import seed_demo
+from perception.insights import suggest_tags
+from perception.models import CommentTag, Response, Survey
+from tests.helpers import bank_items, csrf_token, login, make_survey, make_team, make_user
+
+MARCH = datetime(2026, 3, 10, 12, tzinfo=UTC)
+COMMENTS = ["I felt like a ticket number.", "They promised a call back that never came.",
+            "Such a friendly, warm welcome.", "Nobody told me the fee until the end.", None]
+
+
+def _setup(db):
+    big, small = make_team("Harbour"), make_team("Riverside")
+    survey = make_survey("wave-1", items=bank_items())  # every dimension
+    for comment in COMMENTS:
+        db.session.add(Response(survey=survey, perspective="customer", team=big, submitted_at=MARCH, comment=comment))
+    for comment in ("Rude and cold.", "Lovely people.", "I waited a long time."):  # 3 < min_n: never shown
+        db.session.add(Response(survey=survey, perspective="customer", team=small, submitted_at=MARCH, comment=comment))
+    db.session.commit()
+    return survey, big, small
+
+
+def _response_id(db, comment):
+    return db.session.execute(select(Response.id).where(Response.comment == comment)).scalar_one()
+
+
+def _tag(client, url, response_id, effect, dimension):
+    page = client.get(url).get_data(as_text=True)
+    token = re.search(rf'name="c{response_id}-csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token, f"comment {response_id} is not on {url}"
+    return client.post(url, data={"comment": str(response_id), f"c{response_id}-csrf_token": token.group(1),
+                                  f"c{response_id}-effect": effect, f"c{response_id}-dimension": dimension})
+
+
+def test_leader_sees_only_comments_of_large_enough_team_months_with_a_suggestion(app, client, db):
+    _setup(db)
+    login(client, make_user("leader", team=make_team("Office")))
+    page = client.get("/leaders/surveys/wave-1/board/comments").get_data(as_text=True)
+    assert "I felt like a ticket number." in page and "Harbour · 2026-03" in page
+    assert "Rude and cold." not in page and "Riverside ·" not in page
+    assert "4 comments" in page
+    rid = _response_id(db, "I felt like a ticket number.")
+    # the suggestion is filled in: erodes, personal attention
+    assert re.search(rf'id="c{rid}-effect-0"[^>]*checked|checked[^>]*id="c{rid}-effect-0"', page)
+    assert re.search(r'<option selected value="personal_attention">|<option value="personal_attention" selected',
+                     page)
+
+
+def test_tagging_with_and_without_the_suggestion(app, client, db):
+    survey, _big, _small = _setup(db)
+    leader = make_user("leader", team=make_team("Office"))
+    login(client, leader)
+    url = "/leaders/surveys/wave-1/board/comments"
+    ticket = _response_id(db, "I felt like a ticket number.")
+    fee = _response_id(db, "Nobody told me the fee until the end.")
+    assert _tag(client, url, ticket, "erodes", "personal_attention").status_code == 302
+    assert _tag(client, url, fee, "erodes", "trust").status_code == 302  # the person disagrees with the suggestion
+    saved = {tag.response_id: tag for tag in db.session.execute(select(CommentTag)).scalars()}
+    assert saved[ticket].effect == "erodes" and saved[ticket].dimension.key == "personal_attention"
+    assert saved[ticket].suggested is True and saved[ticket].tagged_by_id == leader.id
+    assert saved[fee].suggested is False
+    # a second tag on the same dimension changes it rather than adding one
+    assert _tag(client, url + "?untagged=", ticket, "supports", "personal_attention").status_code == 302
+    db.session.expire_all()
+    changed = db.session.execute(select(CommentTag).where(CommentTag.response_id == ticket)).scalar_one()
+    assert changed.effect == "supports"
+    untagged = client.get(url).get_data(as_text=True)
+    assert "I felt like a ticket number." not in untagged and "Such a friendly" in untagged
+
+
+def test_an_incomplete_tag_re_renders_with_messages(app, client, db):
+    _setup(db)
+    login(client, make_user("leader", team=make_team("Office")))
+    rid = _response_id(db, "Such a friendly, warm welcome.")
+    response = _tag(client, "/leaders/surveys/wave-1/board/comments", rid, "", "")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Choose whether it supports or erodes the relationship." in page
+    assert "Choose the dimension of care it touches." in page
+    assert _tag(client, "/leaders/surveys/wave-1/board/comments", rid, "supports", "no_such").status_code == 400
+    assert db.session.execute(select(CommentTag)).first() is None
+
+
+def test_hidden_and_unknown_comments_cannot_be_tagged(app, client, db):
+    _setup(db)
+    login(client, make_user("leader", team=make_team("Office")))
+    client.get("/leaders/surveys/wave-1/board/comments")
+    token = csrf_token(client, "/leaders/surveys/wave-1/board/comments?untagged=")
+    hidden = _response_id(db, "Rude and cold.")
+    for comment in (str(hidden), "999999"):
+        response = client.post("/leaders/surveys/wave-1/board/comments",
+                               data={"comment": comment, "csrf_token": token, "remove": "respect"})
+        assert response.status_code == 404
+    assert client.post("/leaders/surveys/wave-1/board/comments", data={"comment": "x"}).status_code == 400
+
+
+def test_staff_tag_only_their_own_team(app, client, db):
+    _setup(db)
+    harbour_staff = make_user("staff", team=make_team("Harbour"))
+    login(client, harbour_staff)
+    url = "/staff/surveys/wave-1/board/comments"
+    page = client.get(url).get_data(as_text=True)
+    assert "I felt like a ticket number." in page
+    assert _tag(client, url, _response_id(db, "I felt like a ticket number."), "erodes",
+                "personal_attention").status_code == 302
+    client = app.test_client()  # a new browser for the second person
+    login(client, make_user("staff", team=make_team("Riverside")))
+    page = client.get(url).get_data(as_text=True)
+    assert "ticket number" not in page and "Rude and cold." not in page  # their team has too few responses
+    board = client.get("/staff/surveys/wave-1/board").get_data(as_text=True)
+    assert "ticket number" not in board and "No eroding moments tagged yet" in board
+    # another team's comment is unknown to them, whatever they post
+    token = csrf_token(client, "/staff/surveys/wave-1/board")
+    hidden = client.post(url, data={"comment": str(_response_id(db, "I felt like a ticket number.")),
+                                    "csrf_token": token, "remove": "personal_attention"})
+    assert hidden.status_code == 404
+    assert db.session.execute(select(CommentTag)).scalar_one() is not None
+    assert client.get("/staff/surveys/wave-1/board?team=Harbour").status_code == 200  # team is fixed to their own
+
+
+def test_removing_a_tag(app, client, db):
+    survey, _big, _small = _setup(db)
+    leader = make_user("leader", team=make_team("Office"))
+    rid = _response_id(db, "They promised a call back that never came.")
+    tags.save_tag(survey, db.session.get(Response, rid), leader, "erodes", "trust")
+    login(client, leader)
+    token = csrf_token(client, "/leaders/surveys/wave-1/board")
+    response = client.post("/leaders/surveys/wave-1/board/comments?untagged=",
+                           data={"comment": str(rid), "csrf_token": token, "remove": "trust"})
+    assert response.status_code == 302
+    assert db.session.execute(select(CommentTag)).first() is None
+
+
+def test_board_counts_and_examples_respect_team_and_month(app, client, db):
+    survey, big, small = _setup(db)
+    leader = make_user("leader", team=make_team("Office"))
+    for comment, effect, dimension in [("I felt like a ticket number.", "erodes", "personal_attention"),
+                                       ("They promised a call back that never came.", "erodes", "trust"),
+                                       ("Nobody told me the fee until the end.", "erodes", "trust"),
+                                       ("Such a friendly, warm welcome.", "supports", "kindness")]:
+        tags.save_tag(survey, db.session.get(Response, _response_id(db, comment)), leader, effect, dimension)
+    result = tags.board(survey, 5)
+    assert [(m.dimension, m.count) for m in result.eroding] == [("trust", 2), ("personal_attention", 1)]
+    assert set(result.eroding[0].examples) == {"They promised a call back that never came.",
+                                               "Nobody told me the fee until the end."}
+    assert [(m.dimension, m.count) for m in result.supporting] == [("kindness", 1)]
+    assert (result.tagged_comments, result.visible_comments) == (4, 4)
+    assert tags.board(survey, 5, month="2026-04").eroding == []
+    assert tags.board(survey, 5, team_id=small.id).eroding == []
+    assert tags.board(survey, 6).eroding == []  # the month has 5 customer responses: fewer than 6
+    login(client, leader)
+    page = client.get("/leaders/surveys/wave-1/board?team=Harbour&month=2026-03").get_data(as_text=True)
+    eroding = page.split('id="eroding-title"')[1].split('id="supporting-title"')[0]
+    assert eroding.index("Trust") < eroding.index("Personal attention")
+    assert "2 comments" in eroding and "They promised a call back that never came." in eroding
+    assert client.get("/leaders/surveys/wave-1/board?month=1999-01").status_code == 400
+
+
+def test_the_demo_board_lists_eroding_moments(app, client, db):
+    seed_demo(now=datetime(2026, 11, 20, 12, tzinfo=UTC))
+    survey = db.session.execute(select(Survey).where(Survey.slug == "2026-q4")).scalar_one()
+    leader = make_user("leader", team=make_team("Head office"))
+    keys = [key for key, _ in tags.survey_dimensions(survey)]
+    page = 1
+    while True:  # a person confirming every suggestion the word lists make
+        rows, total = tags.comments_to_tag(survey, 5, untagged_only=False, page=page, dimension_keys=keys)
+        for row in rows:
+            suggestion = next((s for s in suggest_tags(row.comment, keys) if s.dimension), None)
+            if suggestion:
+                tags.save_tag(survey, db.session.get(Response, row.response_id), leader, suggestion.effect,
+                              suggestion.dimension)
+        if page * tags.PAGE_SIZE >= total:
+            break
+        page += 1
+    login(client, leader)
+    page_text = client.get("/leaders/surveys/2026-q4/board").get_data(as_text=True)
+    eroding = page_text.split('id="eroding-title"')[1].split('id="supporting-title"')[0]
+    assert '<li class="moment moment-erodes">' in eroding and "<q>" in eroding
+    assert "No eroding moments" not in eroding

@@ -1,0 +1,131 @@
+"""Key drivers from the database: the SQL aggregates give the same figures as plain Python on the raw
+answers, the threshold hides what cannot be said, and the page names the dimension to fix first."""
+
+import json
+import math
+import re
+import statistics
+from datetime import UTC, datetime
+
+import pytest
+
+from perception.demo import seed_demo
+from perception.drivers_query import driver_report
+from perception.extensions import db as database
+from perception.models import Answer, Response, Survey
+from tests.helpers import bank_items, login, make_survey, make_team, make_user
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+def _answers(index):
+    """Deterministic, varied answers: trust items, respect items (2 each), NPS (None now and then)."""
+    trust = (1 + index % 5, 1 + (index * 3) % 5)
+    respect = (1 + (index * 7 + 2) % 5, 1 + (index // 2) % 5)
+    nps = None if index % 9 == 4 else min(10, (trust[0] + trust[1]) + (index % 3))
+    return trust, respect, nps
+
+
+def _seed(n, team=None, survey=None):
+    team = team or make_team()
+    items = bank_items(4)  # trust x2, respect x2
+    survey = survey or make_survey("wave-1", items=items)
+    raw = []
+    for index in range(n):
+        trust, respect, nps = _answers(index)
+        scores = dict(zip([item.id for item in items], (*trust, *respect), strict=True))
+        if index % 11 == 5:  # an unanswered item: the dimension score is the mean of what was answered
+            scores.pop(items[3].id)
+            respect = (respect[0],)
+        survey_response = Response(survey=survey, perspective="customer", team=team, submitted_at=NOW, nps=nps,
+                                   answers=[Answer(item_id=item_id, score=s) for item_id, s in scores.items()])
+        database.session.add(survey_response)
+        raw.append((statistics.fmean(trust), statistics.fmean(respect), nps, list(trust) + list(respect)))
+    database.session.commit()
+    return survey, raw
+
+
+def test_importance_matches_plain_python_on_the_raw_answers(app, db):
+    survey, raw = _seed(45)
+    report = driver_report(survey, outcome="nps")
+    with_nps = [row for row in raw if row[2] is not None]
+    trust, respect = report.cells
+    assert trust.key == "trust" and trust.n == len(with_nps)
+    assert math.isclose(trust.importance, statistics.correlation([r[0] for r in with_nps], [r[2] for r in with_nps]),
+                        rel_tol=1e-9)
+    assert math.isclose(respect.importance,
+                        statistics.correlation([r[1] for r in with_nps], [r[2] for r in with_nps]), rel_tol=1e-9)
+    # performance is the gap report's customer mean over every customer (with or without NPS)
+    assert math.isclose(trust.performance, statistics.fmean(r[0] for r in raw), rel_tol=1e-12)
+    # beta weights from the textbook two-predictor formula
+    r1y, r2y = trust.importance, respect.importance
+    r12 = statistics.correlation([r[0] for r in with_nps], [r[1] for r in with_nps])
+    assert math.isclose(report.weights.values["trust"], (r1y - r12 * r2y) / (1 - r12 ** 2), rel_tol=1e-9)
+
+
+def test_care_outcome_correlates_each_dimension_with_the_others(app, db):
+    survey, raw = _seed(40)
+    report = driver_report(survey, outcome="care")
+    trust = report.cells[0]
+    # with two dimensions, the rest score of trust is the respondent's respect score
+    assert math.isclose(trust.importance, statistics.correlation([r[0] for r in raw], [r[1] for r in raw]),
+                        rel_tol=1e-9)
+    assert report.weights.values == {}
+
+
+def test_team_filter(app, db):
+    survey, _ = _seed(40, team=make_team("North"))
+    _seed(10, team=make_team("South"), survey=survey)
+    north = driver_report(survey, outcome="care", team=make_team("North"))
+    south = driver_report(survey, outcome="care", team=make_team("South"))
+    assert north.cells[0].n == 40 and north.cells[0].importance is not None
+    assert south.cells[0].n == 10 and south.hidden_reason and "at least 30 customers" in south.hidden_reason
+
+
+def test_too_few_customers_hides_the_drivers_with_the_threshold(app, client, db):
+    _seed(29)
+    login(client, make_user("leader", team=make_team()))
+    response = client.get("/leaders/surveys/wave-1/drivers")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Too few customers to say which dimension drives their likelihood to recommend" in page
+    assert "at least 30 customers" in page
+    assert 'data-chart="chart-drivers"' not in page
+
+
+def test_min_n_above_30_raises_the_threshold(app, db):
+    survey, _ = _seed(35)
+    report = driver_report(survey, outcome="care", min_n=40)
+    assert report.required_n == 40 and report.shown == ()
+
+
+def test_unknown_outcome(app, client, db):
+    survey, _ = _seed(3)
+    with pytest.raises(ValueError, match="outcome"):
+        driver_report(survey, outcome="loyalty")
+    login(client, make_user("leader", team=make_team()))
+    response = client.get("/leaders/surveys/wave-1/drivers?outcome=loyalty&team=Nowhere")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "There is no team with that name" in page and "Choose likelihood to recommend" in page
+
+
+def test_the_demo_driver_chart_names_a_dimension_to_fix_first(app, client, db):
+    seed_demo(now=NOW)
+    login(client, make_user("leader", team=make_team("Head office")))
+    survey = db.session.query(Survey).filter_by(slug="2026-q4").one()
+    report = driver_report(survey, outcome="nps")
+    names = [cell.name for cell in report.fix_first]
+    assert names and report.hidden_reason is None
+    page = client.get("/leaders/surveys/2026-q4/drivers").get_data(as_text=True)
+    finding = re.search(r'<p class="finding fix-first"[^>]*>(.*?)</p>', page, re.S).group(1)
+    assert finding.startswith(f"Fix first: {names[0]}")
+    figure = json.loads(re.search(r'data-chart="chart-drivers">(.*?)</script>', page, re.S).group(1))
+    assert figure["layout"]["xaxis"]["title"]["text"].startswith("Performance")
+    assert figure["layout"]["yaxis"]["title"]["text"].startswith("Importance")
+    fix_trace = next(trace for trace in figure["data"] if trace["name"].startswith("Fix first"))
+    assert names[0] in fix_trace["text"]
+    assert "Show the figures as a table" in page  # the text alternative
+    for team in ("Harbour Street branch", "Riverside branch", "Customer contact centre"):
+        response = client.get(f"/leaders/surveys/2026-q4/drivers?team={team}&outcome=care")
+        assert response.status_code == 200

@@ -1,0 +1,197 @@
+"""Exports: responses in the import format (CLI and the leaders' anonymous download), the round trip
+export -> import into an empty database, formula injection, the gap report CSV and the printable report."""
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from perception.csv_cells import neutralise, restore
+from perception.database import clear_data
+from perception.demo import seed_demo
+from perception.exporter import GAP_COLUMNS, export_rows
+from perception.models import Item, Response, Survey
+from perception.reports import gap_report
+from tests.helpers import bank_items, login, make_survey, make_team, make_user
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+def _gap_json(runner, slug, *extra):
+    result = runner.invoke(args=["gap", "--survey", slug, "--json", *extra])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _reimport(runner, db, survey, text, tmp_path):
+    """Wipe every row, recreate the survey (same slug and items), import `text`."""
+    slug, title, item_keys = survey.slug, survey.title, [item.key for item in survey.items]
+    clear_data(db.session, db.metadata)
+    items = list(db.session.execute(select(Item).where(Item.key.in_(item_keys))).scalars())
+    make_survey(slug, status="closed", items=items, title=title)
+    path = tmp_path / "export.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    result = runner.invoke(args=["import-responses", str(path), "--survey", slug])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("anonymous", [False, True])
+def test_export_then_import_into_an_empty_database_gives_the_same_gap_report(app, db, runner, tmp_path, anonymous):
+    seed_demo(now=NOW)
+    slug = "2026-q4"
+    survey = db.session.execute(select(Survey).where(Survey.slug == slug)).scalar_one()
+    views = [(), ("--by", "month"), ("--by", "team")] if not anonymous else [(), ("--by", "month")]
+    before = {view: _gap_json(runner, slug, *view) for view in views}
+    responses = db.session.query(Response).filter_by(survey_id=survey.id).count()
+    args = ["export-responses", "--survey", slug] + (["--anonymous"] if anonymous else [])
+    exported = runner.invoke(args=args)
+    assert exported.exit_code == 0, exported.output
+    assert len(list(csv.reader(io.StringIO(exported.stdout)))) == responses + 1
+
+    output = _reimport(runner, db, survey, exported.stdout, tmp_path)
+    assert f"Imported {responses} responses" in output
+    for view, text in before.items():
+        assert _gap_json(runner, slug, *view) == text, view
+        assert json.loads(text)["respondents"]["customer"] > 100
+
+
+def test_full_export_carries_identities_and_exact_times(app, db, runner):
+    team = make_team("Harbour")
+    staff = make_user("staff", team=team, email="ben@example.com")
+    survey = make_survey("wave-1", items=bank_items(2))
+    moment = datetime(2026, 3, 14, 9, 30, 15, 123456, tzinfo=UTC)
+    db.session.add_all([
+        Response(survey=survey, perspective="staff", team=team, user=staff, submitted_at=moment, channel="self"),
+        Response(survey=survey, perspective="customer", team=team, respondent="ann@example.net", submitted_at=moment,
+                 nps=9, comment="Lovely"),
+    ])
+    db.session.commit()
+    rows = list(csv.reader(io.StringIO(runner.invoke(args=["export-responses", "--survey", "wave-1"]).stdout)))
+    keys = [item.key for item in bank_items(2)]
+    assert rows[0] == ["perspective", "respondent", "team", "submitted_at", *keys,
+                       *(f"predicted:{key}" for key in keys), "comment", "nps"]
+    assert rows[1][:4] == ["staff", "ben@example.com", "Harbour", "2026-03-14T09:30:15.123456Z"]
+    assert rows[2][:4] == ["customer", "ann@example.net", "Harbour", "2026-03-14T09:30:15.123456Z"]
+    assert rows[2][-2:] == ["Lovely", "9"]
+
+
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR", "'quoted",
+                                  "''twice", "'=already", "plain", "", "a=b"])
+def test_neutralise_and_restore_are_inverse_and_safe(text):
+    safe = neutralise(text)
+    assert restore(safe) == text
+    assert not safe or safe[0] not in "=+-@\t\r"
+
+
+def test_formula_cells_are_escaped_in_the_file_and_imported_back_unchanged(app, db, runner, tmp_path):
+    team = make_team("=Evil team")
+    survey = make_survey("wave-1", items=bank_items(2))
+    comment = "=cmd|' /C calc'!A0 and more"
+    db.session.add(Response(survey=survey, perspective="customer", team=team, respondent="@someone",
+                            comment=comment, submitted_at=NOW, nps=3))
+    db.session.commit()
+    text = runner.invoke(args=["export-responses", "--survey", "wave-1"]).stdout
+    row = list(csv.reader(io.StringIO(text)))[1]
+    assert row[1:3] == ["'@someone", "'=Evil team"] and row[-2] == "'" + comment
+    _reimport(runner, db, survey, text, tmp_path)
+    imported = db.session.execute(select(Response)).scalar_one()
+    assert (imported.respondent, imported.team.name, imported.comment) == ("@someone", "=Evil team", comment)
+
+
+def test_export_streams_in_batches(app, db):
+    team = make_team()
+    survey = make_survey("wave-1", items=bank_items(1))
+    db.session.add_all(Response(survey=survey, perspective="customer", team=team, submitted_at=NOW) for _ in range(7))
+    db.session.commit()
+    rows = export_rows(survey, batch=3)
+    assert next(rows)[0] == "perspective"  # a generator: nothing beyond the header is read yet
+    assert len(list(rows)) == 7
+
+
+def test_cli_writes_a_file_in_full(app, db, runner, tmp_path):
+    make_survey("wave-1")
+    out = tmp_path / "responses.csv"
+    result = runner.invoke(args=["export-responses", "--survey", "wave-1", "--out", str(out)])
+    assert result.exit_code == 0 and "Wrote 0 responses" in result.output
+    assert out.read_text().startswith("perspective,respondent,team,submitted_at,")
+    assert not (tmp_path / "responses.csv.partial").exists()
+    unknown = runner.invoke(args=["export-responses", "--survey", "nope"])
+    assert unknown.exit_code != 0 and "no survey with slug 'nope'" in unknown.output
+
+
+# ----------------------------------------------------------------------------- leaders' download
+
+
+def _download(client, path):
+    response = client.get(path, buffered=False)
+    assert response.status_code == 200, response.status_code
+    response.streamed_before_reading = response.is_streamed  # get_data() below buffers it
+    return response, list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_leaders_download_is_anonymous_and_streamed(app, client, db):
+    seed_demo(now=NOW)
+    login(client, make_user("leader", team=make_team("Head office")))
+    response, rows = _download(client, "/leaders/surveys/2026-q4/export.csv")
+    assert response.streamed_before_reading and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Cache-Control"] == "no-store"
+    body = response.get_data(as_text=True)
+    assert "@example" not in body  # no customer email, no staff login
+    assert all(row[1] == "" for row in rows[1:])
+    assert all(row[3].endswith("T00:00:00Z") for row in rows[1:])
+    leaders = [row for row in rows[1:] if row[0] == "leader"]  # 2 per team, fewer than min_n = 5
+    assert leaders and all(row[2] == "" and row[-2] == "" for row in leaders)
+    customers = [row for row in rows[1:] if row[0] == "customer"]
+    assert all(row[2] for row in customers)
+
+
+def test_download_needs_a_leader(app, client, db):
+    make_survey("wave-1")
+    assert client.get("/leaders/surveys/wave-1/export.csv").status_code == 302
+    login(client, make_user("staff"))
+    assert client.get("/leaders/surveys/wave-1/export.csv").status_code == 403
+
+
+def test_gap_csv_has_one_row_per_cell_and_perspective(app, client, db):
+    seed_demo(now=NOW)
+    login(client, make_user("leader", team=make_team("Head office")))
+    survey = db.session.execute(select(Survey).where(Survey.slug == "2026-q4")).scalar_one()
+    report = gap_report(survey, by="team")
+    _response, rows = _download(client, "/leaders/surveys/2026-q4/gap.csv?by=team")
+    assert tuple(rows[0]) == GAP_COLUMNS
+    cells = len(report.dimensions) + len(report.items)
+    assert len(rows) - 1 == cells * 3 * (1 + len(report.groups))
+    header = rows[0]
+    trust_staff = next(dict(zip(header, row, strict=True)) for row in rows[1:]
+                       if row[2] == "" and row[4] == "trust" and row[7] == "staff")
+    cell = report.dimensions[0]
+    assert float(trust_staff["mean"]) == cell.staff.mean
+    assert float(trust_staff["gap"]) == cell.gap.value
+    assert float(trust_staff["calibration"]) == cell.calibration
+    leader_rows = [dict(zip(header, row, strict=True)) for row in rows[1:] if row[1] == "team" and row[7] == "leader"]
+    assert leader_rows and all(row["suppressed"] == "true" and row["mean"] == "" for row in leader_rows)
+
+
+def test_gap_csv_with_a_bad_month_answers_400_with_the_message(app, client, db):
+    make_survey("wave-1")
+    login(client, make_user("leader", team=make_team()))
+    response = client.get("/leaders/surveys/wave-1/gap.csv?from=2026-13")
+    assert response.status_code == 400
+    assert "YYYY-MM" in response.get_data(as_text=True)
+
+
+def test_printable_report_has_static_charts_and_tables(app, client, db):
+    seed_demo(now=NOW)
+    login(client, make_user("leader", team=make_team("Head office")))
+    response = client.get("/leaders/surveys/2026-q4/report/print?team=Riverside+branch")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<svg" in page and 'role="img"' in page and "Mean score per dimension" in page
+    assert "css/print.css" in page and "plotly" not in page.lower().split("</head>")[0]
+    assert "Riverside branch" in page and "Key drivers of likelihood to recommend" in page
+    assert "Figures per dimension" in page and "Personal attention" in page
