@@ -162,6 +162,9 @@ def seed_demo(force=False, seed=2026, now=None):
         sent = now - timedelta(days=rng.randint(0, 10))
         invitation, _token = create_invitation(waves[1], teams[rng.choice(list(TEAMS))], now=sent)
         invitation.state, invitation.sent_at = rng.choice(["sent", "sent", "opened"]), sent
+    from .demo_loop import add_closed_loop
+
+    add_closed_loop(rng, now)  # follow-ups, consent, re-surveys and staff guesses
     db.session.commit()
     link = fresh_demo_link()
     return {

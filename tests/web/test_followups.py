@@ -7,7 +7,17 @@ from sqlalchemy.exc import IntegrityError
 
 from perception.demo import DEMO_PASSWORD, fresh_demo_link, seed_demo
 from perception.followups import insert_followup
-from perception.models import FollowUp, FollowUpEvent, Invitation, Response, Team, User, utcnow
+from perception.models import (
+    FollowUp,
+    FollowUpEvent,
+    Invitation,
+    RecoveryRequest,
+    Response,
+    StaffGuess,
+    Team,
+    User,
+    utcnow,
+)
 from tests.helpers import (
     bank_items,
     csrf_token,
@@ -36,6 +46,10 @@ def count(model):
 def test_on_the_demo_a_low_response_reaches_its_leader_who_calls_and_resolves(app, db, client, runner, smtp_server):
     seed_demo()
     before = count(FollowUp)
+    # The demo itself shows the loop at work: follow-ups in every state, re-surveys, staff guesses.
+    states = set(db.session.execute(select(FollowUp.state)).scalars())
+    assert states == {"open", "contacted", "resolved"}
+    assert count(RecoveryRequest) > 0 and count(StaffGuess) > 0
     token = fresh_demo_link().rsplit("/", 1)[1]
     invitation = db.session.execute(select(Invitation).order_by(Invitation.id.desc())).scalars().first()
     survey = invitation.survey
