@@ -92,6 +92,8 @@ def load_config(instance_path):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url, os.environ.get("DATABASE_SCHEMA")),
         "MIN_N": _int("MIN_N", 5),
+        # A staff member's personal mirror is theirs alone; admins may open one only when this is on.
+        "ADMIN_SEES_MIRRORS": _bool(os.environ.get("ADMIN_SEES_MIRRORS")),
         "INVITATION_TTL_DAYS": _int("INVITATION_TTL_DAYS", 14),
         "BUSINESS_NAME": os.environ.get("BUSINESS_NAME", "Perception demo"),
         "BUSINESS_LOGO_URL": local_url("BUSINESS_LOGO_URL", os.environ.get("BUSINESS_LOGO_URL")),

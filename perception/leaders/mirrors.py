@@ -16,7 +16,7 @@ from .views import bp
 @bp.get("/surveys/<slug>/mirror")
 @roles_required("admin")
 def staff_mirror(slug):
-    if not current_app.config.get("ADMIN_SEES_MIRRORS", False):
+    if not current_app.config["ADMIN_SEES_MIRRORS"]:
         abort(403)
     survey = survey_by_slug_or_404(slug)
     staff = list(db.session.execute(
