@@ -127,7 +127,7 @@ def test_a_leader_uploads_100_customers_they_get_mail_and_only_non_responders_a_
     assert report.sent == 70
     reminded = {mail.to for mail in smtp_server.messages}
     assert reminded == {f"customer{n}@example.org" for n in range(30, 100)}
-    assert all(mail.message["Subject"].startswith("Reminder") for mail in smtp_server.messages)
+    assert all(mail.message["Subject"].startswith(("Reminder:", "Erinnerung:")) for mail in smtp_server.messages)
     page = client.get(f"/leaders/surveys/{survey.slug}/invitations").get_data(as_text=True)
     assert "<td>100</td>" in page and "<td>30</td>" in page and "30%" in page
 
