@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint audit soak clean translations
+.PHONY: run test lint audit soak bench clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ audit: $(VENV)/.dev-installed
 
 soak: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.soak --seconds $${SOAK_SECONDS:-600}
+
+# Every bench/bench_*.py, one table, bench/results/latest.json (BENCH_ARGS="--quick" or "gap pages").
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
