@@ -129,3 +129,23 @@ def test_the_demo_driver_chart_names_a_dimension_to_fix_first(app, client, db):
     for team in ("Harbour Street branch", "Riverside branch", "Customer contact centre"):
         response = client.get(f"/leaders/surveys/2026-q4/drivers?team={team}&outcome=care")
         assert response.status_code == 200
+
+
+def test_the_number_of_statements_does_not_grow_with_the_data(app, db):
+    from sqlalchemy import event
+
+    def count(n):
+        existing = db.session.query(Survey).first()
+        survey, _ = _seed(n, team=make_team(f"Team {n}"), survey=existing)
+        assert survey.slug  # loaded now, so the count below holds only the report's statements
+        statements = []
+        listener = lambda *args, **kwargs: statements.append(1)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            driver_report(survey, outcome="nps")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    # two for the gap report (performance), one for the dimensions, one for the moments, one for the weights
+    assert count(10) == count(60) == 5
