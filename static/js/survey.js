@@ -36,6 +36,18 @@
   }
 
   form.addEventListener("change", update);
+  // A double click sends once (the server would store one response anyway, but the customer then
+  // sees "thank you" rather than "you already answered").
+  var sending = false;
+  form.addEventListener("submit", function (event) {
+    if (sending) {
+      event.preventDefault();
+    }
+    sending = true;
+  });
+  window.addEventListener("pageshow", function () {
+    sending = false;  // coming back through the browser's history
+  });
   progress.hidden = false;
   update();
 })();

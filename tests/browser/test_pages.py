@@ -1,0 +1,143 @@
+"""Every page, at phone and desktop width, on the demo data: a screenshot for a person to look
+at (test-artifacts/screenshots/<page>-<viewport>.png) and axe-core with zero serious or critical
+violations. Staff and leader pages are found in the app's own route table, so a page added
+later is checked without editing this file."""
+
+import re
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from perception import models
+from perception.demo import DEMO_PASSWORD, seed_demo
+from perception.invitations import create_invitation
+from perception.models import Survey, Team, utcnow
+from tests.browser.conftest import VIEWPORTS, axe_violations, login, screenshot, wait_for_charts
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# Route parameters filled from the demo data; a route needing anything else is listed as not visited.
+ID_SOURCES = {"followup_id": "FollowUp", "link_id": "OpenLink"}
+# Pages that refuse on purpose with the default settings (their refusal page is checked too).
+EXPECTED_STATUS = {"leaders.staff_mirror": 403}  # ADMIN_SEES_MIRRORS is off by default
+NOT_PAGES = re.compile(r"\.(csv|json|js|png|svg|pdf)$|\.<kind>$|/qr")
+# Admins see every leader page (some, like erasing a customer, are theirs alone).
+ROLE_OF_BLUEPRINT = {"staff": "staff", "leaders": "admin", "auth": "admin"}
+
+
+def _path(link):
+    return urlsplit(link).path
+
+
+def _customer_links(db):
+    """Links a customer may hold: fresh, to answer; expired; unknown; the open (QR) link; unsubscribe."""
+    wave = db.session.execute(select(Survey).where(Survey.status == "open")).scalars().first()
+    team = db.session.execute(select(Team).order_by(Team.name)).scalars().first()
+    fresh = [create_invitation(wave, team, name="Dana")[1] for _ in range(2)]
+    expired, expired_token = create_invitation(wave, team)
+    expired.expires_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+    links = {"answer": f"/s/{fresh[0]}", "answer_de": f"/s/{fresh[1]}?lang=de", "expired": f"/s/{expired_token}",
+             "unknown": "/s/not-a-link"}
+    try:
+        from perception.invitations import unsubscribe_link
+        from perception.openlink import create_open_link, open_link_url
+    except ImportError:  # the open link and unsubscribing arrive with issue 5
+        return links
+    links["open_link"] = _path(open_link_url(create_open_link(wave, team, label="Counter QR")))
+    links["unsubscribe"] = _path(unsubscribe_link(expired))
+    return links
+
+
+def _staff_and_leader_pages(app, db, slug):
+    """(name, role, path, status) for every GET page of the staff, leader and account blueprints."""
+    pages, not_visited = [], []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
+        blueprint = rule.endpoint.split(".")[0]
+        if blueprint not in ROLE_OF_BLUEPRINT or "GET" not in rule.methods or NOT_PAGES.search(rule.rule):
+            continue
+        values = {}
+        for argument in rule.arguments:
+            if argument == "slug":
+                values[argument] = slug
+            elif argument in ID_SOURCES and hasattr(models, ID_SOURCES[argument]):
+                model = getattr(models, ID_SOURCES[argument])
+                values[argument] = db.session.execute(select(model.id).order_by(model.id)).scalars().first()
+        if rule.endpoint == "auth.login":
+            continue  # visited anonymously, with and without errors
+        if None in values.values() or set(values) != set(rule.arguments):
+            not_visited.append(rule.rule)
+            continue
+        path = rule.build(values)[1]
+        name = rule.endpoint.replace(".", "-").replace("_", "-")
+        pages.append((name, ROLE_OF_BLUEPRINT[blueprint], path, EXPECTED_STATUS.get(rule.endpoint, 200)))
+    return pages, not_visited
+
+
+def _check(page, name, viewport, problems, expect_status=None):
+    """Screenshot and axe the page now shown; collect problems instead of stopping at the first."""
+    page.wait_for_load_state()
+    wait_for_charts(page)
+    html = page.content()
+    if not re.search(r'<html lang="[a-z]{2}', html):
+        problems.append(f"{name}: no lang on <html>")
+    screenshot(page, f"{name}-{viewport}")
+    problems.extend(axe_violations(page, name, viewport))
+    if page.errors:
+        problems.append(f"{name}: page errors {page.errors}")
+        page.errors.clear()
+
+
+def _visit(page, path, name, viewport, problems, statuses=(200,)):
+    response = page.goto(path)
+    if response is None or response.status not in statuses:
+        problems.append(f"{name}: {path} answered {response.status if response else 'nothing'}")
+        return
+    _check(page, name, viewport, problems)
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_every_page_is_accessible_and_photographed(app, db, open_browser, viewport):
+    seed_demo(seed=7)
+    slug = db.session.execute(select(Survey.slug).where(Survey.status == "open")).scalar_one()
+    links = _customer_links(db)
+    problems = []
+
+    page = open_browser(viewport)
+    _visit(page, "/", "home", viewport, problems)
+    _visit(page, "/login", "login", viewport, problems)
+    page.get_by_label("Email").fill("leader@example.com")
+    page.get_by_role("button", name="Log in").click()
+    _check(page, "login-errors", viewport, problems)
+    _visit(page, "/no-such-page", "not-found", viewport, problems, statuses=(404,))
+
+    customer = open_browser(viewport)
+    _visit(customer, links["answer"], "customer-form", viewport, problems)
+    customer.get_by_role("button", name="Send my answers").click()
+    _check(customer, "customer-form-errors", viewport, problems)
+    for index, group in enumerate(customer.locator("fieldset.scale:has(.question-number)").all()):
+        group.locator(f"input[value='{1 + index % 5}']").check()
+    customer.get_by_role("button", name="Send my answers").click()
+    customer.wait_for_url("**/s/thanks")
+    _check(customer, "customer-thanks", viewport, problems)
+    _visit(customer, links["answer"], "customer-answered", viewport, problems, statuses=(410,))
+    _visit(customer, links["expired"], "customer-closed", viewport, problems, statuses=(410,))
+    _visit(customer, links["unknown"], "customer-unknown", viewport, problems, statuses=(404,))
+    german = open_browser(viewport)
+    _visit(german, links["answer_de"], "customer-form-german", viewport, problems)
+    if "open_link" in links:
+        _visit(open_browser(viewport), links["open_link"], "customer-open-link-form", viewport, problems)
+        _visit(open_browser(viewport), links["unsubscribe"], "customer-unsubscribe", viewport, problems)
+
+    pages, not_visited = _staff_and_leader_pages(app, db, slug)
+    browsers = {}
+    for role, email in (("staff", "staff@example.com"), ("admin", "admin@example.com")):
+        browsers[role] = open_browser(viewport)
+        login(browsers[role], email, DEMO_PASSWORD)
+    for name, role, path, status in pages:
+        _visit(browsers[role], path, name, viewport, problems, statuses=(status,))
+
+    print(f"\nnot visited (no demo data for their parameters): {not_visited}")
+    assert not problems, "\n".join(problems)
