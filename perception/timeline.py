@@ -85,7 +85,10 @@ def _answer_entry(response):
         return Entry(response.submitted_at, "answer", title, team,
                      "The customer did not allow contact on this response, so its answers stay anonymous.")
     answers = sorted(response.answers, key=lambda a: (a.item.dimension.position, a.item.position, a.item.id))
-    lines = [f"{a.item.dimension.name}: {a.score} of 5" for a in answers]
+    by_dimension = {}
+    for answer in answers:
+        by_dimension.setdefault(answer.item.dimension.name, []).append(answer.score)
+    lines = [f"{name}: {sum(scores) / len(scores):.3g} of 5" for name, scores in by_dimension.items()]
     if response.nps is not None:
         lines.append(f"Likely to recommend: {response.nps} of 10")
     return Entry(response.submitted_at, "answer", title, team, response.comment,
