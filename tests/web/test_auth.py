@@ -108,6 +108,11 @@ ROUTES = {
     "/staff/surveys/wave-1/board": {"staff": 200, "leader": 403, "admin": 403},
     "/staff/surveys/wave-1/board/comments": {"staff": 200, "leader": 403, "admin": 403},
     "/staff/surveys/wave-1/mirror": {"staff": 200, "leader": 403, "admin": 403},
+    # The gap dashboard and survey-wave management.
+    "/leaders/surveys/wave-1/dashboard": {"staff": 403, "leader": 200, "admin": 200},
+    "/leaders/surveys/new": {"staff": 403, "leader": 200, "admin": 200},
+    "/leaders/surveys/wave-1": {"staff": 403, "leader": 200, "admin": 200},
+    "/leaders/surveys/wave-1/edit": {"staff": 403, "leader": 200, "admin": 200},
 }
 
 
@@ -136,6 +141,8 @@ def test_route_table_covers_every_staff_and_leader_route(app):
 POST_ROUTES = {
     "/leaders/surveys/wave-1/invitations/upload": {"staff": 403, "leader": 400, "admin": 400},
     "/leaders/open-links/999999/active": {"staff": 403, "leader": 404, "admin": 404},
+    "/leaders/surveys/wave-1/close": {"staff": 403, "leader": 302, "admin": 302},
+    "/leaders/surveys/wave-1/open": {"staff": 403, "leader": 302, "admin": 302},
 }
 
 
