@@ -4,8 +4,10 @@ The SMTP server holds the first message until both processes are connected, so t
 deliver at the same time (each holding claimed rows) whatever the machine's speed."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -47,3 +49,30 @@ def test_two_processes_deliver_every_mail_exactly_once(app, db, database, smtp_s
     statuses = db.session.execute(select(OutboxMessage.status)).scalars().all()
     assert statuses == ["sent"] * MAILS
     assert all(mail.link().startswith("http://perception.test/s/") for mail in smtp_server.messages)
+
+
+def test_a_looping_worker_delivers_what_is_queued_later_and_stops_cleanly_on_sigterm(app, db, database,
+                                                                                      smtp_server):
+    survey, team = make_survey(), make_team()
+    db.session.remove()
+    env = dict(os.environ, DATABASE_URL=database["url"], SECRET_KEY="test-secret-key",
+               BASE_URL="http://perception.test", SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_server.port),
+               SMTP_STARTTLS="", MAIL_FROM="Care <care@perception.test>")
+    env.pop("DATABASE_SCHEMA", None)
+    if database["schema"]:
+        env["DATABASE_SCHEMA"] = database["schema"]
+    worker = subprocess.Popen([str(Path(sys.executable).with_name("flask")), "--app", "wsgi", "send-invitations",
+                               "--loop", "--interval", "1"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        add_invitation(InvitationRequest(survey=survey, team=team, email="later@example.org"))
+        db.session.remove()
+        deadline = time.monotonic() + 60  # a bound for a slow machine, not a measurement
+        while not smtp_server.messages and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.1)
+        assert [mail.to for mail in smtp_server.messages] == ["later@example.org"]
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err
+    assert "sent 1" in out
