@@ -18,7 +18,7 @@ from perception.models import OutboxMessage
 from tests.helpers import make_survey, make_team
 
 ROOT = Path(__file__).resolve().parents[2]
-MAILS = 120
+MAILS = 60
 
 
 def test_two_processes_deliver_every_mail_exactly_once(app, db, database, smtp_server):
