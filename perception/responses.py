@@ -124,6 +124,15 @@ def own_response(survey, user):
     ).scalar_one_or_none()
 
 
+def own_responses(surveys, user):
+    """{survey id: the user's response} for many surveys in one query (lists of surveys: no N+1)."""
+    ids = [survey.id for survey in surveys]
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Response).where(Response.survey_id.in_(ids), Response.user_id == user.id))
+    return {response.survey_id: response for response in rows.scalars()}
+
+
 def save_self_assessment(survey: Survey, user, scores, predictions=None, comment=None):
     """Create or update the user's response for the survey. Returns (response, created)."""
     for attempt in range(2):

@@ -1,7 +1,7 @@
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from ..responses import own_response
+from ..responses import own_responses
 from ..security import roles_required
 from ..selfrating import self_assessment_page
 from ..surveys import surveys_for
@@ -16,7 +16,8 @@ LEADERS = ("leader", "admin")
 @roles_required(*LEADERS)
 def index():
     surveys = surveys_for(current_user, statuses=("draft", "open", "closed"))
-    rows = [(survey, own_response(survey, current_user)) for survey in surveys]
+    own = own_responses(surveys, current_user)
+    rows = [(survey, own.get(survey.id)) for survey in surveys]
     return render_template("leaders/index.html", rows=rows, overview=survey_overview(surveys))
 
 
