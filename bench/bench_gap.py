@@ -9,6 +9,7 @@ GROUP BY. Targets: the 1M-answer report under 0.5 s on both databases, and growt
 import argparse
 import re
 import sys
+import time
 
 from bench import dataset
 from bench.common import databases, flask_app, result, scratch_database, timed
@@ -20,6 +21,16 @@ CASES = (("whole survey", {}), ("by team", {"by": "team"}), ("by month", {"by": 
 
 def _repeat(answers):
     return 3 if answers >= 1_000_000 else 5
+
+
+def best_of(call, repeat, slow_s=2.0):
+    """Best wall time of `repeat` warm calls; a call slower than `slow_s` is timed once after its
+    warm-up, so a missed target cannot push `make bench` past its 10 minutes."""
+    started = time.perf_counter()
+    call()
+    if time.perf_counter() - started > slow_s:
+        repeat = 1
+    return timed(call, repeat, warm=False)["best_s"]
 
 
 def _baselines(app, repeat):
@@ -70,7 +81,7 @@ def _measure_size(app, info, database, answers, previous):
         count_s, group_s = _baselines(app, repeat)
         survey = db.session.get(Survey, info["survey_id"])
         for case, options in CASES:
-            best = timed(lambda options=options: gap_report(survey, **options), repeat)["best_s"]
+            best = best_of(lambda options=options: gap_report(survey, **options), repeat)
             extra = {"count_star_s": count_s, "target_s": TARGET_S if answers >= 1_000_000 else None}
             if previous.get(case):
                 extra["growth"] = best / previous[case]
@@ -88,7 +99,7 @@ def _measure_size(app, info, database, answers, previous):
         response = client.get(url)
         assert response.status_code == 200, response.status_code
 
-    best = timed(render, repeat)["best_s"]
+    best = best_of(render, repeat)
     rows.append(result("gap", f"dashboard page, {answers:,} answers", database, best, "s", group_s,
                        "GROUP BY item_id", higher_is_better=False, count_star_s=count_s))
     previous["answers"] = answers

@@ -132,9 +132,10 @@ def percentile(values, fraction):
     return ordered[index]
 
 
-def timed(call, repeat=5):
-    """Best and median wall time of `repeat` calls (after one warm-up call)."""
-    call()
+def timed(call, repeat=5, warm=True):
+    """Best and median wall time of `repeat` calls (after one warm-up call unless `warm` is False)."""
+    if warm:
+        call()
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
