@@ -93,7 +93,8 @@ def wait_for_charts(page):
     page.wait_for_function(
         """() => Array.from(document.querySelectorAll('script[type="application/json"][data-chart]'))
                  .every(source => { const target = document.getElementById(source.dataset.chart);
-                                    return target && target.querySelector('svg.main-svg'); })"""
+                                    return target && target.querySelector('svg.main-svg'); })""",
+        timeout=30_000,  # 4.8 MB of plotly.js, parsed on a busy 2-core machine
     )
 
 

@@ -29,7 +29,7 @@ def test_staff_rates_themselves_predicts_customers_and_changes_one_answer(db, su
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello Amira Haddad")
     row = page.locator("li.card", has_text="Autumn care check")
     expect(row).to_contain_text("Not rated yet")
-    row.get_by_role("link", name="Autumn care check").click()
+    row.get_by_role("link", name="Autumn care check", exact=True).click()
 
     for index, item in enumerate(survey.items):
         page.locator(f"#item_{item.key} input[value='5']").check()
@@ -40,7 +40,7 @@ def test_staff_rates_themselves_predicts_customers_and_changes_one_answer(db, su
 
     page.get_by_role("link", name="My surveys").first.click()
     expect(page.locator("li.card", has_text="Autumn care check")).to_contain_text("Rated")
-    page.get_by_role("link", name="Autumn care check").click()
+    page.get_by_role("link", name="Autumn care check", exact=True).click()
     first, last = survey.items[0], survey.items[-1]
     expect(page.locator(f"#item_{first.key} input[value='5']")).to_be_checked()  # the saved answers come back
     expect(page.locator(f"#predict_{last.key} input[value='4']")).to_be_checked()
