@@ -22,6 +22,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ID_SOURCES = {"followup_id": "FollowUp", "link_id": "OpenLink"}
 # Pages that refuse on purpose with the default settings (their refusal page is checked too).
 EXPECTED_STATUS = {"leaders.staff_mirror": 403}  # ADMIN_SEES_MIRRORS is off by default
+# Laid out for A4 paper on purpose; every other page fits a 390 px phone without sideways scrolling.
+WIDER_THAN_A_PHONE = {"leaders-print-report"}
 NOT_PAGES = re.compile(r"\.(csv|json|js|png|svg|pdf)$|\.<kind>$|/qr")
 # Admins see every leader page (some, like erasing a customer, are theirs alone).
 ROLE_OF_BLUEPRINT = {"staff": "staff", "leaders": "admin", "auth": "admin"}
@@ -83,6 +85,9 @@ def _check(page, name, viewport, problems, expect_status=None):
     html = page.content()
     if not re.search(r'<html lang="[a-z]{2}', html):
         problems.append(f"{name}: no lang on <html>")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    if overflow > 0 and name not in WIDER_THAN_A_PHONE:
+        problems.append(f"{name}: {overflow}px wider than the {viewport} screen")
     screenshot(page, f"{name}-{viewport}")
     problems.extend(axe_violations(page, name, viewport))
     if page.errors:
