@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from .csv_cells import restore
 from .extensions import db
@@ -49,6 +50,10 @@ class ImportFailed(Exception):
     def __init__(self, errors):
         super().__init__(f"{len(errors)} error(s)")
         self.errors = errors
+
+
+class ImportWriteError(Exception):
+    """The database refused the data while writing; the transaction was rolled back."""
 
 
 @dataclass
@@ -251,12 +256,31 @@ def _team_ids(names, summary):
     return ids
 
 
+def _insert_scores(table, rows):
+    """(response_id, item_id, score) rows into answers / predicted_answers, in the open transaction.
+
+    PostgreSQL gets COPY (psycopg would otherwise send one INSERT per row); SQLite an executemany.
+    """
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        statement = f"COPY {table.name} (response_id, item_id, score) FROM STDIN"
+        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    connection.execute(insert(table), [{"response_id": r, "item_id": i, "score": s} for r, i, s in rows])
+
+
 def _write(rows, survey, summary):
+    responses = Response.__table__
     teams = _team_ids({row.team for row in rows if row.team}, summary)
     for start in range(0, len(rows), BATCH):
         batch = rows[start:start + BATCH]
+        # Core inserts (not ORM bulk): one executemany per table and batch, ids back in row order.
         ids = db.session.execute(
-            insert(Response).returning(Response.id, sort_by_parameter_order=True),
+            insert(responses).returning(responses.c.id, sort_by_parameter_order=True),
             [
                 {
                     "survey_id": survey.id, "perspective": row.perspective,
@@ -267,18 +291,11 @@ def _write(rows, survey, summary):
                 for row in batch
             ],
         ).scalars().all()
-        answers = [
-            {"response_id": response_id, "item_id": item_id, "score": score}
-            for response_id, row in zip(ids, batch, strict=True) for item_id, score in row.answers
-        ]
-        predictions = [
-            {"response_id": response_id, "item_id": item_id, "score": score}
-            for response_id, row in zip(ids, batch, strict=True) for item_id, score in row.predictions
-        ]
-        if answers:
-            db.session.execute(insert(Answer), answers)
-        if predictions:
-            db.session.execute(insert(PredictedAnswer), predictions)
+        for table, attribute in ((Answer.__table__, "answers"), (PredictedAnswer.__table__, "predictions")):
+            _insert_scores(table, [
+                (response_id, item_id, score)
+                for response_id, row in zip(ids, batch, strict=True) for item_id, score in getattr(row, attribute)
+            ])
     for row in rows:
         summary.per_perspective[row.perspective] += 1
         summary.unanswered += not row.answers
@@ -288,14 +305,18 @@ def import_responses(stream, survey):
     """Check, then import a CSV (binary stream) into `survey` in one transaction.
 
     Returns an ImportSummary. Raises ImportFailed (nothing written) when any row is invalid,
-    and rolls back and re-raises on any database error.
+    and ImportWriteError (rolled back, nothing written) when the database refuses the data.
     """
     rows = read_rows(stream, survey)
     summary = ImportSummary(survey=survey.slug)
     try:
         _write(rows, survey, summary)
         db.session.commit()
-    except BaseException:
+    except BaseException as error:
         db.session.rollback()
+        dbapi = db.session.get_bind().dialect.loaded_dbapi
+        if isinstance(error, SQLAlchemyError | dbapi.Error):
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            raise ImportWriteError(reason) from error
         raise
     return summary

@@ -4,7 +4,6 @@ import json
 
 import click
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
 from .models import PERSPECTIVES, Survey, Team
@@ -60,7 +59,7 @@ def import_responses_command(csv_file, slug):
     predicted:<item key> (staff, 1-5), comment and nps (customers, 0-10). Rows are numbered
     from 1 (the first data row); errors also give the line in the file.
     """
-    from .importer import MAX_ERRORS_SHOWN, ImportFailed, import_responses
+    from .importer import MAX_ERRORS_SHOWN, ImportFailed, ImportWriteError, import_responses
 
     survey = _survey(slug)
     try:
@@ -74,9 +73,8 @@ def import_responses_command(csv_file, slug):
         if len(errors) > MAX_ERRORS_SHOWN:
             click.echo(f"  ... and {len(errors) - MAX_ERRORS_SHOWN} more error(s).", err=True)
         click.get_current_context().exit(2)
-    except SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        click.echo(f"Nothing was imported: the database refused the data ({reason}).", err=True)
+    except ImportWriteError as error:
+        click.echo(f"Nothing was imported: the database refused the data ({error}).", err=True)
         click.get_current_context().exit(1)
     counts = ", ".join(f"{summary.per_perspective[p]} {p}" for p in PERSPECTIVES)
     click.echo(f"Imported {summary.total} responses into survey {summary.survey}: {counts}.")

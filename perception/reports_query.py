@@ -58,53 +58,62 @@ class Histograms:
     responses: dict = field(default_factory=dict)  # perspective -> number of responses
 
 
-def _group_key(by):
-    """(expression, GROUP BY terms): a constant group is selected but never grouped by."""
-    r = Response.__table__
+def _group_key(by, table):
+    """(expression, GROUP BY terms) on `table` (responses or an alias of it).
+
+    A constant group (no --by) is selected but never grouped by: GROUP BY 0 would mean
+    "the first column" to SQL.
+    """
     if by == "team":
-        return r.c.team_id, [r.c.team_id]
+        return table.c.team_id, [table.c.team_id]
     if by == "month":
-        month = utc_month(r.c.submitted_at)
+        month = utc_month(table.c.submitted_at)
         return month, [month]
     return literal_column("0"), []
 
 
-def _per_respondent(scores, conditions, group, by_dimension):
-    """(group, perspective, response, [dimension,] sum, count) of answered survey items."""
+def _per_respondent(scores, conditions, by_dimension):
+    """(response, [dimension,] sum, count) of each respondent's answered survey items.
+
+    Grouped by integer ids only (the big aggregation over every answer stays cheap); the
+    respondent's group and perspective are looked up afterwards, once per respondent.
+    """
     r, i = Response.__table__, Item.__table__
-    expression, grouping = group
-    keys = [r.c.perspective, r.c.id, *([i.c.dimension_id] if by_dimension else []), *grouping]
-    columns = [expression.label("grp"), r.c.perspective.label("perspective"), r.c.id.label("rid")]
-    if by_dimension:
-        columns.append(i.c.dimension_id.label("key"))
-    joined = (
-        r.join(scores, scores.c.response_id == r.c.id)
-        .join(survey_items, and_(survey_items.c.survey_id == r.c.survey_id, survey_items.c.item_id == scores.c.item_id))
+    keys = [scores.c.response_id.label("rid")]
+    joined = r.join(scores, scores.c.response_id == r.c.id).join(
+        survey_items, and_(survey_items.c.survey_id == r.c.survey_id, survey_items.c.item_id == scores.c.item_id)
     )
     if by_dimension:
+        keys.append(i.c.dimension_id.label("key"))
         joined = joined.join(i, i.c.id == scores.c.item_id)
     return (
-        select(*columns, func.sum(scores.c.score).label("s"), func.count().label("c"))
+        select(*keys, func.sum(scores.c.score).label("s"), func.count().label("c"))
         .select_from(joined)
         .where(*conditions)
-        .group_by(*keys)
-        .subquery()
+        .group_by(*(key.element for key in keys))
     )
 
 
-def _histogram(kind, per_respondent, with_key):
+def _histogram(kind, per_respondent, by, with_key):
+    """(kind, group, perspective, key, sum, count, respondents) from per-respondent rows."""
+    respondent = Response.__table__.alias("respondent")
+    expression, grouping = _group_key(by, respondent)
     key = per_respondent.c.key if with_key else literal_column("NULL")
-    columns = [per_respondent.c.grp, per_respondent.c.perspective, per_respondent.c.s, per_respondent.c.c]
-    return select(
-        literal_column(str(kind)).label("kind"), per_respondent.c.grp, per_respondent.c.perspective,
-        key.label("key"), per_respondent.c.s, per_respondent.c.c, func.count().label("n"),
-    ).group_by(*columns, *([per_respondent.c.key] if with_key else []))
+    return (
+        select(
+            literal_column(str(kind)).label("kind"), expression.label("grp"),
+            respondent.c.perspective.label("perspective"), key.label("key"),
+            per_respondent.c.s, per_respondent.c.c, func.count().label("n"),
+        )
+        .select_from(per_respondent.join(respondent, respondent.c.id == per_respondent.c.rid))
+        .group_by(*grouping, respondent.c.perspective, *([per_respondent.c.key] if with_key else []),
+                  per_respondent.c.s, per_respondent.c.c)
+    )
 
 
-def _item_histogram(kind, scores, conditions, group):
+def _item_histogram(kind, scores, conditions, by):
     r = Response.__table__
-    expression, grouping = group
-    keys = [*grouping, r.c.perspective, scores.c.item_id, scores.c.score]
+    expression, grouping = _group_key(by, r)
     return (
         select(
             literal_column(str(kind)).label("kind"), expression.label("grp"), r.c.perspective.label("perspective"),
@@ -118,7 +127,7 @@ def _item_histogram(kind, scores, conditions, group):
             )
         )
         .where(*conditions)
-        .group_by(*keys)
+        .group_by(*grouping, r.c.perspective, scores.c.item_id, scores.c.score)
     )
 
 
@@ -130,7 +139,6 @@ def aggregate_statement(survey_id, *, by=None, team_id=None, start=None, end=Non
     """
     r = Response.__table__
     answers, predictions = Answer.__table__, PredictedAnswer.__table__
-    group = _group_key(by)
     conditions = [r.c.survey_id == survey_id]
     if team_id is not None:
         conditions.append(r.c.team_id == team_id)
@@ -140,24 +148,31 @@ def aggregate_statement(survey_id, *, by=None, team_id=None, start=None, end=Non
         conditions.append(r.c.submitted_at < end)
     staff_only = [*conditions, r.c.perspective == "staff"]
 
-    per_dimension = _per_respondent(answers, conditions, group, by_dimension=True)
-    overall = _per_respondent(answers, conditions, group, by_dimension=False)
-    predicted = _per_respondent(predictions, staff_only, group, by_dimension=True)
+    # Each respondent's (sum, count) per dimension, computed once and reused for the overall
+    # figures (summed over dimensions), so the answers are read twice, not three times.
+    per_dimension = _per_respondent(answers, conditions, by_dimension=True).cte("per_dimension")
+    overall = (
+        select(per_dimension.c.rid, func.sum(per_dimension.c.s).label("s"), func.sum(per_dimension.c.c).label("c"))
+        .group_by(per_dimension.c.rid)
+        .subquery("overall")
+    )
+    predicted = _per_respondent(predictions, staff_only, by_dimension=True).subquery("predicted")
+    expression, grouping = _group_key(by, r)
     responses = (
         select(
-            literal_column(str(RESPONSES)).label("kind"), group[0].label("grp"), r.c.perspective.label("perspective"),
+            literal_column(str(RESPONSES)).label("kind"), expression.label("grp"), r.c.perspective.label("perspective"),
             literal_column("NULL").label("key"), literal_column("NULL").label("s"), literal_column("NULL").label("c"),
             func.count().label("n"),
         )
         .where(*conditions)
-        .group_by(*group[1], r.c.perspective)
+        .group_by(*grouping, r.c.perspective)
     )
     return union_all(
-        _histogram(DIMENSION, per_dimension, with_key=True),
-        _item_histogram(ITEM, answers, conditions, group),
-        _histogram(PREDICTED_DIMENSION, predicted, with_key=True),
-        _item_histogram(PREDICTED_ITEM, predictions, staff_only, group),
-        _histogram(OVERALL, overall, with_key=False),
+        _histogram(DIMENSION, per_dimension, by, with_key=True),
+        _item_histogram(ITEM, answers, conditions, by),
+        _histogram(PREDICTED_DIMENSION, predicted, by, with_key=True),
+        _item_histogram(PREDICTED_ITEM, predictions, staff_only, by),
+        _histogram(OVERALL, overall, by, with_key=False),
         responses,
     )
 
