@@ -1,4 +1,5 @@
-"""Staff rate themselves and predict their customers; leaders rate the business. Logged in
+"""Staff rate themselves and predict their customers; leaders rate the business and close the loop
+with an unhappy customer. Logged in
 through the real login page, saved, come back, change one answer."""
 
 import pytest
@@ -7,7 +8,7 @@ from sqlalchemy import select
 
 from perception.models import Response
 from tests.browser.conftest import login
-from tests.helpers import bank_items, make_survey, make_team, make_user
+from tests.helpers import bank_items, make_invitation, make_survey, make_team, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -85,3 +86,48 @@ def test_wrong_password_says_how_to_fix_it(db, open_browser):
     page.get_by_label("Password", exact=True).fill("")
     page.get_by_role("button", name="Log in").click()
     expect(page.locator("#password-errors")).to_have_text("Please enter your password.")
+
+
+def test_unhappy_customer_opens_a_follow_up_that_the_leader_contacts_and_resolves(db, survey, open_browser):
+    from perception.models import FollowUp  # closing the loop (issue 6)
+
+    team = make_team("Riverside")
+    leader = make_user("leader", team=team, email="tara@example.com", name="Tara Novak")
+    _invitation, token = make_invitation(survey, team, name="Omar", email="omar@example.com")
+
+    customer = open_browser("phone")
+    customer.goto(f"/s/{token}")
+    for item in survey.items:
+        customer.locator(f"#item_{item.key} input[value='1']").check()
+    customer.get_by_label("Anything you would like to tell us?").fill("Nobody looked up from the screen.")
+    customer.locator("#contact_consent input[value='yes']").check()
+    customer.get_by_role("button", name="Send my answers").click()
+    customer.wait_for_url("**/s/thanks")
+
+    page = open_browser("desktop")
+    login(page, leader.email)
+    page.get_by_role("link", name="Follow-ups").first.click()
+    row = page.get_by_role("row").filter(has_text="Riverside").filter(has=page.get_by_role("link", name="#"))
+    expect(row).to_contain_text("Open")
+    row.get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Follow-up #")
+    expect(page.get_by_text("Nobody looked up from the screen.")).to_be_visible()
+
+    contact = page.locator("form", has=page.get_by_role("button", name="Record contact"))
+    contact.get_by_label("Phone call").check()
+    contact.get_by_label("Spoke with the customer").check()
+    contact.get_by_label("Note (optional)").fill("Apologised; Omar will come back on Friday.")
+    contact.get_by_role("button", name="Record contact").click()
+    expect(page.get_by_text("Status: Contacted")).to_be_visible()
+
+    resolve = page.locator("form", has=page.get_by_role("button", name="Mark as resolved"))
+    resolve.get_by_role("button", name="Mark as resolved").click()  # without the note first
+    expect(resolve.locator(".field-errors")).to_have_text("Please write a short note.")
+    resolve.get_by_label("How was it resolved?").fill("Refunded the fee and served him ourselves.")
+    resolve.get_by_role("button", name="Mark as resolved").click()
+    expect(page.get_by_text("Status: Resolved")).to_be_visible()
+    assert page.errors == []
+
+    db.session.rollback()
+    followup = db.session.execute(select(FollowUp)).scalar_one()
+    assert followup.state == "resolved"
