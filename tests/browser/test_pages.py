@@ -146,3 +146,27 @@ def test_every_page_is_accessible_and_photographed(app, db, open_browser, viewpo
 
     print(f"\nnot visited (no demo data for their parameters): {not_visited}")
     assert not problems, "\n".join(problems)
+
+
+def test_empty_states_say_what_to_do_next(db, open_browser):
+    """A first run before any data: each empty page tells its reader the next step."""
+    from tests.helpers import make_survey, make_team, make_user
+
+    problems = []
+    staff = make_user("staff", team=make_team(), email="first.staff@example.com")
+    leader = make_user("leader", email="first.leader@example.com")
+    staff_page, leader_page = open_browser("phone"), open_browser("phone")
+    login(staff_page, staff.email)
+    assert "No survey is open for your team yet" in staff_page.locator("main").inner_text()
+    _check(staff_page, "empty-staff-index", "phone", problems)
+    login(leader_page, leader.email)
+    assert "No survey waves yet" in leader_page.locator("main").inner_text()
+    _check(leader_page, "empty-leaders-index", "phone", problems)
+
+    survey = make_survey(slug="first-wave", title="First wave")
+    leader_page.goto(f"/leaders/surveys/{survey.slug}/dashboard")
+    main = leader_page.locator("main").inner_text()
+    assert "No customer responses yet. Invite customers" in main
+    assert "No staff self-ratings yet" in main
+    _check(leader_page, "empty-leaders-dashboard", "phone", problems)
+    assert not problems, "\n".join(problems)
