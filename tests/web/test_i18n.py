@@ -36,7 +36,7 @@ def test_browser_language_picks_german_for_every_customer_string(client, db, sur
     html = _form(client, token, GERMAN).get_data(as_text=True)
     assert '<html lang="de">' in html
     assert "Wie haben wir Sie behandelt?" in html
-    assert "Stimme voll und ganz zu" in html
+    assert "Stimme voll zu" in html
     assert "Frage 1 von 16" in html
     assert "Meine Antworten senden" in html
     assert "Die Mitarbeitenden gaben mir das Gefühl, respektiert zu werden." in html
@@ -80,7 +80,7 @@ def test_validation_messages_thanks_and_link_pages_are_translated(client, db, su
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400
     assert "Bitte prüfen Sie 17 Antworten" in html
-    assert "Bitte wählen Sie eine Antwort von 1 (stimme überhaupt nicht zu) bis 5 (stimme voll und ganz zu)." in html
+    assert "Bitte wählen Sie eine Antwort von 1 (stimme gar nicht zu) bis 5 (stimme voll zu)." in html
     assert "Bitte kürzen Sie Ihren Kommentar auf weniger als 5.000 Zeichen." in html
     data = {f"item_{item.key}": "4" for item in survey.items}
     assert post_form(client, "/s/answer", data).status_code == 303
