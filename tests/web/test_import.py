@@ -61,6 +61,15 @@ def test_valid_file_stores_every_field(survey, runner, db, tmp_path):
     assert leader.comment == 'multi\nline, "quoted"'
 
 
+def test_formula_guard_of_exported_cells_is_removed(survey, runner, db, tmp_path):
+    row = list(GOOD)
+    row[HEADER.index("comment")] = "'=HYPERLINK(1)"  # how export-responses writes "=HYPERLINK(1)"
+    row[HEADER.index("team")] = "'+Team"
+    assert run_import(runner, write_csv(tmp_path / "guarded.csv", HEADER, [row])).exit_code == 0
+    stored = db.session.execute(select(Response)).scalar_one()
+    assert (stored.comment, stored.team.name) == ("=HYPERLINK(1)", "+Team")
+
+
 def test_bom_and_crlf_are_accepted(survey, runner, db, tmp_path):
     path = write_csv(tmp_path / "excel.csv", [name.upper() for name in HEADER], [GOOD, GOOD], bom=True,
                      line_ending="\r\n")
