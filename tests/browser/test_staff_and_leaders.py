@@ -1,6 +1,5 @@
 """Staff rate themselves and predict their customers; leaders rate the business and close the loop
-with an unhappy customer. Logged in
-through the real login page, saved, come back, change one answer."""
+with an unhappy customer. Logged in through the real login page, saved, come back, change one answer."""
 
 import pytest
 from playwright.sync_api import expect
@@ -81,7 +80,7 @@ def test_wrong_password_says_how_to_fix_it(db, open_browser):
     staff = make_user("staff", email="ben@example.com")
     page = open_browser("phone")
     login(page, staff.email, password="not the password")
-    expect(page.get_by_role("alert")).to_contain_text("Wrong email or password")
+    expect(page.get_by_role("alert")).to_contain_text("Wrong email or password. Check the spelling of both")
     expect(page.get_by_label("Email")).to_have_value(staff.email)  # nothing to type twice
     page.get_by_label("Password", exact=True).fill("")
     page.get_by_role("button", name="Log in").click()
