@@ -50,7 +50,28 @@ def _customer_links(db):
         return links
     links["open_link"] = _path(open_link_url(create_open_link(wave, team, label="Counter QR")))
     links["unsubscribe"] = _path(unsubscribe_link(expired))
+    links["recovery"] = _recovery_link(db)
     return links
+
+
+def _recovery_link(db):
+    """A re-survey link for a demo follow-up that has none, made as perception.recovery makes them
+    (sending it by mail is the web tests' business)."""
+    from perception.invitations import derive_token, new_nonce
+    from perception.models import FollowUp, RecoveryRequest
+    from perception.recovery import PURPOSE, recovery_link, worst_item
+    from perception.security import hash_token
+
+    followup = db.session.execute(
+        select(FollowUp).where(FollowUp.id.not_in(select(RecoveryRequest.follow_up_id))).order_by(FollowUp.id)
+    ).scalars().first()
+    nonce = new_nonce()
+    recovery = RecoveryRequest(follow_up_id=followup.id, item_id=worst_item(followup.response).id, token_nonce=nonce,
+                               token_hash=hash_token(derive_token(nonce, PURPOSE)), state="sent",
+                               created_at=utcnow(), sent_at=utcnow(), expires_at=utcnow() + timedelta(days=14))
+    db.session.add(recovery)
+    db.session.commit()
+    return _path(recovery_link(recovery))
 
 
 def _staff_and_leader_pages(app, db, slug):
@@ -85,6 +106,11 @@ def _check(page, name, viewport, problems, expect_status=None):
     html = page.content()
     if not re.search(r'<html lang="[a-z]{2}', html):
         problems.append(f"{name}: no lang on <html>")
+    loose = page.evaluate("""() => Array.from(document.querySelectorAll('input[type=radio]')).filter(radio => {
+        const legend = radio.closest('fieldset') && radio.closest('fieldset').querySelector('legend');
+        return !legend || !legend.textContent.trim(); }).map(radio => radio.name)""")
+    if loose:
+        problems.append(f"{name}: radio groups without a fieldset and legend: {sorted(set(loose))}")
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     if overflow > 0 and name not in WIDER_THAN_A_PHONE:
         problems.append(f"{name}: {overflow}px wider than the {viewport} screen")
@@ -134,7 +160,16 @@ def test_every_page_is_accessible_and_photographed(app, db, open_browser, viewpo
     _visit(german, links["answer_de"], "customer-form-german", viewport, problems)
     if "open_link" in links:
         _visit(open_browser(viewport), links["open_link"], "customer-open-link-form", viewport, problems)
-        _visit(open_browser(viewport), links["unsubscribe"], "customer-unsubscribe", viewport, problems)
+        unsubscribing = open_browser(viewport)
+        _visit(unsubscribing, links["unsubscribe"], "customer-unsubscribe", viewport, problems)
+        unsubscribing.get_by_role("button", name="Yes, send me no more survey emails").click()
+        _check(unsubscribing, "customer-unsubscribed", viewport, problems)
+        recovering = open_browser(viewport)
+        _visit(recovering, links["recovery"], "customer-recovery-form", viewport, problems)
+        recovering.locator("#score input[value='4']").check()
+        recovering.get_by_role("button", name="Send my answers").click()
+        recovering.wait_for_url("**/s/r/thanks")
+        _check(recovering, "customer-recovery-thanks", viewport, problems)
 
     pages, not_visited = _staff_and_leader_pages(app, db, slug)
     browsers = {}
