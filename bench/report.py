@@ -43,7 +43,25 @@ def machine():
                                                 timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         versions["postgresql"] = None
+    versions["postgresql_server"] = _postgresql_server()
     return versions
+
+
+def _postgresql_server():
+    """The server's own version (psql above is only the client's), or None when unreachable."""
+    from bench.common import postgres_url
+
+    url = postgres_url()
+    if url is None:
+        return None
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.exec_driver_sql("SHOW server_version").scalar()
+    finally:
+        engine.dispose()
 
 
 def write_json(rows, path=RESULTS / "latest.json"):
