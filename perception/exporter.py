@@ -118,7 +118,12 @@ def export_rows(survey, *, anonymous=False, min_n=5, batch=BATCH):
         .order_by(r.c.id)
         .execution_options(yield_per=batch)
     )
-    result = db.session.execute(statement)
+    # `with`: a download stopped halfway (GeneratorExit) closes the server-side cursor at once.
+    with db.session.execute(statement) as result:
+        yield from _export_batches(result, item_keys, rules, anonymous)
+
+
+def _export_batches(result, item_keys, rules, anonymous):
     for rows in result.partitions():
         ids = [row.id for row in rows]
         answers, predictions = _scores(Answer.__table__, ids), _scores(PredictedAnswer.__table__, ids)
