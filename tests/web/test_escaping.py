@@ -60,6 +60,7 @@ def _walk(client, survey, role, pages):
     for path in pages:
         response = client.get(path)
         if response.status_code != 200 or response.mimetype != "text/html":
+            response.close()  # a download not read: closing it ends its stream (as a server does)
             continue
         assert_escaped(response.get_data(as_text=True), f"{path} as {role}", shown=False)
         yield path
