@@ -32,6 +32,7 @@ def create_app(config=None):
     login_manager.init_app(app)
     with app.app_context():
         database.configure_engine(db.engine)
+    app.url_map.converters["int"] = database.DatabaseIdConverter  # before any route is added
 
     from . import errors, i18n, security
     from .api import bp as api_bp

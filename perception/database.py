@@ -1,6 +1,7 @@
 """Engine settings per backend."""
 
 from sqlalchemy import event
+from werkzeug.routing import IntegerConverter
 
 
 def configure_engine(engine):
@@ -31,3 +32,15 @@ def clear_data(session, metadata):
         if table.name not in ITEM_BANK_TABLES:
             session.execute(table.delete())
     session.commit()
+
+
+MAX_ID = 2**63 - 1  # the largest value of a BIGINT; SQLite's INTEGER is the same size
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in URLs: an id no database column can hold is simply not found (404), rather
+    than an overflow in the driver (500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)

@@ -146,3 +146,17 @@ def test_open_links_invitations_and_qr_codes_are_for_leaders_only(app, client, d
     login(client, make_user("staff", team=team))
     for path in (*paths, "/leaders/surveys/wave-1/open-links", "/leaders/surveys/wave-1/invitations"):
         assert client.get(path).status_code == 403, path
+
+
+HUGE = 2**63  # one past the largest id a database integer holds
+
+
+def test_ids_too_large_for_the_database_are_not_found(app, client, db, tokens):
+    int_routes = sorted({rule.rule for rule in app.url_map.iter_rules()
+                         if "<int:" in rule.rule and "GET" in rule.methods})
+    assert int_routes, "the app has routes with ids"
+    login(client, make_user("admin"))
+    for rule in int_routes:
+        path = rule.split("<int:")[0] + str(HUGE) + rule.split(">", 1)[1]
+        headers = {"Authorization": f"Bearer {tokens['admin']}"} if path.startswith("/api/") else {}
+        assert client.get(path, headers=headers).status_code == 404, path
