@@ -30,7 +30,8 @@ def render_error(status, title=None, message=None):
     default_title, default_message = MESSAGES.get(status, MESSAGES[500])
     title, message = str(title or default_title), str(message or default_message)  # lazy -> text
     if _wants_json():
-        return jsonify({"error": message, "status": status}), status
+        # The API's documented error shape, also for addresses under /api/ that match no route.
+        return jsonify({"error": message, "field": None}), status
     return render_template("error.html", status=status, title=title, message=message), status
 
 
