@@ -60,6 +60,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
 
 def init_app(app):
     @app.before_request
@@ -68,6 +70,16 @@ def init_app(app):
         urlencoded = request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded"
         if urlencoded and sum(1 for _ in request.form.items(multi=True)) > app.config["MAX_FORM_PARTS"]:
             abort(413)
+
+    @app.before_request
+    def refuse_nul_characters():
+        # PostgreSQL text cannot hold NUL (0x00): refuse it up front (400) instead of failing in the
+        # database with a 500. JSON bodies are checked field by field in perception/api/validation.py.
+        values = [request.path, *(v for _, v in request.args.items(multi=True))]
+        if request.method == "POST" and request.mimetype in FORM_MIMETYPES:
+            values.extend(v for _, v in request.form.items(multi=True))
+        if any("\x00" in value for value in values):
+            abort(400)
 
     @app.after_request
     def set_security_headers(response):

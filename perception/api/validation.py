@@ -61,6 +61,8 @@ def invitation_input(body):
             raise ApiError(422, f"{name} must be at most {max_length} characters.", name)
         if required and not value:
             raise ApiError(422, f"{name} must not be empty.", name)
+        if isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold it
+            raise ApiError(422, f"{name} must not contain the NUL character.", name)
         values[name] = value or None
     values["deliver"] = values["deliver"] or "email"
     if values["deliver"] not in DELIVERY:
