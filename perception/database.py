@@ -34,7 +34,7 @@ def clear_data(session, metadata):
     session.commit()
 
 
-MAX_ID = 2**63 - 1  # the largest value of a BIGINT; SQLite's INTEGER is the same size
+MAX_ID = 2**31 - 1  # the largest id an INTEGER primary key holds on PostgreSQL (SQLite: 2**63 - 1)
 
 
 class DatabaseIdConverter(IntegerConverter):
