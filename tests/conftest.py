@@ -134,6 +134,26 @@ def live_server(app):
 
 
 @pytest.fixture
+def shared_redis():
+    """An empty Redis database for rate limits shared between app servers (flushed before and after)."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        client.close()
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis at {url} is unreachable and CI=true")
+        pytest.skip(f"Redis at {url} is unreachable")
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
 def runner(app):
     return app.test_cli_runner()
 

@@ -90,3 +90,16 @@ def answers_for(items, score=4, prefix="item"):
 def open_link(client, token):
     """Open a customer link as the customer would; returns the redirect response."""
     return client.get(f"/s/{token}")
+
+
+def server_env(database, **settings):
+    """Environment for a separate server process (gunicorn, a CLI) on the test's own database."""
+    import os
+
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "DATABASE_SCHEMA")}
+    env.update({"DATABASE_URL": database["url"], "SECRET_KEY": "test-secret-key", "BASE_URL": "http://perception.test",
+                "RATELIMIT_ENABLED": "false", "PYTHONWARNINGS": "ignore"})
+    if database["schema"]:
+        env["DATABASE_SCHEMA"] = database["schema"]
+    env.update(settings)
+    return env

@@ -13,17 +13,8 @@ from sqlalchemy import func, select
 
 from bench.common import gunicorn
 from perception.models import Invitation, Response
-from tests.helpers import answers_for, make_invitation, make_survey
+from tests.helpers import answers_for, make_invitation, make_survey, server_env
 from tests.web.httpclient import Browser
-
-
-def _server_env(database):
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "DATABASE_SCHEMA")}
-    env.update({"DATABASE_URL": database["url"], "SECRET_KEY": "fault-test", "BASE_URL": "http://perception.test",
-                "RATELIMIT_ENABLED": "false", "PYTHONWARNINGS": "ignore"})
-    if database["schema"]:
-        env["DATABASE_SCHEMA"] = database["schema"]
-    return env
 
 
 def _prepared_customers(base, survey, count):
@@ -42,7 +33,7 @@ def test_sqlite_locking_never_reaches_a_customer_under_two_workers(database, app
     if database["schema"]:
         pytest.skip("SQLite-specific: this run is on PostgreSQL")
     survey = make_survey()
-    with gunicorn("wsgi:app", _server_env(database), workers=2) as base:
+    with gunicorn("wsgi:app", server_env(database), workers=2) as base:
         customers = _prepared_customers(base, survey, 40)
         with ThreadPoolExecutor(16) as pool:
             results = list(pool.map(lambda customer: customer[1].post("/s/answer", customer[2]), customers))
@@ -69,7 +60,7 @@ def test_postgres_restart_during_submits_loses_nothing_confirmed(database, app, 
         pytest.fail("pg_ctlcluster is needed to restart PostgreSQL")
     survey = make_survey()
     outcomes = []
-    with gunicorn("wsgi:app", _server_env(database), workers=2) as base:
+    with gunicorn("wsgi:app", server_env(database), workers=2) as base:
         customers = _prepared_customers(base, survey, 120)
         db.session.remove()
         restarted = threading.Event()

@@ -3,47 +3,19 @@ Redis behave as one application: a customer who answered through one server is "
 through the other, and the link-guessing limit (30 unknown links per minute and address on
 /s/<token>) is counted across both."""
 
-import os
 
 import pytest
-import redis
 from sqlalchemy import func, select
 
 from bench.common import gunicorn
 from perception.models import Response
-from tests.helpers import answers_for, make_invitation, make_survey
+from tests.helpers import answers_for, make_invitation, make_survey, server_env
 from tests.web.httpclient import Browser
-
-REDIS_URL = "redis://127.0.0.1:6379/14"
-
-
-@pytest.fixture
-def shared_redis():
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Redis at {REDIS_URL} is unreachable and CI=true")
-        pytest.skip(f"Redis at {REDIS_URL} is unreachable")
-    client.flushdb()
-    yield REDIS_URL
-    client.flushdb()
-    client.close()
-
-
-def _server_env(database, redis_url):
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "DATABASE_SCHEMA")}
-    env.update({"DATABASE_URL": database["url"], "SECRET_KEY": "scale-out-test", "BASE_URL": "http://perception.test",
-                "RATELIMIT_ENABLED": "true", "RATELIMIT_STORAGE_URI": redis_url, "PYTHONWARNINGS": "ignore"})
-    if database["schema"]:
-        env["DATABASE_SCHEMA"] = database["schema"]
-    return env
 
 
 @pytest.fixture
 def two_servers(database, app, shared_redis):
-    env = _server_env(database, shared_redis)
+    env = server_env(database, RATELIMIT_ENABLED="true", RATELIMIT_STORAGE_URI=shared_redis)
     with gunicorn("wsgi:app", env, workers=1) as first, gunicorn("wsgi:app", env, workers=1) as second:
         assert first != second
         yield first, second
