@@ -75,7 +75,10 @@ def init_app(app):
     def refuse_nul_characters():
         # PostgreSQL text cannot hold NUL (0x00): refuse it up front (400) instead of failing in the
         # database with a 500. JSON bodies are checked field by field in perception/api/validation.py.
-        values = [request.path, *(v for _, v in request.args.items(multi=True))]
+        # No page or slug has one. Customer links are only hashed, and answer their own friendly 404.
+        if "\x00" in request.path and request.blueprint != "survey":
+            abort(404)
+        values = [value for _, value in request.args.items(multi=True)]  # repeated ones too
         if request.method == "POST" and request.mimetype in FORM_MIMETYPES:
             values.extend(v for _, v in request.form.items(multi=True))
         if any("\x00" in value for value in values):
