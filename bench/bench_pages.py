@@ -8,31 +8,13 @@ index and the dashboard (tests/web/test_query_counts.py caps them)."""
 import argparse
 import gzip
 import re
-from contextlib import contextmanager
 
 from bench import dataset
 from bench.bench_gap import leader_client
-from bench.common import databases, flask_app, result, scratch_database
+from bench.common import counted_statements, databases, flask_app, result, scratch_database
 
 FORM_TARGET_BYTES = 60 * 1024
 ASSET_RE = re.compile(r'<(?:script[^>]*\bsrc|link[^>]*\bhref)="(/[^"]+\.(?:js|css)[^"]*)"')
-
-
-@contextmanager
-def counted_statements(engine):
-    """Count the SQL statements sent to `engine` inside the block: `with ... as seen: len(seen)`."""
-    from sqlalchemy import event
-
-    seen = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def page_weight(client, url):

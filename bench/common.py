@@ -124,6 +124,21 @@ def _wait_until_serving(base, process, log):
             time.sleep(0.2)
 
 
+@contextlib.contextmanager
+def counted_statements(engine):
+    """Collect the SQL statements sent to `engine` inside the block: `with ... as seen: len(seen)`."""
+    seen = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+
 def percentile(values, fraction):
     ordered = sorted(values)
     if not ordered:

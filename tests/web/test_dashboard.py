@@ -5,8 +5,8 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event
 
+from bench.common import counted_statements
 from perception.demo import DEMO_PASSWORD, seed_demo
 from perception.extensions import db as _db
 from perception.models import Answer, PredictedAnswer, Response, Survey, Team, User
@@ -193,16 +193,8 @@ def test_team_names_are_escaped_everywhere(client, db):
 
 
 def _count_queries(client, url):
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(_db.engine, "before_cursor_execute", count)
-    try:
+    with counted_statements(_db.engine) as statements:
         assert client.get(url).status_code == 200
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", count)
     return len(statements)
 
 

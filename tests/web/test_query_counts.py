@@ -4,11 +4,10 @@ Each page is requested twice, with little data and with several times more surve
 items and responses; the number of statements must be the same both times and within the cap.
 The caps are the counts measured when this test was written (bench/bench_pages.py prints them)."""
 
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
+from bench.common import counted_statements
 from perception.extensions import db as _db
 from perception.models import Answer, Response, Survey, Team, User
 from tests.helpers import (
@@ -26,18 +25,8 @@ CAPS = {"customer form": 2, "customer submit": 5, "thank-you page": 1, "staff ra
         "staff rating submit": 9, "leaders index": 4, "dashboard": 10}
 
 
-@contextmanager
 def statements():
-    seen = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(_db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", count)
+    return counted_statements(_db.engine)
 
 
 def _populate(scale, items):

@@ -1,12 +1,12 @@
 """perception.reports.gap_report: the query module used by the CLI, the dashboard and the API."""
 
 import random
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
+from bench.common import counted_statements
 from perception.models import Answer, Response, Survey
 from perception.reports import ReportError, gap_report
 from tests.helpers import make_survey, make_team
@@ -25,20 +25,6 @@ def add_responses(db, survey, count, *, team=None, at=None, perspective="custome
             answers=[Answer(item_id=item.id, score=rng.randint(1, 5)) for item in items],
         ))
     db.session.commit()
-
-
-@contextmanager
-def count_statements(engine):
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture
@@ -64,7 +50,7 @@ def test_statement_count_is_small_and_constant(db, survey, by, expected):
             total += 5 + 40 * round_
         add_responses(db, survey, 3 + 20 * round_, perspective="staff", team=teams[0], seed=round_)
         loaded = fresh(db, survey)
-        with count_statements(db.engine) as statements:
+        with counted_statements(db.engine) as statements:
             report = gap_report(loaded, by=by, month_from="2026-01")
         counts.append(len(statements))
         assert report.to_dict()["dimensions"][0]["customer"]["n"] == total
