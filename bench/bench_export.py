@@ -80,7 +80,7 @@ def measure(database, sizes):
         app = flask_app(env)
         info = dataset.prepare(app)
         for answers in sizes:
-            dataset.grow_to(app, info, answers)
+            dataset.grow_to(app, info, answers, cells=False)
             rows.append(_measure_size(env, database, answers, folder))
         with app.app_context():
             from perception.extensions import db

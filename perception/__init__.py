@@ -22,10 +22,11 @@ def create_app(config=None):
         app.config.from_mapping(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from . import database, models  # noqa: F401  (models register their tables)
+    from . import database, models, report_cells  # noqa: F401  (models register their tables)
     from .extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    report_cells.track(db.session)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -5,9 +5,10 @@ from flask import current_app
 
 
 def register_commands(app):
-    from .report_commands import gap_command, import_responses_command
+    from .report_commands import gap_command, import_responses_command, report_cells_command
 
-    for command in (create_user_command, seed_demo_command, demo_info_command, gap_command, import_responses_command):
+    for command in (create_user_command, seed_demo_command, demo_info_command, gap_command, import_responses_command,
+                    report_cells_command):
         app.cli.add_command(command)
     from .mail_commands import send_invitations_command
 

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import report_cells
 from .csv_cells import restore
 from .extensions import db
 from .models import PERSPECTIVES, Answer, Item, PredictedAnswer, Response, Team, survey_items
@@ -296,6 +297,7 @@ def _write(rows, survey, summary):
                 (response_id, item_id, score)
                 for response_id, row in zip(ids, batch, strict=True) for item_id, score in getattr(row, attribute)
             ])
+        report_cells.add(db.session, survey.id, ids)  # Core inserts: no ORM hook counts them
     for row in rows:
         summary.per_perspective[row.perspective] += 1
         summary.unanswered += not row.answers

@@ -281,6 +281,27 @@ class PredictedAnswer(db.Model):
     item: Mapped[Item] = relationship()
 
 
+class ReportCell(db.Model):
+    """One cell of the gap report's pre-aggregated score histograms (see perception/report_cells.py):
+    how many respondents of a survey, team and UTC month, from one perspective, had score sum
+    `score_sum` over `answered` items of a dimension, an item, their predictions or everything.
+    `team_id` 0 means no team and `subject_id` 0 means no dimension or item: they are part of the
+    key, so they cannot be NULL."""
+
+    __tablename__ = "report_cells"
+    # No foreign keys: the cells are derived data written on the hottest path (a key check per cell
+    # costs a third of the write on PostgreSQL); a survey with responses cannot be deleted.
+    survey_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    perspective: Mapped[str] = mapped_column(String(10), primary_key=True)
+    kind: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    subject_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    score_sum: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    answered: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    respondents: Mapped[int] = mapped_column(Integer)
+
+
 def get_by(model, **filters):
     return db.session.execute(select(model).filter_by(**filters)).scalar_one_or_none()
 

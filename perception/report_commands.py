@@ -82,3 +82,27 @@ def import_responses_command(csv_file, slug):
         click.echo(f"Created {len(summary.created_teams)} team(s): {', '.join(summary.created_teams)}.")
     if summary.unanswered:
         click.echo(f"{summary.unanswered} row(s) answered no item: they are stored but count in no figure.")
+
+
+@click.command("report-cells")
+@click.option("--survey", "slug", help="Only this survey (default: every survey).")
+@click.option("--check", is_flag=True, help="Only compare the cells with the answers; exit 1 when they differ.")
+def report_cells_command(slug, check):
+    """Check or rebuild the report cells (the pre-aggregated histograms reports read) from the answers.
+
+    The app keeps them in step on every write; rebuild after changing answers by hand in SQL.
+    """
+    from . import report_cells
+
+    surveys = [_survey(slug)] if slug else list(db.session.execute(select(Survey).order_by(Survey.id)).scalars())
+    differing = 0
+    for survey in surveys:
+        if not check:
+            report_cells.rebuild(db.session, survey.id)
+            db.session.commit()
+        difference = report_cells.drift(db.session, survey.id)
+        differing += bool(difference)
+        state = f"{len(difference)} cells differ from the answers" if difference else "in step with the answers"
+        click.echo(f"{survey.slug}: {state}")
+    if check and differing:
+        raise SystemExit(1)

@@ -1,53 +1,30 @@
 """Plain look-ups for the leaders' pages: counts and labels, no statistics.
 
 `answer_counts` feeds the diverging Likert bars, which need how many answers each point of
-the scale got. It uses the same filters as `perception.reports.gap_report` (team, inclusive
-UTC months of `submitted_at`, only items of the survey), so its counts add up to the report's
-item `n`; whether a row may be shown is still decided by the report's anonymity rule.
+the scale got. It reads the same report cells with the same filters as
+`perception.reports.gap_report` (team, inclusive UTC months of `submitted_at`, only items of the
+survey), so its counts add up to the report's item `n`; whether a row may be shown is still
+decided by the report's anonymity rule.
 """
 
-from datetime import UTC, datetime
-
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Answer, Dimension, Item, Response, Team, survey_items
+from ..models import Dimension, Item, Team, survey_items
 from ..reports import parse_month
-
-
-def month_bounds(month_from=None, month_to=None):
-    """[start, end) datetimes in UTC for inclusive 'YYYY-MM' months; None where open."""
-    start = end = None
-    if month_from:
-        year, month = parse_month(month_from, "from")
-        start = datetime(year, month, 1, tzinfo=UTC)
-    if month_to:
-        year, month = parse_month(month_to, "to")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        end = datetime(year, month, 1, tzinfo=UTC)
-    return start, end
+from ..reports_query import item_counts_statement
 
 
 def answer_counts(survey, *, team=None, month_from=None, month_to=None):
-    """{(item key, perspective): {score: answers}} for the survey's items, in one query."""
-    start, end = month_bounds(month_from, month_to)
-    conditions = [Response.survey_id == survey.id]
-    if team is not None:
-        conditions.append(Response.team_id == team.id)
-    if start is not None:
-        conditions.append(Response.submitted_at >= start)
-    if end is not None:
-        conditions.append(Response.submitted_at < end)
-    rows = db.session.execute(
-        select(Item.key, Response.perspective, Answer.score, func.count())
-        .select_from(Response)
-        .join(Answer, Answer.response_id == Response.id)
-        .join(survey_items, and_(survey_items.c.survey_id == Response.survey_id,
-                                 survey_items.c.item_id == Answer.item_id))
-        .join(Item, Item.id == Answer.item_id)
-        .where(*conditions)
-        .group_by(Item.key, Response.perspective, Answer.score)
-    )
+    """{(item key, perspective): {score: answers}} for the survey's items, in one query over the
+    report cells (perception/report_cells.py)."""
+    for value, field in ((month_from, "from"), (month_to, "to")):
+        if value:
+            parse_month(value, field)
+    rows = db.session.execute(item_counts_statement(
+        survey.id, team_id=team.id if team is not None else None, month_from=month_from or None,
+        month_to=month_to or None,
+    ))
     counts = {}
     for item_key, perspective, score, answers in rows:
         counts.setdefault((item_key, perspective), {})[int(score)] = int(answers)

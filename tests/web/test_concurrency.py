@@ -6,7 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
+from perception import report_cells
 from perception.models import Answer, Response
+from perception.reports import gap_report
 from tests.helpers import PASSWORD, answers_for, make_invitation, make_survey, make_user
 from tests.web.httpclient import Browser
 
@@ -39,6 +41,31 @@ def test_twenty_concurrent_submits_of_one_link_store_one_response(live_server, d
     db.session.expire_all()
     assert db.session.execute(select(func.count()).select_from(Response)).scalar() == 1
     assert db.session.execute(select(func.count()).select_from(Answer)).scalar() == len(survey.items)
+    assert report_cells.drift(db.session, survey.id) == {}
+
+
+def test_concurrent_submits_of_different_links_all_count_in_the_shared_report_cells(live_server, db):
+    """Customers of one team answering at the same moment add to the same report cells: every
+    one of them is counted, none twice (INSERT .. ON CONFLICT DO UPDATE under concurrency)."""
+    survey = make_survey()
+    forms = []
+    for _ in range(12):
+        _invitation, token = make_invitation(survey)
+        browser = Browser(live_server)
+        assert browser.get(f"/s/{token}")[0] == 303
+        forms.append((browser, answers_for(survey.items, 4) | {"csrf_token": browser.csrf_token("/s/answer")}))
+    pending = iter(forms)
+    lock = threading.Lock()
+
+    def submit():
+        with lock:
+            browser, form = next(pending)
+        return browser.post("/s/answer", form)[0]
+
+    assert _simultaneously(len(forms), submit) == [303] * len(forms)
+    db.session.expire_all()
+    assert report_cells.drift(db.session, survey.id) == {}
+    assert gap_report(survey, min_n=1).to_dict()["dimensions"][0]["customer"]["n"] == len(forms)
 
 
 def test_concurrent_first_saves_of_a_staff_rating_store_one_response(live_server, db):
@@ -57,3 +84,4 @@ def test_concurrent_first_saves_of_a_staff_rating_store_one_response(live_server
     db.session.expire_all()
     assert db.session.execute(select(func.count()).select_from(Response)).scalar() == 1
     assert db.session.execute(select(func.count()).select_from(Answer)).scalar() == len(survey.items)
+    assert report_cells.drift(db.session, survey.id) == {}

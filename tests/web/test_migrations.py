@@ -1,5 +1,6 @@
 """The migrations have one head, build exactly the models' schema, and go down and up again."""
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -12,6 +13,35 @@ from flask_migrate import downgrade, upgrade
 from perception.extensions import db
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+@contextmanager
+def _empty_database(tmp_path, database, name):
+    """An app on a database of its own (a fresh schema on PostgreSQL, a file on SQLite) with
+    nothing migrated yet; dropped afterwards."""
+    from tests.conftest import make_app
+
+    admin = None
+    if database["schema"]:
+        settings = {"url": database["url"], "schema": f"{database['schema']}_{name}"}
+        admin = sa.create_engine(database["url"])
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'CREATE SCHEMA "{settings["schema"]}"'))
+    else:
+        settings = {"url": f"sqlite:///{tmp_path / f'{name}.db'}", "schema": None}
+    try:
+        app = make_app(settings)
+        with app.app_context():
+            try:
+                yield app
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+    finally:
+        if admin is not None:
+            with admin.begin() as connection:
+                connection.execute(sa.text(f'DROP SCHEMA "{settings["schema"]}" CASCADE'))
+            admin.dispose()
 
 
 def _script():
@@ -59,38 +89,49 @@ def test_downgrade_to_base_and_upgrade_again(tmp_path):
 def test_upgrading_keeps_existing_answers(tmp_path, database):
     """Data written at the first schema survives every later migration (SQLite rebuilds tables in
     batch mode; PostgreSQL alters them in place)."""
-    from tests.conftest import make_app
+    with _empty_database(tmp_path, database, "upgrade"):
+        upgrade(revision="0002")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("INSERT INTO teams (id, name, created_at) VALUES (1, 'T', '2026-01-01')"))
+            connection.execute(sa.text(
+                "INSERT INTO surveys (id, slug, title, status, ask_nps, created_at) "
+                "VALUES (1, 's', 'S', 'open', true, '2026-01-01')"))
+            connection.execute(sa.text(
+                "INSERT INTO responses (id, survey_id, perspective, team_id, submitted_at, channel) "
+                "VALUES (1, 1, 'customer', 1, '2026-01-02', 'link')"))
+            connection.execute(sa.text(
+                "INSERT INTO answers (response_id, item_id, score) SELECT 1, id, 3 FROM items"))
+            before = connection.execute(sa.text("SELECT count(*) FROM answers")).scalar()
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT count(*) FROM answers")).scalar() == before > 0
+            assert connection.execute(sa.text("SELECT count(*) FROM responses")).scalar() == 1
 
-    if database["schema"]:
-        settings = {"url": database["url"], "schema": f"{database['schema']}_upgrade"}
-        admin = sa.create_engine(database["url"])
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'CREATE SCHEMA "{settings["schema"]}"'))
-    else:
-        settings = {"url": f"sqlite:///{tmp_path / 'upgrade.db'}", "schema": None}
-    app = make_app(settings)
-    try:
-        with app.app_context():
-            upgrade(revision="0002")
-            with db.engine.begin() as connection:
-                connection.execute(sa.text("INSERT INTO teams (id, name, created_at) VALUES (1, 'T', '2026-01-01')"))
-                connection.execute(sa.text(
-                    "INSERT INTO surveys (id, slug, title, status, ask_nps, created_at) "
-                    "VALUES (1, 's', 'S', 'open', true, '2026-01-01')"))
-                connection.execute(sa.text(
-                    "INSERT INTO responses (id, survey_id, perspective, team_id, submitted_at, channel) "
-                    "VALUES (1, 1, 'customer', 1, '2026-01-02', 'link')"))
-                connection.execute(sa.text(
-                    "INSERT INTO answers (response_id, item_id, score) SELECT 1, id, 3 FROM items"))
-                before = connection.execute(sa.text("SELECT count(*) FROM answers")).scalar()
-            upgrade()
-            with db.engine.connect() as connection:
-                assert connection.execute(sa.text("SELECT count(*) FROM answers")).scalar() == before > 0
-                assert connection.execute(sa.text("SELECT count(*) FROM responses")).scalar() == 1
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        if database["schema"]:
-            with admin.begin() as connection:
-                connection.execute(sa.text(f'DROP SCHEMA "{settings["schema"]}" CASCADE'))
-            admin.dispose()
+
+def test_upgrading_fills_the_report_cells_from_existing_answers(tmp_path, database):
+    """Migration 0006 counts the responses already stored in the report cells, exactly as the
+    app would have (only the survey's items; predictions of staff; no team = 0; UTC months)."""
+    from perception.report_cells import drift
+
+    with _empty_database(tmp_path, database, "cells"):
+        upgrade(revision="0005")
+        with db.engine.begin() as connection:
+            run = connection.execute
+            run(sa.text("INSERT INTO teams (id, name, created_at) VALUES (1, 'T', '2026-01-01')"))
+            run(sa.text("INSERT INTO surveys (id, slug, title, status, ask_nps, created_at) "
+                        "VALUES (1, 's', 'S', 'open', true, '2026-01-01')"))
+            run(sa.text("INSERT INTO survey_items (survey_id, item_id) SELECT 1, id FROM items WHERE id % 2 = 0"))
+            for response_id, perspective, team, moment in (
+                    (1, "customer", "1", "2026-01-31 23:30:00"), (2, "customer", "NULL", "2026-02-01 00:10:00"),
+                    (3, "staff", "1", "2026-02-03 12:00:00"), (4, "leader", "NULL", "2026-03-01 08:00:00"),
+                    (5, "customer", "1", "2026-03-02 08:00:00")):
+                run(sa.text(f"INSERT INTO responses (id, survey_id, perspective, team_id, submitted_at, channel) "
+                            f"VALUES ({response_id}, 1, '{perspective}', {team}, '{moment}', 'link')"))
+                if response_id != 5:  # one response without answers
+                    run(sa.text(f"INSERT INTO answers (response_id, item_id, score) "
+                                f"SELECT {response_id}, id, 1 + (id + {response_id}) % 5 FROM items"))
+            run(sa.text("INSERT INTO predicted_answers (response_id, item_id, score) SELECT 3, id, 2 FROM items"))
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT count(*) FROM report_cells")).scalar() > 0
+        assert drift(db.session, 1) == {}

@@ -1,0 +1,205 @@
+"""The report cells stay in step with the answers on every way answers are written or changed,
+and reports read from them give what the answers say (perception/report_cells.py)."""
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from perception import report_cells
+from perception.demo import seed_demo
+from perception.extensions import db as _db
+from perception.importer import import_responses
+from perception.models import Answer, PredictedAnswer, ReportCell, Response, Survey
+from perception.reports import gap_report
+from perception.reports_query import collect, histogram_statement
+from perception.responses import save_self_assessment
+from tests.helpers import (
+    answers_for,
+    bank_items,
+    csrf_token,
+    make_invitation,
+    make_survey,
+    make_team,
+    make_user,
+    open_link,
+)
+
+MARCH = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
+
+
+def assert_in_step(survey_id):
+    assert report_cells.drift(_db.session, survey_id) == {}
+
+
+def test_the_demo_is_counted_in_its_cells(app, db):
+    seed_demo()
+    surveys = list(_db.session.execute(select(Survey.id)).scalars())
+    assert surveys
+    for survey_id in surveys:
+        assert report_cells.cell_total(_db.session, survey_id) > 0
+        assert_in_step(survey_id)
+
+
+def test_a_customer_submit_is_counted_once(app, db, client):
+    survey = make_survey(items=bank_items(6))
+    _invitation, token = make_invitation(survey)
+    open_link(client, token)
+    data = answers_for(survey.items, score=2) | {"csrf_token": csrf_token(client, "/s/answer")}
+    assert client.post("/s/answer", data=data).status_code == 303
+    client.post("/s/answer", data=data)  # a double click: the same form again
+    assert_in_step(survey.id)
+    assert gap_report(survey, min_n=1).to_dict()["dimensions"][0]["customer"]["n"] == 1
+
+
+def test_staff_edits_move_answers_between_cells(app, db):
+    items = bank_items(6)
+    survey = make_survey(items=items)
+    staff = make_user("staff")
+    save_self_assessment(survey, staff, {item.id: 5 for item in items}, {item.id: 4 for item in items})
+    assert_in_step(survey.id)
+    # Change some scores, drop an answer and a prediction, add nothing new.
+    save_self_assessment(survey, staff, {item.id: 2 for item in items[:4]}, {items[0].id: 1})
+    assert_in_step(survey.id)
+    response = _db.session.execute(select(Response).where(Response.user_id == staff.id)).scalar_one()
+    assert {answer.score for answer in response.answers} == {2}
+    report = gap_report(survey, min_n=1).to_dict()
+    staff_means = [row["staff"]["mean"] for row in report["dimensions"] if row["staff"]["n"]]
+    assert staff_means and set(staff_means) == {2.0}
+
+
+def test_orm_changes_deletes_and_moves_are_followed(app, db):
+    items = bank_items(4)
+    north, south = make_team("North"), make_team("South")
+    survey, other = make_survey(items=items), make_survey(slug="wave-2", items=items)
+    response = Response(survey=survey, perspective="customer", team=north, submitted_at=MARCH,
+                        answers=[Answer(item_id=item.id, score=3) for item in items])
+    staff = Response(survey=survey, perspective="staff", team=north, submitted_at=MARCH,
+                     answers=[Answer(item_id=item.id, score=4) for item in items],
+                     predictions=[PredictedAnswer(item_id=item.id, score=2) for item in items])
+    _db.session.add_all([response, staff])
+    _db.session.commit()
+    assert_in_step(survey.id)
+
+    response.answers[0].score = 1                      # a score changes
+    response.answers.remove(response.answers[1])       # an answer goes
+    response.team = south                              # the response moves team ...
+    response.submitted_at = datetime(2026, 5, 2, tzinfo=UTC)  # ... and month
+    staff.predictions[0].score = 5
+    _db.session.commit()
+    assert_in_step(survey.id)
+
+    response.survey = other                            # ... and even survey
+    _db.session.commit()
+    assert_in_step(survey.id)
+    assert_in_step(other.id)
+
+    _db.session.delete(staff)
+    _db.session.commit()
+    assert_in_step(survey.id)
+    assert all(row["staff"]["n"] == 0 for row in gap_report(survey, min_n=1).to_dict()["dimensions"])
+
+
+def test_a_rolled_back_write_leaves_the_cells_alone(app, db):
+    items = bank_items(4)
+    survey = make_survey(items=items)
+    _db.session.add(Response(survey=survey, perspective="customer", submitted_at=MARCH,
+                             answers=[Answer(item_id=item.id, score=4) for item in items]))
+    _db.session.flush()
+    _db.session.rollback()
+    assert report_cells.cell_total(_db.session, survey.id) == 0
+    assert_in_step(survey.id)
+
+
+def test_an_import_is_counted(app, db):
+    items = bank_items(4)
+    survey = make_survey(items=items)
+    header = "perspective,team,submitted_at," + ",".join(item.key for item in items)
+    rows = [f"customer,Harbour Street,2026-0{1 + index % 3}-10T10:00:00Z," + ",".join(
+        str(1 + (index + position) % 5) for position in range(len(items))) for index in range(30)]
+    rows.append("leader,,2026-02-01T00:00:00+02:00," + ",".join("5" for _ in items))  # no team; January in UTC
+    import_responses(io.BytesIO(("\n".join([header, *rows]) + "\n").encode()), survey)
+    assert_in_step(survey.id)
+    assert gap_report(survey, min_n=1, by="month").to_dict()["groups"][0]["month"] == "2026-01"
+
+
+def test_reports_from_the_cells_equal_reports_from_the_answers(app, db):
+    """The cells summed by a report give exactly the histograms the answers give, for every
+    grouping and filter the report offers."""
+    seed_demo()
+    survey = _db.session.execute(select(Survey).order_by(Survey.id)).scalars().first()
+    from perception.reports_query import cells_statement
+
+    r = Response.__table__
+    for by in (None, "team", "month"):
+        from_answers = collect(_db.session.execute(histogram_statement([r.c.survey_id == survey.id], by=by)))
+        from_cells = collect(_db.session.execute(cells_statement(survey.id, by=by)))
+        if by == "team":  # the cells key "no team" as 0, the answers as NULL
+            from_answers = {key or 0: value for key, value in from_answers.items()}
+        assert from_cells == from_answers, by
+
+
+def test_the_command_checks_and_rebuilds(app, db, runner):
+    items = bank_items(4)
+    survey = make_survey(items=items)
+    _db.session.add(Response(survey=survey, perspective="customer", submitted_at=MARCH,
+                             answers=[Answer(item_id=item.id, score=4) for item in items]))
+    _db.session.commit()
+    assert runner.invoke(args=["report-cells", "--check"]).exit_code == 0
+    # An operator's hand edit in SQL, past the app:
+    _db.session.execute(Answer.__table__.update().values(score=1))
+    _db.session.commit()
+    checked = runner.invoke(args=["report-cells", "--check", "--survey", survey.slug])
+    assert checked.exit_code == 1 and "cells differ" in checked.output
+    rebuilt = runner.invoke(args=["report-cells", "--survey", survey.slug])
+    assert rebuilt.exit_code == 0 and "in step" in rebuilt.output
+    assert_in_step(survey.id)
+
+
+@pytest.mark.parametrize("perspective", ["customer", "staff"])
+def test_answers_to_items_outside_the_survey_are_not_counted(app, db, perspective):
+    items = bank_items(6)
+    survey = make_survey(items=items[:3])
+    _db.session.add(Response(survey=survey, perspective=perspective, submitted_at=MARCH,
+                             answers=[Answer(item_id=item.id, score=5) for item in items],
+                             predictions=[PredictedAnswer(item_id=item.id, score=5) for item in items]
+                             if perspective == "staff" else []))
+    _db.session.commit()
+    assert_in_step(survey.id)
+    item_rows = _db.session.execute(select(ReportCell.subject_id).where(ReportCell.kind == 1)).scalars().all()
+    assert set(item_rows) == {item.id for item in items[:3]}
+
+
+def test_cells_counted_from_scores_in_hand_equal_the_cells_counted_from_the_answers(app, db):
+    """The submit path counts a response from the scores it has just written
+    (report_cells.response_cells); the result must be what the SQL definition counts."""
+    import random
+
+    from sqlalchemy import insert
+
+    items = bank_items()
+    survey = make_survey(items=items[:12])
+    team = make_team("East")
+    dimension_of = {item.id: item.dimension_id for item in items}
+    rng = random.Random(8)
+    connection = _db.session.connection()
+    for number in range(40):
+        perspective = rng.choice(["customer", "staff", "leader"])
+        chosen = rng.sample(items[:12], rng.randrange(0, 13))
+        scores = {item.id: rng.randint(1, 5) for item in chosen}
+        predictions = {item.id: rng.randint(1, 5) for item in rng.sample(items[:12], rng.randrange(0, 13))}
+        moment = datetime(2026, 1 + number % 12, 28, 23, 59, tzinfo=UTC)
+        team_id = team.id if number % 3 else None
+        response_id = connection.execute(insert(Response).returning(Response.id), [{
+            "survey_id": survey.id, "perspective": perspective, "team_id": team_id, "submitted_at": moment,
+            "channel": "import"}]).scalar_one()
+        for model, values in ((Answer, scores), (PredictedAnswer, predictions if perspective == "staff" else {})):
+            if values:
+                connection.execute(insert(model), [{"response_id": response_id, "item_id": item_id, "score": score}
+                                                   for item_id, score in values.items()])
+        report_cells.add_new_response(connection, (survey.id, team_id, moment, perspective), scores, dimension_of,
+                                      predictions)
+    _db.session.commit()
+    assert report_cells.cell_total(_db.session, survey.id) > 0
+    assert_in_step(survey.id)
