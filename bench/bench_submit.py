@@ -1,7 +1,12 @@
 """Submit throughput: the real customer submit path (session lookup of the invitation, validation,
 response + answers in one transaction, redirect to the thank-you page) under gunicorn with two
 workers, against a bare Flask route inserting one row on the same database under the same gunicorn.
-Target: at least 0.5 of the baseline's requests per second, on SQLite (WAL) and PostgreSQL."""
+Target: at least 0.5 of the baseline's requests per second, on SQLite (WAL) and PostgreSQL.
+
+A second reference is measured in the same run, the floor (bench.floor_app): a bare Flask app with
+Flask-WTF (CSRF on), a signed cookie session, a form of the same fields and one response row plus
+its answer rows inserted with Core, driven the same way. The app against the floor tells how much
+of the gap to the bare insert is the framework, forms and CSRF, and how much is the app's own."""
 
 import argparse
 import json
@@ -68,6 +73,13 @@ def measure(database, count):
         with gunicorn("bench.baseline_app:app", baseline_env) as base:
             baseline = _summary(_drive({"kind": "baseline", "base": base, "path": "/insert", "count": count,
                                         "concurrency": CONCURRENCY}), 303)
+        floor_env = env | {"BENCH_FLOOR_SERVE": "1", "FLOOR_ITEM_KEYS": ",".join(_item_keys(form))}
+        from bench import floor_app
+
+        _with_env(floor_env, floor_app.create_tables)
+        with gunicorn("bench.floor_app:app", floor_env) as base:
+            floor = _summary(_drive({"kind": "form", "base": base, "path": "/form", "count": count, "form": form,
+                                     "concurrency": CONCURRENCY}), 303)
         with gunicorn("wsgi:app", env) as base:
             app = _summary(_drive({"kind": "submit", "base": base, "tokens": tokens, "form": form,
                                    "concurrency": CONCURRENCY}), 303)
@@ -77,7 +89,15 @@ def measure(database, count):
                "bare Flask insert", p50_ms=app["p50_ms"], p99_ms=app["p99_ms"], errors=app["errors"],
                baseline_p50_ms=baseline["p50_ms"], baseline_p99_ms=baseline["p99_ms"],
                baseline_errors=baseline["errors"], requests=count, stored_responses=stored, target_ratio=0.5),
+        result("submit", "customer submit vs floor", database, app["rps"], "req/s", floor["rps"],
+               "Flask-WTF form + CSRF + session + Core insert", p50_ms=app["p50_ms"], p99_ms=app["p99_ms"],
+               errors=app["errors"], baseline_p50_ms=floor["p50_ms"], baseline_p99_ms=floor["p99_ms"],
+               baseline_errors=floor["errors"], floor_vs_bare_insert=floor["rps"] / baseline["rps"]),
     ]
+
+
+def _item_keys(form):
+    return [name.removeprefix("item_") for name in form if name.startswith("item_")]
 
 
 def _with_env(env, call):

@@ -41,12 +41,27 @@ def _prepare_customer(base, token):
     return cookie, CSRF.search(html).group(1)
 
 
+def _prepare_form(base, path):
+    """Load a form (for its session cookie and CSRF token) before the timed submit."""
+    status, html, cookie = _call(base, "GET", path)
+    if status != 200:
+        raise RuntimeError(f"loading {path} answered {status}")
+    return cookie, CSRF.search(html).group(1)
+
+
 def run(job):
+    """Kinds: "submit" (customer links: open each, load the form, then the timed POSTs), "form"
+    (GET `path` for a session and CSRF token `count` times, then the timed POSTs of `form` to it),
+    "baseline" (`count` timed POSTs to `path`)."""
     base, concurrency = job["base"], job["concurrency"]
-    if job["kind"] == "submit":
+    if job["kind"] in ("submit", "form"):
         with ThreadPoolExecutor(concurrency) as pool:
-            sessions = list(pool.map(lambda token: _prepare_customer(base, token), job["tokens"]))
-        requests = [("POST", "/s/answer", urllib.parse.urlencode(job["form"] | {"csrf_token": csrf}), cookie)
+            if job["kind"] == "submit":
+                sessions = list(pool.map(lambda token: _prepare_customer(base, token), job["tokens"]))
+            else:
+                sessions = list(pool.map(lambda _: _prepare_form(base, job["path"]), range(job["count"])))
+        path = "/s/answer" if job["kind"] == "submit" else job["path"]
+        requests = [("POST", path, urllib.parse.urlencode(job["form"] | {"csrf_token": csrf}), cookie)
                     for cookie, csrf in sessions]
     else:
         requests = [("POST", job["path"], "score=4", None)] * job["count"]

@@ -20,7 +20,7 @@ is FOLLOWUP_DUE_HOURS after opening; an open follow-up past it without a contact
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, insert, literal, or_, select, true
+from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, true
 
 from .extensions import db
 from .insights.loop import AlertRule, FollowupTimes, decode_reasons, encode_reasons, evaluate_alert, followup_figures
@@ -77,22 +77,47 @@ def _first_assignee(team_id):
     return func.coalesce(leader, admin.scalar_subquery())
 
 
+# Built once: the submit path opens a follow-up on every unhappy response.
+_FOLLOWUP_INSERT = (
+    insert(FollowUp.__table__)
+    .values(
+        response_id=bindparam("f_response"), team_id=bindparam("f_team"), state="open", reasons=bindparam("f_reasons"),
+        opened_at=bindparam("f_opened", type_=FollowUp.__table__.c.opened_at.type),
+        due_at=bindparam("f_due", type_=FollowUp.__table__.c.due_at.type),
+        assignee_id=_first_assignee(bindparam("f_team")), notify_attempts=0,
+    )
+    .returning(FollowUp.__table__.c.id, FollowUp.__table__.c.assignee_id)
+)
+_OPENED_EVENT = insert(FollowUpEvent.__table__)
+
+
+def _opened_in_one_statement():
+    """PostgreSQL: the follow-up and its "opened" event in one statement (a data-modifying WITH);
+    SQLite has no such thing, so there it takes the two above."""
+    opened = _FOLLOWUP_INSERT.returning(FollowUp.__table__.c.opened_at).cte("opened")
+    events = FollowUpEvent.__table__
+    return insert(events).from_select(
+        ["follow_up_id", "at", "kind", "to_state", "assignee_id"],
+        select(opened.c.id, opened.c.opened_at, literal("opened"), literal("open"), opened.c.assignee_id),
+    ).returning(events.c.follow_up_id)
+
+
+_FOLLOWUP_WITH_EVENT = _opened_in_one_statement()
+
+
 def insert_followup(response_id, team_id, reasons, now):
-    """Add the follow-up of a response to the current transaction (no commit): two statements,
-    the assignee chosen inside the INSERT. Returns the new follow-up's id."""
+    """Add the follow-up of a response and its "opened" event to the current transaction (no
+    commit), the assignee chosen inside the INSERT: one statement on PostgreSQL, two on SQLite.
+    Returns the new follow-up's id."""
     due = now + timedelta(hours=current_app.config["FOLLOWUP_DUE_HOURS"])
-    followup_id = db.session.execute(
-        insert(FollowUp).values(
-            response_id=response_id, team_id=team_id, state="open", reasons=reasons, opened_at=now, due_at=due,
-            assignee_id=_first_assignee(team_id), notify_attempts=0,
-        ).returning(FollowUp.id)
-    ).scalar_one()
-    db.session.execute(
-        insert(FollowUpEvent).from_select(
-            ["follow_up_id", "at", "kind", "to_state", "assignee_id"],
-            select(FollowUp.id, FollowUp.opened_at, literal("opened"), literal("open"), FollowUp.assignee_id)
-            .where(FollowUp.id == followup_id),
-        )
+    connection = db.session.connection()
+    values = {"f_response": response_id, "f_team": team_id, "f_reasons": reasons, "f_opened": now, "f_due": due}
+    if connection.dialect.name == "postgresql":
+        return connection.execute(_FOLLOWUP_WITH_EVENT, values).scalar_one()
+    followup_id, assignee_id = connection.execute(_FOLLOWUP_INSERT, values).one()
+    connection.execute(
+        _OPENED_EVENT,
+        {"follow_up_id": followup_id, "at": now, "kind": "opened", "to_state": "open", "assignee_id": assignee_id},
     )
     return followup_id
 

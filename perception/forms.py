@@ -2,13 +2,17 @@
 per item, so the same validation serves customers, staff and leaders."""
 
 import re
+from functools import lru_cache
 
-from flask_babel import format_decimal, gettext
+from babel.support import Translations
+from flask import current_app
+from flask_babel import format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from .i18n import customer_item_text
@@ -52,6 +56,38 @@ def comment_field(label):
     )
 
 
+@lru_cache(maxsize=8)
+def _wtforms_translations(locale):
+    return Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class CustomerFlaskForm(FlaskForm):
+    """A FlaskForm whose WTForms messages catalogue is read once per language and process
+    (Flask-WTF reads it again on every request)."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return _wtforms_translations(str(get_locale()))
+
+
+_CUSTOMER_FORMS = {}  # (items, ask_nps, language) -> form class
+
+
+def cached_customer_form_class(items, ask_nps):
+    """`customer_form_class` built once per survey content and language. `items` must be hashable
+    and describe everything the form shows of them (perception.responses.FormItem tuples): a
+    change to a survey's items is a different key, never a stale form."""
+    key = (items, bool(ask_nps), str(get_locale()))
+    form_class = _CUSTOMER_FORMS.get(key)
+    if form_class is None:
+        if len(_CUSTOMER_FORMS) >= 256:
+            _CUSTOMER_FORMS.clear()
+        form_class = _CUSTOMER_FORMS[key] = customer_form_class(items, ask_nps)
+    return form_class
+
+
 def customer_form_class(items, ask_nps):
     attrs = {f"item_{item.key}": likert_field(customer_item_text(item)) for item in items}
     attrs["comment"] = comment_field(_l("Anything you would like to tell us? (optional)"))
@@ -63,7 +99,7 @@ def customer_form_class(items, ask_nps):
             validators=[Optional()],
         )
     attrs.update(contact_fields())
-    return type("CustomerSurveyForm", (FlaskForm,), attrs)
+    return type("CustomerSurveyForm", (CustomerFlaskForm,), attrs)
 
 
 # --- "May we contact you about your answers?" (closing the loop, perception.followups) --------

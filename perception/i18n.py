@@ -9,7 +9,8 @@ the domain `items`, keyed by item key (msgctxt) and English wording (msgid), so 
 no translation yet simply shows in English. Catalogues: perception/translations/<lang>/LC_MESSAGES;
 the compiled .mo files are committed (`make translations` rebuilds them)."""
 
-from flask import request, session
+from babel import Locale
+from flask import g, request, session
 from flask_babel import Domain, get_locale
 
 LANGUAGES = {"en": "English", "de": "Deutsch"}
@@ -32,6 +33,12 @@ def _is_customer_page():
     return request.blueprint in CUSTOMER_BLUEPRINTS
 
 
+def remember_invitation_language(invitation_id, language):
+    """Called by whoever has just read the invitation of a customer page, so choosing the page's
+    language does not read it again."""
+    g.customer_invitation_language = (invitation_id, language)
+
+
 def _invitation_language():
     from .models import Invitation
     from .survey.views import SESSION_KEY as INVITATION_KEY
@@ -39,6 +46,9 @@ def _invitation_language():
     invitation_id = session.get(INVITATION_KEY)
     if not invitation_id:
         return None
+    known = g.get("customer_invitation_language")
+    if known is not None and known[0] == invitation_id:
+        return supported(known[1])
     from sqlalchemy.exc import SQLAlchemyError
 
     from .extensions import db
@@ -63,6 +73,15 @@ def select_language():
     )
 
 
+_LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
+
+
+def _locale_selector():
+    """`select_language` as a parsed Locale, parsed once per process rather than per request."""
+    code = select_language()
+    return _LOCALES.get(code, code)
+
+
 def current_language():
     return str(get_locale() or DEFAULT_LANGUAGE)
 
@@ -83,7 +102,7 @@ def remember_chosen_language():
 def init_app(app):
     from .extensions import babel
 
-    babel.init_app(app, locale_selector=select_language)
+    babel.init_app(app, locale_selector=_locale_selector)
     app.before_request(remember_chosen_language)
 
     @app.context_processor

@@ -4,13 +4,26 @@ a second tab or twenty concurrent submits store exactly one response."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
+from . import report_cells
 from .extensions import db
 from .followups import alert_reasons, insert_followup
-from .models import Answer, Invitation, Item, PredictedAnswer, Response, Survey, utcnow
+from .i18n import remember_invitation_language
+from .models import (
+    Answer,
+    Dimension,
+    Invitation,
+    Item,
+    PredictedAnswer,
+    Response,
+    Survey,
+    Team,
+    User,
+    survey_items,
+    utcnow,
+)
 from .security import hash_token, token_matches
 
 LINK_OK, LINK_UNKNOWN, LINK_GONE, LINK_ANSWERED = "ok", "unknown", "gone", "answered"
@@ -63,55 +76,166 @@ def open_link(token):
     return check
 
 
+# --------------------------------------------------------------------------- the customer form
+# The customer pages (perception.survey.views.answer) are the hottest path of the app: each GET
+# and POST reads what it needs of the invitation, its survey and the survey's items in one Core
+# statement built once, and the customer form class is built once per survey content and language.
+
+@dataclass(frozen=True)
+class DimensionKey:
+    key: str
+
+
+@dataclass(frozen=True)
+class FormItem:
+    """What the customer form and the alert rule need of one item."""
+
+    id: int
+    key: str
+    customer_text: str
+    dimension: DimensionKey
+    dimension_id: int
+
+
+@dataclass(frozen=True)
+class Named:
+    name: str
+
+
+@dataclass(frozen=True)
+class LinkSurvey:
+    """The survey of a customer link: its state (read every request) and its items."""
+
+    id: int
+    status: str
+    opens_at: object
+    closes_at: object
+    ask_nps: bool
+    items: tuple  # FormItem, in survey order
+
+    is_accepting = Survey.is_accepting
+
+
+@dataclass(frozen=True)
+class CustomerLink:
+    """What the customer pages need of an invitation (read with `invitation_by_id`)."""
+
+    id: int
+    survey_id: int
+    team_id: int
+    staff_id: int | None
+    state: str
+    expires_at: object
+    channel: str
+    language: str | None
+    customer_name: str | None
+    team: Named
+    staff: Named | None
+    survey: LinkSurvey
+
+    is_expired = Invitation.is_expired
+
+
+def _link_statement():
+    i, s, t, u = Invitation.__table__, Survey.__table__, Team.__table__, User.__table__
+    si, it, d = survey_items, Item.__table__, Dimension.__table__
+    items = si.join(it, it.c.id == si.c.item_id).join(d, d.c.id == it.c.dimension_id)
+    return (
+        select(
+            i.c.id, i.c.survey_id, i.c.team_id, i.c.staff_id, i.c.state, i.c.expires_at, i.c.channel, i.c.language,
+            i.c.customer_name, t.c.name, u.c.name, s.c.status, s.c.opens_at, s.c.closes_at, s.c.ask_nps,
+            it.c.id, it.c.key, it.c.customer_text, d.c.key, d.c.id,
+        )
+        .select_from(
+            i.join(s, s.c.id == i.c.survey_id).join(t, t.c.id == i.c.team_id)
+            .outerjoin(u, u.c.id == i.c.staff_id).outerjoin(items, si.c.survey_id == s.c.id)
+        )
+        .where(i.c.id == bindparam("invitation_id"))
+        .order_by(it.c.dimension_id, it.c.position, it.c.id)
+    )
+
+
+_LINK = _link_statement()
+_ITEMS_CACHE = {}  # tuple of the items' rows -> the same tuple of FormItem (shared by every request)
+
+
+def _form_items(rows):
+    content = tuple(row[15:] for row in rows if row[15] is not None)
+    items = _ITEMS_CACHE.get(content)
+    if items is None:
+        if len(_ITEMS_CACHE) > 256:
+            _ITEMS_CACHE.clear()
+        items = _ITEMS_CACHE[content] = tuple(
+            FormItem(item_id, key, text, DimensionKey(dimension), dimension_id)
+            for item_id, key, text, dimension, dimension_id in content
+        )
+    return items
+
+
 def invitation_by_id(invitation_id):
+    """The link check of the invitation kept in the customer's session, with a `CustomerLink`."""
     if not invitation_id:
         return check_invitation(None)
-    # One round trip for everything the form needs: the survey, its items, the team and staff member.
-    invitation = db.session.get(
-        Invitation,
-        invitation_id,
-        options=[
-            joinedload(Invitation.survey).selectinload(Survey.items).joinedload(Item.dimension),
-            joinedload(Invitation.team),
-            joinedload(Invitation.staff),
-        ],
+    rows = db.session.connection().execute(_LINK, {"invitation_id": invitation_id}).all()
+    if not rows:
+        return check_invitation(None)
+    first = rows[0]
+    survey = LinkSurvey(first[1], first[11], first[12], first[13], first[14], _form_items(rows))
+    link = CustomerLink(
+        first[0], first[1], first[2], first[3], first[4], first[5], first[6], first[7], first[8],
+        Named(first[9]), Named(first[10]) if first[3] is not None else None, survey,
     )
-    return check_invitation(invitation)
+    remember_invitation_language(link.id, link.language)
+    return check_invitation(link)
+
+
+_RESPONSE_INSERT = insert(Response.__table__).returning(Response.__table__.c.id)
+_ANSWERS_INSERT = insert(Answer.__table__)
+_ANSWERED = (
+    update(Invitation.__table__)
+    .where(Invitation.__table__.c.id == bindparam("invitation_id"))
+    .values(state="answered", answered_at=bindparam("answered_at"))
+)
+_EXISTING = select(Response.__table__.c.id).where(Response.__table__.c.invitation_id == bindparam("invitation_id"))
 
 
 def record_customer_response(invitation, scores, comment=None, nps=None, channel="link", contact=(False, None)):
     """Store the response and all answers in one transaction. Returns (response id, created).
 
-    Bulk statements rather than ORM objects: this is the hottest write path of the app. The UNIQUE
-    constraint on responses.invitation_id makes a second submit fail, whoever commits first.
-    A response at or below the alert rule opens its follow-up in the same transaction (the rule is
-    evaluated on the scores in memory; see perception.followups). `contact` is (consent, phone)."""
+    `invitation` is a `CustomerLink`. Core statements built once rather than ORM objects: this
+    is the hottest write path of the app. The UNIQUE constraint on responses.invitation_id makes
+    a second submit fail, whoever commits first. A response at or below the alert rule opens its
+    follow-up in the same transaction (the rule is evaluated on the scores in memory; see
+    perception.followups). `contact` is (consent, phone)."""
     now = utcnow()
     contact_consent, contact_phone = contact
     reasons = alert_reasons(invitation.survey.items, scores, nps)
+    connection = db.session.connection()
     try:
-        response_id = db.session.execute(
-            insert(Response).returning(Response.id),
-            [{
+        response_id = connection.execute(
+            _RESPONSE_INSERT,
+            {
                 "survey_id": invitation.survey_id, "perspective": "customer", "team_id": invitation.team_id,
                 "invitation_id": invitation.id, "staff_id": invitation.staff_id, "comment": comment or None,
                 "nps": nps, "channel": channel, "submitted_at": now, "contact_consent": bool(contact_consent),
                 "contact_phone": (contact_phone or None) if contact_consent else None,
-            }],
+            },
         ).scalar_one()
         answers = [{"response_id": response_id, "item_id": item, "score": score} for item, score in scores.items()]
-        db.session.execute(insert(Answer), answers)
+        if answers:
+            connection.execute(_ANSWERS_INSERT, answers)
         if reasons:
             insert_followup(response_id, invitation.team_id, reasons, now)
-        db.session.execute(
-            update(Invitation).where(Invitation.id == invitation.id).values(state="answered", answered_at=now)
+        connection.execute(_ANSWERED, {"invitation_id": invitation.id, "answered_at": now})
+        # Counted in the report cells from the scores in hand (Core inserts: no ORM hook sees them).
+        report_cells.add_new_response(
+            connection, (invitation.survey_id, invitation.team_id, now, "customer"), scores,
+            {item.id: item.dimension_id for item in invitation.survey.items},
         )
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        existing = db.session.execute(
-            select(Response.id).where(Response.invitation_id == invitation.id)
-        ).scalar_one_or_none()
+        existing = db.session.connection().execute(_EXISTING, {"invitation_id": invitation.id}).scalar_one_or_none()
         if existing is None:
             raise
         return existing, False

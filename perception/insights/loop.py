@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
+from functools import lru_cache
 
 __all__ = [
     "AlertReason",
@@ -42,6 +43,7 @@ __all__ = [
 TREND_STEP = 5.0  # care-index points between first and last response that count as a change
 
 
+@lru_cache(maxsize=256, typed=True)  # a few rule bounds; every customer submit compares against them
 def _exact(value: float | int) -> Fraction:
     """The decimal a person wrote (2.3 is 23/10, not the nearest binary fraction)."""
     return Fraction(repr(value)) if isinstance(value, float) else Fraction(value)

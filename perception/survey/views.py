@@ -4,7 +4,7 @@ the browser redirected to `/s/answer`, so the token leaks through no Referer, hi
 from flask import Blueprint, redirect, render_template, session, url_for
 
 from ..extensions import limiter
-from ..forms import collect_scores, contact_choice, customer_form_class
+from ..forms import cached_customer_form_class, collect_scores, contact_choice
 from ..responses import (
     LINK_ANSWERED,
     LINK_GONE,
@@ -57,7 +57,7 @@ def answer():
         return _link_problem(check.status)
     invitation = check.invitation
     survey = invitation.survey
-    form = customer_form_class(survey.items, survey.ask_nps)()
+    form = cached_customer_form_class(survey.items, survey.ask_nps)()
     if form.validate_on_submit():
         _, created = record_customer_response(
             invitation,
