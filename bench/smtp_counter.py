@@ -1,10 +1,12 @@
 """A loopback SMTP server in a process of its own for the mail benchmark: it accepts everything and
-appends one line per message (size and recipients) to the file given as argument, so the benchmark
-measures the sender, not a server sharing its interpreter. Prints its port, then serves until killed."""
+appends one line per message (arrival time on the machine's monotonic clock, size and recipients)
+to the file given as argument, so the benchmark measures the sender, not a server sharing its
+interpreter. Prints its port, then serves until killed."""
 
 import signal
 import sys
 import threading
+import time
 
 from aiosmtpd.controller import Controller
 
@@ -20,7 +22,7 @@ class _Counter:
         self.log = open(path, "a", buffering=1)  # noqa: SIM115  (open for the life of the server)
 
     async def handle_DATA(self, server, session, envelope):
-        self.log.write(f"{len(envelope.content)} {' '.join(envelope.rcpt_tos)}\n")
+        self.log.write(f"{time.monotonic():.6f} {len(envelope.content)} {' '.join(envelope.rcpt_tos)}\n")
         return "250 OK"
 
 

@@ -1,8 +1,12 @@
 """Delivering the outbox over SMTP (`flask --app wsgi send-invitations`).
 
 One run: mark expired invitations, hand back stale claims, queue due reminders, then claim due
-rows in batches (see perception.outbox) and send them over one SMTP connection. Each row's
-result is committed as soon as the server answers, so a crash loses at most the row in flight.
+rows in batches (see perception.outbox) and send them over one SMTP connection. The rows of a
+batch go out in groups of RECORD_EVERY: the group's invitation states are read afresh in one query
+just before its mails are sent, and its results are written in one commit (one executemany per
+table) once the server has answered the group's last mail. A crash therefore loses the results of
+at most one group, whose rows are handed back after STALE_CLAIM (perception.outbox) and sent again.
+A bounce, a temporary failure or a re-issued link is committed at once.
 
 - Accepted: the row is `sent`; the invitation becomes `sent` (if it was `created`).
 - Temporary failure (4xx reply, connection refused or lost, timeout): the row goes back to
@@ -19,14 +23,19 @@ import ssl
 from dataclasses import dataclass, field
 
 from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .extensions import db
 from .invitations import expire_invitations, mail_link, suppress, suppression_reasons, unsubscribe_link
-from .mail_compose import compose
-from .models import utcnow
+from .mail_compose import MailWriter, OutgoingMail
+from .models import Invitation, utcnow
 from .outbox import backoff, claim_due, release_stale_claims, schedule_reminders
 
 log = logging.getLogger(__name__)
+
+# Rows sent between two commits of their results (see the module docstring).
+RECORD_EVERY = 20
 
 
 class MailConfigError(RuntimeError):
@@ -103,13 +112,25 @@ class SmtpConnection:
                         f"cannot reach the SMTP server at {where}: {type(error).__name__}: {error}"[:300]
                     ) from None
             try:
-                self.smtp.send_message(message)
+                if isinstance(message, OutgoingMail):
+                    self._send_bytes(message)
+                else:
+                    self.smtp.send_message(message)
                 return
             except smtplib.SMTPServerDisconnected:
                 # The server may close an idle connection between batches: reconnect once.
                 self.close()
                 if attempt == 2:
                     raise
+
+    def _send_bytes(self, mail):
+        options = []
+        if mail.smtputf8:  # as send_message does for an address that is not ASCII
+            self.smtp.ehlo_or_helo_if_needed()
+            if not self.smtp.has_extn("smtputf8"):
+                raise smtplib.SMTPNotSupportedError("the recipient's address needs SMTPUTF8, the server lacks it")
+            options = ["SMTPUTF8", "BODY=8BITMIME"]
+        self.smtp.sendmail(mail.sender, [mail.recipient], mail.data, mail_options=options)
 
     def close(self):
         if self.smtp is not None:
@@ -156,10 +177,24 @@ def _text(reply):
     return (reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply))[:300]
 
 
+FRESH = ("state", "expires_at", "customer_email")
+
+
+def reread_states(messages):
+    """The customer may have answered or unsubscribed since the batch was loaded: read the
+    invitations' state afresh, in one query for `messages`, without marking anything changed."""
+    invitations = {message.invitation.id: message.invitation for message in messages}
+    rows = db.session.execute(
+        select(Invitation.id, *(getattr(Invitation, name) for name in FRESH)).where(Invitation.id.in_(invitations))
+    )
+    for invitation_id, *values in rows:
+        for name, value in zip(FRESH, values, strict=True):
+            set_committed_value(invitations[invitation_id], name, value)
+
+
 def _skip_reason(message, invitation, now, suppressed):
-    """Why this row must not be mailed now, or None. `suppressed`: address -> reason, for the batch."""
-    # The customer may have answered or unsubscribed since the batch was loaded: read the state afresh.
-    db.session.refresh(invitation, ["state", "expires_at", "customer_email"])
+    """Why this row must not be mailed now, or None. `suppressed`: address -> reason, for the batch.
+    The invitation's state must have been read afresh just before (reread_states)."""
     if invitation.state in ("answered", "unsubscribed", "bounced", "expired"):
         return invitation.state
     if invitation.is_expired(now):
@@ -181,24 +216,31 @@ def _skip_reason(message, invitation, now, suppressed):
     return None
 
 
-def deliver_message(connection, message, now, report, suppressed=None):
+def deliver_message(connection, message, now, report, suppressed=None, writer=None, commit=True):
+    """Send one claimed row and record the result; with commit=False the caller commits (a group
+    of rows at once, after reread_states for the group)."""
     invitation = message.invitation
     if suppressed is None:
         suppressed = suppression_reasons([invitation.customer_email])
+    if commit:
+        reread_states([message])
     reason = _skip_reason(message, invitation, now, suppressed)
     if reason is not None:
         message.status, message.last_error, message.claim_token = "cancelled", reason, None
         report.cancelled += 1
-        db.session.commit()
+        if commit:
+            db.session.commit()
         return
     try:
+        nonce = invitation.token_nonce
+        link = mail_link(invitation)
+        if invitation.token_nonce != nonce:  # a link re-issued by mail_link: store it before it leaves
+            db.session.commit()
         try:
-            email = compose(invitation, message.kind, mail_link(invitation), unsubscribe_link(invitation), now)
+            email = (writer or MailWriter()).compose(invitation, message.kind, link, unsubscribe_link(invitation), now)
         except ValueError as error:  # an address the email package cannot write into a header
             raise PermanentFailure(f"invalid address: {type(error).__name__}") from None
-        if db.session.dirty:  # a link re-issued by mail_link: store it before it leaves
-            db.session.commit()
-        # Nothing is written before the server has answered: on SQLite no write lock is held meanwhile.
+        # Nothing is written while mails go out: on SQLite no write lock is held meanwhile.
         message.attempts += 1
         _send(connection, email)
     except PermanentFailure as error:
@@ -207,6 +249,8 @@ def deliver_message(connection, message, now, report, suppressed=None):
         suppress(invitation.customer_email, "bounced", now)
         report.bounced += 1
         log.warning("outbox %s: permanent failure, invitation %s bounced: %s", message.id, invitation.id, error)
+        db.session.commit()  # the suppression INSERT holds SQLite's write lock: end it before the next send
+        return
     except TemporaryFailure as error:
         message.last_error, message.claim_token = str(error), None
         if message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
@@ -228,7 +272,8 @@ def deliver_message(connection, message, now, report, suppressed=None):
         if message.kind == "reminder":
             invitation.reminders_sent = max(invitation.reminders_sent, message.sequence)
         report.sent += 1
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 def _release(messages, now, error, report):
@@ -241,6 +286,15 @@ def _release(messages, now, error, report):
     db.session.commit()
 
 
+def _keep_results():
+    """Interrupted (Ctrl-C, a bug): still write down what the server already accepted, so those
+    rows are not sent again once their claim goes stale."""
+    try:
+        db.session.commit()
+    except Exception:  # the session itself failed: nothing more can be saved
+        db.session.rollback()
+
+
 def deliver_due(limit=None, clock=utcnow):
     """Deliver due invitation and reminder mails; returns a DeliveryReport.
     `clock` gives the current time (tests pass a fixed one to step through back-off)."""
@@ -251,8 +305,9 @@ def deliver_due(limit=None, clock=utcnow):
     release_stale_claims(now)
     report.reminders_queued = schedule_reminders(now, config["REMINDER_AFTER_DAYS"], config["MAX_REMINDERS"])
     connection = SmtpConnection(config)
-    # The batch is loaded once with everything a mail needs; committing each row's result must not
-    # make the session reload it all (the state that matters is re-read per row in _skip_reason).
+    writer = MailWriter()
+    # The batch is loaded once with everything a mail needs; committing a group's results must not
+    # make the session reload it all (the state that matters is re-read per group: reread_states).
     session = db.session()
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     try:
@@ -265,8 +320,11 @@ def deliver_due(limit=None, clock=utcnow):
                 break
             suppressed = suppression_reasons([message.invitation.customer_email for message in batch])
             for index, message in enumerate(batch):
+                if index % RECORD_EVERY == 0:
+                    db.session.commit()  # the previous group's results
+                    reread_states(batch[index:index + RECORD_EVERY])
                 try:
-                    deliver_message(connection, message, clock(), report, suppressed)
+                    deliver_message(connection, message, clock(), report, suppressed, writer, commit=False)
                 except TemporaryFailure as error:
                     if connection.smtp is None:
                         # No connection at all: the server is down; leave the rest for later.
@@ -276,6 +334,10 @@ def deliver_due(limit=None, clock=utcnow):
                 except MailConfigError as error:
                     _release(batch[index:], clock(), str(error), report)
                     raise
+            db.session.commit()
+    except BaseException:
+        _keep_results()
+        raise
     finally:
         session.expire_on_commit = expire_on_commit
         connection.close()

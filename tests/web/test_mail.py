@@ -277,3 +277,31 @@ def test_a_customer_with_language_de_gets_the_mail_in_german(app, db, smtp_serve
     assert greeting in text
     assert '<html lang="de-AT">' in mail.html and "Sagen Sie uns, wie wir Sie behandelt haben" in mail.html
     assert "Keine Umfrage-E-Mails mehr" in mail.text and mail.unsubscribe_url in mail.text
+
+
+def test_an_interrupted_run_still_records_what_the_server_accepted(app, db, smtp_server, monkeypatch):
+    """Results are committed per group of rows; Ctrl-C in the middle of a group must not lose the
+    rows already accepted (they would go out again once their claim goes stale)."""
+    from perception import mail
+
+    survey, team = make_survey(), make_team()
+    invitations = [queue(survey, team, f"c{number}@example.org") for number in range(5)]
+    real_send, calls = mail.SmtpConnection.send, []
+
+    def send(connection, message):
+        calls.append(message)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        real_send(connection, message)
+
+    monkeypatch.setattr(mail.SmtpConnection, "send", send)
+    with pytest.raises(KeyboardInterrupt):
+        deliver_due()
+
+    assert len(smtp_server.messages) == 2
+    db.session.expire_all()
+    statuses = [outbox(invitation)[0].status for invitation in invitations]
+    assert statuses == ["sent", "sent", "sending", "sending", "sending"]
+    monkeypatch.setattr(mail.SmtpConnection, "send", real_send)
+    assert deliver_due(clock=at(hours=1)).sent == 3  # the interrupted claim handed back, not the sent rows
+    assert sorted(received.to for received in smtp_server.messages) == [f"c{number}@example.org" for number in range(5)]

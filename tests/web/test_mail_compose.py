@@ -1,0 +1,123 @@
+"""The invitation mail as perception.mail_compose writes it (MIME bytes by hand, for speed) read
+back with the email package, against the same mail built with the email package's EmailMessage:
+the same headers, the same text and HTML, whatever the names hold (quotes, angle brackets,
+umlauts, emoji, line breaks, control characters, very long values)."""
+
+import email
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import pytest
+
+from perception.extensions import db as database
+from perception.invitations import create_invitation, mail_link, unsubscribe_link
+from perception.mail_compose import SUBJECTS, MailWriter, _mail_language, _templates, format_day, one_line, visit_date
+from perception.models import utcnow
+from tests.helpers import make_survey, make_team, make_user
+
+NAMES = [
+    "Ana",
+    None,
+    'Ana "Nana" O\'Neil, Jr. <script>alert(1)</script>',
+    "Jörg Müller-Lüdenscheidt",
+    "Zoë 🙂 李小龙",
+    "Eve\r\nBcc: victim@example.org",
+    "Tab\there\x01bell\x07\x7fdel",
+    ("Bartholomew " * 12)[:120],
+]
+TEAMS = ["Harbour Street", "Harbour <Street>", "Filiale Hafenstraße", ("Équipe " + "très longue " * 10)[:120]]
+
+
+def reference(invitation, kind, link, unsubscribe_url, now, config, jinja):
+    """The mail as the email package writes it (how perception wrote it before MailWriter)."""
+    language = invitation.language
+    context = {
+        "kind": kind, "name": one_line(invitation.customer_name) or None, "team": invitation.team.name,
+        "staff_name": one_line(invitation.staff.name) if invitation.staff else None,
+        "visit_date": visit_date(invitation), "link": link, "unsubscribe_url": unsubscribe_url,
+        "business_name": one_line(config["BUSINESS_NAME"]),
+        "expires_on": format_day(invitation.expires_at, language) if invitation.expires_at else None,
+        "item_count": len(invitation.survey.items), "language": language or "en",
+    }
+    first, reminder = SUBJECTS[_mail_language(language)]
+    message = EmailMessage()
+    message["Subject"] = (first if kind == "invitation" else reminder).format(team=one_line(invitation.team.name))
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = Address(display_name=context["name"] or "", addr_spec=invitation.customer_email)
+    message["Date"] = format_datetime(now)
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(jinja.select_template(_templates("invitation", language, "txt")).render(context))
+    message.add_alternative(jinja.select_template(_templates("invitation", language, "html")).render(context),
+                            subtype="html")
+    if language:
+        message["Content-Language"] = language
+    return email.message_from_bytes(message.as_bytes(policy=policy.SMTP), policy=policy.default)
+
+
+def _body(message, subtype):
+    return message.get_body(preferencelist=(subtype,)).get_content().replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("language", [None, "de-AT", "en"])
+@pytest.mark.parametrize("kind", ["invitation", "reminder"])
+def test_written_mail_reads_back_as_the_email_package_would_write_it(app, db, kind, language):
+    app.config.update(MAIL_FROM="Pflege-Team Müller <care@perception.test>", BUSINESS_NAME="Bäckerei & Söhne <GmbH>")
+    writer = MailWriter()
+    staff = make_user("staff", name="Kemi \u00c5deyemi", team=make_team())
+    survey = make_survey()
+    now = utcnow()
+    for number, (name, team_name) in enumerate((name, team) for name in NAMES for team in TEAMS):
+        team = make_team(team_name)
+        invitation = make_invitation_row(survey, team, staff, f"c{number}@example.org", name, language)
+        link, unsubscribe = mail_link(invitation), unsubscribe_link(invitation)
+
+        mail = writer.compose(invitation, kind, link, unsubscribe, now)
+
+        lines = mail.data.split(b"\r\n")
+        assert mail.data.endswith(b"\r\n") and b"\n" not in b"".join(lines) and b"\r" not in b"".join(lines)
+        assert max(map(len, lines)) <= 998 and mail.data.isascii() and not mail.smtputf8
+        assert (mail.sender, mail.recipient) == ("care@perception.test", f"c{number}@example.org")
+        written = email.message_from_bytes(mail.data, policy=policy.default)
+        expected = reference(invitation, kind, link, unsubscribe, now, app.config, app.jinja_env)
+        assert not written.defects and all(not part.defects for part in written.walk())
+        header_names = [key.lower() for key in written]
+        assert len(header_names) == len(set(header_names)) and "bcc" not in header_names
+        for header in ("Subject", "From", "Date", "List-Unsubscribe-Post", "Auto-Submitted", "Content-Language"):
+            assert written[header] == expected[header], header
+        [to], [expected_to] = written["To"].addresses, expected["To"].addresses
+        assert (to.display_name, to.addr_spec) == (expected_to.display_name, expected_to.addr_spec)
+        assert "".join(str(written["List-Unsubscribe"]).split()) == f"<{unsubscribe}>"
+        assert written["Message-ID"].endswith("@perception.test>")
+        assert written.get_content_type() == "multipart/alternative"
+        assert [part.get_content_type() for part in written.iter_parts()] == ["text/plain", "text/html"]
+        assert _body(written, "plain") == _body(expected, "plain")
+        assert _body(written, "html") == _body(expected, "html")
+        assert link in _body(written, "plain") and f'href="{link}"' in _body(written, "html")
+
+
+def make_invitation_row(survey, team, staff, address, name, language):
+    invitation, _token = create_invitation(survey, team, email=address, name=None, staff=staff,
+                                           interaction_at=utcnow(), now=utcnow(), channel="email",
+                                           language=language, created_by=None)
+    invitation.customer_name = name  # as stored, unchecked: the writer must cope with anything
+    database.session.commit()
+    return invitation
+
+
+def test_an_address_that_is_not_ascii_asks_for_smtputf8_and_a_local_part_the_email_package_refuses_raises(app, db):
+    survey, team = make_survey(), make_team()
+    invitation = make_invitation_row(survey, team, None, "jorg@bäckerei.example", "Jörg", "de")
+
+    mail = MailWriter().compose(invitation, "invitation", mail_link(invitation), unsubscribe_link(invitation))
+
+    assert mail.smtputf8 and mail.recipient == "jorg@bäckerei.example"
+    written = email.message_from_string(mail.data.decode(), policy=policy.SMTPUTF8)  # as an SMTPUTF8 server reads it
+    assert written["To"].addresses[0].addr_spec == "jorg@bäckerei.example"
+    assert written["To"].addresses[0].display_name == "Jörg"
+    refused = make_invitation_row(survey, team, None, "jörg@example.de", "Jörg", "de")
+    with pytest.raises(ValueError, match="non-ASCII"):  # perception.mail turns it into a bounce, as before
+        MailWriter().compose(refused, "invitation", mail_link(refused), unsubscribe_link(refused))
