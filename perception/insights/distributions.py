@@ -69,6 +69,17 @@ def _log_beta(a: float, b: float) -> float:
     return math.lgamma(small) + _lgamma_ratio(big, small)
 
 
+def _lentz_step(aa: float, c: float, d: float) -> tuple[float, float]:
+    """One term `aa` of a continued fraction in the modified Lentz method: the new (C, 1/D)."""
+    d = 1.0 + aa * d
+    if abs(d) < _TINY:
+        d = _TINY
+    c = 1.0 + aa / c
+    if abs(c) < _TINY:
+        c = _TINY
+    return c, 1.0 / d
+
+
 def _beta_cf(a: float, b: float, x: float) -> float:
     """Continued fraction of I_x(a, b) (modified Lentz); converges for x < (a+1)/(a+b+2)."""
     qab = a + b
@@ -83,23 +94,9 @@ def _beta_cf(a: float, b: float, x: float) -> float:
     max_iter = 1000 + int(20.0 * math.sqrt(max(a, b)))
     for m in range(1, max_iter + 1):
         m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        if abs(d) < _TINY:
-            d = _TINY
-        c = 1.0 + aa / c
-        if abs(c) < _TINY:
-            c = _TINY
-        d = 1.0 / d
+        c, d = _lentz_step(m * (b - m) * x / ((qam + m2) * (a + m2)), c, d)  # even step
         h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        if abs(d) < _TINY:
-            d = _TINY
-        c = 1.0 + aa / c
-        if abs(c) < _TINY:
-            c = _TINY
-        d = 1.0 / d
+        c, d = _lentz_step(-(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)), c, d)  # odd step
         delta = d * c
         h *= delta
         if abs(delta - 1.0) <= _EPS:

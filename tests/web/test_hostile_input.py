@@ -1,5 +1,7 @@
 """Hostile and malformed input never reaches a 500 and never writes anything partial."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -43,6 +45,9 @@ def test_ten_thousand_fields_are_refused_with_413(client, db):
     assert _count(db) == 0
 
 
+RANDOM_VALUE = re.compile(r'(?:value|nonce|content)="[A-Za-z0-9._\-]{20,}"')
+
+
 @pytest.mark.parametrize("payload", ["' OR '1'='1", "1; DROP TABLE responses; --", "<script>alert(1)</script>",
                                      "${7*7}", "{{7*7}}", "../../etc/passwd"])
 def test_injection_strings_in_slugs_and_paths(client, db, payload):
@@ -52,7 +57,9 @@ def test_injection_strings_in_slugs_and_paths(client, db, payload):
     for path in (f"/leaders/surveys/{payload}/rate", f"/s/{payload}"):
         response = client.get(path)
         assert response.status_code == 404, path
-        assert "49" not in response.get_data(as_text=True)
+        # Random values (CSRF tokens, CSP nonces) may contain "49" by chance: leave them out.
+        page = RANDOM_VALUE.sub("", response.get_data(as_text=True))
+        assert "49" not in page
     assert db.session.execute(select(func.count()).select_from(Response)).scalar() == 0
 
 
