@@ -21,6 +21,7 @@ from .invitations import (
     check_interaction_at,
     check_language,
     email_hash,
+    visit_on,
 )
 from .models import Invitation, MailSuppression, Team, User, utcnow
 
@@ -48,16 +49,15 @@ class CsvInvitationError(ValueError):
         self.errors = errors
 
 
-def parse_interaction_date(value):
-    """'2026-03-14' (midday UTC, so the date reads the same everywhere) or an ISO 8601 time."""
+def parse_interaction_date(value, now):
+    """'2026-03-14' (see `visit_on`) or an ISO 8601 time."""
     value = (value or "").strip()
     try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-        moment = datetime.fromisoformat(value)
+        moment = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(f"{value!r} is not a date like 2026-03-14 (or an ISO 8601 time)") from None
+    if not isinstance(moment, datetime):
+        return visit_on(moment, now)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -164,7 +164,7 @@ def _row(survey, row, number, lookups, seen, errors, now):
             fail("staff_email", f"staff member {staff.email} is not in team {team.name}")
     interaction_at = None
     try:
-        interaction_at = check_interaction_at(parse_interaction_date(values["interaction_date"]), now)
+        interaction_at = check_interaction_at(parse_interaction_date(values["interaction_date"], now), now)
     except (ValueError, InvitationError) as error:
         fail("interaction_date", str(error) if values["interaction_date"] else "the date of the visit is required")
     language = None

@@ -19,7 +19,7 @@ import re
 import secrets
 from base64 import urlsafe_b64encode
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -34,6 +34,8 @@ from .security import hash_token
 LANGUAGE_RE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}")
 # A till's clock may run a little ahead of ours.
 CLOCK_SKEW = timedelta(minutes=10)
+# A date typed without a time may already be today east of UTC (as far as UTC+14).
+FARTHEST_ZONE_AHEAD = timedelta(hours=14)
 # Channels recorded on invitations (and passed to their responses): how the link reached the customer.
 CHANNEL_EMAIL, CHANNEL_API, CHANNEL_LINK = "email", "api", "link"
 
@@ -141,6 +143,16 @@ def check_interaction_at(value, now=None, field="interaction_at"):
     if value is not None and value > now + CLOCK_SKEW:
         raise InvitationError("the interaction cannot be in the future", field)
     return value
+
+
+def visit_on(day, now=None, field="interaction_at"):
+    """The moment recorded for a visit known only by its date: midday UTC, so the date reads the
+    same everywhere, but never later than now. A visit this morning (or today in a zone ahead of
+    UTC) is not in the future; a date after today everywhere on Earth is."""
+    now = now or utcnow()
+    if day > (now + FARTHEST_ZONE_AHEAD).date():
+        raise InvitationError("the interaction cannot be in the future", field)
+    return min(datetime(day.year, day.month, day.day, 12, tzinfo=UTC), now)
 
 
 def find_staff_member(email, team, field="staff_email"):

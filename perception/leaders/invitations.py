@@ -1,6 +1,6 @@
 """Leaders invite customers to a survey: one at a time or by CSV upload, and follow the funnel."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 
 from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -14,6 +14,7 @@ from ..invitations import (
     find_staff_member,
     invitation_link,
     invite,
+    visit_on,
 )
 from ..security import roles_required
 from ..surveys import survey_by_slug_or_404
@@ -45,7 +46,7 @@ def _request_from(form, survey, teams):
     team = next(team for team in teams if team.name == form.team.data)
     email = check_email(form.email.data) if form.email.data else None
     staff = find_staff_member(form.staff_email.data, team) if form.staff_email.data else None
-    visit = datetime.combine(form.interaction_date.data, time(12), tzinfo=UTC)
+    visit = visit_on(form.interaction_date.data)
     return InvitationRequest(survey=survey, team=team, email=email, name=form.name.data or None, staff=staff,
                              interaction_at=visit, language=form.language.data or None, deliver=form.deliver.data)
 

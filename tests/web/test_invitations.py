@@ -1,11 +1,13 @@
 """Leaders invite customers: one at a time, or 100 from a CSV file, end to end over real SMTP."""
 
 import io
-from datetime import timedelta
+from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 
+import pytest
 from sqlalchemy import select
 
+from perception.invitation_csv import CsvInvitationError, import_invitations
 from perception.mail import deliver_due
 from perception.models import Invitation, OutboxMessage, Response, utcnow
 from tests.helpers import answers_for, csrf_token, login, make_survey, make_team, make_user, post_form
@@ -86,6 +88,34 @@ def test_form_errors_are_shown_on_the_fields(client, db):
                                      "interaction_date": (utcnow() + timedelta(days=3)).date().isoformat()})
     assert future.status_code == 400 and "cannot be in the future" in future.get_data(as_text=True)
     assert Invitation.query.count() == 0
+
+
+def test_a_visit_this_morning_is_not_in_the_future_however_early_in_the_utc_day(client, db, monkeypatch):
+    # The visit is stored at midday UTC when only its date is known; before midday that moment is
+    # still ahead, and a leader inviting this morning's customer must not be told "in the future".
+    survey, team = make_survey(), make_team()
+    leader_client(client)
+    early = utcnow().replace(hour=0, minute=6, second=0, microsecond=0)
+    monkeypatch.setattr("perception.invitations.utcnow", lambda: early)
+    response = post_form(client, f"/leaders/surveys/{survey.slug}/invitations", {
+        "email": "early@example.org", "name": "", "team": team.name, "staff_email": "", "language": "",
+        "interaction_date": early.date().isoformat(), "deliver": "email"})
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    assert db.session.execute(select(Invitation.interaction_at)).scalar_one().replace(tzinfo=UTC) == early
+
+
+def test_a_date_is_in_the_future_only_when_it_has_begun_nowhere_on_earth(db):
+    survey, team = make_survey(), make_team()
+    noon = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
+    today, tomorrow, after = (noon.date() + timedelta(days=days) for days in (0, 1, 2))
+    rows = [f"{name}@example.org,,{team.name},{day.isoformat()},," for name, day in (("a", today), ("b", tomorrow))]
+    invitations = import_invitations(survey, HEADER + "\n".join(rows) + "\n", now=noon - timedelta(hours=1))
+    # Midday today is still an hour away, and tomorrow has begun at UTC+13 and +14: both are recorded as now.
+    assert {invitation.interaction_at.replace(tzinfo=UTC) for invitation in invitations} == {noon - timedelta(hours=1)}
+    with pytest.raises(CsvInvitationError) as raised:
+        import_invitations(survey, HEADER + f"c@example.org,,{team.name},{after.isoformat()},,\n", now=noon)
+    assert [(error.row, error.column) for error in raised.value.errors] == [(2, "interaction_date")]
+    assert "in the future" in raised.value.errors[0].message
 
 
 def _customers(count, team, staff=None):
