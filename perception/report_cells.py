@@ -65,12 +65,18 @@ def _cells_statement(dialect_name, conditions, sign):
         .order_by(columns.team_id, columns.month, columns.perspective, columns.kind, columns.key, columns.s,
                   columns.c)
     )
-    table = ReportCell.__table__
-    insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
-    statement = insert(table).from_select([*KEY_COLUMNS, "respondents"], rows)
+    return _adding_respondents(_insert(dialect_name).from_select([*KEY_COLUMNS, "respondents"], rows))
+
+
+def _insert(dialect_name):
+    return (postgresql.insert if dialect_name == "postgresql" else sqlite.insert)(ReportCell.__table__)
+
+
+def _adding_respondents(statement):
+    """`statement` (an INSERT into report_cells) adding its respondents to a cell that exists."""
     return statement.on_conflict_do_update(
         index_elements=list(KEY_COLUMNS),
-        set_={"respondents": table.c.respondents + statement.excluded.respondents},
+        set_={"respondents": ReportCell.__table__.c.respondents + statement.excluded.respondents},
     )
 
 
@@ -127,13 +133,7 @@ def response_cells(place, scores, dimension_of, predictions=None):
 
 @functools.cache
 def _values_statement(dialect_name):
-    table = ReportCell.__table__
-    insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
-    statement = insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=list(KEY_COLUMNS),
-        set_={"respondents": table.c.respondents + statement.excluded.respondents},
-    )
+    return _adding_respondents(_insert(dialect_name))
 
 
 def add_new_response(connection, place, scores, dimension_of, predictions=None):
