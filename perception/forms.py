@@ -72,20 +72,17 @@ class CustomerFlaskForm(FlaskForm):
             return _wtforms_translations(str(get_locale()))
 
 
-_CUSTOMER_FORMS = {}  # (items, ask_nps, language) -> form class
-
-
 def cached_customer_form_class(items, ask_nps):
     """`customer_form_class` built once per survey content and language. `items` must be hashable
     and describe everything the form shows of them (perception.responses.FormItem tuples): a
     change to a survey's items is a different key, never a stale form."""
-    key = (items, bool(ask_nps), str(get_locale()))
-    form_class = _CUSTOMER_FORMS.get(key)
-    if form_class is None:
-        if len(_CUSTOMER_FORMS) >= 256:
-            _CUSTOMER_FORMS.clear()
-        form_class = _CUSTOMER_FORMS[key] = customer_form_class(items, ask_nps)
-    return form_class
+    return _customer_form_class_in(items, bool(ask_nps), str(get_locale()))
+
+
+@lru_cache(maxsize=256)
+def _customer_form_class_in(items, ask_nps, _language):
+    # The language is part of the key: the labels are translated when the class is built.
+    return customer_form_class(items, ask_nps)
 
 
 def customer_form_class(items, ask_nps):

@@ -3,6 +3,7 @@ while the survey is open. The database's UNIQUE constraints decide races, so a d
 a second tab or twenty concurrent submits store exactly one response."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -156,20 +157,18 @@ def _link_statement():
 
 
 _LINK = _link_statement()
-_ITEMS_CACHE = {}  # tuple of the items' rows -> the same tuple of FormItem (shared by every request)
-
-
 def _form_items(rows):
-    content = tuple(row[15:] for row in rows if row[15] is not None)
-    items = _ITEMS_CACHE.get(content)
-    if items is None:
-        if len(_ITEMS_CACHE) > 256:
-            _ITEMS_CACHE.clear()
-        items = _ITEMS_CACHE[content] = tuple(
-            FormItem(item_id, key, text, DimensionKey(dimension), dimension_id)
-            for item_id, key, text, dimension, dimension_id in content
-        )
-    return items
+    return _form_items_of(tuple(row[15:] for row in rows if row[15] is not None))
+
+
+@lru_cache(maxsize=256)
+def _form_items_of(content):
+    """The same tuple of FormItem for the same items' rows, shared by every request (and so one
+    key of the cached customer form class)."""
+    return tuple(
+        FormItem(item_id, key, text, DimensionKey(dimension), dimension_id)
+        for item_id, key, text, dimension, dimension_id in content
+    )
 
 
 def invitation_by_id(invitation_id):
