@@ -179,8 +179,3 @@ class MailWriter:
         body = "".join(f"--{boundary}{CRLF}{part}{CRLF}" for part in parts) + f"--{boundary}--{CRLF}"
         message = "".join(head) + CRLF + body
         return OutgoingMail(self.sender, address, message.encode("utf-8"), smtputf8=not address.isascii())
-
-
-def compose(invitation, kind, link, unsubscribe_url, now=None):
-    """One mail outside a delivery run (see MailWriter.compose)."""
-    return MailWriter().compose(invitation, kind, link, unsubscribe_url, now)
