@@ -37,13 +37,12 @@ def _prepare_customer(base, token):
     status, _html, cookie = _call(base, "GET", f"/s/{token}")
     if status != 303:
         raise RuntimeError(f"opening a link answered {status}")
-    status, html, cookie = _call(base, "GET", "/s/answer", cookie=cookie)
-    return cookie, CSRF.search(html).group(1)
+    return _prepare_form(base, "/s/answer", cookie)
 
 
-def _prepare_form(base, path):
+def _prepare_form(base, path, cookie=None):
     """Load a form (for its session cookie and CSRF token) before the timed submit."""
-    status, html, cookie = _call(base, "GET", path)
+    status, html, cookie = _call(base, "GET", path, cookie=cookie)
     if status != 200:
         raise RuntimeError(f"loading {path} answered {status}")
     return cookie, CSRF.search(html).group(1)

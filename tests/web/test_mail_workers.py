@@ -3,7 +3,6 @@
 The SMTP server holds the first message until both processes are connected, so the two really
 deliver at the same time (each holding claimed rows) whatever the machine's speed."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from sqlalchemy import select
 
 from perception.invitations import InvitationRequest, add_invitation
 from perception.models import OutboxMessage
-from tests.helpers import make_survey, make_team
+from tests.helpers import make_survey, make_team, server_env
 
 ROOT = Path(__file__).resolve().parents[2]
 MAILS = 60
@@ -28,12 +27,8 @@ def test_two_processes_deliver_every_mail_exactly_once(app, db, database, smtp_s
     db.session.commit()
     db.session.remove()
     smtp_server.hold_until(2)
-    env = dict(os.environ, DATABASE_URL=database["url"], SECRET_KEY="test-secret-key",
-               BASE_URL="http://perception.test", SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_server.port),
-               SMTP_STARTTLS="", MAIL_FROM="Care <care@perception.test>", MAIL_BATCH_SIZE="7")
-    env.pop("DATABASE_SCHEMA", None)
-    if database["schema"]:
-        env["DATABASE_SCHEMA"] = database["schema"]
+    env = server_env(database, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_server.port), SMTP_STARTTLS="",
+                     MAIL_FROM="Care <care@perception.test>", MAIL_BATCH_SIZE="7")
     flask = str(Path(sys.executable).with_name("flask"))
 
     workers = [subprocess.Popen([flask, "--app", "wsgi", "send-invitations"], cwd=ROOT, env=env,
@@ -55,12 +50,8 @@ def test_a_looping_worker_delivers_what_is_queued_later_and_stops_cleanly_on_sig
                                                                                       smtp_server):
     survey, team = make_survey(), make_team()
     db.session.remove()
-    env = dict(os.environ, DATABASE_URL=database["url"], SECRET_KEY="test-secret-key",
-               BASE_URL="http://perception.test", SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_server.port),
-               SMTP_STARTTLS="", MAIL_FROM="Care <care@perception.test>")
-    env.pop("DATABASE_SCHEMA", None)
-    if database["schema"]:
-        env["DATABASE_SCHEMA"] = database["schema"]
+    env = server_env(database, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_server.port), SMTP_STARTTLS="",
+                     MAIL_FROM="Care <care@perception.test>")
     worker = subprocess.Popen([str(Path(sys.executable).with_name("flask")), "--app", "wsgi", "send-invitations",
                                "--loop", "--interval", "1"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
