@@ -216,20 +216,15 @@ def _skip_reason(message, invitation, now, suppressed):
     return None
 
 
-def deliver_message(connection, message, now, report, suppressed=None, writer=None, commit=True):
-    """Send one claimed row and record the result; with commit=False the caller commits (a group
-    of rows at once, after reread_states for the group)."""
+def deliver_message(connection, message, now, report, suppressed, writer):
+    """Send one claimed row and record the result. The caller commits it with its group's (after
+    reread_states for the group); a bounce, a temporary failure or a re-issued link is committed
+    here at once."""
     invitation = message.invitation
-    if suppressed is None:
-        suppressed = suppression_reasons([invitation.customer_email])
-    if commit:
-        reread_states([message])
     reason = _skip_reason(message, invitation, now, suppressed)
     if reason is not None:
         message.status, message.last_error, message.claim_token = "cancelled", reason, None
         report.cancelled += 1
-        if commit:
-            db.session.commit()
         return
     try:
         nonce = invitation.token_nonce
@@ -237,7 +232,7 @@ def deliver_message(connection, message, now, report, suppressed=None, writer=No
         if invitation.token_nonce != nonce:  # a link re-issued by mail_link: store it before it leaves
             db.session.commit()
         try:
-            email = (writer or MailWriter()).compose(invitation, message.kind, link, unsubscribe_link(invitation), now)
+            email = writer.compose(invitation, message.kind, link, unsubscribe_link(invitation), now)
         except ValueError as error:  # an address the email package cannot write into a header
             raise PermanentFailure(f"invalid address: {type(error).__name__}") from None
         # Nothing is written while mails go out: on SQLite no write lock is held meanwhile.
@@ -272,8 +267,6 @@ def deliver_message(connection, message, now, report, suppressed=None, writer=No
         if message.kind == "reminder":
             invitation.reminders_sent = max(invitation.reminders_sent, message.sequence)
         report.sent += 1
-    if commit:
-        db.session.commit()
 
 
 def _release(messages, now, error, report):
@@ -324,7 +317,7 @@ def deliver_due(limit=None, clock=utcnow):
                     db.session.commit()  # the previous group's results
                     reread_states(batch[index:index + RECORD_EVERY])
                 try:
-                    deliver_message(connection, message, clock(), report, suppressed, writer, commit=False)
+                    deliver_message(connection, message, clock(), report, suppressed, writer)
                 except TemporaryFailure as error:
                     if connection.smtp is None:
                         # No connection at all: the server is down; leave the rest for later.
