@@ -5,7 +5,7 @@ import os
 import sqlalchemy as sa
 from flask import Flask, redirect
 
-from perception.config import engine_options
+from perception.core.settings import engine_options
 
 metadata = sa.MetaData()
 rows = sa.Table("bench_rows", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("score", sa.Integer))
@@ -16,7 +16,7 @@ def create_app():
     url = os.environ["DATABASE_URL"]
     engine = sa.create_engine(url, **engine_options(url, os.environ.get("DATABASE_SCHEMA")))
     if url.startswith("sqlite"):
-        from perception.database import configure_engine
+        from perception.core.database import configure_engine
 
         configure_engine(engine)  # the same WAL and busy-timeout settings as the app
 

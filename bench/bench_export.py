@@ -39,7 +39,7 @@ def plain_dump(out):
     """The baseline: every answer row of the database, as CSV, with the database's own tools."""
     app = flask_app(dict(os.environ))
     with app.app_context():
-        from perception.extensions import db
+        from perception.core.extensions import db
 
         raw = db.engine.raw_connection()
         try:
@@ -83,7 +83,7 @@ def measure(database, sizes):
             dataset.grow_to(app, info, answers, cells=False)
             rows.append(_measure_size(env, database, answers, folder))
         with app.app_context():
-            from perception.extensions import db
+            from perception.core.extensions import db
 
             db.engine.dispose()
     if len(rows) > 1:

@@ -38,7 +38,7 @@ def best_of(call, repeat, slow_s=2.0):
 
 
 def _baselines(app, repeat):
-    from perception.extensions import db
+    from perception.core.extensions import db
 
     with db.engine.connect() as connection:
         count = timed(lambda: connection.exec_driver_sql("SELECT count(*) FROM answers").scalar(), repeat)
@@ -61,8 +61,8 @@ def leader_client(app):
 
 def _explain(app, survey, options):
     """Print the plan of the report's statement (stderr), for a missed target."""
-    from perception.extensions import db
-    from perception.reports_query import cells_statement
+    from perception.core.extensions import db
+    from perception.reports.histogram_queries import cells_statement
 
     statement = cells_statement(survey.id, by=options.get("by"))
     sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
@@ -75,9 +75,9 @@ def _explain(app, survey, options):
 
 
 def _measure_size(app, info, database, answers, previous):
-    from perception.extensions import db
-    from perception.models import Survey
-    from perception.reports import gap_report
+    from perception.core.extensions import db
+    from perception.core.models import Survey
+    from perception.reports.queries import gap_report
 
     repeat = _repeat(answers)
     rows = []
@@ -121,7 +121,7 @@ def measure(database, sizes):
             dataset.grow_to(app, info, answers)
             rows.extend(_measure_size(app, info, database, answers, previous))
         with app.app_context():
-            from perception.extensions import db
+            from perception.core.extensions import db
 
             db.engine.dispose()
     return rows

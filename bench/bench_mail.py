@@ -67,9 +67,9 @@ def smtp_server():
 def _seed(app, count, prefix):
     """Queue `count` invitations (one outbox row each) to <prefix><n>@example.org."""
     with app.app_context():
-        from perception.extensions import db
-        from perception.invitations import InvitationRequest, add_invitation
-        from perception.models import Item, Survey, Team, User
+        from perception.core.extensions import db
+        from perception.core.models import Item, Survey, Team, User
+        from perception.invitations.service import InvitationRequest, add_invitation
 
         survey = db.session.execute(db.select(Survey).where(Survey.slug == "bench-mail")).scalar_one_or_none()
         if survey is None:
@@ -111,8 +111,8 @@ def _send_invitations(env, server, processes):
 
 def _outbox_statuses(app):
     with app.app_context():
-        from perception.extensions import db
-        from perception.models import OutboxMessage
+        from perception.core.extensions import db
+        from perception.core.models import OutboxMessage
 
         statuses = Counter(db.session.execute(db.select(OutboxMessage.status)).scalars())
         db.session.remove()

@@ -31,9 +31,9 @@ def page_weight(client, url):
 
 
 def _customer_client(app, info):
-    from perception.extensions import db
-    from perception.invitations import create_invitation
-    from perception.models import Survey, Team
+    from perception.core.extensions import db
+    from perception.core.models import Survey, Team
+    from perception.invitations.service import create_invitation
 
     with app.app_context():
         survey = db.session.get(Survey, info["survey_id"])
@@ -53,7 +53,7 @@ def measure(database):
         info = dataset.prepare(app)
         dataset.grow_to(app, info, 10_000)
         with app.app_context():
-            from perception.extensions import db
+            from perception.core.extensions import db
 
             engine = db.engine
         customer, items = _customer_client(app, info)

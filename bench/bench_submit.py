@@ -22,9 +22,9 @@ CONCURRENCY = 8
 def _seed(env, count):
     app = flask_app(env)
     with app.app_context():
-        from perception.extensions import db
-        from perception.invitations import create_invitation
-        from perception.models import Item, Survey, Team
+        from perception.core.extensions import db
+        from perception.core.models import Item, Survey, Team
+        from perception.invitations.service import create_invitation
 
         items = list(db.session.execute(db.select(Item).order_by(Item.id)).scalars())
         survey = Survey(slug="bench", title="Bench", status="open", items=items, ask_nps=True)
@@ -115,8 +115,8 @@ def _with_env(env, call):
 def _stored_responses(env):
     app = flask_app(env)
     with app.app_context():
-        from perception.extensions import db
-        from perception.models import Response
+        from perception.core.extensions import db
+        from perception.core.models import Response
 
         count = db.session.execute(db.select(db.func.count()).select_from(Response)).scalar()
         db.session.remove()

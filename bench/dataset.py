@@ -20,8 +20,8 @@ LEADER_EMAIL, LEADER_PASSWORD = "leader@bench.invalid", "bench-leader-password"
 def prepare(app):
     """Create the survey, its teams and a leader account; return {'survey_id', 'item_ids', 'leader_id'}."""
     with app.app_context():
-        from perception.extensions import db
-        from perception.models import Dimension, Item, Survey, Team, User
+        from perception.core.extensions import db
+        from perception.core.models import Dimension, Item, Survey, Team, User
 
         items = list(db.session.execute(
             db.select(Item).join(Dimension).order_by(Dimension.position, Item.position)).scalars())
@@ -62,8 +62,8 @@ def grow_to(app, info, answers, cells=True):
     rng = random.Random(f"perception-bench-{info['responses']}")  # same rows on every run
     rows = list(_responses(info, info["responses"] + 1, count, rng))
     with app.app_context():
-        from perception import report_cells
-        from perception.extensions import db
+        from perception.core.extensions import db
+        from perception.reports import service as report_cells
 
         raw = db.engine.raw_connection()
         try:

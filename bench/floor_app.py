@@ -19,7 +19,7 @@ from markupsafe import escape
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from perception.config import engine_options
+from perception.core.settings import engine_options
 
 metadata = sa.MetaData()
 responses = sa.Table(
@@ -56,7 +56,7 @@ def _engine():
     url = os.environ["DATABASE_URL"]
     engine = sa.create_engine(url, **engine_options(url, os.environ.get("DATABASE_SCHEMA")))
     if url.startswith("sqlite"):
-        from perception.database import configure_engine
+        from perception.core.database import configure_engine
 
         configure_engine(engine)  # the same WAL and busy-timeout settings as the app
     return engine

@@ -21,9 +21,9 @@ PASSWORD = "soak-password-1"
 def _seed(env, invitations, staff_count):
     app = flask_app(env)
     with app.app_context():
-        from perception.extensions import db
-        from perception.invitations import create_invitation
-        from perception.models import Item, Survey, Team, User
+        from perception.core.extensions import db
+        from perception.core.models import Item, Survey, Team, User
+        from perception.invitations.service import create_invitation
 
         items = list(db.session.execute(db.select(Item).order_by(Item.id)).scalars())
         survey = Survey(slug="soak", title="Soak", status="open", items=items)
@@ -119,8 +119,8 @@ def run(database, seconds, customers=4, staff=2, leaders=1):
 def _stored(env):
     app = flask_app(env)
     with app.app_context():
-        from perception.extensions import db
-        from perception.models import Response
+        from perception.core.extensions import db
+        from perception.core.models import Response
 
         rows = dict(db.session.execute(
             db.select(Response.perspective, db.func.count()).group_by(Response.perspective)).all())

@@ -15,15 +15,16 @@ def create_app(config=None):
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
-    from .config import load_config
+    from perception.core.settings import load_config
 
     app.config.from_mapping(load_config(app.instance_path))
     if config:
         app.config.from_mapping(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from . import database, models, report_cells  # noqa: F401  (models register their tables)
-    from .extensions import csrf, db, limiter, login_manager, migrate
+    from perception.core import database
+    from perception.core.extensions import csrf, db, limiter, login_manager, migrate
+    from perception.reports import service as report_cells
 
     db.init_app(app)
     report_cells.track(db.session)
@@ -35,24 +36,29 @@ def create_app(config=None):
         database.configure_engine(db.engine)
     app.url_map.converters["int"] = database.DatabaseIdConverter  # before any route is added
 
-    from . import errors, i18n, security
-    from .api import bp as api_bp
-    from .assets import bp as assets_bp
-    from .auth import bp as auth_bp
-    from .leaders import bp as leaders_bp
-    from .public import bp as public_bp
-    from .staff import bp as staff_bp
-    from .survey import bp as survey_bp
+    # Each feature's views attach their routes to the audience blueprints of perception.web when imported.
+    from perception.accounts import views as accounts_views
+    from perception.api import views as api_views  # noqa: F401
+    from perception.board import views as board_views  # noqa: F401
+    from perception.cli import register_commands
+    from perception.followups import customer_views as followup_customer_views  # noqa: F401
+    from perception.followups import staff_views as followup_staff_views  # noqa: F401
+    from perception.followups import views as followup_views  # noqa: F401
+    from perception.invitations import customer_views as invitation_customer_views  # noqa: F401
+    from perception.invitations import views as invitation_views  # noqa: F401
+    from perception.mirror import views as mirror_views  # noqa: F401
+    from perception.reports import views as report_views  # noqa: F401
+    from perception.responses import customer_views as response_customer_views  # noqa: F401
+    from perception.responses import views as response_views  # noqa: F401
+    from perception.surveys import views as survey_views  # noqa: F401
+    from perception.web import api as api_audience
+    from perception.web import assets, customer, errors, i18n, leaders, public, security, staff
 
-    for blueprint in (public_bp, auth_bp, survey_bp, staff_bp, leaders_bp, assets_bp):
+    for blueprint in (public.bp, accounts_views.bp, customer.bp, staff.bp, leaders.bp, assets.bp, api_audience.bp):
         app.register_blueprint(blueprint)
-    app.register_blueprint(api_bp)
     security.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
-
-    from .cli import register_commands
-
     register_commands(app)
 
     @app.context_processor

@@ -14,9 +14,9 @@ from flask import g, request_started
 from werkzeug.serving import make_server
 
 from perception import create_app
-from perception.database import clear_data
-from perception.extensions import db as _db
-from perception.extensions import limiter
+from perception.core.database import clear_data
+from perception.core.extensions import db as _db
+from perception.core.extensions import limiter
 
 
 def _database_url(tmp_path_factory):

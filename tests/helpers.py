@@ -5,9 +5,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from perception.extensions import db
-from perception.invitations import create_invitation
-from perception.models import Dimension, Item, Survey, Team, User, utcnow
+from perception.core.extensions import db
+from perception.core.models import Dimension, Item, Survey, Team, User, utcnow
+from perception.invitations.service import create_invitation
 
 PASSWORD = "correct horse battery"
 _password_hashes = {}

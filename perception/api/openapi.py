@@ -1,6 +1,8 @@
 """The OpenAPI 3.1 document of /api/v1. Tests check every API response they receive against it
 and that it lists exactly the routes the blueprint has."""
 
+
+
 NULLABLE_STRING = {"type": ["string", "null"]}
 NULLABLE_NUMBER = {"type": ["number", "null"]}
 TIME = {"type": ["string", "null"], "format": "date-time"}
@@ -31,7 +33,6 @@ GROUP_FIGURES = {"dimensions": {"type": "array", "items": _ref("DimensionRow")},
 FUNNEL_STAGES = {stage: {"type": "integer", "minimum": 0}
                  for stage in ("invited", "sent", "opened", "answered", "bounced", "unsubscribed", "expired")}
 FUNNEL_ROW = {**FUNNEL_STAGES, "response_rate": {**NULLABLE_NUMBER, "description": "answered / sent"}}
-
 SCHEMAS = {
     "Error": _object({"error": {"type": "string"}, "field": NULLABLE_STRING},
                      description="What went wrong, and the input field, header or parameter at fault (if any)."),

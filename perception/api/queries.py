@@ -3,8 +3,8 @@ the day only (not the time), and no group (team) with fewer than min_n responden
 
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import Answer, Item, PredictedAnswer, Response, Team
+from perception.core.extensions import db
+from perception.core.models import Answer, Item, PredictedAnswer, Response, Team
 
 
 def _filtered(survey, perspective, team=None, channel=None):

@@ -3,11 +3,17 @@
 import json
 
 from flask import current_app, g, jsonify
-from sqlalchemy import select
 
-from ..extensions import csrf, db
-from ..funnel import survey_funnel
-from ..invitations import (
+from perception.accounts.queries import find_team
+from perception.api.forms import idempotency_key, int_arg, invitation_input, json_body, query_args, request_fingerprint
+from perception.api.openapi import document
+from perception.api.queries import response_page
+from perception.api.service import KeyReused, invite_once
+from perception.core.extensions import db
+from perception.core.models import Invitation
+from perception.invitations.queries import invitation_link as rebuild_link
+from perception.invitations.queries import survey_funnel
+from perception.invitations.service import (
     CHANNEL_API,
     CHANNEL_EMAIL,
     InvitationError,
@@ -16,17 +22,11 @@ from ..invitations import (
     check_language,
     find_staff_member,
 )
-from ..invitations import invitation_link as rebuild_link
-from ..models import Invitation, Survey, Team
-from ..surveys import surveys_for
-from . import bp
-from .auth import ApiError, roles_allowed
-from .idempotency import KeyReused, invite_once
-from .openapi import document
-from .queries import response_page
-from .validation import idempotency_key, int_arg, invitation_input, json_body, query_args, request_fingerprint
+from perception.reports.queries import ReportError, gap_report
+from perception.surveys.queries import survey_by_slug, surveys_for
+from perception.web.api import ApiError, roles_allowed
+from perception.web.api import bp as api
 
-csrf.exempt(bp)
 LEADERS = ("leader", "admin")
 PERSPECTIVES = ("customer", "staff", "leader")
 CHANNELS = ("email", "api", "open", "link", "import", "self")
@@ -37,7 +37,7 @@ def _time(value):
 
 
 def _survey(slug):
-    survey = db.session.execute(select(Survey).where(Survey.slug == slug)).scalar_one_or_none()
+    survey = survey_by_slug(slug)
     if survey is None or (g.api_user.role == "staff" and not survey.covers_team(g.api_user.team_id)):
         raise ApiError(404, f"There is no survey {slug!r}.", "slug")
     return survey
@@ -46,18 +46,18 @@ def _survey(slug):
 def _team(name, field="team", status=400):
     if name is None:
         return None
-    team = db.session.execute(select(Team).where(Team.name == name)).scalar_one_or_none()
+    team = find_team(name)
     if team is None:
         raise ApiError(status, f"There is no team named {name!r}.", field)
     return team
 
 
-@bp.get("/openapi.json")
+@api.get("/openapi.json")
 def openapi_document():
     return jsonify(document(current_app.config["BASE_URL"]))
 
 
-@bp.get("/surveys")
+@api.get("/surveys")
 def list_surveys():
     query_args(())
     surveys = surveys_for(g.api_user, statuses=("draft", "open", "closed"))
@@ -94,13 +94,13 @@ def invitation_json(invitation):
     }
 
 
-@bp.post("/invitations")
+@api.post("/invitations")
 @roles_allowed(*LEADERS)
 def create_invitation():
     query_args(())
     key = idempotency_key()
     values = invitation_input(json_body())
-    survey = db.session.execute(select(Survey).where(Survey.slug == values["survey"])).scalar_one_or_none()
+    survey = survey_by_slug(values["survey"])
     if survey is None:
         raise ApiError(422, f"There is no survey {values['survey']!r}.", "survey")
     team = _team(values["team"], status=422)
@@ -127,7 +127,7 @@ def create_invitation():
     return response
 
 
-@bp.get("/invitations/<int:invitation_id>")
+@api.get("/invitations/<int:invitation_id>")
 @roles_allowed(*LEADERS)
 def get_invitation(invitation_id):
     query_args(())
@@ -137,11 +137,9 @@ def get_invitation(invitation_id):
     return jsonify(invitation_json(invitation))
 
 
-@bp.get("/surveys/<slug>/gap")
+@api.get("/surveys/<slug>/gap")
 @roles_allowed(*LEADERS)
 def gap(slug):
-    from ..reports import ReportError, gap_report
-
     args = query_args(("team", "by", "from", "to"))
     survey = _survey(slug)
     try:
@@ -157,7 +155,7 @@ def _json(data):
     return json.dumps(data, allow_nan=False)
 
 
-@bp.get("/surveys/<slug>/responses")
+@api.get("/surveys/<slug>/responses")
 @roles_allowed(*LEADERS)
 def responses(slug):
     args = query_args(("perspective", "team", "channel", "page", "per_page"))
@@ -182,7 +180,7 @@ def responses(slug):
     })
 
 
-@bp.get("/surveys/<slug>/funnel")
+@api.get("/surveys/<slug>/funnel")
 @roles_allowed(*LEADERS)
 def funnel(slug):
     args = query_args(("team",))

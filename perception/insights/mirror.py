@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .inputs import DimensionSpec, ScoreCounts
-from .stats import PerspectiveStats, _check_min_n, calibration, describe, summarise
+from .stats import PerspectiveStats, calibration, check_min_n, describe, summarise
 
 __all__ = ["Mirror", "MirrorRow", "build_mirror"]
 
@@ -68,7 +68,7 @@ def build_mirror(
     ``own_scores`` / ``predicted_scores``: the staff member's own histogram per dimension (one
     respondent); ``respondents``: customers who answered any item about this staff member.
     """
-    _check_min_n(min_n)
+    check_min_n(min_n)
     rows = []
     for spec in dimensions:
         own = summarise(own_scores.get(spec.key))

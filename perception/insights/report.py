@@ -18,8 +18,8 @@ from .stats import (
     GapStats,
     PerspectiveStats,
     Summary,
-    _check_min_n,
     care_index,
+    check_min_n,
     describe,
     indifference_rate,
     summarise,
@@ -224,7 +224,7 @@ def build_gap_report(
     "month" when groups are given.  Dimensions and items keep the given order;
     histogram keys that name no given dimension or item are ignored.
     """
-    _check_min_n(min_n)
+    check_min_n(min_n)
     _validate(dimensions, items)
     if group_by is None and groups:
         raise ValueError("groups given without group_by")

@@ -115,7 +115,7 @@ def suppressed_stats(n: int) -> PerspectiveStats:
     return PerspectiveStats(n=n, mean=None, sd=None, ci=None, top_box=None, suppressed=True)
 
 
-def _check_min_n(min_n: int) -> int:
+def check_min_n(min_n: int) -> int:
     if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 1:
         raise ValueError(f"min_n must be an integer >= 1, got {min_n!r}")
     return min_n
@@ -124,7 +124,7 @@ def _check_min_n(min_n: int) -> int:
 def describe(counts: ScoreCounts | Summary | None, *, min_n: int = 1) -> PerspectiveStats:
     """n, mean, sd, 95 % t interval and top box; suppressed when n < min_n (n = 0 always)."""
     summary = summarise(counts)
-    if summary.n < _check_min_n(min_n) or summary.mean is None or summary.top_box is None:
+    if summary.n < check_min_n(min_n) or summary.mean is None or summary.top_box is None:
         return suppressed_stats(summary.n)
     mean = float(summary.mean)
     sd = ci = None
@@ -163,7 +163,7 @@ def welch_gap(a: ScoreCounts | Summary | None, b: ScoreCounts | Summary | None, 
     are None when either side has n < 2 or both standard deviations are 0;
     ``p`` equals ``scipy.stats.ttest_ind(a, b, equal_var=False).pvalue``.
     """
-    _check_min_n(min_n)
+    check_min_n(min_n)
     first, second = summarise(a), summarise(b)
     if first.n < min_n or second.n < min_n or first.mean is None or second.mean is None:
         return NULL_GAP
@@ -205,7 +205,7 @@ def care_index(overall: ScoreCounts | Summary | None, *, min_n: int = 1) -> floa
     None when fewer than ``min_n`` respondents (or none).
     """
     summary = summarise(overall)
-    if summary.n < _check_min_n(min_n) or summary.mean is None:
+    if summary.n < check_min_n(min_n) or summary.mean is None:
         return None
     return float((summary.mean - 1) * 25)
 
@@ -216,6 +216,6 @@ def indifference_rate(customers_overall: ScoreCounts | Summary | None, *, min_n:
     None when fewer than ``min_n`` customer respondents (or none).
     """
     summary = summarise(customers_overall)
-    if summary.n < _check_min_n(min_n) or summary.low_box is None:
+    if summary.n < check_min_n(min_n) or summary.low_box is None:
         return None
     return float(summary.low_box)

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from perception.models import Invitation, Response, utcnow
+from perception.core.models import Invitation, Response, utcnow
 from tests.browser.conftest import check_accessibility, screenshot
 from tests.helpers import bank_items, make_invitation, make_survey, make_team, make_user
 

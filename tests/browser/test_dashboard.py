@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from perception.demo import DEMO_PASSWORD, seed_demo
-from perception.models import Survey
+from perception.core.models import Survey
+from perception.demo.service import DEMO_PASSWORD, seed_demo
 from tests.browser.conftest import login, screenshot, wait_for_charts
 
 pytestmark = pytest.mark.browser

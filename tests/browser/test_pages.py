@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from perception import models
-from perception.demo import DEMO_PASSWORD, seed_demo
-from perception.invitations import create_invitation
-from perception.models import Survey, Team, utcnow
+from perception.core import models
+from perception.core.models import Survey, Team, utcnow
+from perception.demo.service import DEMO_PASSWORD, seed_demo
+from perception.invitations.service import create_invitation
 from tests.browser.conftest import VIEWPORTS, axe_violations, login, screenshot, wait_for_charts
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -44,8 +44,8 @@ def _customer_links(db):
     links = {"answer": f"/s/{fresh[0]}", "answer_de": f"/s/{fresh[1]}?lang=de", "expired": f"/s/{expired_token}",
              "unknown": "/s/not-a-link"}
     try:
-        from perception.invitations import unsubscribe_link
-        from perception.openlink import create_open_link, open_link_url
+        from perception.invitations.open_link_service import create_open_link, open_link_url
+        from perception.invitations.queries import unsubscribe_link
     except ImportError:  # the open link and unsubscribing arrive with issue 5
         return links
     links["open_link"] = _path(open_link_url(create_open_link(wave, team, label="Counter QR")))
@@ -57,10 +57,9 @@ def _customer_links(db):
 def _recovery_link(db):
     """A re-survey link for a demo follow-up that has none, made as perception.recovery makes them
     (sending it by mail is the web tests' business)."""
-    from perception.invitations import derive_token, new_nonce
-    from perception.models import FollowUp, RecoveryRequest
-    from perception.recovery import PURPOSE, recovery_link, worst_item
-    from perception.security import hash_token
+    from perception.core.models import FollowUp, RecoveryRequest
+    from perception.core.tokens import derive_token, hash_token, new_nonce
+    from perception.followups.recovery_service import PURPOSE, recovery_link, worst_item
 
     followup = db.session.execute(
         select(FollowUp).where(FollowUp.id.not_in(select(RecoveryRequest.follow_up_id))).order_by(FollowUp.id)
@@ -81,7 +80,7 @@ def _first_id(db, argument):
     model = getattr(models, ID_SOURCES[argument])
     if argument != "followup_id":
         return db.session.execute(select(model.id).order_by(model.id)).scalars().first()
-    from perception.followups import customer_identity
+    from perception.followups.queries import customer_identity
 
     for followup in db.session.execute(select(model).order_by(model.id)).scalars():
         identity = customer_identity(followup.response)

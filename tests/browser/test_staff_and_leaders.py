@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from perception.models import Response
+from perception.core.models import Response
 from tests.browser.conftest import login
 from tests.helpers import bank_items, make_invitation, make_survey, make_team, make_user
 
@@ -88,7 +88,7 @@ def test_wrong_password_says_how_to_fix_it(db, open_browser):
 
 
 def test_unhappy_customer_opens_a_follow_up_that_the_leader_contacts_and_resolves(db, survey, open_browser):
-    from perception.models import FollowUp  # closing the loop (issue 6)
+    from perception.core.models import FollowUp
 
     team = make_team("Riverside")
     leader = make_user("leader", team=team, email="tara@example.com", name="Tara Novak")

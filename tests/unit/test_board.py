@@ -2,13 +2,7 @@
 
 import pytest
 
-from perception.insights.board import (
-    DIMENSION_WORDS,
-    EFFECT_WORDS,
-    Moment,
-    rank_moments,
-    suggest_tags,
-)
+from perception.insights.board import DIMENSION_WORDS, EFFECT_WORDS, Moment, rank_moments, suggest_tags
 
 BANK_DIMENSIONS = ("trust", "respect", "understanding", "appreciation", "honest_communication", "kindness",
                    "personal_attention", "attentiveness")

@@ -6,7 +6,7 @@ import pytest
 
 from perception import charts
 from perception.insights import DimensionSpec, ItemSpec, Response, build_gap_report, group_input_from_responses
-from perception.leaders.headline import headline_sentence
+from perception.reports.headline import headline_sentence
 
 DIMENSIONS = (DimensionSpec("trust", "Trust", ("t1", "t2")), DimensionSpec("respect", "Respect", ("r1",)))
 ITEMS = (ItemSpec("t1", "trust"), ItemSpec("t2", "trust"), ItemSpec("r1", "respect"))

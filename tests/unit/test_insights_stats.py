@@ -12,15 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from perception.insights import (
-    calibration,
-    care_index,
-    describe,
-    histogram,
-    indifference_rate,
-    summarise,
-    welch_gap,
-)
+from perception.insights import calibration, care_index, describe, histogram, indifference_rate, summarise, welch_gap
 
 
 def scipy_welch(a: list[float], b: list[float]):  # noqa: ANN201

@@ -4,8 +4,8 @@ import re
 
 from sqlalchemy import select
 
-from perception.extensions import db
-from perception.models import FollowUp, Response
+from perception.core.extensions import db
+from perception.core.models import FollowUp, Response
 from tests.helpers import answers_for, make_invitation, open_link, post_form
 
 FOLLOWUP_URL_RE = re.compile(r"https?://[^\s\"<>]+/leaders/followups/(\d+)")

@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from perception.models import Answer, Item, PredictedAnswer, Response, Team
+from perception.core.models import Answer, Item, PredictedAnswer, Response, Team
 
 
 def items_by_key(db, keys):

@@ -4,7 +4,7 @@ who opened a survey link; and ids in URLs that must not lead to another team's d
 import pytest
 from flask import url_for
 
-from perception.api.tokens import create_api_token, revoke_api_token
+from perception.accounts.service import create_api_token, revoke_api_token
 from tests.helpers import csrf_token, login, make_invitation, make_survey, make_team, make_user, open_link
 from tests.openapi_check import Api, OpenApiChecker
 from tests.web.loop_helpers import followup_of, invite_and_answer
@@ -136,7 +136,7 @@ def test_follow_up_ids_cannot_be_walked_to_another_teams_follow_ups(app, client,
 
 
 def test_open_links_invitations_and_qr_codes_are_for_leaders_only(app, client, db):
-    from perception.openlink import create_open_link
+    from perception.invitations.open_link_service import create_open_link
 
     survey, team = make_survey("wave-1"), make_team()
     link = create_open_link(survey, team, "Front desk", created_by=None)

@@ -9,8 +9,8 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
-from perception.api.tokens import create_api_token
-from perception.models import ApiToken, IdempotencyKey, Invitation, OutboxMessage, Response
+from perception.accounts.service import create_api_token
+from perception.core.models import ApiToken, IdempotencyKey, Invitation, OutboxMessage, Response
 from tests.helpers import answers_for, login, make_survey, make_team, make_user, post_form
 from tests.openapi_check import Api, OpenApiChecker
 
@@ -217,7 +217,7 @@ def test_the_gap_endpoint_answers_exactly_what_the_cli_prints(api, runner):
 
 
 def _responses(survey, team, count, channel="email", comment=None):
-    from perception.models import Answer
+    from perception.core.models import Answer
 
     for _ in range(count):
         db_response = Response(survey_id=survey.id, perspective="customer", team_id=team.id, channel=channel,

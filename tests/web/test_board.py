@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from perception import tags
-from perception.demo import seed_demo
+from perception.board import queries as board_queries
+from perception.board.service import save_tag
+from perception.core.models import CommentTag, Response, Survey
+from perception.demo.service import seed_demo
 from perception.insights import suggest_tags
-from perception.models import CommentTag, Response, Survey
 from tests.helpers import bank_items, csrf_token, login, make_survey, make_team, make_user
 
 MARCH = datetime(2026, 3, 10, 12, tzinfo=UTC)
@@ -130,7 +131,7 @@ def test_removing_a_tag(app, client, db):
     survey, _big, _small = _setup(db)
     leader = make_user("leader", team=make_team("Office"))
     rid = _response_id(db, "They promised a call back that never came.")
-    tags.save_tag(survey, db.session.get(Response, rid), leader, "erodes", "trust")
+    save_tag(survey, db.session.get(Response, rid), leader, "erodes", "trust")
     login(client, leader)
     token = csrf_token(client, "/leaders/surveys/wave-1/board")
     response = client.post("/leaders/surveys/wave-1/board/comments?untagged=",
@@ -146,16 +147,16 @@ def test_board_counts_and_examples_respect_team_and_month(app, client, db):
                                        ("They promised a call back that never came.", "erodes", "trust"),
                                        ("Nobody told me the fee until the end.", "erodes", "trust"),
                                        ("Such a friendly, warm welcome.", "supports", "kindness")]:
-        tags.save_tag(survey, db.session.get(Response, _response_id(db, comment)), leader, effect, dimension)
-    result = tags.board(survey, 5)
+        save_tag(survey, db.session.get(Response, _response_id(db, comment)), leader, effect, dimension)
+    result = board_queries.board(survey, 5)
     assert [(m.dimension, m.count) for m in result.eroding] == [("trust", 2), ("personal_attention", 1)]
     assert set(result.eroding[0].examples) == {"They promised a call back that never came.",
                                                "Nobody told me the fee until the end."}
     assert [(m.dimension, m.count) for m in result.supporting] == [("kindness", 1)]
     assert (result.tagged_comments, result.visible_comments) == (4, 4)
-    assert tags.board(survey, 5, month="2026-04").eroding == []
-    assert tags.board(survey, 5, team_id=small.id).eroding == []
-    assert tags.board(survey, 6).eroding == []  # the month has 5 customer responses: fewer than 6
+    assert board_queries.board(survey, 5, month="2026-04").eroding == []
+    assert board_queries.board(survey, 5, team_id=small.id).eroding == []
+    assert board_queries.board(survey, 6).eroding == []  # the month has 5 customer responses: fewer than 6
     login(client, leader)
     page = client.get("/leaders/surveys/wave-1/board?team=Harbour&month=2026-03").get_data(as_text=True)
     eroding = page.split('id="eroding-title"')[1].split('id="supporting-title"')[0]
@@ -168,16 +169,16 @@ def test_the_demo_board_lists_eroding_moments(app, client, db):
     seed_demo(now=datetime(2026, 11, 20, 12, tzinfo=UTC))
     survey = db.session.execute(select(Survey).where(Survey.slug == "2026-q4")).scalar_one()
     leader = make_user("leader", team=make_team("Head office"))
-    keys = [key for key, _ in tags.survey_dimensions(survey)]
+    keys = [key for key, _ in board_queries.survey_dimensions(survey)]
     page = 1
     while True:  # a person confirming every suggestion the word lists make
-        rows, total = tags.comments_to_tag(survey, 5, untagged_only=False, page=page, dimension_keys=keys)
+        rows, total = board_queries.comments_to_tag(survey, 5, untagged_only=False, page=page, dimension_keys=keys)
         for row in rows:
             suggestion = next((s for s in suggest_tags(row.comment, keys) if s.dimension), None)
             if suggestion:
-                tags.save_tag(survey, db.session.get(Response, row.response_id), leader, suggestion.effect,
+                save_tag(survey, db.session.get(Response, row.response_id), leader, suggestion.effect,
                               suggestion.dimension)
-        if page * tags.PAGE_SIZE >= total:
+        if page * board_queries.PAGE_SIZE >= total:
             break
         page += 1
     login(client, leader)

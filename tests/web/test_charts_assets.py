@@ -3,7 +3,7 @@
 import gzip
 import re
 
-from perception.assets import PLOTLY_JS, plotly_js_version
+from perception.web.assets import PLOTLY_JS, plotly_js_version
 from tests.helpers import login, make_survey, make_user
 
 

@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import func, select
 
-from perception.models import Answer, Invitation, Response, Survey, Team, User
+from perception.core.models import Answer, Invitation, Response, Survey, Team, User
 from tests.helpers import make_user
 
 

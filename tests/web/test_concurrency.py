@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
-from perception import report_cells
-from perception.models import Answer, Response
-from perception.reports import gap_report
+from perception.core.models import Answer, Response
+from perception.reports import service as report_cells
+from perception.reports.queries import gap_report
 from tests.helpers import PASSWORD, answers_for, make_invitation, make_survey, make_user
 from tests.web.httpclient import Browser
 

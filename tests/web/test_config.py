@@ -3,7 +3,7 @@
 import pytest
 
 from perception import create_app
-from perception.config import ConfigError, load_config
+from perception.core.settings import ConfigError, load_config
 
 
 def test_production_without_secret_key_or_base_url_refuses_to_start(monkeypatch, tmp_path):

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from bench.common import counted_statements
-from perception.demo import DEMO_PASSWORD, seed_demo
-from perception.extensions import db as _db
-from perception.models import Answer, PredictedAnswer, Response, Survey, Team, User
-from perception.reports import gap_report
+from perception.core.extensions import db as _db
+from perception.core.models import Answer, PredictedAnswer, Response, Survey, Team, User
+from perception.demo.service import DEMO_PASSWORD, seed_demo
+from perception.reports.queries import gap_report
 from tests.helpers import login, make_invitation, make_survey, make_team, make_user
 
 CHART_KEYS = ["means", "delivery", "teams", "trend", "calibration", "distribution"]

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from perception.demo import seed_demo
-from perception.drivers_query import driver_report
-from perception.extensions import db as database
-from perception.models import Answer, Response, Survey
+from perception.core.extensions import db as database
+from perception.core.models import Answer, Response, Survey
+from perception.demo.service import seed_demo
+from perception.reports.drivers_queries import driver_report
 from tests.helpers import bank_items, login, make_survey, make_team, make_user
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)

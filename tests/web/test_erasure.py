@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from perception.models import (
+from perception.core.models import (
     ErasureRecord,
     FollowUp,
     Invitation,
@@ -64,7 +64,7 @@ def seed_customer(app, client, survey):
         app.test_client(), survey, team, score=1, email=EMAIL, name="Priyanka Sharma", staff=staff, consent="yes",
         phone=PHONE, comment=f"Write to me at {EMAIL.upper()}, Priyanka Sharma. Or call 07700 900123.",
     )
-    from perception.extensions import db
+    from perception.core.extensions import db
 
     db.session.add(StaffGuess(invitation_id=invitation.id, staff_id=staff.id, score=4))
     followup = followup_of(invitation)

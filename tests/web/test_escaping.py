@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from perception.csv_cells import FORMULA_START
-from perception.demo import DEMO_PASSWORD, seed_demo
-from perception.invitations import InvitationRequest, invite
-from perception.mail import deliver_due
-from perception.models import FollowUp, Invitation, Response, Survey, Team, User, utcnow
+from perception.core.csv_cells import FORMULA_START
+from perception.core.models import FollowUp, Invitation, Response, Survey, Team, User, utcnow
+from perception.demo.service import DEMO_PASSWORD, seed_demo
+from perception.invitations.mail import deliver_due
+from perception.invitations.service import InvitationRequest, invite
 from tests.helpers import answers_for, login, make_survey, make_team, make_user, open_link, post_form
 from tests.web.test_auth import ROUTES
 

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from perception.csv_cells import neutralise, restore
-from perception.database import clear_data
-from perception.demo import seed_demo
-from perception.exporter import GAP_COLUMNS, export_rows
-from perception.models import Item, Response, Survey
-from perception.reports import gap_report
+from perception.core.csv_cells import neutralise, restore
+from perception.core.database import clear_data
+from perception.core.models import Item, Response, Survey
+from perception.demo.service import seed_demo
+from perception.reports.export_queries import GAP_COLUMNS, export_rows
+from perception.reports.queries import gap_report
 from tests.helpers import bank_items, login, make_survey, make_team, make_user
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)

@@ -5,9 +5,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from perception.demo import DEMO_PASSWORD, fresh_demo_link, seed_demo
-from perception.followups import insert_followup
-from perception.models import (
+from perception.core.models import (
     FollowUp,
     FollowUpEvent,
     Invitation,
@@ -18,6 +16,8 @@ from perception.models import (
     User,
     utcnow,
 )
+from perception.demo.service import DEMO_PASSWORD, fresh_demo_link, seed_demo
+from perception.followups.service import insert_followup
 from tests.helpers import (
     bank_items,
     csrf_token,
@@ -38,7 +38,7 @@ def survey(db):
 
 
 def count(model):
-    from perception.extensions import db
+    from perception.core.extensions import db
 
     return db.session.execute(select(func.count()).select_from(model)).scalar_one()
 
@@ -316,7 +316,7 @@ def test_consent_question_validation(app, db, survey):
 
 
 def test_an_open_link_response_opens_a_follow_up_with_only_the_phone_it_was_given(app, db, client, survey):
-    from perception.openlink import create_open_link, open_link_url
+    from perception.invitations.open_link_service import create_open_link, open_link_url
 
     team = make_team()
     leader = make_user("leader", team=team)

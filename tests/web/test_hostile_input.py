@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from perception.models import Response
+from perception.core.models import Response
 from tests.helpers import answers_for, csrf_token, make_invitation, make_survey
 
 

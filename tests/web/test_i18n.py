@@ -9,10 +9,10 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from perception.config import ConfigError, load_config, local_url
-from perception.extensions import db as _db
-from perception.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from perception.models import utcnow
+from perception.core.extensions import db as _db
+from perception.core.models import utcnow
+from perception.core.settings import ConfigError, load_config, local_url
+from perception.web.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from tests.conftest import make_app
 from tests.helpers import bank_items, login, make_invitation, make_survey, make_user, post_form
 

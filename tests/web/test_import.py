@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from perception.models import Response, Team
+from perception.core.models import Response, Team
 from tests.helpers import make_survey, make_team
 from tests.web.reports_support import items_by_key, row_counts, write_csv
 

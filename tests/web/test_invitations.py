@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from perception.invitation_csv import CsvInvitationError, import_invitations
-from perception.mail import deliver_due
-from perception.models import Invitation, OutboxMessage, Response, utcnow
+from perception.core.models import Invitation, OutboxMessage, Response, utcnow
+from perception.invitations.csv_import import CsvInvitationError, import_invitations
+from perception.invitations.mail import deliver_due
 from tests.helpers import answers_for, csrf_token, login, make_survey, make_team, make_user, post_form
 
 HEADER = "email,name,team,interaction_date,staff_email,language\n"
@@ -96,7 +96,7 @@ def test_a_visit_this_morning_is_not_in_the_future_however_early_in_the_utc_day(
     survey, team = make_survey(), make_team()
     leader_client(client)
     early = utcnow().replace(hour=0, minute=6, second=0, microsecond=0)
-    monkeypatch.setattr("perception.invitations.utcnow", lambda: early)
+    monkeypatch.setattr("perception.invitations.service.utcnow", lambda: early)
     response = post_form(client, f"/leaders/surveys/{survey.slug}/invitations", {
         "email": "early@example.org", "name": "", "team": team.name, "staff_email": "", "language": "",
         "interaction_date": early.date().isoformat(), "deliver": "email"})

@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from perception.invitations import InvitationError, InvitationRequest, invite
-from perception.mail import deliver_due
-from perception.models import Invitation, MailSuppression, OutboxMessage, Response, utcnow
+from perception.core.models import Invitation, MailSuppression, OutboxMessage, Response, utcnow
+from perception.invitations.mail import deliver_due
+from perception.invitations.service import InvitationError, InvitationRequest, invite
 from tests.helpers import answers_for, make_survey, make_team, make_user, post_form
 
 
@@ -282,7 +282,7 @@ def test_a_customer_with_language_de_gets_the_mail_in_german(app, db, smtp_serve
 def test_an_interrupted_run_still_records_what_the_server_accepted(app, db, smtp_server, monkeypatch):
     """Results are committed per group of rows; Ctrl-C in the middle of a group must not lose the
     rows already accepted (they would go out again once their claim goes stale)."""
-    from perception import mail
+    from perception.invitations import mail
 
     survey, team = make_survey(), make_team()
     invitations = [queue(survey, team, f"c{number}@example.org") for number in range(5)]

@@ -11,10 +11,11 @@ from email.utils import format_datetime
 
 import pytest
 
-from perception.extensions import db as database
-from perception.invitations import create_invitation, mail_link, unsubscribe_link
-from perception.mail_compose import SUBJECTS, MailWriter, _mail_language, _templates, format_day, one_line, visit_date
-from perception.models import utcnow
+from perception.core.extensions import db as database
+from perception.core.models import utcnow
+from perception.invitations.queries import mail_link, unsubscribe_link
+from perception.invitations.service import create_invitation
+from perception.web.mail import SUBJECTS, MailWriter, _mail_language, _templates, format_day, one_line, visit_date
 from tests.helpers import make_survey, make_team, make_user
 
 NAMES = [

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from perception.invitations import InvitationRequest, add_invitation
-from perception.models import OutboxMessage
+from perception.core.models import OutboxMessage
+from perception.invitations.service import InvitationRequest, add_invitation
 from tests.helpers import make_survey, make_team, server_env
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
-from perception.extensions import db
+from perception.core.extensions import db
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -111,7 +111,7 @@ def test_upgrading_keeps_existing_answers(tmp_path, database):
 def test_upgrading_fills_the_report_cells_from_existing_answers(tmp_path, database):
     """Migration 0006 counts the responses already stored in the report cells, exactly as the
     app would have (only the survey's items; predictions of staff; no team = 0; UTC months)."""
-    from perception.report_cells import drift
+    from perception.reports.service import drift
 
     with _empty_database(tmp_path, database, "cells"):
         upgrade(revision="0005")

@@ -4,9 +4,9 @@ when ADMIN_SEES_MIRRORS allows it."""
 import re
 from datetime import UTC, datetime
 
-from perception.demo import DEMO_PASSWORD, seed_demo
-from perception.mirror_data import staff_mirror
-from perception.models import Answer, PredictedAnswer, Response, Survey, User
+from perception.core.models import Answer, PredictedAnswer, Response, Survey, User
+from perception.demo.service import DEMO_PASSWORD, seed_demo
+from perception.mirror.queries import staff_mirror
 from tests.conftest import make_app
 from tests.helpers import bank_items, login, make_invitation, make_survey, make_team, make_user
 

@@ -5,8 +5,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from perception.models import OpenLink, Response
-from perception.openlink import open_link_url, qr_png
+from perception.core.models import OpenLink, Response
+from perception.invitations.open_link_service import open_link_url, qr_png
 from tests.helpers import answers_for, login, make_survey, make_team, make_user, post_form
 
 

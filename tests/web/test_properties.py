@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from perception.api.tokens import create_api_token
-from perception.models import Response
+from perception.accounts.service import create_api_token
+from perception.core.models import Response
 from tests.helpers import csrf_token, login, make_invitation, make_survey, make_team, make_user, open_link
 from tests.web.reports_support import items_by_key, write_csv
 

@@ -8,8 +8,8 @@ The caps are the counts measured when this test was written (bench/bench_pages.p
 import pytest
 
 from bench.common import counted_statements
-from perception.extensions import db as _db
-from perception.models import Answer, Response, Survey, Team, User
+from perception.core.extensions import db as _db
+from perception.core.models import Answer, Response, Survey, Team, User
 from tests.helpers import (
     answers_for,
     bank_items,

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from perception.models import RecoveryRequest, utcnow
-from perception.security import hash_token
+from perception.core.models import RecoveryRequest, utcnow
+from perception.core.tokens import hash_token
 from tests.helpers import bank_items, login, make_survey, make_team, make_user, post_form
 from tests.web.loop_helpers import followup_of, invite_and_answer, page_post
 

@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from perception import report_cells
-from perception.demo import seed_demo
-from perception.extensions import db as _db
-from perception.importer import import_responses
-from perception.models import Answer, PredictedAnswer, ReportCell, Response, Survey
-from perception.reports import gap_report
-from perception.reports_query import collect, histogram_statement
-from perception.responses import save_self_assessment
+from perception.core.extensions import db as _db
+from perception.core.models import Answer, PredictedAnswer, ReportCell, Response, Survey
+from perception.demo.service import seed_demo
+from perception.reports import service as report_cells
+from perception.reports.histogram_queries import collect, histogram_statement
+from perception.reports.queries import gap_report
+from perception.responses.csv_import import import_responses
+from perception.responses.service import save_self_assessment
 from tests.helpers import (
     answers_for,
     bank_items,
@@ -129,7 +129,7 @@ def test_reports_from_the_cells_equal_reports_from_the_answers(app, db):
     grouping and filter the report offers."""
     seed_demo()
     survey = _db.session.execute(select(Survey).order_by(Survey.id)).scalars().first()
-    from perception.reports_query import cells_statement
+    from perception.reports.histogram_queries import cells_statement
 
     r = Response.__table__
     for by in (None, "team", "month"):

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select, text
 
 from bench.common import counted_statements
-from perception.models import Answer, Response, Survey
-from perception.reports import ReportError, gap_report
+from perception.core.models import Answer, Response, Survey
+from perception.reports.queries import ReportError, gap_report
 from tests.helpers import make_survey, make_team
 from tests.web.reports_support import items_by_key
 

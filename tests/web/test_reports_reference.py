@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 from sqlalchemy import select
 
-from perception.models import Dimension, Item
+from perception.core.models import Dimension, Item
 from tests.helpers import make_survey
 from tests.web.reports_support import assert_close, gap_json, items_by_key, write_csv
 

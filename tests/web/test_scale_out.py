@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bench.common import gunicorn
-from perception.models import Response
+from perception.core.models import Response
 from tests.helpers import answers_for, make_invitation, make_survey, server_env
 from tests.web.httpclient import Browser
 

@@ -13,7 +13,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from perception.api.tokens import create_api_token
+from perception.accounts.service import create_api_token
 from tests.helpers import make_invitation, make_survey, make_team, make_user
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,

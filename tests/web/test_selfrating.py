@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from perception.models import Response, utcnow
+from perception.core.models import Response, utcnow
 from tests.helpers import answers_for, login, make_survey, make_team, make_user, post_form
 
 

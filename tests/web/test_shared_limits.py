@@ -1,7 +1,7 @@
 """Rate limits shared through Redis: two app servers count against one limit."""
 
 
-from perception.extensions import limiter
+from perception.core.extensions import limiter
 from tests.conftest import make_app
 
 
@@ -17,12 +17,12 @@ def test_two_app_servers_share_the_link_guessing_limit(database, shared_redis):
     assert statuses[30] == 429
     with first.app_context():
         limiter.reset()
-        from perception.extensions import db
+        from perception.core.extensions import db
 
         db.session.remove()
         db.engine.dispose()
     with second.app_context():
-        from perception.extensions import db
+        from perception.core.extensions import db
 
         db.session.remove()
         db.engine.dispose()

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from perception.models import Answer, Invitation, Response, utcnow
-from perception.security import hash_token
+from perception.core.models import Answer, Invitation, Response, utcnow
+from perception.core.tokens import hash_token
 from tests.helpers import answers_for, csrf_token, make_invitation, make_survey, post_form
 
 

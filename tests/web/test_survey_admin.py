@@ -5,9 +5,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from perception.extensions import db as _db
-from perception.leaders.waves import WaveError, WaveSpec, close_wave, create_wave, open_wave, update_wave
-from perception.models import Dimension, Item, Survey, utcnow
+from perception.core.extensions import db as _db
+from perception.core.models import Dimension, Item, Survey, utcnow
+from perception.surveys.service import WaveError, WaveSpec, close_wave, create_wave, open_wave, update_wave
 from tests.helpers import bank_items, login, make_survey, make_team, make_user, post_form
 from tests.web.test_dashboard import add_responses
 

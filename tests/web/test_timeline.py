@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from perception.models import Invitation, Response, utcnow
+from perception.core.models import Invitation, Response, utcnow
 from tests.helpers import bank_items, login, make_survey, make_team, make_user, post_form
 from tests.web.loop_helpers import followup_of, invite_and_answer, page_post
 

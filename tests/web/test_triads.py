@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from perception.models import StaffGuess, utcnow
-from perception.triads import calibration_of, interaction_pairs
+from perception.core.models import StaffGuess, utcnow
+from perception.followups.triads_service import calibration_of, interaction_pairs
 from tests.helpers import bank_items, login, make_invitation, make_survey, make_team, make_user, post_form
 from tests.web.loop_helpers import answer, followup_of
 
@@ -53,7 +53,7 @@ def test_staff_guess_once_blind_and_the_triad_links_answer_guess_and_follow_up(a
     assert figures.n == 2 and figures.difference == 1.5 and figures.mean_absolute_error == 1.5
 
     leader_client = app.test_client()
-    from perception.models import User
+    from perception.core.models import User
 
     login(leader_client, db.session.execute(select(User).where(User.role == "leader")).scalar_one())
     followup_page = leader_client.get(f"/leaders/followups/{low['followup_id']}").get_data(as_text=True)

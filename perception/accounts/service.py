@@ -1,0 +1,79 @@
+"""Accounts and personal API tokens: making accounts; API tokens created and revoked by their owner
+in the web UI, shown once, stored as a SHA-256 hash. A token acts with its owner's current role; a
+revoked token or a deactivated account stops working at once (perception.web.api checks them)."""
+
+import secrets
+
+from sqlalchemy import select
+
+from perception.accounts.queries import find_team, find_user_by_email
+from perception.core.extensions import db
+from perception.core.models import ROLES, ApiToken, Team, User, utcnow
+from perception.core.tokens import API_TOKEN_PREFIX, hash_token
+
+
+class TokenError(ValueError):
+    pass
+
+
+def create_api_token(user, name):
+    """Return (record, token). The token is shown to the user once and never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise TokenError("Please give the token a name, e.g. the system that will use it.")
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)  # 256 bits
+    record = ApiToken(user_id=user.id, name=name[:80], token_hash=hash_token(token), prefix=token[:10])
+    db.session.add(record)
+    db.session.commit()
+    return record, token
+
+
+def tokens_of(user):
+    return list(db.session.execute(
+        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.revoked_at.is_not(None),
+                                                                    ApiToken.created_at.desc())
+    ).scalars())
+
+
+def revoke_api_token(user, token_id):
+    """Revoke one of the user's own tokens; False if there is no such token of theirs."""
+    record = db.session.get(ApiToken, token_id)
+    if record is None or record.user_id != user.id:
+        return False
+    if record.revoked_at is None:
+        record.revoked_at = utcnow()
+        db.session.commit()
+    return True
+
+
+class UserError(ValueError):
+    pass
+
+
+
+
+def get_or_create_team(name):
+    team = find_team(name)
+    if team is None:
+        team = Team(name=name)
+        db.session.add(team)
+        db.session.flush()
+    return team
+
+
+def create_user(email, password, role, team_name=None, name=""):
+    email = (email or "").strip().lower()
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}")
+    if find_user_by_email(email):
+        raise UserError(f"a user with email {email} already exists")
+    if role == "staff" and not team_name:
+        raise UserError("staff members belong to a team: give --team NAME")
+    if len(password or "") < 8:
+        raise UserError("the password must have at least 8 characters")
+    team = get_or_create_team(team_name) if team_name else None
+    user = User(email=email, name=name or email.split("@")[0], role=role, team=team)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user

@@ -1,0 +1,102 @@
+"""Accounts' pages: log in and out (and the user loader), and the personal API tokens page: make one
+(shown once), see when each was last used, revoke it. Any role may have tokens; each acts with its
+owner's role."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from perception.accounts.forms import LoginForm, LogoutForm, NewTokenForm, RevokeTokenForm
+from perception.accounts.queries import find_user_by_email, user_by_id
+from perception.accounts.service import TokenError, create_api_token, revoke_api_token, tokens_of
+from perception.core.extensions import limiter, login_manager
+
+bp = Blueprint("auth", __name__)
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please log in to see that page."
+login_manager.session_protection = "strong"
+
+
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    return user_by_id(user_id)
+
+
+def _failed(response):
+    return response.status_code != 302
+
+
+def _login_account_key():
+    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _safe_next(target):
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"], deduct_when=_failed)
+@limiter.limit("10 per 5 minutes", methods=["POST"], key_func=_login_account_key, deduct_when=_failed)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("public.my_home"))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        user = find_user_by_email(form.email.data)
+        if user is not None and user.active and user.check_password(form.password.data):
+            session.clear()  # a fresh session on login: no fixation
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")) or url_for("public.my_home"))
+        error = "Wrong email or password."
+    status = 401 if error else (400 if form.errors else 200)
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    if LogoutForm().validate_on_submit():
+        logout_user()
+        session.clear()
+        flash("You are logged out.")
+    return redirect(url_for("public.home"))
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def api_tokens():
+    form = NewTokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        try:
+            _record, new_token = create_api_token(current_user, form.name.data)
+        except TokenError as error:
+            form.name.errors.append(str(error))
+        else:
+            form.name.data = ""
+    response = current_app.make_response((render_template(
+        "account/tokens.html", form=form, tokens=tokens_of(current_user), new_token=new_token,
+        revoke_form=RevokeTokenForm(), api_base=current_app.config["BASE_URL"] + "/api/v1",
+    ), 400 if form.errors else 200))
+    # The new token is on this page once: keep it out of every cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id):
+    if RevokeTokenForm().validate_on_submit() and revoke_api_token(current_user, token_id):
+        flash("The token is revoked: calls with it are refused from now on.")
+    else:
+        flash("That token could not be revoked.")
+    return redirect(url_for("auth.api_tokens"))

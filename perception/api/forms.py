@@ -1,0 +1,122 @@
+"""Reading API input strictly: unknown fields, wrong types and bad values are refused with the
+name of the field at fault, so a client's mistake is found on the first call, not in the data."""
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+from flask import request
+
+from perception.web.api import ApiError
+
+IDEMPOTENCY_KEY_MAX = 255
+
+
+# name -> (JSON types accepted, required, max length)
+INVITATION_FIELDS = {
+    "survey": ((str,), True, 80),
+    "team": ((str,), True, 120),
+    "email": ((str, type(None)), False, 254),
+    "name": ((str, type(None)), False, 120),
+    "staff_email": ((str, type(None)), False, 254),
+    "interaction_at": ((str, type(None)), False, 40),
+    "language": ((str, type(None)), False, 16),
+    "deliver": ((str,), False, 5),
+}
+DELIVERY = ("email", "none")
+TYPE_NAMES = {str: "a string", type(None): "null"}
+
+
+def json_body():
+    """The request's JSON object, or ApiError (400 malformed, 415 not JSON, 422 not an object)."""
+    if not request.is_json:
+        raise ApiError(415, "Send the body as JSON with 'Content-Type: application/json'.", "Content-Type")
+    raw = request.get_data(cache=True)
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ApiError(400, f"The body is not valid JSON: {error}", "body") from None
+    if not isinstance(body, dict):
+        raise ApiError(422, "The body must be a JSON object.", "body")
+    return body
+
+
+def invitation_input(body):
+    """Checked fields of POST /invitations with defaults applied."""
+    for name in body:
+        if name not in INVITATION_FIELDS:
+            raise ApiError(422, f"Unknown field {name!r}; the fields are {', '.join(INVITATION_FIELDS)}.", name)
+    values = {}
+    for name, (types, required, max_length) in INVITATION_FIELDS.items():
+        value = body.get(name)
+        if name not in body or value is None:
+            if required:
+                raise ApiError(422, f"{name} is required.", name)
+            values[name] = None
+            continue
+        if not isinstance(value, types):
+            expected = " or ".join(TYPE_NAMES[kind] for kind in types)
+            raise ApiError(422, f"{name} must be {expected}, not {type(value).__name__}.", name)
+        value = value.strip()
+        if len(value) > max_length:
+            raise ApiError(422, f"{name} must be at most {max_length} characters.", name)
+        if required and not value:
+            raise ApiError(422, f"{name} must not be empty.", name)
+        if isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold it
+            raise ApiError(422, f"{name} must not contain the NUL character.", name)
+        values[name] = value or None
+    values["deliver"] = values["deliver"] or "email"
+    if values["deliver"] not in DELIVERY:
+        raise ApiError(422, "deliver must be 'email' (we send the invitation) or 'none' (you get the link).",
+                       "deliver")
+    if values["interaction_at"] is not None:
+        values["interaction_at"] = parse_time(values["interaction_at"], "interaction_at")
+    return values
+
+
+def parse_time(value, field):
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    except ValueError:
+        raise ApiError(422, f"{field} must be an ISO 8601 time such as 2026-03-14T15:30:00+01:00.", field) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def request_fingerprint(values):
+    """Identifies a request's meaning, to tell a retry from a different call with the same key."""
+    canonical = {key: (value.isoformat() if isinstance(value, datetime) else value) for key, value in values.items()}
+    if canonical.get("email"):
+        canonical["email"] = canonical["email"].lower()
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+def idempotency_key():
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not key or len(key) > IDEMPOTENCY_KEY_MAX or not key.isascii() or not key.isprintable():
+        raise ApiError(422, f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters.",
+                       "Idempotency-Key")
+    return key
+
+
+def query_args(allowed):
+    """The query string, refusing parameters not in `allowed` and repeated ones."""
+    for name in request.args:
+        if name not in allowed:
+            raise ApiError(400, f"Unknown query parameter {name!r}; allowed: {', '.join(allowed) or 'none'}.", name)
+        if len(request.args.getlist(name)) > 1:
+            raise ApiError(400, f"Give {name} once.", name)
+    return {name: request.args.get(name) for name in allowed}
+
+
+def int_arg(value, field, default, minimum, maximum):
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ApiError(400, f"{field} must be a whole number.", field) from None
+    if not minimum <= number <= maximum:
+        raise ApiError(400, f"{field} must be between {minimum} and {maximum}.", field)
+    return number

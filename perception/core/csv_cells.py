@@ -1,0 +1,32 @@
+"""Formula-injection protection for CSV files that people open in spreadsheets.
+
+A spreadsheet runs a cell that starts with = + - @ (or a tab or carriage return before one) as a
+formula. `neutralise` prefixes such text with a single quote, which spreadsheets show as text;
+a text that already starts with a quote gets one more, so the escape can always be undone.
+`restore` (used by the importer) removes exactly one leading quote when it is followed by one of
+those characters or by another quote, so export -> import gives back the same value.
+Only text from people (names, comments, respondent ids, team names) goes through here:
+numbers and dates written by the app never start with a formula character, except negative
+numbers, which spreadsheets read as numbers.
+"""
+
+
+
+FORMULA_START = frozenset("=+-@\t\r")
+QUOTE = "'"
+
+
+def neutralise(text):
+    """`text` made safe to open in a spreadsheet (None -> "")."""
+    if not text:
+        return ""
+    if text[0] in FORMULA_START or text[0] == QUOTE:
+        return QUOTE + text
+    return text
+
+
+def restore(text):
+    """Undo `neutralise`: drop one leading quote before a formula character or a quote."""
+    if len(text) >= 2 and text[0] == QUOTE and (text[1] in FORMULA_START or text[1] == QUOTE):
+        return text[1:]
+    return text

@@ -1,0 +1,81 @@
+"""SQLAlchemy models. Rules that protect the data live in the database as well as in Python:
+score ranges are CHECKs, one customer response per invitation and one staff/leader response
+per user and survey are UNIQUE constraints."""
+
+from perception.core.models.base import (
+    INVITATION_STATES,
+    PERSPECTIVES,
+    ROLES,
+    SURVEY_STATUSES,
+    UTCDateTime,
+    get_by,
+    in_values,
+    utcnow,
+)
+from perception.core.models.followups import (
+    CONTACT_CHANNELS,
+    CONTACT_OUTCOMES,
+    FOLLOWUP_EVENT_KINDS,
+    FOLLOWUP_STATES,
+    RECOVERY_STATES,
+    TAG_EFFECTS,
+    CommentTag,
+    ErasureRecord,
+    FollowUp,
+    FollowUpEvent,
+    RecoveryRequest,
+    StaffGuess,
+)
+from perception.core.models.outreach import (
+    OUTBOX_KINDS,
+    OUTBOX_STATUSES,
+    IdempotencyKey,
+    MailSuppression,
+    OpenLink,
+    OutboxMessage,
+)
+from perception.core.models.people import ApiToken, Team, User
+from perception.core.models.responses import Answer, Invitation, PredictedAnswer, ReportCell, Response
+from perception.core.models.surveys import Dimension, Item, Survey, survey_items, survey_teams
+
+__all__ = [
+    "ROLES",
+    "PERSPECTIVES",
+    "SURVEY_STATUSES",
+    "INVITATION_STATES",
+    "utcnow",
+    "UTCDateTime",
+    "in_values",
+    "get_by",
+    "Team",
+    "User",
+    "ApiToken",
+    "Dimension",
+    "Item",
+    "survey_items",
+    "survey_teams",
+    "Survey",
+    "Invitation",
+    "Response",
+    "Answer",
+    "PredictedAnswer",
+    "ReportCell",
+    "OUTBOX_KINDS",
+    "OUTBOX_STATUSES",
+    "OutboxMessage",
+    "MailSuppression",
+    "IdempotencyKey",
+    "OpenLink",
+    "FOLLOWUP_STATES",
+    "FOLLOWUP_EVENT_KINDS",
+    "CONTACT_CHANNELS",
+    "CONTACT_OUTCOMES",
+    "RECOVERY_STATES",
+    "FollowUp",
+    "FollowUpEvent",
+    "RecoveryRequest",
+    "StaffGuess",
+    "ErasureRecord",
+    "TAG_EFFECTS",
+    "CommentTag",
+]

@@ -1,0 +1,96 @@
+"""Reaching customers: the mail outbox, the suppression list, API idempotency keys and open (QR) links."""
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from perception.core.extensions import db
+from perception.core.models.base import UTCDateTime, in_values, utcnow
+from perception.core.models.people import Team
+from perception.core.models.responses import Invitation
+from perception.core.models.surveys import Survey
+
+OUTBOX_KINDS = ("invitation", "reminder")
+
+
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
+
+
+class OutboxMessage(db.Model):
+    """One email to deliver. A worker claims a row (status pending -> sending, with its own
+    claim token) before it talks to the SMTP server, so each row is sent by one worker only."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        CheckConstraint(in_values("kind", OUTBOX_KINDS), name="kind"),
+        CheckConstraint(in_values("status", OUTBOX_STATUSES), name="status"),
+        # One invitation mail and one row per reminder number, however many workers enqueue.
+        UniqueConstraint("invitation_id", "kind", "sequence", name="uq_outbox_messages_invitation_kind_sequence"),
+        Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(12))
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    invitation: Mapped[Invitation] = relationship()
+
+
+class MailSuppression(db.Model):
+    """Addresses that must get no more survey mail (unsubscribed or bounced). Only a SHA-256 of
+    the normalised address is kept, so erasing a customer does not resurrect their mail."""
+
+    __tablename__ = "mail_suppressions"
+    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdempotencyKey(db.Model):
+    """An `Idempotency-Key` already used by a user: a retried call returns the same invitation."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    invitation: Mapped[Invitation] = relationship()
+
+
+class OpenLink(db.Model):
+    """A multi-use link of a survey for one team (counter, receipt, table), printed as a QR code."""
+
+    __tablename__ = "open_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    label: Mapped[str] = mapped_column(String(120), default="")
+    token_nonce: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    survey: Mapped[Survey] = relationship()
+    team: Mapped[Team] = relationship()

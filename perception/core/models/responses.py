@@ -1,0 +1,147 @@
+"""Invitations and responses: one customer link, the answers given from each perspective, and the
+report cells kept from them."""
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from perception.core.extensions import db
+from perception.core.models.base import INVITATION_STATES, PERSPECTIVES, UTCDateTime, in_values, utcnow
+from perception.core.models.people import Team, User
+from perception.core.models.surveys import Item, Survey
+
+
+class Invitation(db.Model):
+    """One customer, one survey, one secret link. Only the SHA-256 of the token is stored."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (CheckConstraint(in_values("state", INVITATION_STATES), name="state"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    customer_email: Mapped[str | None] = mapped_column(String(254), index=True)
+    customer_name: Mapped[str | None] = mapped_column(String(120))
+    state: Mapped[str] = mapped_column(String(12), default="created")
+    interaction_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Reaching customers (migration 0003). The link token is rebuilt from `token_nonce` with a
+    # server-side key (perception.invitations.link_token), so reminders carry the same link.
+    token_nonce: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(12), default="link", server_default="link")
+    language: Mapped[str | None] = mapped_column(String(16))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    survey: Mapped[Survey] = relationship()
+    team: Mapped[Team] = relationship()
+    staff: Mapped[User | None] = relationship(foreign_keys=[staff_id])
+
+    def is_expired(self, now=None):
+        return self.expires_at is not None and (now or utcnow()) >= self.expires_at
+
+
+class Response(db.Model):
+    """One submission from one perspective."""
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        CheckConstraint(in_values("perspective", PERSPECTIVES), name="perspective"),
+        CheckConstraint("nps IS NULL OR (nps >= 0 AND nps <= 10)", name="nps_range"),
+        UniqueConstraint("survey_id", "user_id", name="uq_responses_survey_user"),
+        Index("ix_responses_report", "survey_id", "perspective", "team_id", "submitted_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    perspective: Mapped[str] = mapped_column(String(10))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    respondent: Mapped[str | None] = mapped_column(String(254))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    comment: Mapped[str | None] = mapped_column(Text)
+    nps: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(12), default="link")
+    # "May we contact you about your answers?" (customers). Without consent nobody sees who answered.
+    contact_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+
+    survey: Mapped[Survey] = relationship()
+    team: Mapped[Team | None] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    staff: Mapped[User | None] = relationship(foreign_keys=[staff_id])
+    invitation: Mapped[Invitation | None] = relationship()
+    answers: Mapped[list["Answer"]] = relationship(back_populates="response", cascade="all, delete-orphan")
+    predictions: Mapped[list["PredictedAnswer"]] = relationship(
+        back_populates="response", cascade="all, delete-orphan"
+    )
+
+
+class Answer(db.Model):
+    __tablename__ = "answers"
+    __table_args__ = (
+        CheckConstraint("score >= 1 AND score <= 5", name="score_range"),
+        # Covers the gap queries: item -> (response, score) without touching the table.
+        Index("ix_answers_item_response_score", "item_id", "response_id", "score"),
+    )
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+    item: Mapped[Item] = relationship()
+
+
+class PredictedAnswer(db.Model):
+    """A staff member's prediction of how customers will answer an item."""
+
+    __tablename__ = "predicted_answers"
+    __table_args__ = (CheckConstraint("score >= 1 AND score <= 5", name="score_range"),)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+
+    response: Mapped[Response] = relationship(back_populates="predictions")
+    item: Mapped[Item] = relationship()
+
+
+class ReportCell(db.Model):
+    """One cell of the gap report's pre-aggregated score histograms (see perception/report_cells.py):
+    how many respondents of a survey, team and UTC month, from one perspective, had score sum
+    `score_sum` over `answered` items of a dimension, an item, their predictions or everything.
+    `team_id` 0 means no team and `subject_id` 0 means no dimension or item: they are part of the
+    key, so they cannot be NULL."""
+
+    __tablename__ = "report_cells"
+    # No foreign keys: the cells are derived data written on the hottest path (a key check per cell
+    # costs a third of the write on PostgreSQL); a survey with responses cannot be deleted.
+    survey_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    perspective: Mapped[str] = mapped_column(String(10), primary_key=True)
+    kind: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    subject_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    score_sum: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    answered: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    respondents: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,93 @@
+"""The item bank and survey waves: dimensions of care, mirrored items, surveys and their items and teams."""
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from perception.core.extensions import db
+from perception.core.models.base import SURVEY_STATUSES, UTCDateTime, in_values, utcnow
+from perception.core.models.people import Team
+
+
+class Dimension(db.Model):
+    __tablename__ = "dimensions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    items: Mapped[list["Item"]] = relationship(back_populates="dimension", order_by="Item.position")
+
+
+class Item(db.Model):
+    """A mirrored pair: one construct, one wording per perspective."""
+
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), unique=True)
+    dimension_id: Mapped[int] = mapped_column(ForeignKey("dimensions.id"), index=True)
+    customer_text: Mapped[str] = mapped_column(Text)
+    staff_text: Mapped[str] = mapped_column(Text)
+    leader_text: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    dimension: Mapped[Dimension] = relationship(back_populates="items")
+
+    def text_for(self, perspective):
+        return {"customer": self.customer_text, "staff": self.staff_text, "leader": self.leader_text}[perspective]
+
+
+survey_items = Table(
+    "survey_items",
+    db.metadata,
+    Column("survey_id", ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True),
+    Column("item_id", ForeignKey("items.id"), primary_key=True),
+)
+
+
+survey_teams = Table(
+    "survey_teams",
+    db.metadata,
+    Column("survey_id", ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True),
+    Column("team_id", ForeignKey("teams.id"), primary_key=True),
+)
+
+
+class Survey(db.Model):
+    """A wave. An empty team scope means every team."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (CheckConstraint(in_values("status", SURVEY_STATUSES), name="status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ask_nps: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    items: Mapped[list[Item]] = relationship(secondary=survey_items, order_by=(Item.dimension_id, Item.position))
+    teams: Mapped[list[Team]] = relationship(secondary=survey_teams, order_by=Team.name)
+
+    def is_accepting(self, now=None):
+        now = now or utcnow()
+        if self.status != "open":
+            return False
+        if self.opens_at and now < self.opens_at:
+            return False
+        return not (self.closes_at and now >= self.closes_at)
+
+    def covers_team(self, team_id):
+        return not self.teams or any(team.id == team_id for team in self.teams)

@@ -1,0 +1,129 @@
+"""The outbox table: queueing reminders and claiming due rows so that several `send-invitations`
+processes can run at once and each row is handled by exactly one of them.
+
+A claim moves rows from `pending` to `sending` and stamps them with a claim token of its own:
+- PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED` picks rows no other transaction holds, and the
+  UPDATE in the same transaction claims them; concurrent workers take disjoint batches.
+- SQLite: one `UPDATE ... WHERE id IN (SELECT ... LIMIT n) AND status = 'pending'` statement.
+  SQLite runs one writer at a time, so the statement is atomic; the rows a worker got are the
+  ones carrying its claim token.
+A worker that dies between claiming and recording the result leaves rows in `sending`; they are
+handed back after `STALE_CLAIM` (the only case where a mail could go out twice: the SMTP server
+accepted it but the worker died before writing that down, which concerns at most the group of
+`perception.mail.RECORD_EVERY` rows whose results were not committed yet).
+"""
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from perception.core.extensions import db
+from perception.core.models import Invitation, OutboxMessage, Survey
+
+STALE_CLAIM = timedelta(minutes=15)
+MAX_BACKOFF = timedelta(hours=6)
+
+
+def insert_ignoring_duplicates(model, **values):
+    """INSERT that quietly does nothing when a UNIQUE/PRIMARY KEY already holds the row; returns 1 or 0."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(model).values(**values).on_conflict_do_nothing()
+    # Count the rows through RETURNING: drivers disagree on rowcount here (psycopg gives -1).
+    returned = db.session.execute(statement.returning(*model.__table__.primary_key.columns)).all()
+    return len(returned)
+
+
+def claim_due(limit, now):
+    """Claim up to `limit` due rows for this worker; returns them (status `sending`)."""
+    claim = secrets.token_hex(16)
+    # Start from a fresh transaction: on SQLite the claim's UPDATE then takes the write lock first
+    # thing, instead of upgrading an older read snapshot (which fails at once under WAL).
+    db.session.commit()
+    due = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    claimed = {"status": "sending", "claim_token": claim, "claimed_at": now}
+    if db.session.get_bind().dialect.name == "postgresql":
+        ids = db.session.execute(due.with_for_update(skip_locked=True)).scalars().all()
+        if ids:
+            db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(**claimed))
+    else:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(due.scalar_subquery()), OutboxMessage.status == "pending")
+            .values(**claimed)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+    # Everything a mail needs, in a few queries for the whole batch.
+    return list(
+        db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.claim_token == claim).order_by(OutboxMessage.id)
+            .options(selectinload(OutboxMessage.invitation).options(
+                joinedload(Invitation.team), joinedload(Invitation.staff),
+                joinedload(Invitation.survey).selectinload(Survey.items),
+            ))
+        ).scalars()
+    )
+
+
+def release_stale_claims(now):
+    """Hand back rows whose worker died mid-batch."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - STALE_CLAIM)
+        .values(status="pending", claim_token=None, claimed_at=None)
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def schedule_reminders(now, after_days, max_reminders):
+    """Queue the next reminder for every mailed invitation still unanswered `after_days` after
+    its last mail. Never for answered, unsubscribed, bounced or expired invitations (their state
+    says so), nor after the survey closes. Concurrent workers cannot queue a reminder twice: the
+    outbox's UNIQUE (invitation, kind, sequence) keeps one."""
+    if max_reminders <= 0:
+        return 0
+    rows = db.session.execute(
+        select(Invitation.id, Invitation.reminders_sent)
+        .join(Survey, Survey.id == Invitation.survey_id)
+        .where(
+            Invitation.channel == "email",
+            Invitation.state.in_(("sent", "opened")),
+            Invitation.customer_email.is_not(None),
+            Invitation.reminders_sent < max_reminders,
+            Invitation.last_sent_at <= now - timedelta(days=after_days),
+            or_(Invitation.expires_at.is_(None), Invitation.expires_at > now),
+            Survey.status == "open",
+            or_(Survey.closes_at.is_(None), Survey.closes_at > now),
+        )
+    ).all()
+    queued = 0
+    for invitation_id, reminders_sent in rows:
+        queued += insert_ignoring_duplicates(
+            OutboxMessage, invitation_id=invitation_id, kind="reminder", sequence=reminders_sent + 1,
+            status="pending", attempts=0, next_attempt_at=now, created_at=now,
+        )
+    db.session.commit()
+    return queued
+
+
+def backoff(attempts, base_seconds):
+    """Delay before the next try after `attempts` temporary failures: base, 2x, 4x ... capped."""
+    return min(timedelta(seconds=base_seconds * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def outbox_counts():
+    rows = db.session.execute(
+        select(OutboxMessage.status, db.func.count()).group_by(OutboxMessage.status)
+    ).all()
+    return dict(rows)

@@ -1,0 +1,69 @@
+"""Tokens and hashing: every secret link and API token is made, hashed and looked up here.
+
+A token has at least 128 bits from `secrets` (or is derived under SECRET_KEY from such a nonce); only
+its SHA-256 is stored, and a stored hash is compared in constant time. `find_by_token` is the one
+lookup of a row by its token (customer links, open links, re-survey links, API tokens)."""
+
+import hashlib
+import hmac
+import secrets
+from base64 import urlsafe_b64encode
+
+from flask import current_app
+from sqlalchemy import select
+
+from perception.core.extensions import db
+
+TOKEN_BYTES = 24  # 192 bits from `secrets`
+API_TOKEN_PREFIX = "pcp_"  # noqa: S105  (a public marker, not a secret)
+
+
+def link_key():
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(secret, b"perception invitation links v1", hashlib.sha256).digest()
+
+
+def derive_token(nonce, purpose="invitation"):
+    """The link token for `nonce`: 256 bits, URL-safe, reproducible only with SECRET_KEY."""
+    digest = hmac.new(link_key(), f"{purpose}:{nonce}".encode(), hashlib.sha256).digest()
+    return urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def new_nonce():
+    return secrets.token_urlsafe(24)
+
+
+def normalise_email(email):
+    return (email or "").strip().lower() or None
+
+
+def email_hash(email):
+    return hashlib.sha256(normalise_email(email).encode()).hexdigest()
+
+
+def new_token():
+    """Return (token for the link, hash to store). The token itself is never stored."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    return token, hash_token(token)
+
+
+def hash_token(token):
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def token_matches(stored_hash, token):
+    return hmac.compare_digest(stored_hash, hash_token(token))
+
+
+def find_by_token(model, token, max_length=100):
+    """The row of `model` whose `token_hash` is the hash of `token`, or None. The database finds the
+    row by its indexed hash; the hash is then compared again in constant time. Longer strings than
+    any token we make are refused before hashing."""
+    if not token or len(token) > max_length:
+        return None
+    token_hash = hash_token(token)
+    row = db.session.execute(select(model).where(model.token_hash == token_hash)).scalar_one_or_none()
+    if row is None or not hmac.compare_digest(row.token_hash, token_hash):
+        return None
+    return row

@@ -1,0 +1,202 @@
+"""Erasing a customer (`flask --app wsgi erase-customer EMAIL`, and the admin page).
+
+In one transaction:
+- their invitations lose the address and the name; links not yet answered stop working
+  (expired) and their pending mails are cancelled; idempotency keys pointing at them go;
+- their responses (by invitation, or imported with `respondent` = the address) lose the
+  respondent text, the phone number and the contact consent; their answers, comments, NPS,
+  team and time stay, so every figure stays exactly as it was;
+- the name, address and phone are blanked out of those responses' comments and of the notes of
+  their follow-ups; a re-survey not yet answered stops working;
+- finally every text column of every table (but user accounts) is swept for the address, so a
+  copy in an SMTP error, a note about another customer or a future table goes too.
+An audit line records who, when and how much, and a keyed hash of the address (HMAC with a key
+derived from SECRET_KEY), never the address itself. The suppression list (SHA-256 of addresses
+that unsubscribed or bounced) is left as it is: erasure must not bring their mail back.
+A user account with the same address is not touched; the result says so.
+"""
+
+import getpass
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import String, delete, func, or_, select, update
+
+from perception.core.extensions import db
+from perception.core.models import (
+    ErasureRecord,
+    FollowUp,
+    FollowUpEvent,
+    IdempotencyKey,
+    Invitation,
+    OutboxMessage,
+    RecoveryRequest,
+    Response,
+    User,
+    utcnow,
+)
+from perception.core.tokens import normalise_email
+
+ERASED = "[erased]"
+NOT_SWEPT = {"users", "alembic_version", "erasure_records"}
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+")
+
+
+class ErasureError(ValueError):
+    pass
+
+
+@dataclass
+class ErasureResult:
+    record_id: int
+    invitations: int
+    responses: int
+    follow_ups: int
+    fields_cleared: int
+    account_kept: bool
+
+    @property
+    def found(self):
+        return bool(self.invitations or self.responses or self.fields_cleared)
+
+    def summary(self):
+        if not self.found:
+            text = "No customer data was found for that address; nothing was erased."
+        else:
+            text = (f"Erased: {self.invitations} invitation(s) lost their name and address, {self.responses} "
+                    f"response(s) kept without identity, {self.follow_ups} follow-up(s) cleaned, "
+                    f"{self.fields_cleared} field(s) cleared in all.")
+        if self.account_kept:
+            text += " A user account has this address; it was left alone (change or delete it separately)."
+        return text + f" Audit line #{self.record_id}."
+
+
+def subject_hash(email):
+    key = hmac.new(str(current_app.config["SECRET_KEY"]).encode(), b"perception erasure v1", hashlib.sha256).digest()
+    return hmac.new(key, email.encode(), hashlib.sha256).hexdigest()
+
+
+def _phone_pattern(phone):
+    """The number however it is written: its last 9 digits (the national number, mostly) with any
+    separators, and whatever prefix of digits, "+" or "(" comes before them (+44 7700..., 07700...)."""
+    digits = [char for char in phone if char.isdigit()]
+    if len(digits) < 6:
+        return None
+    return r"(?:[+(]?\d[\d\s./()-]*?)?" + r"[\s./()-]*".join(digits[-9:]) + r"(?!\d)"
+
+
+def _scrubber(email, names, phones):
+    patterns = ["(?i:" + re.escape(email) + ")"]
+    # The whole name in any case; each part of it (3 letters or more) only as written, capitalised,
+    # so "Will" goes but the word "will" stays.
+    patterns += [r"(?i:\b" + re.escape(name) + r"\b)" for name in names if len(name) >= 3]
+    parts = {part for name in names for part in re.split(r"[\s,]+", name) if len(part) >= 3}
+    patterns += [r"\b" + re.escape(part) + r"\b" for part in sorted(parts, key=len, reverse=True)]
+    patterns += [pattern for pattern in (_phone_pattern(phone) for phone in phones) if pattern]
+    expression = re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
+
+    def scrub(text):
+        return expression.sub(ERASED, text) if text else text
+
+    return scrub
+
+
+def _sweep(email):
+    """Replace the address in every text column of every table (but accounts); returns how many
+    fields changed."""
+    pattern = re.compile(re.escape(email), re.IGNORECASE)
+    changed = 0
+    for table in db.metadata.sorted_tables:
+        if table.name in NOT_SWEPT or not len(table.primary_key.columns):
+            continue
+        keys = list(table.primary_key.columns)
+        for column in table.columns:
+            if not isinstance(column.type, String) or column.primary_key:
+                continue
+            rows = db.session.execute(
+                select(*keys, column).where(func.lower(column).contains(email, autoescape=True))
+            ).all()
+            for row in rows:
+                condition = [key == value for key, value in zip(keys, row[:-1], strict=True)]
+                db.session.execute(
+                    update(table).where(*condition).values({column.name: pattern.sub(ERASED, row[-1])})
+                )
+                changed += 1
+    return changed
+
+
+def erase_customer(email, actor, now=None):
+    """Erase the customer with `email`; `actor` says who asked (for the audit line)."""
+    email = normalise_email(email)
+    if not email or not EMAIL_RE.fullmatch(email):
+        raise ErasureError(f"{email!r} is not an email address")
+    now = now or utcnow()
+    invitations = list(db.session.execute(
+        select(Invitation).where(func.lower(Invitation.customer_email) == email)
+    ).scalars())
+    invitation_ids = [invitation.id for invitation in invitations]
+    responses = list(db.session.execute(
+        select(Response).where(Response.perspective == "customer", or_(
+            Response.invitation_id.in_(invitation_ids), func.lower(Response.respondent) == email
+        ))
+    ).scalars())
+    names = {invitation.customer_name.strip() for invitation in invitations if invitation.customer_name}
+    phones = {response.contact_phone for response in responses if response.contact_phone}
+    scrub = _scrubber(email, names, phones)
+    cleared = 0
+    for invitation in invitations:
+        cleared += (invitation.customer_email is not None) + (invitation.customer_name is not None)
+        invitation.customer_email = invitation.customer_name = None
+        if invitation.state in ("created", "sent", "opened"):
+            invitation.state, invitation.expires_at = "expired", now
+    if invitation_ids:
+        db.session.execute(update(OutboxMessage).where(
+            OutboxMessage.invitation_id.in_(invitation_ids), OutboxMessage.status.in_(("pending", "sending"))
+        ).values(status="cancelled", claim_token=None))
+        db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.invitation_id.in_(invitation_ids)))
+    for response in responses:
+        cleared += (response.respondent is not None) + (response.contact_phone is not None)
+        response.respondent = response.contact_phone = None
+        response.contact_consent = False
+        if response.comment and scrub(response.comment) != response.comment:
+            response.comment = scrub(response.comment)
+            cleared += 1
+    followup_ids = list(db.session.execute(
+        select(FollowUp.id).where(FollowUp.response_id.in_([response.id for response in responses]))
+    ).scalars()) if responses else []
+    if followup_ids:
+        for event in db.session.execute(select(FollowUpEvent).where(FollowUpEvent.follow_up_id.in_(followup_ids))
+                                        ).scalars():
+            if event.note and scrub(event.note) != event.note:
+                event.note = scrub(event.note)
+                cleared += 1
+        db.session.execute(update(RecoveryRequest).where(
+            RecoveryRequest.follow_up_id.in_(followup_ids), RecoveryRequest.state.in_(("created", "sent"))
+        ).values(state="expired"))
+    db.session.flush()
+    cleared += _sweep(email)
+    account = db.session.execute(select(User.id).where(func.lower(User.email) == email)).first() is not None
+    record = ErasureRecord(
+        erased_at=now, actor=str(actor)[:300], subject_hash=subject_hash(email), invitations=len(invitations),
+        responses=len(responses), follow_ups=len(followup_ids), fields_cleared=cleared,
+    )
+    db.session.add(record)
+    db.session.commit()
+    return ErasureResult(record.id, len(invitations), len(responses), len(followup_ids), cleared, account)
+
+
+def command_line_actor():
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    return f"command line (system user {who})"
+
+
+def recent_erasures(limit=20):
+    return list(db.session.execute(
+        select(ErasureRecord).order_by(ErasureRecord.erased_at.desc(), ErasureRecord.id.desc()).limit(limit)
+    ).scalars())

@@ -1,0 +1,123 @@
+"""Reading follow-ups within a user's scope: the lists, counts and figures of the leaders' pages,
+who a follow-up may go to, and the answers and identity shown beside it."""
+
+from sqlalchemy import and_, func, or_, select, true
+
+from perception.core.extensions import db
+from perception.core.models import Dimension, FollowUp, Response, Team, User, utcnow
+from perception.insights.loop import FollowupTimes, decode_reasons, followup_figures
+
+
+def visible_condition(user):
+    if user.role == "admin":
+        return true()
+    return or_(FollowUp.assignee_id == user.id, and_(FollowUp.team_id.is_not(None), FollowUp.team_id == user.team_id))
+
+
+def followup_for(user, followup_id):
+    """The follow-up if `user` may see it, else None (the view answers 404, never 403: an id
+    must not tell a leader that another team's follow-up exists)."""
+    if user.role not in ("leader", "admin"):
+        return None
+    return db.session.execute(
+        select(FollowUp).where(FollowUp.id == followup_id, visible_condition(user))
+    ).scalar_one_or_none()
+
+
+VIEWS = ("open", "overdue", "mine", "resolved", "all")
+
+
+def list_followups(user, view="open", team_id=None, now=None, limit=200):
+    now = now or utcnow()
+    query = select(FollowUp).where(visible_condition(user))
+    if view == "open":
+        query = query.where(FollowUp.state != "resolved")
+    elif view == "overdue":
+        query = query.where(FollowUp.state == "open", FollowUp.first_contact_at.is_(None), FollowUp.due_at <= now)
+    elif view == "mine":
+        query = query.where(FollowUp.assignee_id == user.id, FollowUp.state != "resolved")
+    elif view == "resolved":
+        query = query.where(FollowUp.state == "resolved")
+    if team_id is not None:
+        query = query.where(FollowUp.team_id == team_id)
+    order = (FollowUp.resolved_at.desc(),) if view == "resolved" else (FollowUp.due_at, FollowUp.id)
+    return list(db.session.execute(query.order_by(*order, FollowUp.id).limit(limit)).scalars())
+
+
+def overdue_count(user, now=None):
+    return db.session.execute(
+        select(func.count()).select_from(FollowUp).where(
+            visible_condition(user), FollowUp.state == "open", FollowUp.first_contact_at.is_(None),
+            FollowUp.due_at <= (now or utcnow()),
+        )
+    ).scalar_one()
+
+
+def is_overdue(followup, now=None):
+    return followup.state == "open" and followup.first_contact_at is None and followup.due_at <= (now or utcnow())
+
+
+def assignable_users(followup):
+    """Who a follow-up may be given to: the active leaders of its team, and the active admins."""
+    condition = User.role == "admin"
+    if followup.team_id is not None:
+        condition = or_(condition, and_(User.role == "leader", User.team_id == followup.team_id))
+    return list(db.session.execute(
+        select(User).where(User.active.is_(True), condition).order_by(User.role.desc(), User.name, User.id)
+    ).scalars())
+
+
+def team_figures(user, now=None):
+    """[(team name, FollowupFigures)] for every team whose follow-ups `user` sees, by name."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(Team.name, FollowUp.opened_at, FollowUp.due_at, FollowUp.first_contact_at, FollowUp.state)
+        .join(Team, Team.id == FollowUp.team_id).where(visible_condition(user))
+    ).all()
+    by_team = {}
+    for name, opened, due, contact, state in rows:
+        by_team.setdefault(name, []).append(FollowupTimes(opened, due, contact, state))
+    return [(name, followup_figures(records, now)) for name, records in sorted(by_team.items())]
+
+
+def customer_identity(response):
+    """Name, email and phone of the customer, only when they allowed contact; else None."""
+    if not response.contact_consent:
+        return None
+    invitation = response.invitation
+    return {
+        "name": invitation.customer_name if invitation else None,
+        "email": (invitation.customer_email if invitation else None) or _email_like(response.respondent),
+        "phone": response.contact_phone,
+    }
+
+
+def _email_like(text):
+    return text if text and "@" in text else None
+
+
+def answers_of(response):
+    """[(dimension name, item wording for customers, score)] in survey order."""
+    rows = sorted(response.answers, key=lambda a: (a.item.dimension.position, a.item.position, a.item.id))
+    return [(answer.item.dimension.name, answer.item.customer_text, answer.score) for answer in rows]
+
+
+def consented_response(followup_id):
+    return db.session.execute(
+        select(Response).join(FollowUp, FollowUp.response_id == Response.id)
+        .where(FollowUp.id == followup_id, Response.contact_consent.is_(True))
+    ).scalar_one_or_none()
+
+
+def reason_lines(followup):
+    """The rule's reasons in words: ["Overall 2.3 of 5", "Respect 1.5 of 5", "Recommend 3 of 10"]."""
+    names = dict(db.session.execute(select(Dimension.key, Dimension.name)).all())
+    lines = []
+    for reason in decode_reasons(followup.reasons):
+        if reason.kind == "overall":
+            lines.append(f"Overall {reason.value:.3g} of 5")
+        elif reason.kind == "dimension":
+            lines.append(f"{names.get(reason.key, reason.key)} {reason.value:.3g} of 5")
+        elif reason.kind == "nps":
+            lines.append(f"Likely to recommend {reason.value:.0f} of 10")
+    return lines

@@ -1,0 +1,205 @@
+"""Follow-ups: closing the loop with unhappy customers.
+
+A customer response at or below the alert rule (perception.insights.loop.evaluate_alert, with
+the ALERT_* settings) opens a follow-up in the same transaction as the response; the UNIQUE
+constraint on follow_ups.response_id makes sure one response never opens two.
+
+Who gets it: the first active leader of the response's team (lowest id); a team without an
+active leader gives it to the first active admin; with neither it stays unassigned and every
+admin sees it. The assignee is told by email (perception.followup_mail; `flask --app wsgi
+send-followup-alerts` delivers pending alerts).
+
+Who sees it: admins see every follow-up; a leader sees those of their team and those assigned
+to them. Anyone who sees a follow-up may act on it (every action is recorded with its author).
+
+States: open -> contacted (automatically, when a contact that reached the customer or left them
+a message or letter is recorded) -> resolved; a resolved follow-up can be reopened. The due time
+is FOLLOWUP_DUE_HOURS after opening; an open follow-up past it without a contact is overdue.
+"""
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import bindparam, func, insert, literal, select
+
+from perception.core.extensions import db
+from perception.core.models import FollowUp, FollowUpEvent, User, utcnow
+from perception.followups.queries import assignable_users
+from perception.insights.loop import (
+    AlertRule,
+    encode_reasons,
+    evaluate_alert,
+)
+
+COUNTING_OUTCOMES = ("reached", "message", "sent")  # a contact that reached the customer in some way
+CHANNEL_LABELS = {"phone": "Phone call", "meeting": "Meeting", "letter": "Letter", "email": "Email"}
+OUTCOME_LABELS = {
+    "reached": "Spoke with the customer",
+    "message": "Left a message",
+    "no_answer": "No answer",
+    "sent": "Letter or email sent",
+}
+STATE_LABELS = {"open": "Open", "contacted": "Contacted", "resolved": "Resolved"}
+NOTE_MAX = 4000
+
+
+class FollowupError(ValueError):
+    """An action on a follow-up is refused; `field` names the input at fault (or None)."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+def alert_rule(config=None):
+    config = config or current_app.config
+    return AlertRule(
+        overall_max=config["ALERT_OVERALL_MAX"], dimension_max=config["ALERT_DIMENSION_MAX"],
+        nps_max=config["ALERT_NPS_MAX"],
+    )
+
+
+def alert_reasons(items, scores, nps, rule=None):
+    """The encoded reasons a response with `scores` (item id -> 1-5) trips the rule, or "".
+    `items` are the survey's Item rows with their dimension loaded."""
+    dimension_of = {item.id: item.dimension.key for item in items}
+    by_dimension = {}
+    for item_id, score in scores.items():
+        if item_id in dimension_of and score is not None:
+            by_dimension.setdefault(dimension_of[item_id], []).append(score)
+    return encode_reasons(evaluate_alert(rule or alert_rule(), by_dimension, nps))
+
+
+def _first_assignee(team_id):
+    """A scalar subquery: the team's first active leader, else the first active admin."""
+    leader = (
+        select(User.id).where(User.role == "leader", User.active.is_(True), User.team_id == team_id)
+        .order_by(User.id).limit(1).scalar_subquery()
+    )
+    admin = select(User.id).where(User.role == "admin", User.active.is_(True)).order_by(User.id).limit(1)
+    return func.coalesce(leader, admin.scalar_subquery())
+
+
+# Built once: the submit path opens a follow-up on every unhappy response.
+_FOLLOWUP_INSERT = (
+    insert(FollowUp.__table__)
+    .values(
+        response_id=bindparam("f_response"), team_id=bindparam("f_team"), state="open", reasons=bindparam("f_reasons"),
+        opened_at=bindparam("f_opened", type_=FollowUp.__table__.c.opened_at.type),
+        due_at=bindparam("f_due", type_=FollowUp.__table__.c.due_at.type),
+        assignee_id=_first_assignee(bindparam("f_team")), notify_attempts=0,
+    )
+    .returning(FollowUp.__table__.c.id, FollowUp.__table__.c.assignee_id)
+)
+_OPENED_EVENT = insert(FollowUpEvent.__table__)
+
+
+def _opened_in_one_statement():
+    """PostgreSQL: the follow-up and its "opened" event in one statement (a data-modifying WITH);
+    SQLite has no such thing, so there it takes the two above."""
+    opened = _FOLLOWUP_INSERT.returning(FollowUp.__table__.c.opened_at).cte("opened")
+    events = FollowUpEvent.__table__
+    return insert(events).from_select(
+        ["follow_up_id", "at", "kind", "to_state", "assignee_id"],
+        select(opened.c.id, opened.c.opened_at, literal("opened"), literal("open"), opened.c.assignee_id),
+    ).returning(events.c.follow_up_id)
+
+
+_FOLLOWUP_WITH_EVENT = _opened_in_one_statement()
+
+
+def insert_followup(response_id, team_id, reasons, now):
+    """Add the follow-up of a response and its "opened" event to the current transaction (no
+    commit), the assignee chosen inside the INSERT: one statement on PostgreSQL, two on SQLite.
+    Returns the new follow-up's id."""
+    due = now + timedelta(hours=current_app.config["FOLLOWUP_DUE_HOURS"])
+    connection = db.session.connection()
+    values = {"f_response": response_id, "f_team": team_id, "f_reasons": reasons, "f_opened": now, "f_due": due}
+    if connection.dialect.name == "postgresql":
+        return connection.execute(_FOLLOWUP_WITH_EVENT, values).scalar_one()
+    followup_id, assignee_id = connection.execute(_FOLLOWUP_INSERT, values).one()
+    connection.execute(
+        _OPENED_EVENT,
+        {"follow_up_id": followup_id, "at": now, "kind": "opened", "to_state": "open", "assignee_id": assignee_id},
+    )
+    return followup_id
+
+
+def _clean_note(note, required=False, field="note"):
+    note = (note or "").strip()
+    if required and not note:
+        raise FollowupError("Please write a short note.", field)
+    if len(note) > NOTE_MAX:
+        raise FollowupError(f"Please keep the note under {NOTE_MAX} characters.", field)
+    return note or None
+
+
+def _event(followup, actor, kind, at, **fields):
+    event = FollowUpEvent(follow_up=followup, actor_id=actor.id if actor else None, kind=kind, at=at, **fields)
+    db.session.add(event)
+    return event
+
+
+def _move(followup, actor, to_state, at, note=None):
+    _event(followup, actor, "state", at, from_state=followup.state, to_state=to_state, note=note)
+    followup.state = to_state
+
+
+def record_contact(followup, actor, channel, outcome, note=None, at=None, now=None):
+    """Record a contact; the first one that reached the customer moves an open follow-up to
+    contacted. `at` (when it happened) defaults to now; it cannot be in the future or before
+    the follow-up was opened."""
+    now = now or utcnow()
+    at = at or now
+    if channel not in CHANNEL_LABELS:
+        raise FollowupError("Please choose how you contacted the customer.", "channel")
+    if outcome not in OUTCOME_LABELS:
+        raise FollowupError("Please choose what came of it.", "outcome")
+    if at > now + timedelta(minutes=5):
+        raise FollowupError("The contact cannot be in the future.", "at")
+    if at < followup.opened_at - timedelta(minutes=1):
+        raise FollowupError("The contact cannot be before the follow-up was opened.", "at")
+    note = _clean_note(note)
+    _event(followup, actor, "contact", at, channel=channel, outcome=outcome, note=note)
+    if outcome in COUNTING_OUTCOMES:
+        if followup.first_contact_at is None or at < followup.first_contact_at:
+            followup.first_contact_at = at
+        if followup.state == "open":
+            _move(followup, actor, "contacted", at)
+    db.session.commit()
+
+
+def resolve(followup, actor, note, now=None):
+    if followup.state == "resolved":
+        raise FollowupError("This follow-up is already resolved.")
+    now = now or utcnow()
+    _move(followup, actor, "resolved", now, _clean_note(note, required=True))
+    followup.resolved_at = now
+    db.session.commit()
+
+
+def reopen(followup, actor, note, now=None):
+    if followup.state != "resolved":
+        raise FollowupError("Only a resolved follow-up can be reopened.")
+    now = now or utcnow()
+    _move(followup, actor, "contacted" if followup.first_contact_at else "open", now, _clean_note(note, required=True))
+    followup.resolved_at = None
+    db.session.commit()
+
+
+def reassign(followup, actor, assignee_id, note=None, now=None):
+    """Give the follow-up to another leader of its team or an admin; they are told by email."""
+    target = next((user for user in assignable_users(followup) if user.id == assignee_id), None)
+    if target is None:
+        raise FollowupError("Choose a leader of this team or an administrator.", "assignee")
+    if target.id == followup.assignee_id:
+        raise FollowupError(f"{target.name or target.email} already has this follow-up.", "assignee")
+    _event(followup, actor, "reassigned", now or utcnow(), assignee_id=target.id, note=_clean_note(note))
+    followup.assignee_id = target.id
+    followup.notified_at, followup.notify_attempts, followup.notify_error = None, 0, None
+    db.session.commit()
+
+
+def add_note(followup, actor, note, now=None):
+    _event(followup, actor, "note", now or utcnow(), note=_clean_note(note, required=True))
+    db.session.commit()

@@ -1,0 +1,187 @@
+"""Inviting customers from a CSV file, all or nothing.
+
+Columns (header row, any order, case-insensitive): `email`, `name`, `team`, `interaction_date`
+(required), `staff_email` and `language` (optional). Every problem is reported with its row
+(the header is row 1) and column, including an address twice in the file and an address
+already invited to the survey; if there is any problem, no invitation is made."""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select
+
+from perception.core.extensions import db
+from perception.core.models import Invitation, MailSuppression, Team, User, utcnow
+from perception.core.tokens import email_hash
+from perception.invitations.service import (
+    InvitationError,
+    InvitationRequest,
+    add_invitation,
+    check_email,
+    check_interaction_at,
+    check_language,
+    visit_on,
+)
+
+REQUIRED = ("email", "name", "team", "interaction_date")
+OPTIONAL = ("staff_email", "language")
+MAX_ROWS = 5000
+TEMPLATE = "email,name,team,interaction_date,staff_email,language\n" \
+           "ana@example.org,Ana Lima,Harbour Street branch,2026-03-14,,en\n"
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str | None
+    message: str
+
+    def __str__(self):
+        where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+class CsvInvitationError(ValueError):
+    def __init__(self, errors):
+        super().__init__(f"{len(errors)} problem(s) in the file")
+        self.errors = errors
+
+
+def parse_interaction_date(value, now):
+    """'2026-03-14' (see `visit_on`) or an ISO 8601 time."""
+    value = (value or "").strip()
+    try:
+        moment = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date like 2026-03-14 (or an ISO 8601 time)") from None
+    if not isinstance(moment, datetime):
+        return visit_on(moment, now)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _reader(text):
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample.splitlines()[0] if sample else "", delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return csv.reader(io.StringIO(text), dialect)
+
+
+def _header(row):
+    columns = [(cell or "").strip().lower().replace(" ", "_") for cell in row]
+    errors = [RowError(1, column, f"unknown column; the columns are {', '.join(REQUIRED + OPTIONAL)}")
+              for column in columns if column not in REQUIRED + OPTIONAL]
+    errors += [RowError(1, column, "the column appears twice") for column in set(columns) if columns.count(column) > 1]
+    errors += [RowError(1, column, "required column missing") for column in REQUIRED if column not in columns]
+    return columns, errors
+
+
+def read_invitations(survey, text, now=None):
+    """Parse and check the whole file; returns [InvitationRequest] or raises CsvInvitationError."""
+    now = now or utcnow()
+    rows = list(_reader(text.lstrip("\ufeff")))
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise CsvInvitationError([RowError(1, None, "the file is empty; the first row must name the columns")])
+    columns, errors = _header(rows[0])
+    if errors:
+        raise CsvInvitationError(errors)
+    data = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(cell.strip() for cell in row)]
+    if not data:
+        raise CsvInvitationError([RowError(2, None, "there are no customers below the header row")])
+    if len(data) > MAX_ROWS:
+        raise CsvInvitationError([RowError(MAX_ROWS + 2, None, f"at most {MAX_ROWS} customers per file")])
+    if not survey.is_accepting(now):
+        raise CsvInvitationError([RowError(1, None, f"survey {survey.slug} is not open for answers")])
+    context = _Lookups(survey, [dict(zip(columns, row, strict=False)) for _number, row in data])
+    requests, seen = [], {}
+    for number, row in data:
+        if len(row) != len(columns):
+            errors.append(RowError(number, None, f"{len(row)} cells, but the header has {len(columns)} columns"))
+            continue
+        request = _row(survey, dict(zip(columns, row, strict=True)), number, context, seen, errors, now)
+        if request is not None:
+            requests.append(request)
+    if errors:
+        raise CsvInvitationError(errors)
+    return requests
+
+
+class _Lookups:
+    """Teams, staff, earlier invitations and suppressed addresses, each in one query."""
+
+    def __init__(self, survey, rows):
+        emails = {(row.get("email") or "").strip().lower() for row in rows} - {""}
+        self.teams = {team.name.lower(): team for team in db.session.execute(select(Team)).scalars()}
+        staff_emails = {(row.get("staff_email") or "").strip().lower() for row in rows} - {""}
+        self.staff = {user.email.lower(): user for user in db.session.execute(
+            select(User).where(func.lower(User.email).in_(staff_emails))).scalars()} if staff_emails else {}
+        self.invited = dict(db.session.execute(
+            select(Invitation.customer_email, func.min(Invitation.created_at))
+            .where(Invitation.survey_id == survey.id, Invitation.customer_email.in_(emails))
+            .group_by(Invitation.customer_email)).all()) if emails else {}
+        hashes = {email_hash(email): email for email in emails}
+        self.suppressed = {hashes[value] for value in db.session.execute(
+            select(MailSuppression.email_hash).where(MailSuppression.email_hash.in_(hashes))).scalars()}
+
+
+def _row(survey, row, number, lookups, seen, errors, now):
+    def fail(column, message):
+        errors.append(RowError(number, column, message))
+
+    values = {column: (row.get(column) or "").strip() for column in REQUIRED + OPTIONAL}
+    email = None
+    try:
+        email = check_email(values["email"])
+    except InvitationError as error:
+        fail("email", str(error) if values["email"] else "an email address is required")
+    if email:
+        if email in seen:
+            fail("email", f"{email} appears twice in the file (also row {seen[email]})")
+        else:
+            seen[email] = number
+        if email in lookups.invited:
+            fail("email", f"{email} was already invited to {survey.slug} on {lookups.invited[email]:%Y-%m-%d}")
+        if email in lookups.suppressed:
+            fail("email", f"{email} asked for no more survey emails (unsubscribed or bounced)")
+    if len(values["name"]) > 120:
+        fail("name", "at most 120 characters")
+    team = lookups.teams.get(values["team"].lower())
+    if not values["team"]:
+        fail("team", "a team is required")
+    elif team is None:
+        fail("team", f"there is no team named {values['team']!r}")
+    elif not survey.covers_team(team.id):
+        fail("team", f"survey {survey.slug} does not cover team {team.name}")
+    staff = None
+    if values["staff_email"]:
+        staff = lookups.staff.get(values["staff_email"].lower())
+        if staff is None or staff.role != "staff" or not staff.active:
+            fail("staff_email", f"there is no active staff member with the email {values['staff_email']!r}")
+        elif team is not None and staff.team_id != team.id:
+            fail("staff_email", f"staff member {staff.email} is not in team {team.name}")
+    interaction_at = None
+    try:
+        interaction_at = check_interaction_at(parse_interaction_date(values["interaction_date"], now), now)
+    except (ValueError, InvitationError) as error:
+        fail("interaction_date", str(error) if values["interaction_date"] else "the date of the visit is required")
+    language = None
+    try:
+        language = check_language(values["language"])
+    except InvitationError as error:
+        fail("language", str(error))
+    if any(error.row == number for error in errors):
+        return None
+    return InvitationRequest(survey=survey, team=team, email=email, name=values["name"] or None, staff=staff,
+                             interaction_at=interaction_at, language=language, deliver="email")
+
+
+def import_invitations(survey, text, created_by=None, now=None):
+    """Check the whole file, then make every invitation and queue its mail in one transaction."""
+    now = now or utcnow()
+    requests = read_invitations(survey, text, now)
+    invitations = [add_invitation(request, created_by=created_by, now=now, commit=False)[0] for request in requests]
+    db.session.commit()
+    return invitations

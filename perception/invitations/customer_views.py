@@ -1,0 +1,108 @@
+"""The customer's pages of invitations: the open (multi-use) link `/s/o/<token>` from a QR code on a
+counter, receipt or table, and unsubscribing from survey mail without logging in.
+
+Open links: As with personal links, the token is swapped at once for a session value and the browser sent to
+`/s/o/answer`. Stuffing guards: a browser that answered carries a signed cookie and is shown
+"you already answered"; each address may send OPEN_LINK_RATE_LIMIT responses (only successful
+submissions count).
+
+Unsubscribing: The link in every mail (and its List-Unsubscribe header) carries a signed invitation id. GET
+shows a confirmation page; POST unsubscribes. The POST is exempt from CSRF on purpose: mail
+programs send the RFC 8058 one-click POST ("List-Unsubscribe=One-Click") with no form token,
+and the signed value in the URL is itself the proof that the request comes from the mail."""
+
+from types import SimpleNamespace
+
+from flask import current_app, redirect, render_template, request, session, url_for
+
+from perception.core.extensions import csrf, db, limiter
+from perception.core.models import OpenLink
+from perception.invitations.open_link_service import (
+    ANSWERED_COOKIE,
+    ANSWERED_COOKIE_DAYS,
+    answered_cookie_value,
+    answered_surveys,
+    find_open_link,
+    record_open_response,
+)
+from perception.invitations.queries import invitation_for_unsubscribe
+from perception.invitations.service import unsubscribe
+from perception.responses.forms import customer_form_class
+from perception.web.customer import bp as customer
+from perception.web.customer import guess_failed
+from perception.web.forms import collect_scores, contact_choice
+
+SESSION_KEY = "survey_open_link"
+
+
+def _problem(link):
+    """The page to show instead of the form, or None when the link may be answered."""
+    if link is None:
+        return render_template("survey/unknown.html"), 404
+    if not link.active or not link.survey.is_accepting():
+        return render_template("survey/closed.html"), 410
+    if link.survey_id in answered_surveys(request.cookies.get(ANSWERED_COOKIE)):
+        return render_template("survey/answered.html"), 200
+    return None
+
+
+@customer.get("/o/<token>")
+@limiter.limit("30 per minute", deduct_when=guess_failed)
+def open_survey(token):
+    link = find_open_link(token)
+    problem = _problem(link)
+    if problem is not None:
+        return problem
+    session[SESSION_KEY] = link.id
+    return redirect(url_for("survey.open_answer"), code=303)
+
+
+def _submission_limit():
+    return current_app.config["OPEN_LINK_RATE_LIMIT"]
+
+
+def _stored(response):
+    return response.status_code == 303
+
+
+@customer.route("/o/answer", methods=["GET", "POST"])
+@limiter.limit(_submission_limit, methods=["POST"], deduct_when=_stored)
+def open_answer():
+    link_id = session.get(SESSION_KEY)
+    link = db.session.get(OpenLink, link_id) if isinstance(link_id, int) else None
+    problem = _problem(link)
+    if problem is not None:
+        return problem
+    survey = link.survey
+    form = customer_form_class(survey.items, survey.ask_nps)()
+    if form.validate_on_submit():
+        record_open_response(
+            link, collect_scores(form, survey.items, "item"), comment=form.comment.data,
+            nps=form.nps.data if survey.ask_nps else None, contact=contact_choice(form),
+        )
+        session.pop(SESSION_KEY, None)
+        response = redirect(url_for("survey.thanks"), code=303)
+        response.set_cookie(
+            ANSWERED_COOKIE, answered_cookie_value(request.cookies.get(ANSWERED_COOKIE), survey.id),
+            max_age=ANSWERED_COOKIE_DAYS * 86400, path="/s/", httponly=True, samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+        return response
+    # The form template speaks to one customer; an open link knows only the team.
+    visitor = SimpleNamespace(customer_name=None, team=link.team, staff=None)
+    return render_template("survey/form.html", form=form, survey=survey, invitation=visitor), (
+        400 if form.errors else 200
+    )
+
+
+@customer.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt
+@limiter.limit("30 per minute", deduct_when=guess_failed)
+def unsubscribe_page(token):
+    invitation = invitation_for_unsubscribe(token)
+    if invitation is None:
+        return render_template("survey/unknown.html"), 404
+    if request.method == "POST":
+        unsubscribe(invitation)
+        return render_template("survey/unsubscribed.html")
+    return render_template("survey/unsubscribe.html", already=invitation.unsubscribed_at is not None)

@@ -1,0 +1,118 @@
+"""Open (multi-use) survey links for counters, receipts and tables, and their QR codes.
+
+An open link belongs to one survey and one team; anyone with it may answer, so it is guarded
+against stuffing in two ways: a browser that answered gets a signed cookie and is not asked
+again, and submissions are rate-limited per address (OPEN_LINK_RATE_LIMIT, see the view).
+Like personal links, the token is never stored: only its hash and the nonce it is rebuilt from
+(perception.invitations.derive_token), so the QR code can be downloaded again at any time.
+Responses through an open link record channel "open" and no invitation and no identity.
+"""
+
+import io
+
+import segno
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+
+from perception.core.extensions import db
+from perception.core.models import Answer, OpenLink, Response, utcnow
+from perception.core.tokens import derive_token, find_by_token, hash_token, new_nonce
+from perception.followups.service import alert_reasons, insert_followup
+
+PURPOSE = "open-link"
+ANSWERED_COOKIE = "perception_answered"
+ANSWERED_COOKIE_DAYS = 400
+
+
+class OpenLinkError(ValueError):
+    def __init__(self, message, field):
+        super().__init__(message)
+        self.field = field
+
+
+def create_open_link(survey, team, label="", created_by=None):
+    if not survey.covers_team(team.id):
+        raise OpenLinkError(f"survey {survey.slug} does not cover team {team.name}", "team")
+    nonce = new_nonce()
+    link = OpenLink(
+        survey=survey, team=team, label=(label or "").strip()[:120], token_nonce=nonce,
+        token_hash=hash_token(derive_token(nonce, PURPOSE)),
+        created_by_id=created_by.id if created_by is not None else None,
+    )
+    db.session.add(link)
+    db.session.commit()
+    return link
+
+
+def open_link_url(link):
+    """Built from BASE_URL, like every link we hand out."""
+    return f"{current_app.config['BASE_URL']}/s/o/{derive_token(link.token_nonce, PURPOSE)}"
+
+
+def find_open_link(token):
+    return find_by_token(OpenLink, token)
+
+
+def open_links_for(survey):
+    return list(db.session.execute(
+        select(OpenLink).where(OpenLink.survey_id == survey.id).order_by(OpenLink.active.desc(), OpenLink.id)
+    ).scalars())
+
+
+def set_active(link, active):
+    link.active = active
+    db.session.commit()
+
+
+def qr_png(url, scale=10):
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="png", scale=scale, border=4)
+    return buffer.getvalue()
+
+
+def qr_svg(url, scale=10):
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=scale, border=4, title="Survey link", xmldecl=True)
+    return buffer.getvalue()
+
+
+def record_open_response(link, scores, comment=None, nps=None, now=None, contact=(False, None)):
+    """One anonymous customer response through an open link (identified only by a phone number
+    the customer gives with their consent, `contact` = (consent, phone)). A response at or below
+    the alert rule opens its follow-up in the same transaction (perception.followups)."""
+    now = now or utcnow()
+    consent, phone = contact
+    response = Response(
+        survey_id=link.survey_id, perspective="customer", team_id=link.team_id, channel="open",
+        submitted_at=now, comment=comment or None, nps=nps, contact_consent=bool(consent),
+        contact_phone=(phone or None) if consent else None,
+        answers=[Answer(item_id=item_id, score=score) for item_id, score in scores.items()],
+    )
+    db.session.add(response)
+    reasons = alert_reasons(link.survey.items, scores, nps)
+    if reasons:
+        db.session.flush()
+        insert_followup(response.id, link.team_id, reasons, now)
+    db.session.commit()
+    return response
+
+
+def _cookie_serializer():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="perception-open-answered")
+
+
+def answered_surveys(cookie_value):
+    """Survey ids this browser answered through an open link (a forged cookie counts as none)."""
+    if not cookie_value:
+        return set()
+    try:
+        ids = _cookie_serializer().loads(cookie_value)
+    except BadSignature:
+        return set()
+    return {value for value in ids if isinstance(value, int)} if isinstance(ids, list) else set()
+
+
+def answered_cookie_value(cookie_value, survey_id):
+    ids = answered_surveys(cookie_value) | {survey_id}
+    return _cookie_serializer().dumps(sorted(ids)[-50:])

@@ -1,0 +1,221 @@
+"""Creating invitations: one customer, one survey, one secret link.
+
+How the link survives until the mail is sent (and the reminder after it): the token is never
+stored. Each invitation stores a random nonce (192 bits from `secrets`) and the SHA-256 of the
+token; the token is HMAC-SHA256(link key, nonce), where the link key is derived from SECRET_KEY.
+So the outbox worker can rebuild the very same link for the first mail and for every reminder
+without the database ever holding it, and a copy of the database alone cannot produce a
+working link. Whoever holds SECRET_KEY could rebuild links, but SECRET_KEY already signs the
+session that carries the invitation after `/s/<token>`, so it grants nothing new. The
+alternatives were worse: a token generated at send time would give the reminder a different
+link and kill the first mail's; a raw token kept in the outbox would sit in the database until
+the last reminder. Rotating SECRET_KEY invalidates the rebuilt links of invitations not yet
+mailed: the worker then issues a fresh token (see `mail_link`).
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import update
+
+from perception.accounts.queries import find_user_by_email
+from perception.core.extensions import db
+from perception.core.models import Invitation, MailSuppression, OutboxMessage, User, utcnow
+from perception.core.outbox import insert_ignoring_duplicates
+from perception.core.tokens import derive_token, email_hash, hash_token, new_nonce, normalise_email
+from perception.invitations.queries import existing_invitation, is_suppressed
+
+LANGUAGE_RE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}")
+
+
+# A till's clock may run a little ahead of ours.
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+# A date typed without a time may already be today east of UTC (as far as UTC+14).
+FARTHEST_ZONE_AHEAD = timedelta(hours=14)
+
+
+# Channels recorded on invitations (and passed to their responses): how the link reached the customer.
+CHANNEL_EMAIL, CHANNEL_API, CHANNEL_LINK = "email", "api", "link"
+
+
+class InvitationError(ValueError):
+    """An invitation cannot be made; `field` names the input at fault. `conflict` is true when the
+    input is fine but clashes with what exists (the customer was already invited)."""
+
+    def __init__(self, message, field, conflict=False):
+        super().__init__(message)
+        self.field = field
+        self.conflict = conflict
+
+
+def create_invitation(survey, team, email=None, name=None, staff=None, interaction_at=None, now=None, *,
+                      channel=CHANNEL_LINK, language=None, created_by=None):
+    """Return (invitation, token). Only the token's hash (and the nonce it derives from) is stored."""
+    now = now or utcnow()
+    nonce = new_nonce()
+    token = derive_token(nonce)
+    invitation = Invitation(
+        survey=survey,
+        team=team,
+        staff=staff,
+        customer_email=normalise_email(email),
+        customer_name=name or None,
+        token_hash=hash_token(token),
+        token_nonce=nonce,
+        interaction_at=interaction_at,
+        created_at=now,
+        expires_at=now + timedelta(days=current_app.config["INVITATION_TTL_DAYS"]),
+        channel=channel,
+        language=language or None,
+        created_by_id=created_by.id if created_by is not None else None,
+    )
+    db.session.add(invitation)
+    return invitation, token
+
+
+def check_email(email, field="email"):
+    """The normalised address, or InvitationError naming `field`."""
+    try:
+        result = validate_email((email or "").strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        raise InvitationError(f"{email!r} is not a valid email address: {error}", field) from None
+    return result.normalized.lower()
+
+
+def check_language(language, field="language"):
+    language = (language or "").strip()
+    if language and not LANGUAGE_RE.fullmatch(language):
+        raise InvitationError(f"language must be a language tag such as en, fr or pt-BR, got {language!r}", field)
+    return language or None
+
+
+def check_interaction_at(value, now=None, field="interaction_at"):
+    now = now or utcnow()
+    if value is not None and value > now + CLOCK_SKEW:
+        raise InvitationError("the interaction cannot be in the future", field)
+    return value
+
+
+def visit_on(day, now=None, field="interaction_at"):
+    """The moment recorded for a visit known only by its date: midday UTC, so the date reads the
+    same everywhere, but never later than now. A visit this morning (or today in a zone ahead of
+    UTC) is not in the future; a date after today everywhere on Earth is."""
+    now = now or utcnow()
+    if day > (now + FARTHEST_ZONE_AHEAD).date():
+        raise InvitationError("the interaction cannot be in the future", field)
+    return min(datetime(day.year, day.month, day.day, 12, tzinfo=UTC), now)
+
+
+@dataclass
+class InvitationRequest:
+    """What a leader's form, a CSV row or an API call asks for. `deliver` is "email" or "none"."""
+
+    survey: object
+    team: object
+    email: str | None = None
+    name: str | None = None
+    staff: User | None = None
+    interaction_at: datetime | None = None
+    language: str | None = None
+    deliver: str = "email"
+
+
+def check_request(request, now=None):
+    """Raise InvitationError for the first problem of `request` (survey, team, email rules)."""
+    survey = request.survey
+    if not survey.is_accepting(now):
+        raise InvitationError(f"survey {survey.slug} is not open for answers", "survey")
+    if not survey.covers_team(request.team.id):
+        raise InvitationError(f"survey {survey.slug} does not cover team {request.team.name}", "team")
+    if request.deliver == "email" and not request.email:
+        raise InvitationError("an email address is needed to deliver by email", "email")
+    if request.email:
+        if request.deliver == "email" and is_suppressed(request.email):
+            raise InvitationError(f"{request.email} asked for no more survey emails (unsubscribed or bounced)", "email")
+        earlier = existing_invitation(survey, request.email)
+        if earlier is not None:
+            raise InvitationError(
+                f"{request.email} was already invited to {survey.slug} on {earlier.created_at:%Y-%m-%d}", "email",
+                conflict=True,
+            )
+    check_interaction_at(request.interaction_at, now)
+
+
+def invite(request, *, created_by=None, channel=None, now=None, commit=True):
+    """Check and create one invitation; queue its mail when it is delivered by email.
+    A link handed to the caller (`deliver="none"`) counts as sent at once. Returns (invitation, token)."""
+    now = now or utcnow()
+    check_request(request, now)
+    return add_invitation(request, created_by=created_by, channel=channel, now=now, commit=commit)
+
+
+def add_invitation(request, *, created_by=None, channel=None, now=None, commit=True):
+    """Create a checked request's invitation (and queue its mail)."""
+    now = now or utcnow()
+    if channel is None:
+        channel = CHANNEL_EMAIL if request.deliver == "email" else CHANNEL_LINK
+    invitation, token = create_invitation(
+        request.survey, request.team, email=request.email, name=request.name, staff=request.staff,
+        interaction_at=request.interaction_at or now, now=now, channel=channel, language=request.language,
+        created_by=created_by,
+    )
+    if request.deliver == "email":
+        db.session.add(OutboxMessage(invitation=invitation, kind="invitation", sequence=0, next_attempt_at=now,
+                                     created_at=now))
+    else:
+        invitation.state, invitation.sent_at = "sent", now
+    if commit:
+        db.session.commit()
+    return invitation, token
+
+
+def suppress(email, reason, now=None):
+    if email:
+        insert_ignoring_duplicates(MailSuppression, email_hash=email_hash(email), reason=reason,
+                                   created_at=now or utcnow())
+
+
+def cancel_pending_mail(invitation_id):
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.invitation_id == invitation_id, OutboxMessage.status == "pending")
+        .values(status="cancelled")
+    )
+
+
+def unsubscribe(invitation, now=None):
+    """No more mail for this address, from this survey or any other. An answered invitation keeps
+    its state (the answer counts) but is marked unsubscribed too."""
+    now = now or utcnow()
+    if invitation.unsubscribed_at is None:
+        invitation.unsubscribed_at = now
+    if invitation.state != "answered":
+        invitation.state = "unsubscribed"
+    cancel_pending_mail(invitation.id)
+    suppress(invitation.customer_email, "unsubscribed", now)
+    db.session.commit()
+
+
+def expire_invitations(now=None):
+    """Mark the invitations whose link has expired; returns how many."""
+    result = db.session.execute(
+        update(Invitation)
+        .where(Invitation.state.in_(("created", "sent", "opened")), Invitation.expires_at <= (now or utcnow()))
+        .values(state="expired")
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def find_staff_member(email, team, field="staff_email"):
+    user = find_user_by_email(email)
+    if user is None or user.role != "staff" or not user.active:
+        raise InvitationError(f"there is no active staff member with the email {email!r}", field)
+    if user.team_id != team.id:
+        raise InvitationError(f"staff member {user.email} is not in team {team.name}", field)
+    return user

@@ -1,0 +1,87 @@
+"""A staff member's personal mirror from the database; figures by perception.insights.build_mirror.
+
+"Their customers" are the customer responses of the survey that name them as the staff member
+who served: `responses.staff_id`, or the invitation's `staff_id` (the same person, recorded
+when the invitation was made). The database returns score histograms, as for the gap report;
+five statements run whatever the number of responses.
+"""
+
+from sqlalchemy import and_, func, or_, select
+
+from perception.core.extensions import db
+from perception.core.models import Answer, Dimension, Invitation, Item, PredictedAnswer, Response, survey_items
+from perception.insights import DimensionSpec, build_mirror
+
+
+def _structure(survey):
+    rows = db.session.execute(
+        select(Item.id, Item.key, Dimension.key, Dimension.name)
+        .join(survey_items, survey_items.c.item_id == Item.id)
+        .join(Dimension, Dimension.id == Item.dimension_id)
+        .where(survey_items.c.survey_id == survey.id)
+        .order_by(Dimension.position, Dimension.id, Item.position, Item.id)
+    ).all()
+    members, names, of_item = {}, {}, {}
+    for item_id, item_key, dimension_key, name in rows:
+        members.setdefault(dimension_key, []).append(item_key)
+        names[dimension_key] = name
+        of_item[item_id] = dimension_key
+    return [DimensionSpec(key, names[key], tuple(keys)) for key, keys in members.items()], of_item
+
+
+def _own(survey, user, table, of_item):
+    """{dimension key: {(sum, count): 1}} of the user's own answers (or predictions)."""
+    rows = db.session.execute(
+        select(table.c.item_id, table.c.score)
+        .join(Response.__table__, Response.__table__.c.id == table.c.response_id)
+        .where(Response.__table__.c.survey_id == survey.id, Response.__table__.c.user_id == user.id)
+    ).all()
+    sums = {}
+    for item_id, score in rows:
+        if item_id in of_item:
+            total, count = sums.get(of_item[item_id], (0, 0))
+            sums[of_item[item_id]] = (total + int(score), count + 1)
+    return {key: {value: 1} for key, value in sums.items()}
+
+
+def _customers(survey, user):
+    """({dimension key: histogram}, respondents) of the customers this staff member served."""
+    r, a, i = Response.__table__, Answer.__table__, Item.__table__
+    served = or_(r.c.staff_id == user.id, and_(r.c.staff_id.is_(None), Invitation.__table__.c.staff_id == user.id))
+    per_respondent = (
+        select(r.c.id.label("rid"), i.c.dimension_id.label("did"), func.sum(a.c.score).label("s"),
+               func.count().label("c"))
+        .select_from(
+            r.outerjoin(Invitation.__table__, Invitation.__table__.c.id == r.c.invitation_id)
+            .join(a, a.c.response_id == r.c.id)
+            .join(survey_items, and_(survey_items.c.survey_id == r.c.survey_id, survey_items.c.item_id == a.c.item_id))
+            .join(i, i.c.id == a.c.item_id)
+        )
+        .where(r.c.survey_id == survey.id, r.c.perspective == "customer", served)
+        .group_by(r.c.id, i.c.dimension_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Dimension.key, per_respondent.c.s, per_respondent.c.c, func.count())
+        .join(Dimension, Dimension.id == per_respondent.c.did)
+        .group_by(Dimension.key, per_respondent.c.s, per_respondent.c.c)
+    ).all()
+    respondents = db.session.execute(select(func.count(func.distinct(per_respondent.c.rid)))).scalar_one()
+    histograms = {}
+    for key, total, count, n in rows:
+        histograms.setdefault(key, {})[(int(total), int(count))] = int(n)
+    return histograms, int(respondents)
+
+
+def staff_mirror(survey, user, min_n):
+    """The Mirror of `user` (a staff member) in `survey`."""
+    dimensions, of_item = _structure(survey)
+    customers, respondents = _customers(survey, user)
+    return build_mirror(
+        dimensions=dimensions,
+        customer_scores=customers,
+        own_scores=_own(survey, user, Answer.__table__, of_item),
+        predicted_scores=_own(survey, user, PredictedAnswer.__table__, of_item),
+        respondents=respondents,
+        min_n=min_n,
+    )

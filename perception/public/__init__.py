@@ -1,5 +1,0 @@
-"""The home page and app-wide static assets."""
-
-from .views import bp
-
-__all__ = ["bp"]

@@ -1,0 +1,75 @@
+"""Everything the leaders' dashboard shows for one survey and one set of filters.
+
+All figures come from `perception.reports.gap_report` (the same function as the CLI and the
+API); this module only picks the pieces and hands them to the chart builders. A fixed number
+of SQL statements runs whatever the number of teams, items or responses: two reports (the
+filtered survey by team, and by month), the answer counts and the item wordings.
+"""
+
+from dataclasses import dataclass, field
+
+from perception import charts
+from perception.insights import GapReport
+from perception.reports.headline import Sentence, headline_sentence
+from perception.reports.queries import answer_counts, gap_report, item_wordings
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An empty state: what is missing and what to do next (`endpoint` links to the next step)."""
+
+    text: str
+    link_text: str = ""
+    endpoint: str = ""
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    report: GapReport
+    sentence: Sentence
+    charts: list = field(default_factory=list)
+    notices: list = field(default_factory=list)
+
+    @property
+    def filtered(self):
+        filters = self.report.filters
+        return any(filters.get(key) for key in ("team", "from", "to"))
+
+
+def _notices(survey, report, filtered):
+    counts = report.respondents
+    if filtered and not any(counts.values()):
+        return [Notice("No responses match these filters. Widen the period or choose all teams.")]
+    notices = []
+    if survey.status == "draft":
+        notices.append(Notice("This wave is a draft, so nobody can answer it yet.", "Open it", "leaders.manage_survey"))
+    if not counts.get("customer"):
+        notices.append(Notice("No customer responses yet. Invite customers: each gets a personal link to the survey."))
+    if not counts.get("staff"):
+        notices.append(Notice("No staff self-ratings yet. Ask your staff to rate themselves: the survey is on their "
+                              "“My surveys” page after they log in."))
+    if not counts.get("leader"):
+        notices.append(Notice("No leader ratings yet.", "Rate the business", "leaders.rate"))
+    return notices
+
+
+def build_dashboard(survey, *, team=None, month_from=None, month_to=None):
+    """The dashboard of `survey` (Survey) for an optional Team and inclusive 'YYYY-MM' months.
+
+    Raises perception.reports.ReportError for an invalid period.
+    """
+    filters = {"team": team, "month_from": month_from, "month_to": month_to}
+    report = gap_report(survey, by="team", **filters)
+    monthly = gap_report(survey, by="month", **filters)
+    counts = answer_counts(survey, **filters)
+    wordings = item_wordings(survey)
+    built = [
+        charts.means_chart(report),
+        charts.delivery_gap_chart(report),
+        charts.team_heatmap(report),
+        charts.care_trend_chart(monthly),
+        charts.calibration_chart(report),
+        charts.likert_chart(report, counts, wordings),
+    ]
+    filtered = any(filters.values())
+    return Dashboard(report, headline_sentence(report), built, _notices(survey, report, filtered))

@@ -1,0 +1,214 @@
+"""The gap report of a survey from its report cells (DESIGN section 2), and the plain counts and
+labels the leaders' pages show beside it.
+
+`gap_report` is the one entry point used by the CLI (`flask gap`), the dashboard and the API.
+It reads the survey's structure, lets the database aggregate the answers into small score
+histograms (see perception.reports.histogram_queries), and hands them to `perception.insights.build_gap_report`,
+which computes every figure and applies the anonymity rules.
+
+What counts:
+- each response is one respondent; only answers to items of the survey count;
+- filters (team, months) apply to every figure, care index and indifference rate included;
+- months are `YYYY-MM` of `submitted_at` in UTC, `month_from`/`month_to` inclusive;
+- responses without a team (e.g. leaders who belong to none) count in the whole-survey figures
+  but in no team group;
+- with `by="team"`: one group per team in the survey's scope (every team when the scope is
+  empty), plus any other team that has responses in the survey, ordered by name; teams without
+  responses are listed with n = 0 (suppressed). With a `team` filter only that team is listed;
+- with `by="month"`: one group per month from the first to the last month with a response in
+  the filtered data, empty months included.
+"""
+
+import re
+
+from flask import current_app
+from sqlalchemy import select
+
+from perception.core.extensions import db
+from perception.core.models import Dimension, Item, Team, survey_items, survey_teams
+from perception.insights import DimensionSpec, GapReport, GroupInput, ItemSpec, build_gap_report
+from perception.reports.histogram_queries import Histograms, cells_statement, collect, item_counts_statement
+
+
+def answer_counts(survey, *, team=None, month_from=None, month_to=None):
+    """{(item key, perspective): {score: answers}} for the survey's items, in one query over the
+    report cells (perception/report_cells.py)."""
+    for value, field in ((month_from, "from"), (month_to, "to")):
+        if value:
+            parse_month(value, field)
+    rows = db.session.execute(item_counts_statement(
+        survey.id, team_id=team.id if team is not None else None, month_from=month_from or None,
+        month_to=month_to or None,
+    ))
+    counts = {}
+    for item_key, perspective, score, answers in rows:
+        counts.setdefault((item_key, perspective), {})[int(score)] = int(answers)
+    return counts
+
+
+def item_wordings(survey):
+    """{item key: customer wording} of the survey's items, in one query."""
+    rows = db.session.execute(
+        select(Item.key, Item.customer_text)
+        .join(survey_items, survey_items.c.item_id == Item.id)
+        .where(survey_items.c.survey_id == survey.id)
+    )
+    return dict(rows.all())
+
+
+GROUP_BY = ("team", "month")
+MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+
+
+class ReportError(ValueError):
+    """A report was asked with an invalid filter; `field` names the argument at fault."""
+
+    def __init__(self, message, field):
+        super().__init__(message)
+        self.field = field
+
+
+def parse_month(value, field):
+    """(year, month) of a 'YYYY-MM' string, or ReportError."""
+    match = MONTH_RE.fullmatch(value or "")
+    if not match:
+        raise ReportError(f"the {field!r} month must be written YYYY-MM (e.g. 2026-03), got {value!r}", field)
+    return int(match.group(1)), int(match.group(2))
+
+
+def _month_label(year_month):
+    return f"{year_month[0]:04d}-{year_month[1]:02d}" if year_month is not None else None
+
+
+def _next_month(year, month):
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _month_labels(first, last):
+    """Every 'YYYY-MM' from first to last inclusive."""
+    labels, current, end = [], parse_month(first, "month"), parse_month(last, "month")
+    while current <= end:
+        labels.append(_month_label(current))
+        current = _next_month(*current)
+    return labels
+
+
+def _structure(survey_id):
+    """The survey's dimensions and items in display order, and their ids -> keys."""
+    rows = db.session.execute(
+        select(Item.id, Item.key, Dimension.id, Dimension.key, Dimension.name)
+        .join(survey_items, survey_items.c.item_id == Item.id)
+        .join(Dimension, Dimension.id == Item.dimension_id)
+        .where(survey_items.c.survey_id == survey_id)
+        .order_by(Dimension.position, Dimension.id, Item.position, Item.id)
+    ).all()
+    dimension_keys, item_keys, names, members = {}, {}, {}, {}
+    for item_id, item_key, dimension_id, dimension_key, dimension_name in rows:
+        item_keys[item_id] = (item_key, dimension_key)
+        dimension_keys[dimension_id] = dimension_key
+        names[dimension_key] = dimension_name
+        members.setdefault(dimension_key, []).append(item_key)
+    dimensions = [DimensionSpec(key=key, name=names[key], item_keys=tuple(members[key])) for key in members]
+    items = [ItemSpec(key=key, dimension=dimension) for key, dimension in item_keys.values()]
+    return dimensions, items, dimension_keys, item_keys
+
+
+def _merge(target, source):
+    for key, counts in source.items():
+        cell = target.setdefault(key, {})
+        for score, respondents in counts.items():
+            cell[score] = cell.get(score, 0) + respondents
+
+
+def _group_input(parts, dimension_keys, item_keys):
+    """One GroupInput from the Histograms of one or more groups (histograms add up)."""
+    dimensions, items, predicted_dimensions, predicted_items, overall = {}, {}, {}, {}, {}
+    for part in parts:
+        _merge(dimensions, {(p, dimension_keys[key]): c for (p, key), c in part.dimensions.items()})
+        _merge(items, {(p, item_keys[key][0]): c for (p, key), c in part.items.items()})
+        _merge(predicted_dimensions, {dimension_keys[key]: c for key, c in part.predicted_dimensions.items()})
+        _merge(predicted_items, {item_keys[key][0]: c for key, c in part.predicted_items.items()})
+        _merge(overall, part.overall)
+    return GroupInput(
+        dimension_scores=dimensions,
+        item_scores=items,
+        predicted_dimension_scores=predicted_dimensions,
+        predicted_item_scores=predicted_items,
+        overall_scores=overall,
+    )
+
+
+def _team_groups(survey_id, team, data):
+    """(label, group key) per team, by name: the scope (or all teams), plus teams with data."""
+    if team is not None:
+        return [(team.name, team.id)]
+    rows = db.session.execute(
+        select(Team.id, Team.name, survey_teams.c.team_id)
+        .outerjoin(survey_teams, (survey_teams.c.team_id == Team.id) & (survey_teams.c.survey_id == survey_id))
+        .order_by(Team.name, Team.id)
+    ).all()
+    scoped = any(in_scope is not None for _id, _name, in_scope in rows)
+    return [
+        (name, team_id)
+        for team_id, name, in_scope in rows
+        if not scoped or in_scope is not None or team_id in data
+    ]
+
+
+def _default_min_n():
+    return current_app.config["MIN_N"]
+
+
+def gap_report(survey, *, team=None, by=None, month_from=None, month_to=None, min_n=None) -> GapReport:
+    """The gap report of `survey` (a Survey), as computed by perception.insights.
+
+    - team: a Team, or None for every team; filters every figure.
+    - by: None, "team" or "month"; adds one group per team / month (see the module docstring).
+    - month_from, month_to: "YYYY-MM" strings or None; inclusive bounds on `submitted_at` (UTC).
+    - min_n: the anonymity threshold; None means the app's MIN_N setting.
+
+    Raises ReportError (a ValueError with `.field` in "by", "from", "to", "min_n") for invalid
+    arguments. `report.to_dict()` is the Gap JSON (DESIGN section 3); its `filters` are
+    {"team": name or None, "by": by, "from": month_from, "to": month_to}.
+    Runs 2 SQL statements (3 with by="team"), whatever the number of responses: the answers are
+    summed from the report cells (perception/report_cells.py), not read one by one.
+    """
+    if by is not None and by not in GROUP_BY:
+        raise ReportError(f"by must be one of {', '.join(GROUP_BY)}, got {by!r}", "by")
+    start = end = None
+    if month_from is not None:
+        start = parse_month(month_from, "from")
+    if month_to is not None:
+        end = parse_month(month_to, "to")
+    if start is not None and end is not None and start > end:
+        raise ReportError(f"the 'from' month ({month_from}) is after the 'to' month ({month_to})", "from")
+    if min_n is None:
+        min_n = _default_min_n()
+    if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 1:
+        raise ReportError(f"min_n must be a whole number of at least 1, got {min_n!r}", "min_n")
+
+    dimensions, items, dimension_keys, item_keys = _structure(survey.id)
+    statement = cells_statement(
+        survey.id, by=by, team_id=team.id if team is not None else None,
+        month_from=_month_label(start), month_to=_month_label(end),
+    )
+    data = collect(db.session.execute(statement).all())
+
+    groups = []
+    if by == "team":
+        groups = [(label, key) for label, key in _team_groups(survey.id, team, data)]
+    elif by == "month" and data:
+        groups = [(label, label) for label in _month_labels(min(data), max(data))]
+    return build_gap_report(
+        survey=survey.slug,
+        dimensions=dimensions,
+        items=items,
+        overall=_group_input(data.values(), dimension_keys, item_keys),
+        min_n=min_n,
+        filters={"team": team.name if team is not None else None, "by": by, "from": month_from, "to": month_to},
+        group_by=by,
+        groups=[
+            (label, _group_input([data.get(key, Histograms())], dimension_keys, item_keys))
+            for label, key in groups
+        ],
+    )

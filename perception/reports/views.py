@@ -1,0 +1,172 @@
+"""The leaders' report pages: the dashboard (headline figures and six charts), key drivers, and the
+exports (anonymous responses CSV, gap report CSV, printable report)."""
+
+from flask import Response, current_app, render_template, request
+from flask_wtf import FlaskForm
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
+
+from perception.accounts.queries import all_teams
+from perception.board import queries as board_queries
+from perception.charts.base import cell_text, gap_text, mean_ci, number, percent
+from perception.charts.drivers import driver_matrix, quadrant_label
+from perception.charts.svg import means_svg
+from perception.core.extensions import db
+from perception.core.models import Survey, utcnow
+from perception.insights import DRIVER_MIN_N, OUTCOMES
+from perception.reports.dashboard import build_dashboard
+from perception.reports.drivers_queries import driver_report
+from perception.reports.export_queries import csv_chunks, export_rows, gap_rows
+from perception.reports.forms import DashboardFilters
+from perception.reports.queries import ReportError, gap_report
+from perception.surveys.queries import survey_by_slug_or_404
+from perception.web.leaders import LEADERS
+from perception.web.leaders import bp as leaders
+from perception.web.security import roles_required
+
+DASHBOARD_FIELDS = {"from": "month_from", "to": "month_to", "team": "team"}
+
+
+@leaders.get("/surveys/<slug>/dashboard")
+@roles_required(*LEADERS)
+def dashboard(slug):
+    survey = survey_by_slug_or_404(slug)
+    form = DashboardFilters(all_teams(), formdata=request.args)
+    dashboard = None
+    if form.validate():
+        try:
+            dashboard = build_dashboard(survey, **form.selection())
+        except ReportError as error:  # the form checks the same rules; this keeps any miss a message
+            form[DASHBOARD_FIELDS.get(error.field, "month_from")].errors.append(str(error))
+    status = 200 if dashboard is not None else 400
+    return render_template("leaders/dashboard.html", survey=survey, form=form, dashboard=dashboard), status
+
+
+class DriverFilters(FlaskForm):
+    """Read from the query string (a GET changes nothing, so no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    team = SelectField("Team", validate_choice=False)
+    outcome = SelectField("Outcome", default="nps", validate_choice=False,
+                          choices=[SelectChoice("nps", "Likelihood to recommend (0–10)"),
+                                   SelectChoice("care", "Overall care score")])
+
+    def __init__(self, teams, **kwargs):
+        super().__init__(**kwargs)
+        self.teams_by_name = {team.name: team for team in teams}
+        self.team.choices = [SelectChoice("", "All teams")] + [SelectChoice(t.name, t.name) for t in teams]
+
+    def validate_team(self, field):
+        if field.data and field.data not in self.teams_by_name:
+            raise ValidationError("There is no team with that name. Choose one from the list.")
+
+    def validate_outcome(self, field):
+        if (field.data or "nps") not in OUTCOMES:
+            raise ValidationError("Choose likelihood to recommend or the overall care score.")
+
+
+@leaders.get("/surveys/<slug>/drivers")
+@roles_required(*LEADERS)
+def drivers(slug):
+    survey = survey_by_slug_or_404(slug)
+    form = DriverFilters(all_teams(), formdata=request.args)
+    report = chart = None
+    if form.validate():
+        team = form.teams_by_name.get(form.team.data or "")
+        report = driver_report(survey, outcome=form.outcome.data or "nps", team=team)
+        chart = driver_matrix(report)
+    return render_template(
+        "leaders/drivers.html", survey=survey, form=form, report=report, chart=chart,
+        quadrant_label=quadrant_label, driver_min_n=DRIVER_MIN_N,
+    ), (200 if report is not None else 400)
+
+
+EXPORT_FIELDS = {"from": "month_from", "to": "month_to", "team": "team", "by": "by"}
+
+
+class ReportFilters(DashboardFilters):
+    by = SelectField("One group per", validate_choice=False, default="",
+                     choices=[SelectChoice("", "No groups"), SelectChoice("team", "Team"),
+                              SelectChoice("month", "Month")])
+
+    def validate_by(self, field):
+        if field.data not in ("", None, "team", "month"):
+            raise ValidationError("Choose no groups, team or month.")
+
+
+def _csv_response(chunks, filename):
+    response = Response(chunks, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _report_or_errors(survey, form, **extra):
+    """The gap report for the form's filters, or None with the error attached to its field."""
+    if not form.validate():
+        return None
+    try:
+        return gap_report(survey, **form.selection(), **extra)
+    except ReportError as error:
+        form[EXPORT_FIELDS.get(error.field, "month_from")].errors.append(str(error))
+        return None
+
+
+@leaders.get("/surveys/<slug>/exports")
+@roles_required(*LEADERS)
+def exports(slug):
+    survey = survey_by_slug_or_404(slug)
+    form = ReportFilters(all_teams(), formdata=request.args)
+    return render_template("leaders/exports.html", survey=survey, form=form,
+                           min_n=current_app.config["MIN_N"])
+
+
+@leaders.get("/surveys/<slug>/export.csv")
+@roles_required(*LEADERS)
+def export_responses(slug):
+    survey = survey_by_slug_or_404(slug)
+    chunks = _streamed(current_app._get_current_object(), survey.id, current_app.config["MIN_N"])
+    return _csv_response(chunks, f"{survey.slug}-responses.csv")
+
+
+def _streamed(app, survey_id, min_n):
+    """The anonymous export, read while the body is sent. The request's context is gone by then,
+    so the generator opens an app context of its own (with its own database session) when the
+    server starts reading it, and closes it at the end; a body never read opens nothing."""
+    with app.app_context():
+        survey = db.session.get(Survey, survey_id)
+        yield from csv_chunks(export_rows(survey, anonymous=True, min_n=min_n))
+
+
+@leaders.get("/surveys/<slug>/gap.csv")
+@roles_required(*LEADERS)
+def export_gap(slug):
+    survey = survey_by_slug_or_404(slug)
+    form = ReportFilters(all_teams(), formdata=request.args)
+    report = _report_or_errors(survey, form, by=form.by.data or None)
+    if report is None:
+        return render_template("leaders/exports.html", survey=survey, form=form,
+                               min_n=current_app.config["MIN_N"]), 400
+    return _csv_response(csv_chunks(gap_rows(report)), f"{survey.slug}-gap.csv")
+
+
+@leaders.get("/surveys/<slug>/report/print")
+@roles_required(*LEADERS)
+def print_report(slug):
+    survey = survey_by_slug_or_404(slug)
+    form = ReportFilters(all_teams(), formdata=request.args)
+    report = _report_or_errors(survey, form)
+    if report is None:
+        return render_template("leaders/exports.html", survey=survey, form=form,
+                               min_n=current_app.config["MIN_N"]), 400
+    team = form.selection()["team"]
+    drivers = driver_report(survey, outcome="nps", team=team)
+    board = board_queries.board(survey, report.min_n, team_id=team.id if team else None, limit=3)
+    return render_template(
+        "leaders/report_print.html", survey=survey, report=report, drivers=drivers, board=board,
+        chart=means_svg(report), quadrant_label=quadrant_label, generated=utcnow(),
+        cell_text=cell_text, gap_text=gap_text, mean_ci=mean_ci, number=number, percent=percent,
+    )

@@ -1,0 +1,187 @@
+"""Checking a customer link (unknown, gone, answered or ok) with one statement that reads the link,
+its survey and items, and finding a staff member's or leader's own response."""
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy import bindparam, select, update
+
+from perception.core.extensions import db
+from perception.core.models import (
+    Dimension,
+    Invitation,
+    Item,
+    Response,
+    Survey,
+    Team,
+    User,
+    survey_items,
+    utcnow,
+)
+from perception.core.tokens import find_by_token
+from perception.web.i18n import remember_invitation_language
+
+# What a customer link leads to.
+LINK_OK, LINK_UNKNOWN, LINK_GONE, LINK_ANSWERED = "ok", "unknown", "gone", "answered"
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    status: str
+    invitation: Invitation | None = None
+
+
+def check_invitation(invitation, now=None):
+    if invitation is None:
+        return LinkCheck(LINK_UNKNOWN)
+    if invitation.state == "answered":
+        return LinkCheck(LINK_ANSWERED, invitation)
+    if invitation.state in ("expired", "unsubscribed") or invitation.is_expired(now):
+        return LinkCheck(LINK_GONE, invitation)
+    if not invitation.survey.is_accepting(now):
+        return LinkCheck(LINK_GONE, invitation)
+    return LinkCheck(LINK_OK, invitation)
+
+
+def find_invitation(token):
+    return find_by_token(Invitation, token)
+
+
+def open_link(token):
+    check = check_invitation(find_invitation(token))
+    if check.status == LINK_OK and check.invitation.opened_at is None:
+        db.session.execute(
+            update(Invitation)
+            .where(Invitation.id == check.invitation.id, Invitation.opened_at.is_(None))
+            .values(opened_at=utcnow())
+        )
+        db.session.execute(
+            update(Invitation)
+            .where(Invitation.id == check.invitation.id, Invitation.state.in_(("created", "sent")))
+            .values(state="opened")
+        )
+        db.session.commit()
+    return check
+
+
+@dataclass(frozen=True)
+class DimensionKey:
+    key: str
+
+
+@dataclass(frozen=True)
+class FormItem:
+    """What the customer form and the alert rule need of one item."""
+
+    id: int
+    key: str
+    customer_text: str
+    dimension: DimensionKey
+    dimension_id: int
+
+
+@dataclass(frozen=True)
+class Named:
+    name: str
+
+
+@dataclass(frozen=True)
+class LinkSurvey:
+    """The survey of a customer link: its state (read every request) and its items."""
+
+    id: int
+    status: str
+    opens_at: object
+    closes_at: object
+    ask_nps: bool
+    items: tuple  # FormItem, in survey order
+
+    is_accepting = Survey.is_accepting
+
+
+@dataclass(frozen=True)
+class CustomerLink:
+    """What the customer pages need of an invitation (read with `invitation_by_id`)."""
+
+    id: int
+    survey_id: int
+    team_id: int
+    staff_id: int | None
+    state: str
+    expires_at: object
+    channel: str
+    language: str | None
+    customer_name: str | None
+    team: Named
+    staff: Named | None
+    survey: LinkSurvey
+
+    is_expired = Invitation.is_expired
+
+
+def _link_statement():
+    i, s, t, u = Invitation.__table__, Survey.__table__, Team.__table__, User.__table__
+    si, it, d = survey_items, Item.__table__, Dimension.__table__
+    items = si.join(it, it.c.id == si.c.item_id).join(d, d.c.id == it.c.dimension_id)
+    return (
+        select(
+            i.c.id, i.c.survey_id, i.c.team_id, i.c.staff_id, i.c.state, i.c.expires_at, i.c.channel, i.c.language,
+            i.c.customer_name, t.c.name, u.c.name, s.c.status, s.c.opens_at, s.c.closes_at, s.c.ask_nps,
+            it.c.id, it.c.key, it.c.customer_text, d.c.key, d.c.id,
+        )
+        .select_from(
+            i.join(s, s.c.id == i.c.survey_id).join(t, t.c.id == i.c.team_id)
+            .outerjoin(u, u.c.id == i.c.staff_id).outerjoin(items, si.c.survey_id == s.c.id)
+        )
+        .where(i.c.id == bindparam("invitation_id"))
+        .order_by(it.c.dimension_id, it.c.position, it.c.id)
+    )
+
+
+_LINK = _link_statement()
+
+
+def _form_items(rows):
+    return _form_items_of(tuple(row[15:] for row in rows if row[15] is not None))
+
+
+@lru_cache(maxsize=256)
+def _form_items_of(content):
+    """The same tuple of FormItem for the same items' rows, shared by every request (and so one
+    key of the cached customer form class)."""
+    return tuple(
+        FormItem(item_id, key, text, DimensionKey(dimension), dimension_id)
+        for item_id, key, text, dimension, dimension_id in content
+    )
+
+
+def invitation_by_id(invitation_id):
+    """The link check of the invitation kept in the customer's session, with a `CustomerLink`."""
+    if not invitation_id:
+        return check_invitation(None)
+    rows = db.session.connection().execute(_LINK, {"invitation_id": invitation_id}).all()
+    if not rows:
+        return check_invitation(None)
+    first = rows[0]
+    survey = LinkSurvey(first[1], first[11], first[12], first[13], first[14], _form_items(rows))
+    link = CustomerLink(
+        first[0], first[1], first[2], first[3], first[4], first[5], first[6], first[7], first[8],
+        Named(first[9]), Named(first[10]) if first[3] is not None else None, survey,
+    )
+    remember_invitation_language(link.id, link.language)
+    return check_invitation(link)
+
+
+def own_response(survey, user):
+    return db.session.execute(
+        select(Response).where(Response.survey_id == survey.id, Response.user_id == user.id)
+    ).scalar_one_or_none()
+
+
+def own_responses(surveys, user):
+    """{survey id: the user's response} for many surveys in one query (lists of surveys: no N+1)."""
+    ids = [survey.id for survey in surveys]
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Response).where(Response.survey_id.in_(ids), Response.user_id == user.id))
+    return {response.survey_id: response for response in rows.scalars()}

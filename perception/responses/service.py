@@ -1,0 +1,103 @@
+"""Recording answers. One link, one response; one staff/leader response per survey, editable
+while the survey is open. The database's UNIQUE constraints decide races, so a double click,
+a second tab or twenty concurrent submits store exactly one response."""
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from perception.core.extensions import db
+from perception.core.models import Answer, Invitation, PredictedAnswer, Response, Survey, utcnow
+from perception.followups.service import alert_reasons, insert_followup
+from perception.reports import service as report_cells
+from perception.responses.queries import own_response
+
+_RESPONSE_INSERT = insert(Response.__table__).returning(Response.__table__.c.id)
+_ANSWERS_INSERT = insert(Answer.__table__)
+_ANSWERED = (
+    update(Invitation.__table__)
+    .where(Invitation.__table__.c.id == bindparam("invitation_id"))
+    .values(state="answered", answered_at=bindparam("answered_at"))
+)
+_EXISTING = select(Response.__table__.c.id).where(Response.__table__.c.invitation_id == bindparam("invitation_id"))
+
+
+def record_customer_response(invitation, scores, comment=None, nps=None, channel="link", contact=(False, None)):
+    """Store the response and all answers in one transaction. Returns (response id, created).
+
+    `invitation` is a `CustomerLink`. Core statements built once rather than ORM objects: this
+    is the hottest write path of the app. The UNIQUE constraint on responses.invitation_id makes
+    a second submit fail, whoever commits first. A response at or below the alert rule opens its
+    follow-up in the same transaction (the rule is evaluated on the scores in memory; see
+    perception.followups). `contact` is (consent, phone)."""
+    now = utcnow()
+    contact_consent, contact_phone = contact
+    reasons = alert_reasons(invitation.survey.items, scores, nps)
+    connection = db.session.connection()
+    try:
+        response_id = connection.execute(
+            _RESPONSE_INSERT,
+            {
+                "survey_id": invitation.survey_id, "perspective": "customer", "team_id": invitation.team_id,
+                "invitation_id": invitation.id, "staff_id": invitation.staff_id, "comment": comment or None,
+                "nps": nps, "channel": channel, "submitted_at": now, "contact_consent": bool(contact_consent),
+                "contact_phone": (contact_phone or None) if contact_consent else None,
+            },
+        ).scalar_one()
+        answers = [{"response_id": response_id, "item_id": item, "score": score} for item, score in scores.items()]
+        if answers:
+            connection.execute(_ANSWERS_INSERT, answers)
+        if reasons:
+            insert_followup(response_id, invitation.team_id, reasons, now)
+        connection.execute(_ANSWERED, {"invitation_id": invitation.id, "answered_at": now})
+        # Counted in the report cells from the scores in hand (Core inserts: no ORM hook sees them).
+        report_cells.add_new_response(
+            connection, (invitation.survey_id, invitation.team_id, now, "customer"), scores,
+            {item.id: item.dimension_id for item in invitation.survey.items},
+        )
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = db.session.connection().execute(_EXISTING, {"invitation_id": invitation.id}).scalar_one_or_none()
+        if existing is None:
+            raise
+        return existing, False
+    return response_id, True
+
+
+def save_self_assessment(survey: Survey, user, scores, predictions=None, comment=None):
+    """Create or update the user's response for the survey. Returns (response, created)."""
+    for attempt in range(2):
+        response = own_response(survey, user)
+        created = response is None
+        if created:
+            response = Response(
+                survey_id=survey.id, perspective=user.perspective, user_id=user.id,
+                team_id=user.team_id, respondent=user.email, channel="self",
+            )
+            db.session.add(response)
+        else:
+            response.updated_at = utcnow()
+        _replace(response, "answers", Answer, scores)
+        _replace(response, "predictions", PredictedAnswer, predictions or {})
+        response.comment = comment or None
+        try:
+            db.session.commit()
+            return response, created
+        except IntegrityError:
+            # Someone saved the same user's first response a moment earlier: update that one.
+            db.session.rollback()
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _replace(response, attribute, model, scores):
+    by_item = {row.item_id: row for row in getattr(response, attribute)}
+    for item_id, score in scores.items():
+        if item_id in by_item:
+            by_item[item_id].score = score
+        else:
+            getattr(response, attribute).append(model(item_id=item_id, score=score))
+    for item_id, row in by_item.items():
+        if item_id not in scores:
+            getattr(response, attribute).remove(row)

@@ -1,0 +1,84 @@
+"""The staff and leaders' home pages and the self-assessment page they share: staff rate themselves
+and predict their customers, leaders rate the business."""
+
+from flask import abort, flash, redirect, render_template, request
+from flask_login import current_user
+
+from perception.responses.forms import self_assessment_form_class
+from perception.responses.queries import own_response, own_responses
+from perception.responses.service import save_self_assessment
+from perception.surveys.queries import survey_by_slug_or_404, survey_overview, surveys_for
+from perception.web.forms import collect_scores
+from perception.web.leaders import LEADERS
+from perception.web.leaders import bp as leaders
+from perception.web.security import roles_required
+from perception.web.staff import bp as staff
+
+
+@leaders.get("/", endpoint="index")
+@roles_required(*LEADERS)
+def leaders_index():
+    surveys = surveys_for(current_user, statuses=("draft", "open", "closed"))
+    own = own_responses(surveys, current_user)
+    rows = [(survey, own.get(survey.id)) for survey in surveys]
+    return render_template("leaders/index.html", rows=rows, overview=survey_overview(surveys))
+
+
+@leaders.route("/surveys/<slug>/rate", methods=["GET", "POST"], endpoint="rate")
+@roles_required(*LEADERS)
+def leaders_rate(slug):
+    return self_assessment_page(slug, "leaders/rate.html")
+
+
+def _prefill(form, response, items):
+    answers = {answer.item_id: answer.score for answer in response.answers}
+    predictions = {prediction.item_id: prediction.score for prediction in response.predictions}
+    for item in items:
+        if item.id in answers:
+            form[f"item_{item.key}"].data = answers[item.id]
+        if f"predict_{item.key}" in form and item.id in predictions:
+            form[f"predict_{item.key}"].data = predictions[item.id]
+    form.comment.data = response.comment
+
+
+def self_assessment_page(slug, template):
+    survey = survey_by_slug_or_404(slug)
+    if current_user.role == "staff" and not survey.covers_team(current_user.team_id):
+        abort(404)
+    perspective = current_user.perspective
+    response = own_response(survey, current_user)
+    accepting = survey.is_accepting()
+    form = self_assessment_form_class(survey.items, perspective)()
+    if request.method == "POST":
+        if not accepting:
+            flash("This survey is closed, so your rating can no longer change.")
+            return redirect(request.path)
+        if form.validate_on_submit():
+            _, created = save_self_assessment(
+                survey,
+                current_user,
+                collect_scores(form, survey.items, "item"),
+                collect_scores(form, survey.items, "predict"),
+                comment=form.comment.data,
+            )
+            flash("Your rating is saved." if created else "Your changes are saved.")
+            return redirect(request.path)
+    elif response is not None:
+        _prefill(form, response, survey.items)
+    return render_template(
+        template, survey=survey, form=form, response=response, accepting=accepting, perspective=perspective
+    ), (400 if form.errors else 200)
+
+
+@staff.get("/", endpoint="index")
+@roles_required("staff")
+def staff_index():
+    surveys = surveys_for(current_user, statuses=("open", "closed"))
+    rows = [(survey, own_response(survey, current_user)) for survey in surveys]
+    return render_template("staff/index.html", rows=rows)
+
+
+@staff.route("/surveys/<slug>", methods=["GET", "POST"], endpoint="rate")
+@roles_required("staff")
+def staff_rate(slug):
+    return self_assessment_page(slug, "staff/rate.html")

@@ -1,0 +1,4 @@
+"""Surveys (waves): created from the item bank, edited while a draft, opened and closed.
+
+service.py holds the rules and writes, queries.py the one lookup by slug and the overview counts,
+views.py and forms.py the leaders' pages, commands.py what commands taking `--survey` share."""

@@ -1,0 +1,75 @@
+"""Leaders' forms for survey waves: create or edit a wave from the item bank, and open or close it."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from perception.surveys.service import SLUG_RE
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class WaveForm(FlaskForm):
+    title = StringField("Title", validators=[InputRequired("Please give the wave a title."), Length(max=200)])
+    slug = StringField(
+        "Short name (used in addresses, exports and the API)",
+        validators=[
+            Optional(),
+            Length(min=3, max=80, message="Please use between 3 and 80 characters."),
+            Regexp(SLUG_RE, message="Use lowercase letters, digits and single hyphens, e.g. care-check-2026-q3."),
+        ],
+    )
+    dimensions = MultiCheckboxField("Whole dimensions", choices=[], validate_choice=False)
+    items = MultiCheckboxField("Items", choices=[], coerce=int, validate_choice=False)
+    opens_on = DateField("Opens on (optional)", validators=[Optional()])
+    last_day = DateField("Last day for answers (optional)", validators=[Optional()])
+    teams = MultiCheckboxField("Teams", choices=[], coerce=int, validate_choice=False)
+    ask_nps = BooleanField("Also ask customers how likely they are to recommend us (0–10)")
+
+    def __init__(self, bank, teams, **kwargs):
+        super().__init__(**kwargs)
+        self.bank = bank  # [(Dimension, [Item, ...]), ...]
+        self.dimensions.choices = [SelectChoice(dimension.key, dimension.name) for dimension, _ in bank]
+        self.items.choices = [SelectChoice(item.id, item.customer_text) for _, items in bank for item in items]
+        self.teams.choices = [SelectChoice(team.id, team.name) for team in teams]
+
+    def validate_last_day(self, field):
+        if field.data and self.opens_on.data and field.data < self.opens_on.data:
+            raise ValidationError("The last day must not be before the day the wave opens.")
+
+    def chosen_item_ids(self):
+        """Ticked items plus every item of a ticked dimension."""
+        ids = set(self.items.data or [])
+        whole = set(self.dimensions.data or [])
+        for dimension, items in self.bank:
+            if dimension.key in whole:
+                ids.update(item.id for item in items)
+        return ids
+
+    def dates(self):
+        """(opens_at, closes_at): midnight UTC of the opening day and of the day after the last day."""
+        opens_at = _midnight(self.opens_on.data) if self.opens_on.data else None
+        closes_at = _midnight(self.last_day.data + timedelta(days=1)) if self.last_day.data else None
+        return opens_at, closes_at
+
+    def fill_from(self, survey):
+        self.title.data, self.slug.data, self.ask_nps.data = survey.title, survey.slug, survey.ask_nps
+        self.items.data = [item.id for item in survey.items]
+        self.teams.data = [team.id for team in survey.teams]
+        self.opens_on.data = survey.opens_at.date() if survey.opens_at else None
+        self.last_day.data = (survey.closes_at - timedelta(microseconds=1)).date() if survey.closes_at else None
+
+
+def _midnight(day: date):
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: CSRF only."""

@@ -1,0 +1,161 @@
+"""Survey waves: create from the item bank, edit, open, close.
+
+Rules (DESIGN section 1):
+- a wave can be edited while it is a draft or while it has no responses;
+- the items of a wave that has responses never change (a new wording is a new item), whatever
+  its status; this module refuses it, so every caller (pages, CLI, API) obeys it;
+- a wave needs at least one item; its last day is not before its first; slugs are unique.
+"""
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+
+from perception.core.extensions import db
+from perception.core.models import Dimension, Item, Response, Survey, Team, utcnow
+from perception.surveys.queries import survey_by_slug
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+RESERVED_SLUGS = {"new"}  # /leaders/surveys/new is the creation page
+
+
+class WaveError(ValueError):
+    """A change refused; `field` names the form field at fault (None for the wave as a whole)."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class WaveSpec:
+    title: str
+    slug: str
+    item_ids: frozenset
+    opens_at: object = None
+    closes_at: object = None
+    team_ids: frozenset = frozenset()
+    ask_nps: bool = True
+
+
+def slugify(text):
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:80].rstrip("-")
+
+
+def has_responses(survey):
+    return db.session.execute(select(exists().where(Response.survey_id == survey.id))).scalar()
+
+
+def response_count(survey):
+    return db.session.execute(select(func.count()).where(Response.survey_id == survey.id)).scalar()
+
+
+def can_edit(survey, responses=None):
+    """`responses`: the survey's response count when the caller already knows it."""
+    if survey.status == "draft":
+        return True
+    return not (has_responses(survey) if responses is None else responses)
+
+
+def item_bank():
+    """[(Dimension, [Item, ...]), ...] in display order, in one query."""
+    items = db.session.execute(
+        select(Item).join(Dimension).order_by(Dimension.position, Dimension.id, Item.position, Item.id)
+    ).scalars()
+    bank = {}
+    for item in items:
+        bank.setdefault(item.dimension, []).append(item)
+    return list(bank.items())
+
+
+def _load(model, ids, field, what):
+    ids = set(ids)
+    rows = list(db.session.execute(select(model).where(model.id.in_(ids))).scalars()) if ids else []
+    if len(rows) != len(ids):
+        raise WaveError(f"Some of the chosen {what} do not exist any more. Please choose again.", field)
+    return rows
+
+
+def _check(spec, survey=None):
+    title = (spec.title or "").strip()
+    if not title:
+        raise WaveError("Please give the wave a title.", "title")
+    slug = (spec.slug or "").strip() or slugify(title)
+    if not SLUG_RE.match(slug) or not 3 <= len(slug) <= 80:
+        raise WaveError("Use 3 to 80 lowercase letters, digits and single hyphens, e.g. care-check-2026-q3.", "slug")
+    if slug in RESERVED_SLUGS:
+        raise WaveError(f"“{slug}” is reserved. Please choose another short name.", "slug")
+    taken = survey_by_slug(slug)
+    if taken is not None and (survey is None or taken.id != survey.id):
+        raise WaveError(f"The short name “{slug}” is already used by another wave.", "slug")
+    if not spec.item_ids:
+        raise WaveError("Please choose at least one item.", "items")
+    if spec.opens_at and spec.closes_at and spec.closes_at <= spec.opens_at:
+        raise WaveError("The wave must close after it opens.", "last_day")
+    return title, slug
+
+
+def _commit():
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise WaveError("That short name was taken a moment ago. Please choose another.", "slug") from None
+
+
+def create_wave(spec):
+    """A new draft wave. Raises WaveError."""
+    title, slug = _check(spec)
+    survey = Survey(
+        title=title, slug=slug, status="draft", opens_at=spec.opens_at, closes_at=spec.closes_at,
+        ask_nps=bool(spec.ask_nps),
+        items=_load(Item, spec.item_ids, "items", "items"),
+        teams=_load(Team, spec.team_ids, "teams", "teams"),
+    )
+    db.session.add(survey)
+    _commit()
+    return survey
+
+
+def update_wave(survey, spec):
+    """Change a wave. Raises WaveError when it may not change (see the module docstring)."""
+    responded = has_responses(survey)
+    if survey.status != "draft" and responded:
+        raise WaveError("This wave has responses, so it can no longer be edited. Open or close it instead.")
+    title, slug = _check(spec, survey)
+    if set(spec.item_ids) != {item.id for item in survey.items}:
+        if responded:
+            raise WaveError("This wave already has responses, so its items cannot change. "
+                            "Create a new wave for new items or wordings.", "items")
+        survey.items = _load(Item, spec.item_ids, "items", "items")
+    survey.title, survey.slug, survey.ask_nps = title, slug, bool(spec.ask_nps)
+    survey.opens_at, survey.closes_at = spec.opens_at, spec.closes_at
+    survey.teams = _load(Team, spec.team_ids, "teams", "teams")
+    _commit()
+    return survey
+
+
+def open_wave(survey, now=None):
+    """Start (or restart) collecting answers."""
+    now = now or utcnow()
+    if survey.status == "open":
+        raise WaveError("This wave is already open.")
+    if not survey.items:
+        raise WaveError("A wave needs at least one item before it can open.")
+    if survey.closes_at is not None and survey.closes_at <= now:
+        raise WaveError("The wave's last day has passed. Set a later last day before opening it.")
+    survey.status = "open"
+    db.session.commit()
+    return survey
+
+
+def close_wave(survey):
+    """Stop collecting answers; the figures stay."""
+    if survey.status != "open":
+        raise WaveError("Only an open wave can be closed.")
+    survey.status = "closed"
+    db.session.commit()
+    return survey

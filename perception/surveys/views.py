@@ -1,0 +1,125 @@
+"""Survey management for leaders and admins: create a wave from the item bank, edit it while
+that is allowed, open it, close it. The rules live in `waves`; these views parse and render."""
+
+from flask import flash, redirect, render_template, url_for
+
+from perception.accounts.queries import all_teams
+from perception.surveys.forms import ActionForm, WaveForm
+from perception.surveys.queries import survey_by_slug_or_404, wave_items
+from perception.surveys.service import (
+    WaveError,
+    WaveSpec,
+    can_edit,
+    close_wave,
+    create_wave,
+    item_bank,
+    open_wave,
+    response_count,
+    update_wave,
+)
+from perception.web.leaders import LEADERS
+from perception.web.leaders import bp as leaders
+from perception.web.security import roles_required
+
+
+def _spec(form):
+    opens_at, closes_at = form.dates()
+    return WaveSpec(
+        title=form.title.data or "", slug=form.slug.data or "", item_ids=frozenset(form.chosen_item_ids()),
+        opens_at=opens_at, closes_at=closes_at, team_ids=frozenset(form.teams.data or ()), ask_nps=form.ask_nps.data,
+    )
+
+
+def _refused(form, error):
+    """Show a refusal next to its field; returns the message when it concerns the whole wave."""
+    if error.field and error.field in form:
+        form[error.field].errors = [*form[error.field].errors, str(error)]
+        return None
+    return str(error)
+
+
+def _render_form(form, survey=None, items_locked=False, refusal=None):
+    status = 400 if form.errors or refusal else 200
+    return render_template(
+        "leaders/survey_form.html", form=form, survey=survey, items_locked=items_locked, refusal=refusal
+    ), status
+
+
+@leaders.route("/surveys/new", methods=["GET", "POST"])
+@roles_required(*LEADERS)
+def new_survey():
+    bank = item_bank()
+    form = WaveForm(bank, all_teams())
+    refusal = None
+    if not form.is_submitted():
+        form.ask_nps.data = True
+        form.items.data = [item.id for _, items in bank for item in items]
+    elif form.validate():
+        try:
+            survey = create_wave(_spec(form))
+        except WaveError as error:
+            refusal = _refused(form, error)
+        else:
+            flash(f"Wave “{survey.title}” created as a draft. Open it when you are ready to collect answers.")
+            return redirect(url_for("leaders.manage_survey", slug=survey.slug))
+    return _render_form(form, refusal=refusal)
+
+
+@leaders.route("/surveys/<slug>/edit", methods=["GET", "POST"])
+@roles_required(*LEADERS)
+def edit_survey(slug):
+    survey = survey_by_slug_or_404(slug)
+    responses = response_count(survey)
+    if not can_edit(survey, responses):
+        flash("This wave has responses, so it can no longer be edited.")
+        return redirect(url_for("leaders.manage_survey", slug=survey.slug))
+    form = WaveForm(item_bank(), all_teams())
+    refusal = None
+    if not form.is_submitted():
+        form.fill_from(survey)
+    elif form.validate():
+        try:
+            update_wave(survey, _spec(form))
+        except WaveError as error:
+            refusal = _refused(form, error)
+        else:
+            flash("Your changes are saved.")
+            return redirect(url_for("leaders.manage_survey", slug=survey.slug))
+    return _render_form(form, survey, items_locked=bool(responses), refusal=refusal)
+
+
+@leaders.get("/surveys/<slug>")
+@roles_required(*LEADERS)
+def manage_survey(slug):
+    survey = survey_by_slug_or_404(slug)
+    responses = response_count(survey)
+    return render_template(
+        "leaders/survey_manage.html", survey=survey, responses=responses, editable=can_edit(survey, responses),
+        items=wave_items(survey), form=ActionForm(),
+    )
+
+
+def _change(slug, action, done):
+    survey = survey_by_slug_or_404(slug)
+    if ActionForm().validate_on_submit():
+        try:
+            action(survey)
+        except WaveError as error:
+            flash(str(error))
+        else:
+            flash(done)
+    else:
+        flash("The form had expired. Please try again.")
+    return redirect(url_for("leaders.manage_survey", slug=survey.slug))
+
+
+@leaders.post("/surveys/<slug>/open")
+@roles_required(*LEADERS)
+def open_survey(slug):
+    return _change(slug, open_wave, "The wave is open: customers with a link, staff and leaders can answer it.")
+
+
+@leaders.post("/surveys/<slug>/close")
+@roles_required(*LEADERS)
+def close_survey(slug):
+    return _change(slug, close_wave, "The wave is closed: no more answers are accepted. Its figures stay.")

@@ -1,0 +1,111 @@
+"""Form builders shared by the blueprints. Survey forms are built per survey, one radio group
+per item, so the same validation serves customers, staff and leaders."""
+
+import re
+from functools import lru_cache
+
+from babel.support import Translations
+from flask import current_app
+from flask_babel import format_decimal, get_locale, gettext
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+from flask_wtf import FlaskForm
+from wtforms import RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.i18n import messages_path
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+LIKERT_CHOICES = [
+    SelectChoice(1, _l("Strongly disagree")),
+    SelectChoice(2, _l("Disagree")),
+    SelectChoice(3, _l("Neither agree nor disagree")),
+    SelectChoice(4, _l("Agree")),
+    SelectChoice(5, _l("Strongly agree")),
+]
+NPS_CHOICES = [SelectChoice(value, str(value)) for value in range(11)]
+COMMENT_MAX = 5000
+
+
+def int_or_none(value):
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
+LIKERT_REQUIRED = _l("Please choose an answer from 1 (strongly disagree) to 5 (strongly agree).")
+
+
+# Formatted when shown, so the number reads "5,000" in English and "5.000" in German.
+COMMENT_TOO_LONG = LazyString(
+    lambda: gettext("Please keep your comment under %(count)s characters.", count=format_decimal(COMMENT_MAX))
+)
+
+
+def likert_field(label, message=LIKERT_REQUIRED):
+    return RadioField(label, choices=LIKERT_CHOICES, coerce=int, validators=[InputRequired(message)])
+
+
+def comment_field(label):
+    return TextAreaField(
+        label,
+        validators=[
+            Optional(),
+            Length(max=COMMENT_MAX, message=COMMENT_TOO_LONG),
+        ],
+        render_kw={"maxlength": COMMENT_MAX, "rows": 4},
+    )
+
+
+@lru_cache(maxsize=8)
+def _wtforms_translations(locale):
+    return Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class CustomerFlaskForm(FlaskForm):
+    """A FlaskForm whose WTForms messages catalogue is read once per language and process
+    (Flask-WTF reads it again on every request)."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return _wtforms_translations(str(get_locale()))
+
+
+# --- "May we contact you about your answers?" (closing the loop, perception.followups) --------
+CONSENT_CHOICES = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
+PHONE_RE = re.compile(r"\+?[0-9 ()./-]{6,40}")
+
+
+def _phone(form, field):
+    phone = (field.data or "").strip()
+    if not phone:
+        return
+    if not PHONE_RE.fullmatch(phone) or sum(char.isdigit() for char in phone) < 6:
+        raise ValidationError(_l("Please write a phone number with digits, for example +44 20 7946 0958."))
+    choice = form.contact_consent.data
+    if choice == "no":
+        raise ValidationError(_l("You chose not to be contacted: leave the phone number empty, or choose Yes."))
+    if choice != "yes":
+        form.contact_consent.errors.append(_l("Please tell us whether we may contact you about your answers."))
+        raise ValidationError(_l("We use this number only if you allow us to contact you."))
+
+
+def contact_fields():
+    return {
+        "contact_consent": RadioField(_l("May we contact you about your answers? (optional)"),
+                                      choices=CONSENT_CHOICES, validators=[Optional()]),
+        "contact_phone": StringField(_l("Phone number (optional)"), validators=[Optional(), Length(max=40), _phone],
+                                     render_kw={"type": "tel", "autocomplete": "tel", "maxlength": 40}),
+    }
+
+
+def contact_choice(form):
+    """(consent, phone or None) from a customer form; the phone is kept only with consent."""
+    consent = form.contact_consent.data == "yes"
+    phone = (form.contact_phone.data or "").strip() if consent else ""
+    return consent, phone or None
+
+
+def collect_scores(form, items, prefix):
+    return {item.id: form[f"{prefix}_{item.key}"].data for item in items if f"{prefix}_{item.key}" in form}

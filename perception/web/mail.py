@@ -1,0 +1,173 @@
+"""Writing the invitation and reminder emails: a plain-text and an HTML part from Jinja templates
+(templates/mail/), personalised with the customer's name, the team or staff member who served
+them and the date of the visit. HTML templates autoescape, so every name is escaped there.
+
+A delivery run writes thousands of these, so `MailWriter` writes the MIME bytes itself: the email
+package's header objects cost more than everything else a mail needs together. The templates and
+the sender are looked up once per run. A header value that is not printable ASCII becomes RFC 2047
+encoded words, and every value is one line (no header injection); a body part is 7bit when it is
+ASCII with short lines, quoted-printable otherwise (so no server needs 8BITMIME).
+tests/web/test_mail_compose.py reads the mails back with the email package."""
+
+import binascii
+import re
+import secrets
+from email.header import Header
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr, make_msgid
+
+from flask import current_app
+
+from perception.core.models import utcnow
+from perception.core.smtp import OutgoingMail
+
+_SPACE = re.compile(r"\s+")
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
+CRLF = "\r\n"
+
+
+def one_line(text, limit=120):
+    """Header-safe text: no line breaks (no header injection), trimmed."""
+    return _SPACE.sub(" ", text or "").strip()[:limit]
+
+
+# Subjects and dates of the mail languages we ship (templates/mail/invitation[.<lang>].txt|html).
+SUBJECTS = {
+    "en": ("How did we treat you at {team}?", "Reminder: how did we treat you at {team}?"),
+    "de": ("Wie haben wir Sie bei {team} behandelt?", "Erinnerung: Wie haben wir Sie bei {team} behandelt?"),
+}
+
+
+def _mail_language(language):
+    code = (language or "en").split("-")[0].lower()
+    return code if code in SUBJECTS else "en"
+
+
+def format_day(when, language="en"):
+    if _mail_language(language) == "de":
+        return f"{when:%d.%m.%Y}"
+    return f"{when.day} {when:%B %Y}"
+
+
+def visit_date(invitation):
+    return format_day(invitation.interaction_at or invitation.created_at, invitation.language)
+
+
+def _templates(name, language, extension):
+    names = []
+    if language:
+        names.append(f"mail/{name}.{language.lower()}.{extension}")
+        if "-" in language:
+            names.append(f"mail/{name}.{language.split('-')[0].lower()}.{extension}")
+    names.append(f"mail/{name}.{extension}")
+    return names
+
+
+
+
+def _printable(value):
+    return _PRINTABLE_ASCII.fullmatch(value) is not None
+
+
+def _header(name, value):
+    """`Name: value` plus CRLF; `value` is one line. Folded when long, RFC 2047 words unless printable ASCII."""
+    if _printable(value):
+        if len(name) + len(value) <= 76:
+            return f"{name}: {value}{CRLF}"
+        return f"{name}: {Header(value, 'us-ascii', header_name=name).encode(linesep=CRLF)}{CRLF}"
+    return f"{name}: {Header(value, 'utf-8', header_name=name).encode(linesep=CRLF)}{CRLF}"
+
+
+def _to_header(name, address):
+    if not name:
+        mailbox = address
+    elif _printable(name):
+        mailbox = formataddr((name, address))  # quoted when it holds specials such as < or ,
+    else:
+        mailbox = f"{Header(name, 'utf-8', header_name='To').encode(linesep=CRLF)} <{address}>"
+    return f"To: {mailbox}{CRLF}"
+
+
+def _part(subtype, text):
+    """A text part: headers, blank line, the text ending in a line break (as set_content writes it)."""
+    text = text.replace("\r\n", "\n")
+    if not text.endswith("\n"):
+        text += "\n"
+    lines = text.split("\n")
+    if text.isascii() and max(map(len, lines)) <= 78:
+        encoding, body = "7bit", CRLF.join(lines)
+    else:
+        encoding = "quoted-printable"
+        body = binascii.b2a_qp(CRLF.join(lines).encode(), istext=True).decode("ascii")
+    return f'Content-Type: text/{subtype}; charset="utf-8"{CRLF}Content-Transfer-Encoding: {encoding}{CRLF}{CRLF}{body}'
+
+
+class MailWriter:
+    """Writes the invitation and reminder mails of one delivery run (inside an app context)."""
+
+    def __init__(self):
+        config = current_app.config
+        self.business = one_line(config["BUSINESS_NAME"])
+        sender = EmailMessage(policy=SMTP)
+        sender["From"] = config["MAIL_FROM"]  # parsed, checked and encoded once, by the email package
+        self.from_header = sender["From"].fold(policy=SMTP)
+        mailbox = sender["From"].addresses[0] if sender["From"].addresses else None
+        self.sender = mailbox.addr_spec if mailbox else ""
+        self.domain = (mailbox.domain if mailbox else "") or "localhost"
+        self._templates = {}
+
+    def _render(self, language, extension, context):
+        """Straight from the Jinja environment: mails are written outside any request (by the
+        worker), so the request-bound context processors must not run. A translated mail is its
+        own template file (mail/invitation.<lang>.<ext>); HTML templates autoescape."""
+        key = (language, extension)
+        if key not in self._templates:
+            names = _templates("invitation", language, extension)
+            self._templates[key] = current_app.jinja_env.select_template(names)
+        return self._templates[key].render(context)
+
+    def compose(self, invitation, kind, link, unsubscribe_url, now=None):
+        """The OutgoingMail for `invitation` (`kind` is "invitation" or "reminder"). Raises
+        ValueError for an address the email package could not write into a header."""
+        address = invitation.customer_email
+        Address(addr_spec=address)  # ValueError when the address cannot be written
+        language = invitation.language
+        context = {
+            "kind": kind,
+            "name": one_line(invitation.customer_name) or None,
+            "team": invitation.team.name,
+            "staff_name": one_line(invitation.staff.name) if invitation.staff else None,
+            "visit_date": visit_date(invitation),
+            "link": link,
+            "unsubscribe_url": unsubscribe_url,
+            "business_name": self.business,
+            "expires_on": format_day(invitation.expires_at, language) if invitation.expires_at else None,
+            "item_count": len(invitation.survey.items),
+            "language": language or "en",
+        }
+        first, reminder = SUBJECTS[_mail_language(language)]
+        subject = (first if kind == "invitation" else reminder).format(team=one_line(invitation.team.name))
+        parts = [_part("plain", self._render(language, "txt", context)),
+                 _part("html", self._render(language, "html", context))]
+        boundary = f"=_{secrets.token_hex(16)}"  # "=_" never occurs in quoted-printable text, 128 random bits
+        head = [
+            _header("Subject", subject),
+            self.from_header,
+            _to_header(context["name"], address),
+            f"Date: {format_datetime(now or utcnow())}{CRLF}",
+            f"Message-ID: {make_msgid(domain=self.domain)}{CRLF}",
+            # RFC 2369 and RFC 8058: mail programs show an "Unsubscribe" button that POSTs to the URL.
+            _header("List-Unsubscribe", f"<{one_line(unsubscribe_url, 2000)}>"),
+            f"List-Unsubscribe-Post: List-Unsubscribe=One-Click{CRLF}",
+            f"Auto-Submitted: auto-generated{CRLF}",
+            f"MIME-Version: 1.0{CRLF}",
+            f'Content-Type: multipart/alternative; boundary="{boundary}"{CRLF}',
+        ]
+        if language:
+            head.append(_header("Content-Language", one_line(language)))
+        # The line break before a boundary belongs to the boundary (RFC 2046), not to the text.
+        body = "".join(f"--{boundary}{CRLF}{part}{CRLF}" for part in parts) + f"--{boundary}--{CRLF}"
+        message = "".join(head) + CRLF + body
+        return OutgoingMail(self.sender, address, message.encode("utf-8"), smtputf8=not address.isascii())

@@ -1,0 +1,76 @@
+"""Security headers for every response, the request checks every page shares, and role checks."""
+
+from functools import wraps
+
+from flask import abort, request
+from flask_login import current_user
+
+from perception.core.extensions import login_manager
+
+
+def roles_required(*roles):
+    """Allow only logged-in users with one of `roles`: anonymous -> login, wrong role -> 403."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        # plotly.js sets inline styles while drawing; scripts stay strict.
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def init_app(app):
+    @app.before_request
+    def limit_form_fields():
+        # Werkzeug caps multipart parts (MAX_FORM_PARTS); URL-encoded bodies get the same cap here.
+        urlencoded = request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded"
+        if urlencoded and sum(1 for _ in request.form.items(multi=True)) > app.config["MAX_FORM_PARTS"]:
+            abort(413)
+
+    @app.before_request
+    def refuse_nul_characters():
+        # PostgreSQL text cannot hold NUL (0x00): refuse it up front (400) instead of failing in the
+        # database with a 500. JSON bodies are checked field by field in perception/api/validation.py.
+        # No page or slug has one. Customer links are only hashed, and answer their own friendly 404.
+        if "\x00" in request.path and request.blueprint != "survey":
+            abort(404)
+        values = [value for _, value in request.args.items(multi=True)]  # repeated ones too
+        if request.method == "POST" and request.mimetype in FORM_MIMETYPES:
+            values.extend(v for _, v in request.form.items(multi=True))
+        if any("\x00" in value for value in values):
+            abort(400)
+
+    @app.after_request
+    def set_security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config["PERCEPTION_ENV"] == "production":
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
