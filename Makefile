@@ -44,7 +44,7 @@ lint: $(VENV)/.dev-installed
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
 
-# Customer-page languages (perception/i18n.py): re-extract the English strings, merge them into each
+# Customer-page languages (perception/web/i18n.py): re-extract the English strings, merge them into each
 # language's catalogue, then compile. Translate the new entries in perception/translations/*/LC_MESSAGES/*.po.
 translations: $(VENV)/.dev-installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output --project Perception -o perception/translations/messages.pot .

@@ -1,7 +1,7 @@
 """Gap report at scale: `gap_report` for a whole survey, by team and by month, and the leaders'
 dashboard page, at 10k, 100k and 1M answers (warm, best of N), on SQLite and PostgreSQL.
 
-Reports read the report cells (perception/report_cells.py), which the app fills as answers are
+Reports read the report cells (perception/reports/service.py), which the app fills as answers are
 written; the bulk-loaded rows are counted in them with `report_cells.rebuild` after each load
 (the `cells_rebuild_s` note: what `flask report-cells` costs an operator at that size).
 

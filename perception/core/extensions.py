@@ -29,4 +29,4 @@ migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-babel = Babel()  # customer pages only; see perception/i18n.py
+babel = Babel()  # customer pages only; see perception/web/i18n.py

@@ -10,7 +10,7 @@ A claim moves rows from `pending` to `sending` and stamps them with a claim toke
 A worker that dies between claiming and recording the result leaves rows in `sending`; they are
 handed back after `STALE_CLAIM` (the only case where a mail could go out twice: the SMTP server
 accepted it but the worker died before writing that down, which concerns at most the group of
-`perception.mail.RECORD_EVERY` rows whose results were not committed yet).
+`perception.invitations.mail.RECORD_EVERY` rows whose results were not committed yet).
 """
 
 import secrets

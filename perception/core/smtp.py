@@ -62,10 +62,7 @@ class SmtpConnection:
                         f"cannot reach the SMTP server at {where}: {type(error).__name__}: {error}"[:300]
                     ) from None
             try:
-                if isinstance(message, OutgoingMail):
-                    self._send_bytes(message)
-                else:
-                    self.smtp.send_message(message)
+                self._send_bytes(message)
                 return
             except smtplib.SMTPServerDisconnected:
                 # The server may close an idle connection between batches: reconnect once.
@@ -111,7 +108,7 @@ def send_on(connection, message):
 
 
 def send_email(message, connection=None):
-    """Send one EmailMessage now, outside the invitation outbox (follow-up alerts, recovery
+    """Send one OutgoingMail now, outside the invitation outbox (follow-up alerts, recovery
     links). Raises TemporaryFailure or PermanentFailure with a short reason, or MailConfigError.
     Pass an SmtpConnection to send several messages over one connection (the caller closes it)."""
     own = connection is None

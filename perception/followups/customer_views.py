@@ -1,4 +1,4 @@
-"""The customer's re-survey after a resolved follow-up (perception.recovery): `/s/r/<token>`,
+"""The customer's re-survey after a resolved follow-up (perception.followups.recovery_service): `/s/r/<token>`,
 swapped at once for a session value like the personal survey link, then two questions."""
 
 from flask import redirect, render_template, session, url_for

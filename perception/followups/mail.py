@@ -1,5 +1,6 @@
-"""Mails of the closed loop: the alert to a follow-up's assignee, and (perception.recovery) the
-re-survey link to a customer. Sent at once through perception.mail.send_email.
+"""Mails of the closed loop: the alert to a follow-up's assignee (and, from
+perception.followups.recovery_service, the re-survey link to a customer), written by the one composer
+(perception.web.mail.MailWriter) and sent through the SMTP transport (perception.core.smtp).
 
 Alerts are queued in the follow-up row itself (`notified_at` is null while one is pending), so
 opening a follow-up costs the customer's submit no SMTP round trip. `deliver_alerts` sends the
@@ -11,9 +12,6 @@ shows who the customer is only when they allowed contact.
 
 import logging
 from dataclasses import dataclass, field
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -22,34 +20,16 @@ from perception.core.extensions import db
 from perception.core.models import FollowUp, utcnow
 from perception.core.smtp import MailConfigError, PermanentFailure, SmtpConnection, TemporaryFailure, send_email
 from perception.followups.queries import reason_lines
-from perception.web.mail import one_line
+from perception.web.mail import MailWriter
 
 log = logging.getLogger(__name__)
-
-
-def compose_mail(to_email, to_name, subject, template, context, now=None):
-    """An EmailMessage with a plain-text and an HTML part from templates/mail/<template>.txt|html."""
-    config = current_app.config
-    message = EmailMessage()
-    message["Subject"] = one_line(subject, 200)
-    message["From"] = config["MAIL_FROM"]
-    message["To"] = Address(display_name=one_line(to_name) or "", addr_spec=to_email)
-    message["Date"] = format_datetime(now or utcnow())
-    domain = parseaddr(config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
-    message["Message-ID"] = make_msgid(domain=domain)
-    message["Auto-Submitted"] = "auto-generated"
-    context = {"business_name": one_line(config["BUSINESS_NAME"]), **context}
-    environment = current_app.jinja_env  # outside any request: no request context processors
-    message.set_content(environment.get_template(f"mail/{template}.txt").render(context))
-    message.add_alternative(environment.get_template(f"mail/{template}.html").render(context), subtype="html")
-    return message
 
 
 def followup_url(followup):
     return f"{current_app.config['BASE_URL']}/leaders/followups/{followup.id}"
 
 
-def alert_message(followup, now=None):
+def alert_message(writer, followup, now=None):
     assignee = followup.assignee
     team = followup.team.name if followup.team else "no team"
     context = {
@@ -62,7 +42,7 @@ def alert_message(followup, now=None):
         "link": followup_url(followup),
     }
     subject = f"A customer of {team} needs a follow-up by {followup.due_at:%d %b %H:%M} UTC"
-    return compose_mail(assignee.email, assignee.name, subject, "followup_alert", context, now)
+    return writer.write(assignee.email, assignee.name, subject, "followup_alert", context, now=now)
 
 
 @dataclass
@@ -104,13 +84,14 @@ def deliver_alerts(only_ids=None, limit=500, now=None):
     max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
     report = AlertReport()
     connection = SmtpConnection(current_app.config)
+    writer = MailWriter()
     try:
         for followup_id in _pending(only_ids, max_attempts, limit):
             if not _claim(followup_id, now):
                 continue  # another process took it
             followup = db.session.get(FollowUp, followup_id)
             try:
-                send_email(alert_message(followup, now), connection)
+                send_email(alert_message(writer, followup, now), connection)
             except (PermanentFailure, ValueError) as error:  # ValueError: an address no header can hold
                 _hand_back(followup, error, True, max_attempts)
                 report.failed += 1

@@ -25,9 +25,9 @@ from perception.core.extensions import db
 from perception.core.models import FollowUp, FollowUpEvent, RecoveryRequest, Team, utcnow
 from perception.core.smtp import MailConfigError, PermanentFailure, TemporaryFailure, send_email
 from perception.core.tokens import derive_token, find_by_token, hash_token, new_nonce
-from perception.followups.mail import compose_mail
 from perception.followups.queries import visible_condition
 from perception.insights.loop import recovery_figures
+from perception.web.mail import MailWriter
 
 PURPOSE = "recovery"
 RECOVERY_OK, RECOVERY_UNKNOWN, RECOVERY_GONE, RECOVERY_ANSWERED = "ok", "unknown", "gone", "answered"
@@ -104,11 +104,11 @@ def send_recovery(followup, actor, now=None):
         "link": recovery_link(recovery),
         "expires_on": f"{recovery.expires_at.day} {recovery.expires_at:%B %Y}",
     }
-    message = compose_mail(customer_email(response), context["name"], "Did we put things right?",
-                           "followup_recovery", context, now)
     try:
+        message = MailWriter().write(customer_email(response), context["name"], "Did we put things right?",
+                                     "followup_recovery", context, now=now)
         send_email(message)
-    except (TemporaryFailure, PermanentFailure, MailConfigError) as error:
+    except (TemporaryFailure, PermanentFailure, MailConfigError, ValueError) as error:
         raise RecoveryError(f"The email could not be sent ({error}). Please try again later.") from None
     recovery.state, recovery.sent_at = "sent", now
     db.session.add(FollowUpEvent(follow_up_id=followup.id, at=now, actor_id=actor.id if actor else None,

@@ -6,7 +6,7 @@ constraint on follow_ups.response_id makes sure one response never opens two.
 
 Who gets it: the first active leader of the response's team (lowest id); a team without an
 active leader gives it to the first active admin; with neither it stays unassigned and every
-admin sees it. The assignee is told by email (perception.followup_mail; `flask --app wsgi
+admin sees it. The assignee is told by email (perception.followups.mail; `flask --app wsgi
 send-followup-alerts` delivers pending alerts).
 
 Who sees it: admins see every follow-up; a leader sees those of their team and those assigned

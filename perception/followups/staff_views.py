@@ -1,5 +1,5 @@
 """Staff: how do you think that customer felt? Asked once per interaction that names you
-(perception.triads); the customer's answer is never shown here."""
+(perception.followups.triads_service); the customer's answer is never shown here."""
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user

@@ -1,9 +1,9 @@
 """Exports: a survey's responses in the import format, and the gap report, as CSV.
 
 Responses (`export-responses`, `/leaders/surveys/<slug>/export.csv`) are written in exactly
-the columns `import-responses` reads (perception.importer): perspective, respondent, team,
+the columns `import-responses` reads (perception.responses.csv_import): perspective, respondent, team,
 submitted_at, one column per item key of the survey, predicted:<item key> per item, comment,
-nps. Text cells are protected against formula injection (perception.csv_cells), and the
+nps. Text cells are protected against formula injection (perception.core.csv_cells), and the
 importer undoes that protection, so export -> import into an empty database gives the same
 gap report, figure for figure.
 

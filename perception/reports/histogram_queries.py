@@ -7,7 +7,7 @@ to items of the survey count.
 Two statements, one definition:
 - `histogram_statement` computes the histograms from the answers themselves (one UNION ALL).
   Grouped by CELL (team and UTC month) it is what fills the report cells
-  (perception/report_cells.py), restricted to the responses being written;
+  (perception/reports/service.py), restricted to the responses being written;
 - `cells_statement` sums the report cells a report needs. Reports read only the cells, so their
   cost depends on the number of teams and months, not on the number of answers.
 

@@ -32,7 +32,7 @@ from perception.reports.histogram_queries import Histograms, cells_statement, co
 
 def answer_counts(survey, *, team=None, month_from=None, month_to=None):
     """{(item key, perspective): {score: answers}} for the survey's items, in one query over the
-    report cells (perception/report_cells.py)."""
+    report cells (perception/reports/service.py)."""
     for value, field in ((month_from, "from"), (month_to, "to")):
         if value:
             parse_month(value, field)
@@ -171,7 +171,7 @@ def gap_report(survey, *, team=None, by=None, month_from=None, month_to=None, mi
     arguments. `report.to_dict()` is the Gap JSON (DESIGN section 3); its `filters` are
     {"team": name or None, "by": by, "from": month_from, "to": month_to}.
     Runs 2 SQL statements (3 with by="team"), whatever the number of responses: the answers are
-    summed from the report cells (perception/report_cells.py), not read one by one.
+    summed from the report cells (perception/reports/service.py), not read one by one.
     """
     if by is not None and by not in GROUP_BY:
         raise ReportError(f"by must be one of {', '.join(GROUP_BY)}, got {by!r}", "by")

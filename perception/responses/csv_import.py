@@ -16,7 +16,7 @@ Columns (names are case-insensitive, in any order):
 - `comment` (optional); `nps` (optional): 0-10, customers only.
 A text cell that starts with a single quote followed by = + - @ tab, CR or another quote loses
 that one quote (the formula-injection escape written by `export-responses`, see
-perception.csv_cells). Each row is one respondent, even with a blank `respondent`. A row that answers no item is
+perception.core.csv_cells). Each row is one respondent, even with a blank `respondent`. A row that answers no item is
 imported (it keeps its comment and NPS) but counts in no figure. Lines that are entirely empty
 are skipped and not numbered.
 """
@@ -139,7 +139,7 @@ def _check_row(values, columns, where):
     errors = []
 
     def value(name):
-        # restore: a cell written by perception.exporter may carry a formula-injection escape.
+        # restore: a cell written by perception.reports.export_queries may carry a formula-injection escape.
         index = columns.fixed.get(name)
         return restore(values[index].strip()) if index is not None else ""
 

@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from perception.core.extensions import db
 
-# Translated on customer pages (perception/i18n.py); English everywhere else.
+# Translated on customer pages (perception/web/i18n.py); English everywhere else.
 MESSAGES = {
     400: (_l("Something in that request was not right"), _l("Please go back, check the form and try again.")),
     403: (_l("This page is not for your account"), _l("If you think you should see it, ask an administrator.")),

@@ -1,6 +1,6 @@
-"""Writing the invitation and reminder emails: a plain-text and an HTML part from Jinja templates
-(templates/mail/), personalised with the customer's name, the team or staff member who served
-them and the date of the visit. HTML templates autoescape, so every name is escaped there.
+"""Writing every email (the one composer): a plain-text and an HTML part from Jinja templates
+(templates/mail/) in one layout; invitations are personalised with the customer's name, the team or
+staff member who served them and the date of the visit. HTML templates autoescape, so every name is escaped there.
 
 A delivery run writes thousands of these, so `MailWriter` writes the MIME bytes itself: the email
 package's header objects cost more than everything else a mail needs together. The templates and
@@ -105,7 +105,7 @@ def _part(subtype, text):
 
 
 class MailWriter:
-    """Writes the invitation and reminder mails of one delivery run (inside an app context)."""
+    """Writes the mails of one run (inside an app context): templates and sender are looked up once."""
 
     def __init__(self):
         config = current_app.config
@@ -118,49 +118,32 @@ class MailWriter:
         self.domain = (mailbox.domain if mailbox else "") or "localhost"
         self._templates = {}
 
-    def _render(self, language, extension, context):
+    def _render(self, template, language, extension, context):
         """Straight from the Jinja environment: mails are written outside any request (by the
         worker), so the request-bound context processors must not run. A translated mail is its
-        own template file (mail/invitation.<lang>.<ext>); HTML templates autoescape."""
-        key = (language, extension)
+        own template file (mail/<template>.<lang>.<ext>); HTML templates autoescape."""
+        key = (template, language, extension)
         if key not in self._templates:
-            names = _templates("invitation", language, extension)
-            self._templates[key] = current_app.jinja_env.select_template(names)
+            self._templates[key] = current_app.jinja_env.select_template(_templates(template, language, extension))
         return self._templates[key].render(context)
 
-    def compose(self, invitation, kind, link, unsubscribe_url, now=None):
-        """The OutgoingMail for `invitation` (`kind` is "invitation" or "reminder"). Raises
-        ValueError for an address the email package could not write into a header."""
-        address = invitation.customer_email
+    def write(self, address, name, subject, template, context, *, language=None, headers=(), now=None):
+        """The one composer: every mail (invitations, reminders, follow-up alerts, re-surveys) is an
+        OutgoingMail written here from templates/mail/<template>.txt|html with the business's name in
+        its context. `headers` are extra header lines (already ending in CRLF). Raises ValueError for
+        an address the email package could not write into a header."""
         Address(addr_spec=address)  # ValueError when the address cannot be written
-        language = invitation.language
-        context = {
-            "kind": kind,
-            "name": one_line(invitation.customer_name) or None,
-            "team": invitation.team.name,
-            "staff_name": one_line(invitation.staff.name) if invitation.staff else None,
-            "visit_date": visit_date(invitation),
-            "link": link,
-            "unsubscribe_url": unsubscribe_url,
-            "business_name": self.business,
-            "expires_on": format_day(invitation.expires_at, language) if invitation.expires_at else None,
-            "item_count": len(invitation.survey.items),
-            "language": language or "en",
-        }
-        first, reminder = SUBJECTS[_mail_language(language)]
-        subject = (first if kind == "invitation" else reminder).format(team=one_line(invitation.team.name))
-        parts = [_part("plain", self._render(language, "txt", context)),
-                 _part("html", self._render(language, "html", context))]
+        context = {"business_name": self.business, **context}
+        parts = [_part("plain", self._render(template, language, "txt", context)),
+                 _part("html", self._render(template, language, "html", context))]
         boundary = f"=_{secrets.token_hex(16)}"  # "=_" never occurs in quoted-printable text, 128 random bits
         head = [
-            _header("Subject", subject),
+            _header("Subject", one_line(subject, 200)),
             self.from_header,
-            _to_header(context["name"], address),
+            _to_header(one_line(name) or None, address),
             f"Date: {format_datetime(now or utcnow())}{CRLF}",
             f"Message-ID: {make_msgid(domain=self.domain)}{CRLF}",
-            # RFC 2369 and RFC 8058: mail programs show an "Unsubscribe" button that POSTs to the URL.
-            _header("List-Unsubscribe", f"<{one_line(unsubscribe_url, 2000)}>"),
-            f"List-Unsubscribe-Post: List-Unsubscribe=One-Click{CRLF}",
+            *headers,
             f"Auto-Submitted: auto-generated{CRLF}",
             f"MIME-Version: 1.0{CRLF}",
             f'Content-Type: multipart/alternative; boundary="{boundary}"{CRLF}',
@@ -171,3 +154,26 @@ class MailWriter:
         body = "".join(f"--{boundary}{CRLF}{part}{CRLF}" for part in parts) + f"--{boundary}--{CRLF}"
         message = "".join(head) + CRLF + body
         return OutgoingMail(self.sender, address, message.encode("utf-8"), smtputf8=not address.isascii())
+
+    def compose(self, invitation, kind, link, unsubscribe_url, now=None):
+        """The invitation or reminder mail for `invitation` (`kind` is "invitation" or "reminder")."""
+        language = invitation.language
+        context = {
+            "kind": kind,
+            "name": one_line(invitation.customer_name) or None,
+            "team": invitation.team.name,
+            "staff_name": one_line(invitation.staff.name) if invitation.staff else None,
+            "visit_date": visit_date(invitation),
+            "link": link,
+            "unsubscribe_url": unsubscribe_url,
+            "expires_on": format_day(invitation.expires_at, language) if invitation.expires_at else None,
+            "item_count": len(invitation.survey.items),
+            "language": language or "en",
+        }
+        first, reminder = SUBJECTS[_mail_language(language)]
+        subject = (first if kind == "invitation" else reminder).format(team=one_line(invitation.team.name))
+        # RFC 2369 and RFC 8058: mail programs show an "Unsubscribe" button that POSTs to the URL.
+        unsubscribe = [_header("List-Unsubscribe", f"<{one_line(unsubscribe_url, 2000)}>"),
+                       f"List-Unsubscribe-Post: List-Unsubscribe=One-Click{CRLF}"]
+        return self.write(invitation.customer_email, context["name"], subject, "invitation", context,
+                          language=language, headers=unsubscribe, now=now)

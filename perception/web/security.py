@@ -53,7 +53,7 @@ def init_app(app):
     @app.before_request
     def refuse_nul_characters():
         # PostgreSQL text cannot hold NUL (0x00): refuse it up front (400) instead of failing in the
-        # database with a 500. JSON bodies are checked field by field in perception/api/validation.py.
+        # database with a 500. JSON bodies are checked field by field in perception/api/forms.py.
         # No page or slug has one. Customer links are only hashed, and answer their own friendly 404.
         if "\x00" in request.path and request.blueprint != "survey":
             abort(404)

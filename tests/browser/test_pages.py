@@ -55,7 +55,7 @@ def _customer_links(db):
 
 
 def _recovery_link(db):
-    """A re-survey link for a demo follow-up that has none, made as perception.recovery makes them
+    """A re-survey link for a demo follow-up that has none, made as perception.followups.recovery_service makes them
     (sending it by mail is the web tests' business)."""
     from perception.core.models import FollowUp, RecoveryRequest
     from perception.core.tokens import derive_token, hash_token, new_nonce

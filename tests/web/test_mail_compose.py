@@ -1,4 +1,4 @@
-"""The invitation mail as perception.mail_compose writes it (MIME bytes by hand, for speed) read
+"""The invitation mail as perception.web.mail writes it (MIME bytes by hand, for speed) read
 back with the email package, against the same mail built with the email package's EmailMessage:
 the same headers, the same text and HTML, whatever the names hold (quotes, angle brackets,
 umlauts, emoji, line breaks, control characters, very long values)."""
@@ -120,5 +120,5 @@ def test_an_address_that_is_not_ascii_asks_for_smtputf8_and_a_local_part_the_ema
     assert written["To"].addresses[0].addr_spec == "jorg@bäckerei.example"
     assert written["To"].addresses[0].display_name == "Jörg"
     refused = make_invitation_row(survey, team, None, "jörg@example.de", "Jörg", "de")
-    with pytest.raises(ValueError, match="non-ASCII"):  # perception.mail turns it into a bounce, as before
+    with pytest.raises(ValueError, match="non-ASCII"):  # perception.invitations.mail turns it into a bounce, as before
         MailWriter().compose(refused, "invitation", mail_link(refused), unsubscribe_link(refused))

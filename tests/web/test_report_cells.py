@@ -1,5 +1,5 @@
 """The report cells stay in step with the answers on every way answers are written or changed,
-and reports read from them give what the answers say (perception/report_cells.py)."""
+and reports read from them give what the answers say (perception/reports/service.py)."""
 
 import io
 from datetime import UTC, datetime

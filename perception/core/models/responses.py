@@ -127,7 +127,7 @@ class PredictedAnswer(db.Model):
 
 
 class ReportCell(db.Model):
-    """One cell of the gap report's pre-aggregated score histograms (see perception/report_cells.py):
+    """One cell of the gap report's pre-aggregated score histograms (see perception/reports/service.py):
     how many respondents of a survey, team and UTC month, from one perspective, had score sum
     `score_sum` over `answered` items of a dimension, an item, their predictions or everything.
     `team_id` 0 means no team and `subject_id` 0 means no dimension or item: they are part of the
