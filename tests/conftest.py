@@ -17,6 +17,7 @@ from perception import create_app
 from perception.core.database import clear_data
 from perception.core.extensions import db as _db
 from perception.core.extensions import limiter
+from perception.core.settings import engine_options
 
 
 def _database_url(tmp_path_factory):
@@ -24,12 +25,6 @@ def _database_url(tmp_path_factory):
     if url and url.startswith("postgresql"):
         return url, f"test_{uuid.uuid4().hex[:12]}"
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db"), None
-
-
-def _engine_options(url, schema):
-    if schema:
-        return {"pool_pre_ping": True, "connect_args": {"options": f"-csearch_path={schema}"}}
-    return {"connect_args": {"timeout": 30}}
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +61,7 @@ def make_app(settings, **overrides):
     config = {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": settings["url"],
-        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(settings["url"], settings["schema"]),
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(settings["url"], settings["schema"]),
         "SECRET_KEY": "test-secret-key",
         "BASE_URL": "http://perception.test",
         "RATELIMIT_STORAGE_URI": "memory://",

@@ -36,6 +36,8 @@ def json_body():
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise ApiError(400, f"The body is not valid JSON: {error}", "body") from None
+    except RecursionError:  # e.g. "[" * 200000: nested deeper than any real request
+        raise ApiError(400, "The body is not valid JSON: it is nested too deeply.", "body") from None
     if not isinstance(body, dict):
         raise ApiError(422, "The body must be a JSON object.", "body")
     return body

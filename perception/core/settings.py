@@ -7,6 +7,7 @@ A development secret key is generated once into `instance/secret_key`; in produc
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -108,6 +109,8 @@ def load_config(instance_path):
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": production,
+        # "Keep me logged in" lasts 30 days, not Flask-Login's 365.
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "WTF_CSRF_TIME_LIMIT": None,
         "SMTP_HOST": os.environ.get("SMTP_HOST", "127.0.0.1"),
         "SMTP_PORT": _int("SMTP_PORT", 25),
@@ -132,12 +135,15 @@ def load_config(instance_path):
 
 
 def engine_options(database_url, schema=None):
+    # hide_parameters: a database error's log line shows the statement, never the values bound to it
+    # (emails, comments, answers).
     if database_url.startswith("sqlite"):
         # A busy timeout lets concurrent writers wait instead of failing with "database is locked".
-        return {"connect_args": {"timeout": 30}}
+        return {"hide_parameters": True, "connect_args": {"timeout": 30}}
     if schema:
         # DATABASE_SCHEMA (PostgreSQL): work in that schema, e.g. the per-run schema of the tests.
         if not schema.replace("_", "").isalnum():
             raise ConfigError(f"DATABASE_SCHEMA must be letters, digits and _, got {schema!r}")
-        return {"pool_pre_ping": True, "connect_args": {"options": f"-csearch_path={schema}"}}
-    return {"pool_pre_ping": True}
+        return {"hide_parameters": True, "pool_pre_ping": True,
+                "connect_args": {"options": f"-csearch_path={schema}"}}
+    return {"hide_parameters": True, "pool_pre_ping": True}

@@ -14,9 +14,11 @@ from perception.core.extensions import csrf, db
 from perception.core.models import ApiToken, utcnow
 from perception.core.tokens import API_TOKEN_PREFIX, find_by_token
 from perception.web.errors import MESSAGES
+from perception.web.security import no_store
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no cookies, so no CSRF: a call is authorised by its bearer token alone
+bp.after_request(no_store)  # answers carry personal data and figures: never cached
 
 
 PUBLIC_ENDPOINTS = {"api.openapi_document"}

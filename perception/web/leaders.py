@@ -2,5 +2,8 @@
 
 from flask import Blueprint
 
+from perception.web.security import no_store
+
 bp = Blueprint("leaders", __name__, url_prefix="/leaders")
+bp.after_request(no_store)  # every page here shows personal data or answers
 LEADERS = ("leader", "admin")

@@ -8,6 +8,12 @@ from flask_login import current_user
 from perception.core.extensions import login_manager
 
 
+def no_store(response):
+    """Pages and answers that carry personal data stay out of every cache (browser, proxy)."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def roles_required(*roles):
     """Allow only logged-in users with one of `roles`: anonymous -> login, wrong role -> 403."""
     def decorator(view):

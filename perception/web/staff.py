@@ -2,4 +2,7 @@
 
 from flask import Blueprint
 
+from perception.web.security import no_store
+
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+bp.after_request(no_store)  # every page here shows personal data or answers
