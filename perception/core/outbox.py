@@ -17,6 +17,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 
 from perception.core.extensions import db
@@ -28,11 +29,8 @@ MAX_BACKOFF = timedelta(hours=6)
 
 def insert_ignoring_duplicates(model, **values):
     """INSERT that quietly does nothing when a UNIQUE/PRIMARY KEY already holds the row; returns 1 or 0."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(model).values(**values).on_conflict_do_nothing()
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(**values).on_conflict_do_nothing()
     # Count the rows through RETURNING: drivers disagree on rowcount here (psycopg gives -1).
     returned = db.session.execute(statement.returning(*model.__table__.primary_key.columns)).all()
     return len(returned)

@@ -19,15 +19,22 @@ from perception.core.models.people import Team
 from perception.core.models.responses import Invitation
 from perception.core.models.surveys import Survey
 
-OUTBOX_KINDS = ("invitation", "reminder")
-
-
+# invitation and reminder mails go to a customer (invitation_id); alert to a follow-up's assignee
+# (follow_up_id); recovery is a customer's re-survey link (recovery_id). Exactly one subject per row.
+OUTBOX_KINDS = ("invitation", "reminder", "alert", "recovery")
+OUTBOX_SUBJECTS = ("invitation_id", "follow_up_id", "recovery_id")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 
 
+def one_subject():
+    """SQL: exactly one of the subject columns is set (booleans are not numbers in PostgreSQL)."""
+    return " + ".join(f"(CASE WHEN {column} IS NULL THEN 0 ELSE 1 END)" for column in OUTBOX_SUBJECTS) + " = 1"
+
+
 class OutboxMessage(db.Model):
-    """One email to deliver. A worker claims a row (status pending -> sending, with its own
-    claim token) before it talks to the SMTP server, so each row is sent by one worker only."""
+    """One email to deliver: every mail the app sends is a row here (perception.core.outbox). A
+    worker claims a row (status pending -> sending, with its own claim token) before it talks to
+    the SMTP server, so each row is sent by one worker only."""
 
     __tablename__ = "outbox_messages"
     __table_args__ = (
@@ -35,10 +42,16 @@ class OutboxMessage(db.Model):
         CheckConstraint(in_values("status", OUTBOX_STATUSES), name="status"),
         # One invitation mail and one row per reminder number, however many workers enqueue.
         UniqueConstraint("invitation_id", "kind", "sequence", name="uq_outbox_messages_invitation_kind_sequence"),
+        # One alert per assignment (sequence counts them) and one mail per re-survey link.
+        UniqueConstraint("follow_up_id", "kind", "sequence", name="uq_outbox_messages_follow_up_kind_sequence"),
+        UniqueConstraint("recovery_id", "kind", "sequence", name="uq_outbox_messages_recovery_kind_sequence"),
+        CheckConstraint(one_subject(), name="one_subject"),
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"))
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"))
+    follow_up_id: Mapped[int | None] = mapped_column(ForeignKey("follow_ups.id", ondelete="CASCADE"))
+    recovery_id: Mapped[int | None] = mapped_column(ForeignKey("recovery_requests.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(12))
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(10), default="pending")
@@ -50,7 +63,9 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    invitation: Mapped[Invitation] = relationship()
+    invitation: Mapped[Invitation | None] = relationship()
+    follow_up: Mapped["FollowUp | None"] = relationship()  # noqa: F821  (perception.core.models.followups)
+    recovery: Mapped["RecoveryRequest | None"] = relationship()  # noqa: F821
 
 
 class MailSuppression(db.Model):
