@@ -1,4 +1,7 @@
-"""The outbox table: queueing reminders and claiming due rows so that several `send-invitations`
+"""The outbox: every mail the app sends is a row of `outbox_messages` first (invitations and
+reminders to customers, alerts to a follow-up's assignee, re-survey links), and is sent by
+`flask --app wsgi send-mail` (perception.invitations.mail and perception.followups.mail write the
+mails of their kinds). This module queues reminders and claims due rows so that several
 processes can run at once and each row is handled by exactly one of them.
 
 A claim moves rows from `pending` to `sending` and stamps them with a claim token of its own:
@@ -16,12 +19,15 @@ accepted it but the worker died before writing that down, which concerns at most
 import secrets
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import joinedload, selectinload
 
 from perception.core.extensions import db
 from perception.core.models import Invitation, OutboxMessage, Survey
+
+CUSTOMER_KINDS = ("invitation", "reminder")  # perception.invitations.mail
+FOLLOWUP_KINDS = ("alert", "recovery")  # perception.followups.mail
 
 STALE_CLAIM = timedelta(minutes=15)
 MAX_BACKOFF = timedelta(hours=6)
@@ -36,15 +42,17 @@ def insert_ignoring_duplicates(model, **values):
     return len(returned)
 
 
-def claim_due(limit, now):
-    """Claim up to `limit` due rows for this worker; returns them (status `sending`)."""
+def claim_due(limit, now, kinds, *, only=None, options=()):
+    """Claim up to `limit` due rows of `kinds` (and of the SQL condition `only`) for this worker;
+    returns them (status `sending`), loaded with `options` (what the mails need, in a few queries)."""
     claim = secrets.token_hex(16)
     # Start from a fresh transaction: on SQLite the claim's UPDATE then takes the write lock first
     # thing, instead of upgrading an older read snapshot (which fails at once under WAL).
     db.session.commit()
     due = (
         select(OutboxMessage.id)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
+               OutboxMessage.kind.in_(kinds), *(() if only is None else (only,)))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
@@ -61,16 +69,9 @@ def claim_due(limit, now):
             .execution_options(synchronize_session=False)
         )
     db.session.commit()
-    # Everything a mail needs, in a few queries for the whole batch.
-    return list(
-        db.session.execute(
-            select(OutboxMessage).where(OutboxMessage.claim_token == claim).order_by(OutboxMessage.id)
-            .options(selectinload(OutboxMessage.invitation).options(
-                joinedload(Invitation.team), joinedload(Invitation.staff),
-                joinedload(Invitation.survey).selectinload(Survey.items),
-            ))
-        ).scalars()
-    )
+    return list(db.session.execute(
+        select(OutboxMessage).where(OutboxMessage.claim_token == claim).order_by(OutboxMessage.id).options(*options)
+    ).scalars())
 
 
 def release_stale_claims(now):
@@ -118,6 +119,44 @@ def schedule_reminders(now, after_days, max_reminders):
 def backoff(attempts, base_seconds):
     """Delay before the next try after `attempts` temporary failures: base, 2x, 4x ... capped."""
     return min(timedelta(seconds=base_seconds * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def retry_later(message, error, now, config):
+    """After a temporary failure of a claimed row (its attempt already counted): back to `pending`
+    with back-off, or `failed` after MAIL_MAX_ATTEMPTS. Returns the new status."""
+    message.last_error, message.claim_token = str(error)[:500], None
+    if message.attempts >= config["MAIL_MAX_ATTEMPTS"]:
+        message.status = "failed"
+    else:
+        message.status = "pending"
+        message.next_attempt_at = now + backoff(message.attempts, config["MAIL_RETRY_SECONDS"])
+    return message.status
+
+
+def release(messages, now, error):
+    """Put claimed rows back after a failure that concerns the connection, not the rows (each try
+    counts, with back-off)."""
+    for message in messages:
+        message.attempts += 1
+        message.status, message.claim_token, message.last_error = "pending", None, str(error)[:500]
+        message.next_attempt_at = now + backoff(message.attempts, current_app.config["MAIL_RETRY_SECONDS"])
+    db.session.commit()
+
+
+def mark_sent(message, now):
+    message.status, message.sent_at, message.claim_token, message.last_error = "sent", now, None, None
+
+
+def mark_failed(message, error):
+    message.status, message.last_error, message.claim_token = "failed", str(error)[:500], None
+
+
+def cancel_pending(condition, reason):
+    """Cancel the pending rows matching `condition` (a row that must not go out any more)."""
+    return db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.status == "pending", condition)
+        .values(status="cancelled", last_error=reason)
+    ).rowcount
 
 
 def outbox_counts():

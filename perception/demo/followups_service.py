@@ -22,7 +22,8 @@ from perception.core.models import (
     User,
 )
 from perception.core.tokens import derive_token, hash_token, new_nonce
-from perception.followups.recovery_service import PURPOSE, worst_item
+from perception.followups.queries import RECOVERY_PURPOSE
+from perception.followups.recovery_service import worst_item
 from perception.followups.service import alert_reasons
 from perception.followups.triads_service import ASK_WITHIN_DAYS
 
@@ -80,7 +81,8 @@ def _recovery(rng, followup, now):
     nonce = new_nonce()
     before = min(answer.score for answer in followup.response.answers)
     recovery = RecoveryRequest(follow_up=followup, item_id=item.id, token_nonce=nonce,
-                               token_hash=hash_token(derive_token(nonce, PURPOSE)), state="sent", created_at=sent,
+                               token_hash=hash_token(derive_token(nonce, RECOVERY_PURPOSE)), state="sent",
+                               created_at=sent,
                                sent_at=sent, expires_at=sent + timedelta(days=14))
     followup.events.append(FollowUpEvent(at=sent, kind="recovery_sent", actor=followup.assignee))
     answered = sent + timedelta(hours=rng.randint(3, 40))

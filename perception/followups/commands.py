@@ -5,7 +5,7 @@ import click
 
 from perception.core.smtp import MailConfigError
 from perception.followups.erasure_service import ErasureError, command_line_actor, erase_customer
-from perception.followups.mail import deliver_alerts
+from perception.followups.mail import deliver_followup_mail
 
 
 @click.command("erase-customer")
@@ -31,15 +31,14 @@ def erase_customer_command(email, yes):
 
 @click.command("send-followup-alerts")
 def send_followup_alerts_command():
-    """Email the assignees of new or reassigned follow-ups (run it every minute or two, like
-    send-invitations). Safe to run in several processes at once. Exits non-zero when the SMTP
-    server cannot be reached or refuses us; the alerts stay pending for the next run."""
-
+    """Deliver only the queued follow-up alerts and re-survey mails (send-mail delivers them with
+    every other mail). Safe to run in several processes at once. Exits non-zero when the SMTP
+    server cannot be reached or refuses us; the mails stay queued for the next run."""
     try:
-        report = deliver_alerts()
+        report = deliver_followup_mail()
     except MailConfigError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"send-followup-alerts: sent {report.sent}, retry later {report.retry}, failed {report.failed}")
+    click.echo(f"send-followup-alerts: {report.summary()}")
     for line in report.errors:
         click.echo(f"send-followup-alerts: {line}", err=True)
     if report.retry or report.failed:

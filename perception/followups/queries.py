@@ -1,17 +1,21 @@
 """Reading follow-ups within a user's scope: the lists, counts and figures of the leaders' pages,
 who a follow-up may go to, and the answers and identity shown beside it."""
 
-from sqlalchemy import and_, func, or_, select, true
+from flask import current_app
+from sqlalchemy import and_, func, or_, select
 
+from perception.accounts.scope import team_condition
 from perception.core.extensions import db
 from perception.core.models import Dimension, FollowUp, Response, Team, User, utcnow
+from perception.core.tokens import derive_token
 from perception.insights.loop import FollowupTimes, decode_reasons, followup_figures
 
 
 def visible_condition(user):
-    if user.role == "admin":
-        return true()
-    return or_(FollowUp.assignee_id == user.id, and_(FollowUp.team_id.is_not(None), FollowUp.team_id == user.team_id))
+    """The follow-ups `user` sees and acts on: those of the teams in their scope (perception.accounts.scope).
+    Admins and leaders without a team see all; a team's leader their team's only, even one assigned to
+    them from another team (an admin passes it on)."""
+    return team_condition(user, FollowUp.team_id)
 
 
 def followup_for(user, followup_id):
@@ -121,3 +125,20 @@ def reason_lines(followup):
         elif reason.kind == "nps":
             lines.append(f"Likely to recommend {reason.value:.0f} of 10")
     return lines
+
+
+# --- The re-survey link and where it goes (perception.followups.recovery_service) ------------
+
+RECOVERY_PURPOSE = "recovery"  # what a re-survey link's token is derived for
+
+
+def customer_email(response):
+    invitation = response.invitation
+    email = invitation.customer_email if invitation else None
+    if not email and response.respondent and "@" in response.respondent:
+        email = response.respondent
+    return email
+
+
+def recovery_link(recovery):
+    return f"{current_app.config['BASE_URL']}/s/r/{derive_token(recovery.token_nonce, RECOVERY_PURPOSE)}"

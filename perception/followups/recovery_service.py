@@ -7,7 +7,7 @@ question (0-10, optional). "Before" is the customer's original score on that ite
 (the mean of their answered items in it, DESIGN section 2), "after" is the re-survey's score.
 
 The link follows the invitation rules: a 256-bit token derived from a random nonce with the
-server's key (perception.invitations.derive_token), only its SHA-256 stored, compared in
+server's key (perception.core.tokens.derive_token), only its SHA-256 stored, compared in
 constant time, one answer, an expiry (RECOVERY_TTL_DAYS). Re-survey answers are kept apart from
 the survey's responses, so the gap figures do not move.
 
@@ -19,30 +19,22 @@ from datetime import timedelta
 from fractions import Fraction
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from perception.core.extensions import db
-from perception.core.models import FollowUp, FollowUpEvent, RecoveryRequest, Team, utcnow
-from perception.core.smtp import MailConfigError, PermanentFailure, TemporaryFailure, send_email
+from perception.core.models import FollowUp, FollowUpEvent, OutboxMessage, RecoveryRequest, Team, utcnow
+from perception.core.outbox import cancel_pending
+from perception.core.smtp import MailConfigError
 from perception.core.tokens import derive_token, find_by_token, hash_token, new_nonce
-from perception.followups.queries import visible_condition
+from perception.followups.mail import deliver_followup_mail
+from perception.followups.queries import RECOVERY_PURPOSE, customer_email, visible_condition
 from perception.insights.loop import recovery_figures
-from perception.web.mail import MailWriter
 
-PURPOSE = "recovery"
 RECOVERY_OK, RECOVERY_UNKNOWN, RECOVERY_GONE, RECOVERY_ANSWERED = "ok", "unknown", "gone", "answered"
 
 
 class RecoveryError(ValueError):
     pass
-
-
-def customer_email(response):
-    invitation = response.invitation
-    email = invitation.customer_email if invitation else None
-    if not email and response.respondent and "@" in response.respondent:
-        email = response.respondent
-    return email
 
 
 def recovery_of(followup):
@@ -72,10 +64,6 @@ def worst_item(response):
     return answers[0].item if answers else None
 
 
-def recovery_link(recovery):
-    return f"{current_app.config['BASE_URL']}/s/r/{derive_token(recovery.token_nonce, PURPOSE)}"
-
-
 def send_recovery(followup, actor, now=None):
     """Create (once) and mail the re-survey. Raises RecoveryError with a reason to show."""
     now = now or utcnow()
@@ -91,29 +79,28 @@ def send_recovery(followup, actor, now=None):
         nonce = new_nonce()
         recovery = RecoveryRequest(
             follow_up_id=followup.id, item_id=item.id, token_nonce=nonce,
-            token_hash=hash_token(derive_token(nonce, PURPOSE)), state="created", created_at=now,
+            token_hash=hash_token(derive_token(nonce, RECOVERY_PURPOSE)), state="created", created_at=now,
             created_by_id=actor.id if actor else None,
             expires_at=now + timedelta(days=current_app.config["RECOVERY_TTL_DAYS"]),
         )
         db.session.add(recovery)
         db.session.commit()
-    invitation = response.invitation
-    context = {
-        "name": invitation.customer_name if invitation else None,
-        "team": followup.team.name if followup.team else None,
-        "link": recovery_link(recovery),
-        "expires_on": f"{recovery.expires_at.day} {recovery.expires_at:%B %Y}",
-    }
-    try:
-        message = MailWriter().write(customer_email(response), context["name"], "Did we put things right?",
-                                     "followup_recovery", context, now=now)
-        send_email(message)
-    except (TemporaryFailure, PermanentFailure, MailConfigError, ValueError) as error:
-        raise RecoveryError(f"The email could not be sent ({error}). Please try again later.") from None
-    recovery.state, recovery.sent_at = "sent", now
-    db.session.add(FollowUpEvent(follow_up_id=followup.id, at=now, actor_id=actor.id if actor else None,
-                                 kind="recovery_sent"))
+    # Queued and sent at once, so the leader sees whether it went out; a mail that could not go
+    # out is taken back from the queue (no later duplicate) and the leader may try again.
+    queued = db.session.execute(select(func.count()).where(OutboxMessage.recovery_id == recovery.id)).scalar_one()
+    db.session.add(OutboxMessage(recovery_id=recovery.id, kind="recovery", sequence=queued, status="pending",
+                                 attempts=0, next_attempt_at=now, created_at=now))
     db.session.commit()
+    try:
+        report = deliver_followup_mail(now=now, recovery_ids=[recovery.id])
+        reason = report.last_error
+    except MailConfigError as error:
+        report, reason = None, str(error)
+    if report is None or report.sent != 1:
+        cancel_pending(OutboxMessage.recovery_id == recovery.id, "not sent at once; the leader may try again")
+        db.session.commit()
+        raise RecoveryError(f"The email could not be sent ({reason or 'it was not accepted'}). "
+                            "Please try again later.")
     return recovery
 
 

@@ -6,8 +6,8 @@ constraint on follow_ups.response_id makes sure one response never opens two.
 
 Who gets it: the first active leader of the response's team (lowest id); a team without an
 active leader gives it to the first active admin; with neither it stays unassigned and every
-admin sees it. The assignee is told by email (perception.followups.mail; `flask --app wsgi
-send-followup-alerts` delivers pending alerts).
+admin sees it. The assignee is told by email: an alert row in the outbox, written by
+perception.followups.mail and sent by `flask --app wsgi send-mail` (or at once after a reassignment).
 
 Who sees it: admins see every follow-up; a leader sees those of their team and those assigned
 to them. Anyone who sees a follow-up may act on it (every action is recorded with its author).
@@ -20,10 +20,11 @@ is FOLLOWUP_DUE_HOURS after opening; an open follow-up past it without a contact
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, literal, select
+from sqlalchemy import and_, bindparam, func, insert, literal, select
 
 from perception.core.extensions import db
-from perception.core.models import FollowUp, FollowUpEvent, User, utcnow
+from perception.core.models import FollowUp, FollowUpEvent, OutboxMessage, User, utcnow
+from perception.core.outbox import cancel_pending, insert_ignoring_duplicates
 from perception.followups.queries import assignable_users
 from perception.insights.loop import (
     AlertRule,
@@ -108,10 +109,23 @@ def _opened_in_one_statement():
 _FOLLOWUP_WITH_EVENT = _opened_in_one_statement()
 
 
+_ALERT_INSERT = insert(OutboxMessage.__table__).values(
+    kind="alert", sequence=0, status="pending", attempts=0,
+    follow_up_id=bindparam("follow_up_id"), next_attempt_at=bindparam("now"), created_at=bindparam("now"),
+)
+
+
 def insert_followup(response_id, team_id, reasons, now):
-    """Add the follow-up of a response and its "opened" event to the current transaction (no
-    commit), the assignee chosen inside the INSERT: one statement on PostgreSQL, two on SQLite.
-    Returns the new follow-up's id."""
+    """Add the follow-up of a response, its "opened" event and its assignee's alert mail (an outbox
+    row) to the current transaction (no commit), the assignee chosen inside the INSERT. Returns the
+    new follow-up's id."""
+    followup_id = _insert_opened(response_id, team_id, reasons, now)
+    db.session.connection().execute(_ALERT_INSERT, {"follow_up_id": followup_id, "now": now})
+    return followup_id
+
+
+def _insert_opened(response_id, team_id, reasons, now):
+    """The follow-up and its "opened" event: one statement on PostgreSQL, two on SQLite."""
     due = now + timedelta(hours=current_app.config["FOLLOWUP_DUE_HOURS"])
     connection = db.session.connection()
     values = {"f_response": response_id, "f_team": team_id, "f_reasons": reasons, "f_opened": now, "f_due": due}
@@ -197,7 +211,18 @@ def reassign(followup, actor, assignee_id, note=None, now=None):
     _event(followup, actor, "reassigned", now or utcnow(), assignee_id=target.id, note=_clean_note(note))
     followup.assignee_id = target.id
     followup.notified_at, followup.notify_attempts, followup.notify_error = None, 0, None
+    queue_alert(followup.id, now or utcnow())
     db.session.commit()
+
+
+def queue_alert(followup_id, now):
+    """Queue a new alert to the follow-up's (new) assignee; an earlier one not sent yet is cancelled."""
+    cancel_pending(and_(OutboxMessage.follow_up_id == followup_id, OutboxMessage.kind == "alert"), "reassigned")
+    alerts = db.session.execute(
+        select(func.count()).where(OutboxMessage.follow_up_id == followup_id, OutboxMessage.kind == "alert")
+    ).scalar_one()
+    insert_ignoring_duplicates(OutboxMessage, follow_up_id=followup_id, kind="alert", sequence=alerts,
+                               status="pending", attempts=0, next_attempt_at=now, created_at=now)
 
 
 def add_note(followup, actor, note, now=None):

@@ -1,4 +1,4 @@
-"""Delivering the outbox (invitations and reminders) over SMTP (`flask --app wsgi send-invitations`).
+"""Delivering the invitation and reminder mails of the outbox over SMTP (part of `flask --app wsgi send-mail`).
 
 One run: mark expired invitations, hand back stale claims, queue due reminders, then claim due
 rows in batches (see perception.core.outbox) and send them over one SMTP connection. The rows of a
@@ -22,11 +22,21 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from perception.core.extensions import db
-from perception.core.models import Invitation, utcnow
-from perception.core.outbox import backoff, claim_due, release_stale_claims, schedule_reminders
+from perception.core.models import Invitation, OutboxMessage, Survey, utcnow
+from perception.core.outbox import (
+    CUSTOMER_KINDS,
+    claim_due,
+    mark_failed,
+    mark_sent,
+    release,
+    release_stale_claims,
+    retry_later,
+    schedule_reminders,
+)
 from perception.core.smtp import MailConfigError, PermanentFailure, SmtpConnection, TemporaryFailure, send_on
 from perception.invitations.queries import mail_link, suppression_reasons, unsubscribe_link
 from perception.invitations.service import expire_invitations, suppress
@@ -37,6 +47,10 @@ log = logging.getLogger(__name__)
 
 # Rows sent between two commits of their results (see the module docstring).
 RECORD_EVERY = 20
+# Everything an invitation or reminder mail needs, loaded in a few queries for the whole batch.
+MAIL_NEEDS = (selectinload(OutboxMessage.invitation).options(
+    joinedload(Invitation.team), joinedload(Invitation.staff), joinedload(Invitation.survey).selectinload(Survey.items),
+),)
 
 
 @dataclass
@@ -122,7 +136,7 @@ def deliver_message(connection, message, now, report, suppressed, writer):
         message.attempts += 1
         send_on(connection, email)
     except PermanentFailure as error:
-        message.status, message.last_error, message.claim_token = "failed", str(error), None
+        mark_failed(message, error)
         invitation.state, invitation.bounced_at = "bounced", now
         suppress(invitation.customer_email, "bounced", now)
         report.bounced += 1
@@ -130,19 +144,15 @@ def deliver_message(connection, message, now, report, suppressed, writer):
         db.session.commit()  # the suppression INSERT holds SQLite's write lock: end it before the next send
         return
     except TemporaryFailure as error:
-        message.last_error, message.claim_token = str(error), None
-        if message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-            message.status = "failed"
+        if retry_later(message, error, now, current_app.config) == "failed":
             report.failed += 1
         else:
-            message.status = "pending"
-            message.next_attempt_at = now + backoff(message.attempts, current_app.config["MAIL_RETRY_SECONDS"])
             report.retried += 1
         log.warning("outbox %s: temporary failure (attempt %s): %s", message.id, message.attempts, error)
         db.session.commit()
         raise
     else:
-        message.status, message.sent_at, message.claim_token, message.last_error = "sent", now, None, None
+        mark_sent(message, now)
         invitation.sent_at = invitation.sent_at or now
         invitation.last_sent_at = now
         if invitation.state == "created":
@@ -150,16 +160,6 @@ def deliver_message(connection, message, now, report, suppressed, writer):
         if message.kind == "reminder":
             invitation.reminders_sent = max(invitation.reminders_sent, message.sequence)
         report.sent += 1
-
-
-def _release(messages, now, error, report):
-    """Put claimed rows back after a failure that concerns the connection, not the rows."""
-    for message in messages:
-        message.attempts += 1
-        message.status, message.claim_token, message.last_error = "pending", None, error
-        message.next_attempt_at = now + backoff(message.attempts, current_app.config["MAIL_RETRY_SECONDS"])
-        report.retried += 1
-    db.session.commit()
 
 
 def _keep_results():
@@ -191,7 +191,7 @@ def deliver_due(limit=None, clock=utcnow):
             size = config["MAIL_BATCH_SIZE"]
             if limit is not None:
                 size = min(size, limit - report.handled)
-            batch = claim_due(size, clock())
+            batch = claim_due(size, clock(), CUSTOMER_KINDS, options=MAIL_NEEDS)
             if not batch:
                 break
             suppressed = suppression_reasons([message.invitation.customer_email for message in batch])
@@ -204,11 +204,13 @@ def deliver_due(limit=None, clock=utcnow):
                 except TemporaryFailure as error:
                     if connection.smtp is None:
                         # No connection at all: the server is down; leave the rest for later.
-                        _release(batch[index + 1:], clock(), str(error), report)
+                        release(batch[index + 1:], clock(), error)
+                        report.retried += len(batch) - index - 1
                         report.errors.append(str(error))
                         return report
                 except MailConfigError as error:
-                    _release(batch[index:], clock(), str(error), report)
+                    release(batch[index:], clock(), error)
+                    report.retried += len(batch) - index
                     raise
             db.session.commit()
     except BaseException:

@@ -59,14 +59,15 @@ def _recovery_link(db):
     (sending it by mail is the web tests' business)."""
     from perception.core.models import FollowUp, RecoveryRequest
     from perception.core.tokens import derive_token, hash_token, new_nonce
-    from perception.followups.recovery_service import PURPOSE, recovery_link, worst_item
+    from perception.followups.queries import RECOVERY_PURPOSE, recovery_link
+    from perception.followups.recovery_service import worst_item
 
     followup = db.session.execute(
         select(FollowUp).where(FollowUp.id.not_in(select(RecoveryRequest.follow_up_id))).order_by(FollowUp.id)
     ).scalars().first()
     nonce = new_nonce()
     recovery = RecoveryRequest(follow_up_id=followup.id, item_id=worst_item(followup.response).id, token_nonce=nonce,
-                               token_hash=hash_token(derive_token(nonce, PURPOSE)), state="sent",
+                               token_hash=hash_token(derive_token(nonce, RECOVERY_PURPOSE)), state="sent",
                                created_at=utcnow(), sent_at=utcnow(), expires_at=utcnow() + timedelta(days=14))
     db.session.add(recovery)
     db.session.commit()
