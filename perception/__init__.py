@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,16 +22,22 @@ def create_app(config=None):
     if config:
         app.config.from_mapping(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        # Behind `hops` load balancers the client is the address they were reached from (the
+        # X-Forwarded-For entry `hops` from the right), so rate limits count clients, not the balancer.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
 
     from perception.core import database
-    from perception.core.extensions import csrf, db, limiter, login_manager, migrate
+    from perception.core.extensions import csrf, db, init_limiter, login_manager, migrate
     from perception.reports import service as report_cells
+    from perception.web.security import client_key
 
     db.init_app(app)
     report_cells.track(db.session)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_limiter(app, client_key)  # every limit counts an IPv6 client by its /64
     login_manager.init_app(app)
     with app.app_context():
         database.configure_engine(db.engine)

@@ -31,6 +31,13 @@ def _int(name, default):
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _count(name, default):
+    value = _int(name, default)
+    if value < 0:
+        raise ConfigError(f"{name} must be 0 or more, got {value}")
+    return value
+
+
 def _float(name, default):
     raw = os.environ.get(name)
     if raw in (None, ""):
@@ -103,6 +110,9 @@ def load_config(instance_path):
         "MAX_FORM_PARTS": 2000,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), True),
+        # How many proxies (load balancers) in front of the app add to X-Forwarded-For; 0: none, the
+        # client is REMOTE_ADDR. create_app trusts exactly that many hops (ProxyFix), never more.
+        "TRUSTED_PROXIES": _count("TRUSTED_PROXIES", 0),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -125,6 +135,8 @@ def load_config(instance_path):
         "MAIL_RETRY_SECONDS": _int("MAIL_RETRY_SECONDS", 60),
         "MAIL_BATCH_SIZE": _int("MAIL_BATCH_SIZE", 100),
         "OPEN_LINK_RATE_LIMIT": os.environ.get("OPEN_LINK_RATE_LIMIT", "20 per hour"),
+        # Responses one open (QR) link may take, from all addresses together.
+        "OPEN_LINK_LINK_LIMIT": os.environ.get("OPEN_LINK_LINK_LIMIT", "200 per hour"),
         # Closing the loop (perception.followups): a customer response at or below any of these opens a follow-up.
         "ALERT_OVERALL_MAX": _float("ALERT_OVERALL_MAX", 2.5),
         "ALERT_DIMENSION_MAX": _float("ALERT_DIMENSION_MAX", 2.0),

@@ -3,8 +3,9 @@ counter, receipt or table, and unsubscribing from survey mail without logging in
 
 Open links: As with personal links, the token is swapped at once for a session value and the browser sent to
 `/s/o/answer`. Stuffing guards: a browser that answered carries a signed cookie and is shown
-"you already answered"; each address may send OPEN_LINK_RATE_LIMIT responses (only successful
-submissions count).
+"you already answered"; each address (an IPv6 one by its /64) may send OPEN_LINK_RATE_LIMIT
+responses, and each link takes OPEN_LINK_LINK_LIMIT responses from all addresses together (only
+stored responses count), so many addresses cannot flood one QR link (and its follow-ups) either.
 
 Unsubscribing: The link in every mail (and its List-Unsubscribe header) carries a signed invitation id. GET
 shows a confirmation page; POST unsubscribes. The POST is exempt from CSRF on purpose: mail
@@ -61,12 +62,21 @@ def _submission_limit():
     return current_app.config["OPEN_LINK_RATE_LIMIT"]
 
 
+def _link_limit():
+    return current_app.config["OPEN_LINK_LINK_LIMIT"]
+
+
+def _link_key():
+    return f"open-link:{session.get(SESSION_KEY)}"
+
+
 def _stored(response):
     return response.status_code == 303
 
 
 @customer.route("/o/answer", methods=["GET", "POST"])
 @limiter.limit(_submission_limit, methods=["POST"], deduct_when=_stored)
+@limiter.limit(_link_limit, methods=["POST"], key_func=_link_key, deduct_when=_stored)
 def open_answer():
     link_id = session.get(SESSION_KEY)
     link = db.session.get(OpenLink, link_id) if isinstance(link_id, int) else None

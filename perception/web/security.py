@@ -1,5 +1,7 @@
-"""Security headers for every response, the request checks every page shares, and role checks."""
+"""Security headers for every response, the request checks every page shares, role checks, and
+whom a rate limit counts (client_key)."""
 
+import ipaddress
 from functools import wraps
 
 from flask import abort, request
@@ -12,6 +14,29 @@ def no_store(response):
     """Pages and answers that carry personal data stay out of every cache (browser, proxy)."""
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def address_key(address):
+    """Whom a rate limit counts for this client address: an IPv4 address as it is; an IPv6 address
+    as its /64 network, because one customer line or host usually gets a whole /64 and could
+    otherwise send from as many addresses as it likes (an IPv4-mapped IPv6 address counts as its
+    IPv4 address). Anything that is not an address is returned unchanged."""
+    try:
+        ip = ipaddress.ip_address((address or "").split("%")[0])
+    except ValueError:
+        return address or ""
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    if ip.version == 6:
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
+
+
+def client_key():
+    """The key of every rate limit that names none of its own (create_app makes it the limiter's
+    default): the client's address, grouped by address_key. Behind TRUSTED_PROXIES load balancers
+    the address is the one they received the request from (ProxyFix, see create_app)."""
+    return address_key(request.remote_addr)
 
 
 def roles_required(*roles):
