@@ -14,12 +14,19 @@ def staff_members():
     return list(db.session.execute(select(User).where(User.role == "staff").order_by(User.name, User.email)).scalars())
 
 
-def user_by_id(user_id):
-    """The account with this id (as the session stores it, a string), or None."""
+def user_for_session(session_id):
+    """The account a session or remember-me cookie names ("<id>:<session version>", see
+    User.get_id), or None when the value is malformed, the account is deactivated, or its session
+    version has moved on since (logout, a new password, deactivation)."""
+    user_id, _, version = str(session_id or "").partition(":")
     try:
-        return db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
+        user_id, version = int(user_id), int(version)
+    except ValueError:
         return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
 
 
 def find_user_by_email(email):

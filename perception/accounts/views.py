@@ -8,21 +8,27 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 
 from perception.accounts.forms import LoginForm, LogoutForm, NewTokenForm, RevokeTokenForm
-from perception.accounts.queries import find_user_by_email, user_by_id
+from perception.accounts.login_service import authenticate, end_sessions
+from perception.accounts.queries import user_for_session
 from perception.accounts.service import TokenError, create_api_token, revoke_api_token, tokens_of
 from perception.core.extensions import limiter, login_manager
+from perception.web.security import client_key
 
 bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to see that page."
 login_manager.session_protection = "strong"
 
-
+# Failed logins (only failures count), with back-off: past the first limit a client waits up to a
+# minute, past the second up to an hour, past the third up to a day. Per address, and per account
+# *and* address, never per account alone: failures from other addresses cannot lock the owner out.
+LOGIN_ADDRESS_LIMITS = "20 per minute;100 per hour"
+LOGIN_ACCOUNT_ADDRESS_LIMITS = "5 per minute;10 per hour;20 per day"
 
 
 @login_manager.user_loader
-def load_user(user_id):
-    return user_by_id(user_id)
+def load_user(session_id):
+    return user_for_session(session_id)
 
 
 def _failed(response):
@@ -30,7 +36,7 @@ def _failed(response):
 
 
 def _login_account_key():
-    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+    return "login:" + (request.form.get("email") or "").strip().lower()[:254] + "@" + client_key()
 
 
 def _safe_next(target):
@@ -43,16 +49,16 @@ def _safe_next(target):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("20 per minute", methods=["POST"], deduct_when=_failed)
-@limiter.limit("10 per 5 minutes", methods=["POST"], key_func=_login_account_key, deduct_when=_failed)
+@limiter.limit(LOGIN_ADDRESS_LIMITS, methods=["POST"], deduct_when=_failed)
+@limiter.limit(LOGIN_ACCOUNT_ADDRESS_LIMITS, methods=["POST"], key_func=_login_account_key, deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("public.my_home"))
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        user = find_user_by_email(form.email.data)
-        if user is not None and user.active and user.check_password(form.password.data):
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
             session.clear()  # a fresh session on login: no fixation
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or url_for("public.my_home"))
@@ -65,8 +71,9 @@ def login():
 @login_required
 def logout():
     if LogoutForm().validate_on_submit():
-        logout_user()
+        end_sessions(current_user)  # on every device: copies of this session or remember-me cookie die too
         session.clear()
+        logout_user()  # after clearing: it marks the remember-me cookie for deletion in the session
         flash("You are logged out.")
     return redirect(url_for("public.home"))
 

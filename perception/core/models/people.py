@@ -7,13 +7,20 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Integer,
     String,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from perception.core.extensions import db
 from perception.core.models.base import ROLES, UTCDateTime, in_values, utcnow
+
+
+def hash_password(password):
+    """The one way a password is hashed (werkzeug's default method and cost); the login's check
+    for an unknown address runs against a hash made here too, so it costs the same."""
+    return generate_password_hash(password)
 
 
 class Team(db.Model):
@@ -37,11 +44,30 @@ class User(UserMixin, db.Model):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session and remember-me cookie (see get_id); raising it ends them all at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     team: Mapped[Team | None] = relationship()
 
+    def get_id(self):
+        """What the session and the remember-me cookie carry: "<id>:<session version>". The user
+        loader refuses a version that is not the account's current one."""
+        return f"{self.id}:{self.session_version or 0}"
+
+    def end_sessions(self):
+        """Every session and remember-me cookie of this account stops working (the caller commits)."""
+        self.session_version = (self.session_version or 0) + 1
+
+    @validates("password_hash", "active")
+    def _end_sessions_on_change(self, key, value):
+        # A new password or a deactivation ends the account's sessions, whichever code makes it.
+        old = getattr(self, key)
+        if old is not None and value != old and (key == "password_hash" or not value):
+            self.end_sessions()
+        return value
+
     def set_password(self, password):
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
 
     def check_password(self, password):
         return check_password_hash(self.password_hash, password)

@@ -1,0 +1,326 @@
+"""Sessions and limits (#13): a session version ends old sessions and copied remember-me cookies;
+a login does the same work for unknown and known addresses; failed logins are limited per address
+and per account *and* address, with back-off; clients behind TRUSTED_PROXIES load balancers have
+limits of their own; an IPv6 client is counted by its /64; an open link takes at most
+OPEN_LINK_LINK_LIMIT responses an hour."""
+
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+import limits.storage.memory
+import pytest
+from werkzeug.security import check_password_hash
+
+from perception.accounts import login_service
+from perception.accounts.queries import user_for_session
+from perception.core.extensions import db as _db
+from perception.core.models import Response
+from perception.core.settings import ConfigError, load_config
+from perception.invitations.open_link_service import create_open_link, open_link_url
+from perception.web.security import address_key
+from tests.conftest import make_app
+from tests.helpers import PASSWORD, answers_for, csrf_token, login, make_survey, make_team, make_user, post_form
+
+# ---------------------------------------------------------------------------------------------
+# The session version
+
+
+def _log_in_remembered(client, user):
+    response = post_form(client, "/login", {"email": user.email, "password": PASSWORD, "remember": "y"})
+    assert response.status_code == 302
+    return client.get_cookie("session").value, client.get_cookie("remember_token").value
+
+
+def _with_cookie(app, name, value):
+    browser = app.test_client()
+    browser.set_cookie(name, value)
+    return browser
+
+
+def test_logout_ends_copies_of_the_session_and_of_the_remember_me_cookie(app, client, db):
+    leader = make_user("leader")
+    session_cookie, remember_cookie = _log_in_remembered(client, leader)
+    # Before logout, a copy of either cookie is as good as the original.
+    assert _with_cookie(app, "session", session_cookie).get("/leaders/").status_code == 200
+    thief = _with_cookie(app, "remember_token", remember_cookie)
+    assert thief.get("/leaders/").status_code == 200
+
+    response = post_form(client, "/logout", {}, form_url="/leaders/")
+
+    assert response.status_code == 302
+    assert client.get_cookie("remember_token") is None  # the browser is told to drop it
+    assert client.get("/leaders/").status_code == 302
+    assert _with_cookie(app, "session", session_cookie).get("/leaders/").status_code == 302
+    assert _with_cookie(app, "remember_token", remember_cookie).get("/leaders/").status_code == 302
+    assert thief.get("/leaders/").status_code == 302  # the session the copy had made dies as well
+    login(client, leader)  # the account itself works as before
+    assert client.get("/leaders/").status_code == 200
+
+
+@pytest.mark.parametrize("change", ["new password", "deactivated"])
+def test_a_new_password_or_a_deactivation_ends_every_session(app, client, db, change):
+    staff = make_user("staff")
+    _session_cookie, remember_cookie = _log_in_remembered(client, staff)
+    assert client.get("/staff/").status_code == 200
+
+    if change == "new password":
+        staff.set_password("a brand new password")
+    else:
+        staff.active = False
+    db.session.commit()
+
+    assert staff.session_version == 1
+    assert client.get("/staff/").status_code == 302
+    assert _with_cookie(app, "remember_token", remember_cookie).get("/staff/").status_code == 302
+
+
+def test_the_user_loader_refuses_a_stale_or_malformed_session_id(app, db):
+    user = make_user("leader")
+    first = user.get_id()
+    assert first == f"{user.id}:0"
+    assert user_for_session(first) is user
+
+    login_service.end_sessions(user)
+
+    assert user.get_id() == f"{user.id}:1"
+    assert user_for_session(user.get_id()) is user
+    for stale in (first, str(user.id), f"{user.id}:", f"{user.id}:x", "x:1", "", None):
+        assert user_for_session(stale) is None, stale
+
+
+# ---------------------------------------------------------------------------------------------
+# The same work for unknown and known addresses
+
+
+@pytest.fixture
+def password_checks(monkeypatch):
+    """Every password hash the login checks, in order (the real check still decides)."""
+    checked = []
+
+    def recording_check(stored_hash, password):
+        checked.append(stored_hash)
+        return check_password_hash(stored_hash, password)
+
+    monkeypatch.setattr(login_service, "check_password_hash", recording_check)
+    return checked
+
+
+def test_an_unknown_address_costs_one_password_check_like_a_known_one(client, db, password_checks):
+    user = make_user("staff", email="known@example.com")
+
+    unknown = post_form(client, "/login", {"email": "nobody@example.com", "password": "wrong"})
+    known = post_form(client, "/login", {"email": "known@example.com", "password": "wrong"})
+
+    assert unknown.status_code == known.status_code == 401
+    assert password_checks == [login_service.DUMMY_PASSWORD_HASH, user.password_hash]
+    # The dummy hash is made like an account's: same method and cost parameters.
+    assert login_service.DUMMY_PASSWORD_HASH.split("$")[0] == user.password_hash.split("$")[0]
+
+
+def test_a_deactivated_account_costs_a_password_check_too(client, db, password_checks):
+    user = make_user("staff")
+    user.active = False
+    db.session.commit()
+    assert post_form(client, "/login", {"email": user.email, "password": PASSWORD}).status_code == 401
+    assert password_checks == [user.password_hash]
+
+
+# ---------------------------------------------------------------------------------------------
+# Failed logins: per address, per account and address, with back-off
+
+
+def _try_login(client, token, email, password, address):
+    return client.post("/login", data={"csrf_token": token, "email": email, "password": password},
+                       environ_base={"REMOTE_ADDR": address}).status_code
+
+
+def test_failures_from_other_addresses_do_not_lock_the_owner_out(app, client, db):
+    admin = make_user("admin", email="admin@example.com")
+    token = csrf_token(client, "/login")
+
+    spread = [_try_login(client, token, admin.email, "guess", f"10.0.0.{index}") for index in range(10)]
+    one_address = [_try_login(client, token, admin.email, "guess", "198.51.100.9") for _ in range(25)]
+
+    assert spread == [401] * 10
+    assert one_address[:5] == [401] * 5 and set(one_address[5:]) == {429}
+    owner = app.test_client()
+    owner_token = csrf_token(owner, "/login")
+    assert _try_login(owner, owner_token, admin.email, PASSWORD, "192.0.2.10") == 302
+
+
+def test_repeated_failures_from_one_address_for_one_account_are_refused(app, client, db):
+    user = make_user("leader", email="lead@example.com")
+    other = make_user("leader", email="other@example.com")
+    token = csrf_token(client, "/login")
+
+    statuses = [_try_login(client, token, user.email, "guess", "203.0.113.5") for _ in range(6)]
+
+    assert statuses == [401] * 5 + [429]
+    # Locked: even the right password from that address waits.
+    assert _try_login(client, token, user.email, PASSWORD, "203.0.113.5") == 429
+    # Another account from that address, and this account from elsewhere, are not locked.
+    assert _try_login(client, token, other.email, "guess", "203.0.113.5") == 401
+    assert _try_login(client, token, user.email, PASSWORD, "203.0.113.6") == 302
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The rate limits' clock (the in-memory limit storage), moved forward by hand; no waiting."""
+    now = {"offset": 0.0}
+    real = limits.storage.memory.time.time
+    monkeypatch.setattr(limits.storage.memory, "time", SimpleNamespace(time=lambda: real() + now["offset"]))
+
+    def advance(seconds):
+        now["offset"] += seconds
+
+    return advance
+
+
+def test_failed_logins_back_off_from_a_minute_to_an_hour(app, client, db, clock):
+    user = make_user("leader")
+    token = csrf_token(client, "/login")
+
+    def failures(count):
+        return [_try_login(client, token, user.email, "guess", "203.0.113.7") for _ in range(count)]
+
+    assert failures(6) == [401] * 5 + [429]
+    clock(61)
+    assert failures(6) == [401] * 5 + [429]  # a minute later: five more, ten this hour
+    clock(61)
+    assert failures(1) == [429]  # the hour's limit holds after the minute's has passed
+    clock(3600)
+    assert _try_login(client, token, user.email, PASSWORD, "203.0.113.7") == 302
+
+
+# ---------------------------------------------------------------------------------------------
+# TRUSTED_PROXIES
+
+
+@pytest.fixture
+def app_with(database, app):
+    """Another app on the test's database with some settings changed (the `app` fixture wipes it)."""
+    built = []
+
+    def build(**settings):
+        other = make_app(database, **settings)
+        built.append(other)
+        return other
+
+    yield build
+    for other in built:
+        with other.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+def _guess(client, index, forwarded_for, proxy="10.0.0.1"):
+    """An unknown customer link (link guessing: 30 a minute per client), through one proxy."""
+    return client.get(f"/s/guess{index}", headers={"X-Forwarded-For": forwarded_for},
+                      environ_base={"REMOTE_ADDR": proxy}).status_code
+
+
+def test_behind_one_trusted_proxy_every_client_has_its_own_limit(app_with):
+    proxied = app_with(TRUSTED_PROXIES=1)
+    first, second = proxied.test_client(), proxied.test_client()
+
+    # A client may put anything in X-Forwarded-For; the proxy appends the address it saw.
+    statuses = [_guess(first, index, f"192.0.2.{index}, 198.51.100.1") for index in range(31)]
+
+    assert statuses == [404] * 30 + [429]
+    assert _guess(second, 99, "198.51.100.2") == 404
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(app, client, db):
+    assert app.config["TRUSTED_PROXIES"] == 0
+    statuses = [_guess(client, index, f"198.51.100.{index}") for index in range(31)]
+    assert statuses == [404] * 30 + [429]
+    assert _guess(app.test_client(), 99, "198.51.100.200") == 429  # same REMOTE_ADDR, same bucket
+
+
+def test_trusted_proxies_must_be_a_count(monkeypatch, tmp_path):
+    monkeypatch.delenv("TRUSTED_PROXIES", raising=False)
+    assert load_config(tmp_path)["TRUSTED_PROXIES"] == 0
+    monkeypatch.setenv("TRUSTED_PROXIES", "2")
+    assert load_config(tmp_path)["TRUSTED_PROXIES"] == 2
+    for wrong in ("-1", "two"):
+        monkeypatch.setenv("TRUSTED_PROXIES", wrong)
+        with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+            load_config(tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# IPv6 clients are counted by their /64
+
+
+@pytest.mark.parametrize(("address", "key"), [
+    ("192.0.2.7", "192.0.2.7"),
+    ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+    ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+    ("fe80::1%eth0", "fe80::/64"),
+    ("::ffff:192.0.2.7", "192.0.2.7"),
+    ("not an address", "not an address"),
+    (None, ""),
+])
+def test_address_key(address, key):
+    assert address_key(address) == key
+
+
+def _open_link(survey, team="Harbour Street"):
+    return urlsplit(open_link_url(create_open_link(survey, make_team(team)))).path
+
+
+def _answer(app, path, survey, address):
+    browser = app.test_client()
+    browser.environ_base["REMOTE_ADDR"] = address
+    assert browser.get(path).status_code == 303
+    return post_form(browser, "/s/o/answer", answers_for(survey.items)).status_code
+
+
+def test_open_link_answers_from_one_ipv6_64_are_capped_like_one_address(app, db):
+    survey = make_survey()
+    path = _open_link(survey)
+
+    statuses = [_answer(app, path, survey, f"2001:db8:5:6::{index + 1:x}") for index in range(40)]
+
+    assert statuses == [303] * 20 + [429] * 20  # OPEN_LINK_RATE_LIMIT, 20 an hour
+    assert Response.query.count() == 20
+    assert _answer(app, path, survey, "2001:db8:5:7::1") == 303  # the next /64 is someone else
+
+
+def test_link_guessing_from_one_ipv6_64_is_limited_like_one_address(client, db):
+    statuses = [client.get(f"/s/guess{index}", environ_base={"REMOTE_ADDR": f"2001:db8:9:9::{index + 1:x}"}).status_code
+                for index in range(31)]
+    assert statuses == [404] * 30 + [429]
+
+
+def test_failed_logins_from_one_ipv6_64_count_as_one_address(app, client, db):
+    user = make_user("leader")
+    token = csrf_token(client, "/login")
+    statuses = [_try_login(client, token, user.email, "guess", f"2001:db8:7:7::{index + 1:x}") for index in range(6)]
+    assert statuses == [401] * 5 + [429]
+
+
+# ---------------------------------------------------------------------------------------------
+# A cap per open link
+
+
+def test_an_open_link_takes_at_most_its_hourly_cap_from_all_addresses_together(app, db):
+    app.config["OPEN_LINK_LINK_LIMIT"] = "3 per hour"
+    survey = make_survey()
+    receipts, counter = _open_link(survey, "Receipts"), _open_link(survey, "Counter")
+    # A form sent back for missing answers is not a stored response and does not count.
+    browser = app.test_client()
+    browser.get(receipts)
+    assert post_form(browser, "/s/o/answer", {}).status_code == 400
+
+    statuses = [_answer(app, receipts, survey, f"192.0.2.{index + 1}") for index in range(5)]
+
+    assert statuses == [303, 303, 303, 429, 429]
+    assert Response.query.count() == 3
+    assert _answer(app, counter, survey, "192.0.2.50") == 303  # another link has a cap of its own
+
+
+def test_the_open_link_cap_defaults_to_200_an_hour(monkeypatch, tmp_path):
+    monkeypatch.delenv("OPEN_LINK_LINK_LIMIT", raising=False)
+    assert load_config(tmp_path)["OPEN_LINK_LINK_LIMIT"] == "200 per hour"
