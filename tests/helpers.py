@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from perception.core.extensions import db
-from perception.core.models import Dimension, Item, Survey, Team, User, utcnow
+from perception.core.models import Answer, Dimension, Item, PredictedAnswer, Response, Survey, Team, User, utcnow
 from perception.invitations.service import create_invitation
 
 PASSWORD = "correct horse battery"
@@ -103,3 +103,26 @@ def server_env(database, **settings):
         env["DATABASE_SCHEMA"] = database["schema"]
     env.update(settings)
     return env
+
+
+def make_responses(survey, count, perspective="customer", team=None, scores=None, submitted_at=None, staff=None,
+                   predictions=None, channel="import", **fields):
+    """`count` responses written through the ORM (the session hook counts them and publishes the
+    batches they complete, as the app does). `scores`: {item: score} or one score for every item of
+    the survey; `submitted_at`: one moment, or a function of the index."""
+    items = list(survey.items)
+    made = []
+    for index in range(count):
+        given = scores if isinstance(scores, dict) else dict.fromkeys(items, 4 if scores is None else scores)
+        moment = submitted_at(index) if callable(submitted_at) else (submitted_at or utcnow())
+        response = Response(
+            survey=survey, perspective=perspective, team=team, staff_id=staff.id if staff is not None else None,
+            submitted_at=moment, channel=channel,
+            answers=[Answer(item_id=item.id, score=score) for item, score in given.items()],
+            predictions=[PredictedAnswer(item_id=item.id, score=score) for item, score in (predictions or {}).items()],
+            **fields,
+        )
+        db.session.add(response)
+        made.append(response)
+    db.session.commit()
+    return made

@@ -83,10 +83,18 @@ SCHEMAS = {
                             "from": NULLABLE_STRING, "to": NULLABLE_STRING}, extra=True),
         **GROUP_FIGURES,
         "groups": {"type": "array", "items": _ref("GapGroup")},
-    }, required=["survey", "min_n", "filters", *GROUP_FIGURES, "groups"], extra=True,
-        description="Identical to `flask --app wsgi gap --json` (DESIGN section 3)."),
+        "waiting": _object(dict.fromkeys(("customer", "staff", "leader"), {"type": "integer", "minimum": 0}),
+                           description="Answers (of the team filter, any month) waiting for their batch: answers "
+                                       "enter the figures min_n at a time per team, staff member served and "
+                                       "perspective, so no two reports differ by fewer than min_n respondents. "
+                                       "Counted in no figure yet."),
+    }, required=["survey", "min_n", "filters", *GROUP_FIGURES, "groups", "waiting"], extra=True,
+        description="Identical to `flask --app wsgi gap --json`: the Gap JSON of DESIGN section 3 plus `waiting`. "
+                    "Only published answers count; months are those of publication (a batch's last answer)."),
     "AnonymousResponse": _object({
-        "submitted_on": {"type": "string", "format": "date"}, "team": NULLABLE_STRING,
+        "submitted_on": {"type": "string", "format": "date",
+                         "description": "The day the response was published (the last answer of its batch)."},
+        "team": NULLABLE_STRING,
         "channel": {"enum": ["email", "api", "open", "link", "import", "self"]},
         "answers": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 5},
                     "description": "Item key -> score 1-5."},

@@ -1,5 +1,6 @@
-"""Reading responses for the API, anonymously: no respondent, invitation, user or staff member,
-the day only (not the time), and no group (team) with fewer than min_n respondents."""
+"""Reading responses for the API, anonymously: published responses only, no respondent, invitation,
+user or staff member, the day of publication only (not the time), and no group (team) with fewer
+than min_n respondents."""
 
 from sqlalchemy import func, select
 
@@ -8,7 +9,10 @@ from perception.core.models import Answer, Item, PredictedAnswer, Response, Team
 
 
 def _filtered(survey, perspective, team=None, channel=None):
-    conditions = [Response.survey_id == survey.id, Response.perspective == perspective]
+    # Published responses only: answers enter the figures, and these rows, in batches of MIN_N
+    # (perception/insights/publication.py).
+    conditions = [Response.survey_id == survey.id, Response.perspective == perspective,
+                  Response.published_at.is_not(None)]
     if team is not None:
         conditions.append(Response.team_id == team.id)
     if channel is not None:
@@ -37,10 +41,10 @@ def response_page(survey, perspective, *, team=None, channel=None, min_n, page, 
     if None in shown:
         visible = visible | Response.team_id.is_(None)
     rows = db.session.execute(
-        select(Response.id, Response.submitted_at, Team.name, Response.channel, Response.nps, Response.comment)
+        select(Response.id, Response.published_at, Team.name, Response.channel, Response.nps, Response.comment)
         .outerjoin(Team, Team.id == Response.team_id)
         .where(*conditions, visible)
-        .order_by(Response.submitted_at, Response.id)
+        .order_by(Response.published_at, Response.id)
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
     ids = [row.id for row in rows]
@@ -49,7 +53,7 @@ def response_page(survey, perspective, *, team=None, channel=None, min_n, page, 
     responses = []
     for row in rows:
         entry = {
-            "submitted_on": row.submitted_at.date().isoformat(),
+            "submitted_on": row.published_at.date().isoformat(),  # the day its batch was published
             "team": row.name,
             "channel": row.channel,
             "answers": answers.get(row.id, {}),

@@ -22,7 +22,7 @@ from perception.invitations.service import (
     check_language,
     find_staff_member,
 )
-from perception.reports.queries import ReportError, gap_report
+from perception.reports.queries import ReportError, gap_json, gap_report
 from perception.surveys.queries import survey_by_slug, surveys_for
 from perception.web.api import ApiError, roles_allowed
 from perception.web.api import bp as api
@@ -142,12 +142,12 @@ def get_invitation(invitation_id):
 def gap(slug):
     args = query_args(("team", "by", "from", "to"))
     survey = _survey(slug)
+    team = _team(args["team"])
     try:
-        report = gap_report(survey, team=_team(args["team"]), by=args["by"], month_from=args["from"],
-                            month_to=args["to"])
+        report = gap_report(survey, team=team, by=args["by"], month_from=args["from"], month_to=args["to"])
     except ReportError as error:
         raise ApiError(400, str(error), error.field) from None
-    return current_app.response_class(_json(report.to_dict()), mimetype="application/json")
+    return current_app.response_class(_json(gap_json(report, survey, team)), mimetype="application/json")
 
 
 def _json(data):

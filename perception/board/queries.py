@@ -2,8 +2,9 @@
 the most frequent moments.
 
 Anonymity: a customer comment is shown (to tag it, or as an example on the board), and its
-tags are counted, only when its team and month (UTC, of `submitted_at`) have at least `min_n`
-customer responses in the survey. Staff see and tag only their own team's comments. Comments
+tags are counted, only when it is published (it entered the figures with its batch: see
+perception/insights/publication.py) and its team and month (UTC, of `published_at`) have at
+least `min_n` published customer responses in the survey. Staff see and tag only their own team's comments. Comments
 without a team belong to no team/month group and are never shown.
 
 The word-list suggestion (`perception.insights.suggest_tags`) is only a suggestion: a person
@@ -39,10 +40,11 @@ def survey_dimensions(survey):
 def _eligible(survey, min_n):
     """Subquery of the (team_id, month) groups with at least min_n customer responses."""
     r = Response.__table__
-    month = utc_month(r.c.submitted_at)
+    month = utc_month(r.c.published_at)
     return (
         select(r.c.team_id.label("team_id"), month.label("month"))
-        .where(r.c.survey_id == survey.id, r.c.perspective == "customer", r.c.team_id.is_not(None))
+        .where(r.c.survey_id == survey.id, r.c.perspective == "customer", r.c.team_id.is_not(None),
+               r.c.published_at.is_not(None))
         .group_by(r.c.team_id, month)
         .having(func.count() >= min_n)
         .subquery("eligible")
@@ -54,9 +56,9 @@ def _visible_comments(survey, min_n, team_id=None, month=None):
     r = Response.__table__
     eligible = _eligible(survey, min_n)
     joined = r.join(eligible, and_(eligible.c.team_id == r.c.team_id,
-                                   eligible.c.month == utc_month(r.c.submitted_at)))
+                                   eligible.c.month == utc_month(r.c.published_at)))
     conditions = [r.c.survey_id == survey.id, r.c.perspective == "customer", r.c.comment.is_not(None),
-                  r.c.comment != ""]
+                  r.c.comment != "", r.c.published_at.is_not(None)]
     if team_id is not None:
         conditions.append(r.c.team_id == team_id)
     if month is not None:
@@ -92,7 +94,7 @@ def comments_to_tag(survey, min_n, *, team_id=None, month=None, untagged_only=Tr
         conditions.append(~tagged)
     total = db.session.execute(select(func.count()).select_from(joined).where(*conditions)).scalar_one()
     rows = db.session.execute(
-        select(r.c.id, Team.name, utc_month(r.c.submitted_at), r.c.comment)
+        select(r.c.id, Team.name, utc_month(r.c.published_at), r.c.comment)
         .select_from(joined.join(Team, Team.id == r.c.team_id))
         .where(*conditions)
         .order_by(r.c.submitted_at.desc(), r.c.id.desc())

@@ -15,6 +15,8 @@ Modules:
 * ``drivers``: key drivers (importance x performance), ``build_driver_report``.
 * ``mirror``: a staff member's personal mirror, ``build_mirror``.
 * ``board``: suggested support/erode tags for comments, ``suggest_tags``.
+* ``publication``: answers enter the figures in batches of ``min_n`` (``batches``) and the
+  sentence that says how many wait (``waiting_sentence``).
 """
 
 from .board import EFFECTS, Moment, Suggestion, rank_moments, suggest_tags
@@ -41,6 +43,7 @@ from .inputs import (
     histogram,
 )
 from .mirror import Mirror, MirrorRow, build_mirror
+from .publication import batches, waiting_sentence
 from .report import GROUP_BY, CellReport, GapReport, GroupReport, build_gap_report
 from .stats import (
     GapStats,
@@ -69,6 +72,7 @@ __all__ = [
     "Moment",
     "Moments",
     "Suggestion",
+    "batches",
     "build_driver_report",
     "build_mirror",
     "pearson",
@@ -99,5 +103,6 @@ __all__ = [
     "t_pdf",
     "t_ppf",
     "t_sf",
+    "waiting_sentence",
     "welch_gap",
 ]

@@ -1,15 +1,17 @@
 """A staff member's personal mirror from the database; figures by perception.insights.build_mirror.
 
-"Their customers" are the customer responses of the survey that name them as the staff member
-who served: `responses.staff_id`, or the invitation's `staff_id` (the same person, recorded
-when the invitation was made). The database returns score histograms, as for the gap report;
-five statements run whatever the number of responses.
+"Their customers" are the published customer responses of the survey that name them as the
+staff member who served (`responses.staff_id`, copied from the invitation when the customer
+answers). Answers are published in batches of MIN_N per team, staff member served and perspective
+(perception/insights/publication.py), so a mirror, too, changes only by whole batches; the
+answers still waiting are counted (`waiting`), never shown. The database returns score
+histograms, as for the gap report; five statements run whatever the number of responses.
 """
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 
 from perception.core.extensions import db
-from perception.core.models import Answer, Dimension, Invitation, Item, PredictedAnswer, Response, survey_items
+from perception.core.models import Answer, Dimension, Item, PredictedAnswer, Response, survey_items
 from perception.insights import DimensionSpec, build_mirror
 
 
@@ -47,13 +49,12 @@ def _own(survey, user, table, of_item):
 def _customers(survey, user):
     """({dimension key: histogram}, respondents) of the customers this staff member served."""
     r, a, i = Response.__table__, Answer.__table__, Item.__table__
-    served = or_(r.c.staff_id == user.id, and_(r.c.staff_id.is_(None), Invitation.__table__.c.staff_id == user.id))
+    served = and_(r.c.staff_id == user.id, r.c.published_at.is_not(None))
     per_respondent = (
         select(r.c.id.label("rid"), i.c.dimension_id.label("did"), func.sum(a.c.score).label("s"),
                func.count().label("c"))
         .select_from(
-            r.outerjoin(Invitation.__table__, Invitation.__table__.c.id == r.c.invitation_id)
-            .join(a, a.c.response_id == r.c.id)
+            r.join(a, a.c.response_id == r.c.id)
             .join(survey_items, and_(survey_items.c.survey_id == r.c.survey_id, survey_items.c.item_id == a.c.item_id))
             .join(i, i.c.id == a.c.item_id)
         )
@@ -85,3 +86,11 @@ def staff_mirror(survey, user, min_n):
         respondents=respondents,
         min_n=min_n,
     )
+
+
+def waiting(survey, user):
+    """How many answers of customers this staff member served wait for their batch."""
+    r = Response.__table__.c
+    return db.session.execute(select(func.count()).where(
+        r.survey_id == survey.id, r.perspective == "customer", r.staff_id == user.id, r.published_at.is_(None),
+    )).scalar_one()

@@ -13,9 +13,10 @@ from sqlalchemy import select
 from perception.accounts.queries import find_team
 from perception.core.extensions import db
 from perception.core.models import Survey
+from perception.insights import waiting_sentence
 from perception.reports import service as report_cells
 from perception.reports.export_queries import csv_chunks, export_rows
-from perception.reports.queries import ReportError, gap_report
+from perception.reports.queries import ReportError, batch_size, gap_json, gap_report, waiting_answers
 from perception.reports.text_table import render_report
 from perception.surveys.commands import survey_from_option
 
@@ -83,10 +84,13 @@ def gap_command(slug, team_name, by, month_from, month_to, min_n, as_json):
     except ReportError as error:
         raise click.UsageError(str(error)) from None
     if as_json:
-        click.echo(json.dumps(report.to_dict(), allow_nan=False))
+        click.echo(json.dumps(gap_json(report, survey, team), allow_nan=False))
         return
 
     click.echo(render_report(report.to_dict(), survey.title))
+    sentence = waiting_sentence(waiting_answers(survey, team=team), batch_size())
+    if sentence:
+        click.echo(sentence)
 
 
 @click.command("report-cells")
@@ -95,7 +99,9 @@ def gap_command(slug, team_name, by, month_from, month_to, min_n, as_json):
 def report_cells_command(slug, check):
     """Check or rebuild the report cells (the pre-aggregated histograms reports read) from the answers.
 
-    The app keeps them in step on every write; rebuild after changing answers by hand in SQL.
+    Cells hold the published answers, by month of publication (answers enter the figures in
+    batches of MIN_N). The app keeps them in step on every write; rebuild after changing answers
+    by hand in SQL or loading rows past the app (a rebuild first publishes the batches they complete).
     """
 
     if slug:
@@ -109,7 +115,8 @@ def report_cells_command(slug, check):
             db.session.commit()
         difference = report_cells.drift(db.session, survey.id)
         differing += bool(difference)
-        state = f"{len(difference)} cells differ from the answers" if difference else "in step with the answers"
+        state = (f"{len(difference)} cells differ from the published answers" if difference
+                 else "in step with the published answers")
         click.echo(f"{survey.slug}: {state}")
     if check and differing:
         raise SystemExit(1)

@@ -3,15 +3,17 @@
 All figures come from `perception.reports.gap_report` (the same function as the CLI and the
 API); this module only picks the pieces and hands them to the chart builders. A fixed number
 of SQL statements runs whatever the number of teams, items or responses: two reports (the
-filtered survey by team, and by month), the answer counts and the item wordings.
+filtered survey by team, and by month), the answer counts, the item wordings and the answers
+waiting for their batch (answers enter the figures MIN_N at a time: a notice says how many wait
+and why).
 """
 
 from dataclasses import dataclass, field
 
 from perception import charts
-from perception.insights import GapReport
+from perception.insights import GapReport, waiting_sentence
 from perception.reports.headline import Sentence, headline_sentence
-from perception.reports.queries import answer_counts, gap_report, item_wordings
+from perception.reports.queries import answer_counts, batch_size, gap_report, item_wordings, waiting_answers
 
 
 @dataclass(frozen=True)
@@ -36,21 +38,23 @@ class Dashboard:
         return any(filters.get(key) for key in ("team", "from", "to"))
 
 
-def _notices(survey, report, filtered):
+def _notices(survey, report, filtered, waiting):
     counts = report.respondents
+    waits = waiting_sentence(waiting, batch_size())
+    waits = [Notice(waits)] if waits else []
     if filtered and not any(counts.values()):
-        return [Notice("No responses match these filters. Widen the period or choose all teams.")]
+        return [Notice("No responses match these filters. Widen the period or choose all teams."), *waits]
     notices = []
     if survey.status == "draft":
         notices.append(Notice("This wave is a draft, so nobody can answer it yet.", "Open it", "leaders.manage_survey"))
-    if not counts.get("customer"):
+    if not counts.get("customer") and not waiting.get("customer"):
         notices.append(Notice("No customer responses yet. Invite customers: each gets a personal link to the survey."))
-    if not counts.get("staff"):
+    if not counts.get("staff") and not waiting.get("staff"):
         notices.append(Notice("No staff self-ratings yet. Ask your staff to rate themselves: the survey is on their "
                               "“My surveys” page after they log in."))
-    if not counts.get("leader"):
+    if not counts.get("leader") and not waiting.get("leader"):
         notices.append(Notice("No leader ratings yet.", "Rate the business", "leaders.rate"))
-    return notices
+    return notices + waits
 
 
 def build_dashboard(survey, *, team=None, month_from=None, month_to=None):
@@ -72,4 +76,5 @@ def build_dashboard(survey, *, team=None, month_from=None, month_to=None):
         charts.likert_chart(report, counts, wordings),
     ]
     filtered = any(filters.values())
-    return Dashboard(report, headline_sentence(report), built, _notices(survey, report, filtered))
+    waiting = waiting_answers(survey, team=team)
+    return Dashboard(report, headline_sentence(report), built, _notices(survey, report, filtered, waiting))

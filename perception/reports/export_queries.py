@@ -14,8 +14,10 @@ written out before the next batch is read. Nothing holds more than one batch.
 Two levels of detail:
 - full (`flask export-responses`, for operators): respondent = the stored respondent, else the
   customer's email from the invitation, else the staff/leader account's email; exact times.
-- anonymous (the leaders' download, and `--anonymous`): no respondent at all (no customer
-  email, no staff login); `submitted_at` cut to the day (UTC midnight, so months stay right);
+- anonymous (the leaders' download, and `--anonymous`): published responses only (answers enter
+  the figures in batches: perception/insights/publication.py), no respondent at all (no customer
+  email, no staff login); the `submitted_at` column holds the day the response was published (its
+  batch's last answer, UTC midnight, so months stay those of the figures);
   a row whose team has fewer than `min_n` responses of its perspective in the survey loses its
   team and its comment (it still counts in the whole-survey figures); a customer comment is
   kept only when its team and month have at least `min_n` customer responses (the rule of the
@@ -27,7 +29,7 @@ import csv
 import io
 from datetime import UTC
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from perception.core.csv_cells import neutralise
 from perception.core.database import utc_month
@@ -80,14 +82,15 @@ class _Anonymity:
         r = Response.__table__
         counts = db.session.execute(
             select(r.c.team_id, r.c.perspective, func.count())
-            .where(r.c.survey_id == survey.id, r.c.team_id.is_not(None))
+            .where(r.c.survey_id == survey.id, r.c.team_id.is_not(None), r.c.published_at.is_not(None))
             .group_by(r.c.team_id, r.c.perspective)
         ).all()
         self.teams = {(team, perspective) for team, perspective, n in counts if n >= min_n}
-        month = utc_month(r.c.submitted_at)
+        month = utc_month(r.c.published_at)
         months = db.session.execute(
             select(r.c.team_id, month, func.count())
-            .where(r.c.survey_id == survey.id, r.c.perspective == "customer", r.c.team_id.is_not(None))
+            .where(r.c.survey_id == survey.id, r.c.perspective == "customer", r.c.team_id.is_not(None),
+                   r.c.published_at.is_not(None))
             .group_by(r.c.team_id, month)
         ).all()
         self.comment_months = {(team, label) for team, label, n in months if n >= min_n}
@@ -120,11 +123,13 @@ def export_rows(survey, *, anonymous=False, min_n=5, batch=BATCH):
     r, invitation, user, team = Response.__table__, Invitation.__table__, User.__table__, Team.__table__
     statement = (
         select(r.c.id, r.c.perspective, r.c.respondent, invitation.c.customer_email, user.c.email, team.c.name,
-               r.c.team_id, r.c.submitted_at, r.c.comment, r.c.nps)
+               r.c.team_id, (r.c.published_at if anonymous else r.c.submitted_at).label("submitted_at"), r.c.comment,
+               r.c.nps)
         .select_from(r.outerjoin(invitation, invitation.c.id == r.c.invitation_id)
                      .outerjoin(user, user.c.id == r.c.user_id)
                      .outerjoin(team, team.c.id == r.c.team_id))
-        .where(r.c.survey_id == survey.id, r.c.perspective.in_(PERSPECTIVES))
+        .where(r.c.survey_id == survey.id, r.c.perspective.in_(PERSPECTIVES),
+               r.c.published_at.is_not(None) if anonymous else true())
         .order_by(r.c.id)
         .execution_options(yield_per=batch)
     )
@@ -138,7 +143,7 @@ def _export_batches(result, item_keys, rules, anonymous):
         ids = [row.id for row in rows]
         answers, predictions = _scores(Answer.__table__, ids), _scores(PredictedAnswer.__table__, ids)
         for row in rows:
-            submitted_at = row.submitted_at  # aware UTC: the column's UTCDateTime type converts it
+            submitted_at = row.submitted_at  # aware UTC (published_at when anonymous): UTCDateTime converts it
             team_name, comment, respondent = row.name, row.comment, row.respondent or row.customer_email or row.email
             if rules is not None:
                 respondent = None

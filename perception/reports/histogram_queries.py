@@ -11,8 +11,10 @@ Two statements, one definition:
 - `cells_statement` sums the report cells a report needs. Reports read only the cells, so their
   cost depends on the number of teams and months, not on the number of answers.
 
-The group key is a constant (no grouping), the response's team id (0 for no team), or the UTC
-month of `submitted_at` ('YYYY-MM', computed the same way on SQLite and PostgreSQL).
+Only published responses count (answers enter the figures in batches, see
+perception/insights/publication.py and perception/reports/service.py). The group key is a
+constant (no grouping), the response's team id (0 for no team), or the UTC month of
+`published_at` ('YYYY-MM', computed the same way on SQLite and PostgreSQL).
 """
 
 from collections import defaultdict
@@ -47,12 +49,12 @@ def _group_key(by, table):
     "the first column" to SQL.
     """
     if by == CELL:
-        team, month = func.coalesce(table.c.team_id, literal_column("0")), utc_month(table.c.submitted_at)
+        team, month = func.coalesce(table.c.team_id, literal_column("0")), utc_month(table.c.published_at)
         return [team.label("team_id"), month.label("month")], [team, month]
     if by == "team":
         return [table.c.team_id.label("grp")], [table.c.team_id]
     if by == "month":
-        month = utc_month(table.c.submitted_at)
+        month = utc_month(table.c.published_at)
         return [month.label("grp")], [month]
     return [literal_column("0").label("grp")], []
 
@@ -129,9 +131,11 @@ def histogram_statement(conditions, *, by=None):
 
     Rows: (kind, group column(s), perspective, dimension or item id (0 for none), score sum,
     items answered, respondents); for the RESPONSES kind sum and count are 0. `conditions` are
-    on the responses table (e.g. its survey, or the ids of the responses being written).
+    on the responses table (e.g. its survey, or the ids of the responses being written); only
+    published responses count, in the month of their publication.
     """
     r = Response.__table__
+    conditions = [*conditions, r.c.published_at.is_not(None)]
     answers, predictions = Answer.__table__, PredictedAnswer.__table__
     staff_only = [*conditions, r.c.perspective == "staff"]
 

@@ -9,7 +9,10 @@ which computes every figure and applies the anonymity rules.
 What counts:
 - each response is one respondent; only answers to items of the survey count;
 - filters (team, months) apply to every figure, care index and indifference rate included;
-- months are `YYYY-MM` of `submitted_at` in UTC, `month_from`/`month_to` inclusive;
+- only published answers count (in batches of MIN_N per team, staff member served and
+  perspective: perception/insights/publication.py); `waiting_answers` counts the others;
+- months are `YYYY-MM` of `published_at` (the batch's last answer) in UTC, `month_from`/`month_to`
+  inclusive, so a period takes whole batches;
 - responses without a team (e.g. leaders who belong to none) count in the whole-survey figures
   but in no team group;
 - with `by="team"`: one group per team in the survey's scope (every team when the scope is
@@ -22,10 +25,10 @@ What counts:
 import re
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from perception.core.extensions import db
-from perception.core.models import Dimension, Item, Team, survey_items, survey_teams
+from perception.core.models import PERSPECTIVES, Dimension, Item, Response, Team, survey_items, survey_teams
 from perception.insights import DimensionSpec, GapReport, GroupInput, ItemSpec, build_gap_report
 from perception.reports.histogram_queries import Histograms, cells_statement, collect, item_counts_statement
 
@@ -44,6 +47,42 @@ def answer_counts(survey, *, team=None, month_from=None, month_to=None):
     for item_key, perspective, score, answers in rows:
         counts.setdefault((item_key, perspective), {})[int(score)] = int(answers)
     return counts
+
+
+def waiting_answers(survey, *, team=None):
+    """{perspective: responses waiting for their batch} of the survey, or of one team of it (they
+    are in no figure yet: perception/insights/publication.py). One query."""
+    r = Response.__table__.c
+    conditions = [r.survey_id == survey.id, r.published_at.is_(None)]
+    if team is not None:
+        conditions.append(r.team_id == team.id)
+    counts = dict.fromkeys(PERSPECTIVES, 0)
+    for perspective, count in db.session.execute(
+            select(r.perspective, func.count()).where(*conditions).group_by(r.perspective)):
+        counts[perspective] = int(count)
+    return counts
+
+
+def waiting_in_group(survey_id, team_id, staff_id, perspective):
+    """How many responses of one publication group wait for their batch (fewer than MIN_N)."""
+    r = Response.__table__.c
+    return db.session.execute(select(func.count()).where(
+        r.survey_id == survey_id, r.perspective == perspective, r.published_at.is_(None),
+        r.team_id.is_(None) if team_id is None else r.team_id == team_id,
+        r.staff_id.is_(None) if staff_id is None else r.staff_id == staff_id,
+    )).scalar_one()
+
+
+def gap_json(report, survey, team=None):
+    """The Gap JSON of DESIGN section 3 plus one top-level object, "waiting": {perspective: answers
+    of the survey (of `team`) waiting for their batch}, counts only. What `flask gap --json` prints
+    and GET /api/v1/surveys/<slug>/gap answers."""
+    return report.to_dict() | {"waiting": waiting_answers(survey, team=team)}
+
+
+def batch_size():
+    """How many answers of a group enter the figures together: the app's MIN_N."""
+    return current_app.config["MIN_N"]
 
 
 def item_wordings(survey):
@@ -164,7 +203,7 @@ def gap_report(survey, *, team=None, by=None, month_from=None, month_to=None, mi
 
     - team: a Team, or None for every team; filters every figure.
     - by: None, "team" or "month"; adds one group per team / month (see the module docstring).
-    - month_from, month_to: "YYYY-MM" strings or None; inclusive bounds on `submitted_at` (UTC).
+    - month_from, month_to: "YYYY-MM" strings or None; inclusive bounds on `published_at` (UTC).
     - min_n: the anonymity threshold; None means the app's MIN_N setting.
 
     Raises ReportError (a ValueError with `.field` in "by", "from", "to", "min_n") for invalid

@@ -1,50 +1,53 @@
-"""Report cells: the gap report's score histograms, kept up to date as answers are written.
+"""Report cells: the gap report's score histograms of the published answers, kept up to date as
+answers are written; and the publication of answers in batches.
 
-Why: a report over a million answers must not read a million answers. Each respondent counts
-once in a handful of cells (survey x team x UTC month x perspective x dimension or item x
-(score sum, items answered)); a report sums the cells it needs (`reports_query.cells_statement`),
-so its cost grows with teams and months, not with answers.
+Why cells: a report over a million answers must not read a million answers. Each published
+respondent counts once in a handful of cells (survey x team x UTC month of publication x
+perspective x dimension or item x (score sum, items answered)); a report sums the cells it needs
+(`histogram_queries.cells_statement`), so its cost grows with teams and months, not with answers.
 
-One definition: the cells are what `reports_query.histogram_statement` (the SQL that computes
-the histograms from the answers) counts, and they change in the transaction that writes the
-answers. How each write keeps them in step:
-- the customer submit, the hottest path, counts its new response from the scores it has in hand
-  (`add_new_response`, via the pure `response_cells`; tests hold it to the SQL definition);
-- CSV import (and `add` in general) runs the statement restricted to the new responses;
+Why batches (DESIGN section 2, "No small difference"; the rule is perception/insights/publication.py):
+an answer enters the figures only with a whole batch of MIN_N answers of its group (survey, team,
+staff member served, perspective), dated by the batch's last answer (`published_at`). `publish`
+forms the complete batches of the groups a write touched, in the same transaction, and counts
+them in the cells; an answer waiting for its batch is in no cell and no figure.
+
+One definition: the cells are what `histogram_queries.histogram_statement` (the SQL that computes
+the histograms from the published answers, by month of publication) counts, and they change in
+the transaction that writes the answers:
+- the customer submit (the hottest path) and CSV import write past the ORM and call `publish`
+  for the groups they wrote to (one small select per group when no batch completes);
 - ORM writes (staff and leader ratings, open links, the demo, tests) are followed by a session
-  hook (`track`): before a flush changes a response's answers, predictions, team, time or
-  perspective, that response's cells are taken out; after the flush they are put back in;
-- `rebuild` recomputes a survey's cells from its answers (`flask report-cells`, for an operator
-  who changed answers by hand in SQL or bulk-loaded rows past the app).
-Concurrent writers stay correct: every change is an INSERT .. ON CONFLICT DO UPDATE adding (or
-taking) counts, in a fixed key order so two transactions never lock the same cells crosswise.
+  hook (`track`): before a flush changes a published response's answers, predictions, team, time,
+  perspective or publication, its cells are taken out; after the flush they are put back in, and
+  the groups of the responses written are published;
+- `rebuild` publishes what rows loaded past the app complete and recomputes a survey's cells
+  (`flask report-cells`).
+Concurrent writers stay correct: every change of a cell is an INSERT .. ON CONFLICT DO UPDATE
+adding (or taking) counts, in a fixed key order so two transactions never lock the same cells
+crosswise; on PostgreSQL a transaction takes a lock per group (pg_advisory_xact_lock, in group
+order, before reading its unpublished answers), so two submits never form overlapping batches.
+On SQLite the transaction already holds the database's one write lock.
 """
 
 import functools
-from collections import Counter
-from datetime import UTC
+import zlib
 
-from sqlalchemy import Integer, bindparam, cast, delete, event, func, inspect, literal_column, select
+from flask import current_app
+from sqlalchemy import Integer, bindparam, cast, delete, event, func, inspect, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from perception.core.models import Answer, PredictedAnswer, ReportCell, Response
-from perception.reports.histogram_queries import (
-    CELL,
-    DIMENSION,
-    ITEM,
-    OVERALL,
-    PREDICTED_DIMENSION,
-    PREDICTED_ITEM,
-    RESPONSES,
-    histogram_statement,
-)
+from perception.insights import batches
+from perception.reports.histogram_queries import CELL, histogram_statement
 
 KEY_COLUMNS = ("survey_id", "team_id", "month", "perspective", "kind", "subject_id", "score_sum", "answered")
 
 
 # Attributes of a response that move it between cells (answers and predictions aside); the
 # relationships too, since their foreign keys only change when the flush writes them.
-PLACEMENT = ("survey_id", "survey", "team_id", "team", "submitted_at", "perspective")
+PLACEMENT = ("survey_id", "survey", "team_id", "team", "staff_id", "staff", "submitted_at", "perspective",
+             "published_at")
 CHUNK = 1000  # response ids per statement (well inside SQLite's limit on bound parameters)
 
 
@@ -108,45 +111,94 @@ def add(session, survey_id, response_ids):
         _change(session.connection(), survey_id, response_ids, 1)
 
 
-def response_cells(place, scores, dimension_of, predictions=None):
-    """The cells one response adds, as histogram_statement would count it (pure Python, for the
-    submit path, which has the scores in hand). `place` is (survey id, team id or None,
-    submitted_at, perspective); `scores` and `predictions` map item ids of the survey to 1-5;
-    `dimension_of` maps item ids to dimension ids."""
-    survey_id, team_id, submitted_at, perspective = place
-    month = submitted_at.astimezone(UTC).strftime("%Y-%m")
-    base = (survey_id, team_id or 0, month, perspective)
-    counts = Counter({(*base, RESPONSES, 0, 0, 0): 1})
-    kinds = [(scores, DIMENSION, ITEM)]
-    if perspective == "staff" and predictions:
-        kinds.append((predictions, PREDICTED_DIMENSION, PREDICTED_ITEM))
-    for answers, dimension_kind, item_kind in kinds:
-        per_dimension = {}
-        for item_id, score in answers.items():
-            counts[(*base, item_kind, item_id, score, 1)] += 1
-            total, count = per_dimension.get(dimension_of[item_id], (0, 0))
-            per_dimension[dimension_of[item_id]] = (total + score, count + 1)
-        for dimension_id, (total, count) in per_dimension.items():
-            counts[(*base, dimension_kind, dimension_id, total, count)] += 1
-        if dimension_kind == DIMENSION and answers:
-            counts[(*base, OVERALL, 0, sum(answers.values()), len(answers))] += 1
-    return [dict(zip((*KEY_COLUMNS, "respondents"), (*key, n), strict=True)) for key, n in sorted(counts.items())]
+def group_of(survey_id, team_id, staff_id, perspective):
+    """The publication group of a response: (survey id, team id or None, staff member served or
+    None, perspective)."""
+    return (survey_id, team_id, staff_id, perspective)
+
+
+def _group_order(group):
+    survey_id, team_id, staff_id, perspective = group
+    return (survey_id, team_id is not None, team_id or 0, staff_id is not None, staff_id or 0, perspective)
+
+
+def _lock_key(group):
+    """Two 32-bit integers naming a group for pg_advisory_xact_lock (a collision only makes two
+    groups wait for each other)."""
+    survey_id, team_id, staff_id, perspective = group
+    return {"survey": survey_id, "rest": zlib.crc32(f"{team_id}:{staff_id}:{perspective}".encode()) - 2**31}
+
+
+_LOCK = select(func.pg_advisory_xact_lock(cast(bindparam("survey"), Integer), cast(bindparam("rest"), Integer)))
+_PUBLISH = (
+    update(Response.__table__)
+    .where(Response.__table__.c.id == bindparam("rid"))
+    .values(published_at=bindparam("stamp", type_=Response.__table__.c.published_at.type))
+)
 
 
 @functools.cache
-def _values_statement(dialect_name):
-    return _adding_respondents(_insert(dialect_name))
+def _pending_statement(team_known, staff_known):
+    """The unpublished responses of a group in submission order (the partial index
+    ix_responses_unpublished holds only these)."""
+    r = Response.__table__.c
+    return (
+        select(r.id, r.submitted_at)
+        .where(
+            r.survey_id == bindparam("survey_id"), r.perspective == bindparam("perspective"),
+            r.team_id == bindparam("team_id") if team_known else r.team_id.is_(None),
+            r.staff_id == bindparam("staff_id") if staff_known else r.staff_id.is_(None),
+            r.published_at.is_(None),
+        )
+        .order_by(r.submitted_at, r.id)
+    )
 
 
-def add_new_response(connection, place, scores, dimension_of, predictions=None):
-    """Count a response just written past the ORM in its cells (rows in key order: see
-    _cells_statement), without reading its answers back."""
-    connection.execute(_values_statement(connection.dialect.name),
-                       response_cells(place, scores, dimension_of, predictions))
+def min_n():
+    """The batch size: the app's MIN_N."""
+    return current_app.config["MIN_N"]
+
+
+def publish(connection, groups, *, count_cells=True):
+    """Publish the complete batches of `groups` (see group_of) in the connection's transaction and
+    count them in the report cells. Returns {survey id: [published response ids]}.
+
+    Per group: one select of its unpublished responses (fewer than MIN_N after every write through
+    the app), and only when a batch completes, an update of its MIN_N responses and the cells."""
+    groups = sorted(set(groups), key=_group_order)
+    size = min_n()
+    if connection.dialect.name == "postgresql":
+        for group in groups:
+            connection.execute(_LOCK, _lock_key(group))
+    published = {}
+    for survey_id, team_id, staff_id, perspective in groups:
+        pending = connection.execute(
+            _pending_statement(team_id is not None, staff_id is not None),
+            {"survey_id": survey_id, "perspective": perspective, "team_id": team_id, "staff_id": staff_id},
+        ).all()
+        for stamp, ids in batches(pending, size):
+            connection.execute(_PUBLISH, [{"rid": response_id, "stamp": stamp} for response_id in ids])
+            published.setdefault(survey_id, []).extend(ids)
+    if count_cells:
+        _change_by_survey(connection, published, 1)
+    return published
+
+
+def publish_survey(session, survey_id, *, count_cells=True):
+    """Publish the complete batches of every group of a survey (rows loaded past the app)."""
+    r = Response.__table__.c
+    connection = session.connection()
+    groups = connection.execute(
+        select(r.team_id, r.staff_id, r.perspective).distinct().where(r.survey_id == survey_id,
+                                                                      r.published_at.is_(None))
+    ).all()
+    return publish(connection, [group_of(survey_id, *group) for group in groups], count_cells=count_cells)
 
 
 def rebuild(session, survey_id):
-    """Recompute every cell of a survey from its answers (in the session's transaction)."""
+    """Publish what rows loaded past the app complete, then recompute every cell of a survey from
+    its published answers (in the session's transaction)."""
+    publish_survey(session, survey_id, count_cells=False)
     connection = session.connection()
     connection.execute(delete(ReportCell).where(ReportCell.survey_id == survey_id))
     whole_survey = Response.__table__.c.survey_id == cast(bindparam("survey_id"), Integer)
@@ -226,11 +278,14 @@ def _before_flush(session, _context, _instances):
 
 def _after_flush(session, _context):
     after = session.info.pop("report_cells_after", set())
-    by_survey = {}
+    by_survey, groups = {}, set()
     for response in after:
         if inspect(response).has_identity:
             by_survey.setdefault(response.survey_id, set()).add(response.id)
+            groups.add(group_of(response.survey_id, response.team_id, response.staff_id, response.perspective))
+    # Published responses that moved go back into their cells; then new batches are published.
     _change_by_survey(session.connection(), by_survey, 1)
+    publish(session.connection(), groups)
 
 
 def _after_rollback(session):

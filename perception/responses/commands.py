@@ -3,6 +3,7 @@
 import click
 
 from perception.core.models import PERSPECTIVES
+from perception.reports.queries import batch_size, waiting_answers
 from perception.responses.csv_import import MAX_ERRORS_SHOWN, ImportFailed, ImportWriteError, import_responses
 from perception.surveys.commands import survey_from_option
 
@@ -38,5 +39,10 @@ def import_responses_command(csv_file, slug):
     click.echo(f"Imported {summary.total} responses into survey {summary.survey}: {counts}.")
     if summary.created_teams:
         click.echo(f"Created {len(summary.created_teams)} team(s): {', '.join(summary.created_teams)}.")
+    waiting = sum(waiting_answers(survey).values())
+    if waiting:
+        click.echo(f"{waiting} answer(s) of the survey wait for their group of {batch_size()} before they count: "
+                   "answers enter the figures in batches, so nobody's answers can be picked out by comparing "
+                   "two reports.")
     if summary.unanswered:
         click.echo(f"{summary.unanswered} row(s) answered no item: they are stored but count in no figure.")

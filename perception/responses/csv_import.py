@@ -297,10 +297,14 @@ def _write(rows, survey, summary):
                 (response_id, item_id, score)
                 for response_id, row in zip(ids, batch, strict=True) for item_id, score in getattr(row, attribute)
             ])
-        report_cells.add(db.session, survey.id, ids)  # Core inserts: no ORM hook counts them
     for row in rows:
         summary.per_perspective[row.perspective] += 1
         summary.unanswered += not row.answers
+    # Core inserts: no ORM hook sees them. Publish the complete batches of every group written to
+    # (earlier answers of a group included), in the same transaction.
+    groups = {report_cells.group_of(survey.id, teams[row.team] if row.team else None, None, row.perspective)
+              for row in rows}
+    report_cells.publish(db.session.connection(), groups)
 
 
 def import_responses(stream, survey):

@@ -19,6 +19,7 @@ from perception.core.models import (
     utcnow,
 )
 from perception.core.tokens import find_by_token
+from perception.reports.queries import batch_size, waiting_in_group
 from perception.web.i18n import remember_invitation_language
 
 # What a customer link leads to.
@@ -185,3 +186,21 @@ def own_responses(surveys, user):
         return {}
     rows = db.session.execute(select(Response).where(Response.survey_id.in_(ids), Response.user_id == user.id))
     return {response.survey_id: response for response in rows.scalars()}
+
+
+@dataclass(frozen=True)
+class RatingPublication:
+    """Where a staff member's or leader's rating stands: published (final), or waiting with
+    `waiting` ratings of its group (the user's team and perspective) for a batch of `batch`."""
+
+    published: bool
+    waiting: int
+    batch: int
+    perspective: str
+
+
+def rating_publication(survey, user, response):
+    """The RatingPublication of the user's rating (or of the one they are about to give)."""
+    published = response is not None and response.published_at is not None
+    waiting = 0 if published else waiting_in_group(survey.id, user.team_id, None, user.perspective)
+    return RatingPublication(published, waiting, batch_size(), user.perspective)

@@ -49,11 +49,10 @@ def record_customer_response(invitation, scores, comment=None, nps=None, channel
         if reasons:
             insert_followup(response_id, invitation.team_id, reasons, now)
         connection.execute(_ANSWERED, {"invitation_id": invitation.id, "answered_at": now})
-        # Counted in the report cells from the scores in hand (Core inserts: no ORM hook sees them).
-        report_cells.add_new_response(
-            connection, (invitation.survey_id, invitation.team_id, now, "customer"), scores,
-            {item.id: item.dimension_id for item in invitation.survey.items},
-        )
+        # Enters the figures with its batch (Core inserts: no ORM hook sees them): one select of the
+        # group's unpublished answers, and the batch's update and cells when this one completes it.
+        report_cells.publish(connection, [report_cells.group_of(
+            invitation.survey_id, invitation.team_id, invitation.staff_id, "customer")])
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -64,11 +63,27 @@ def record_customer_response(invitation, scores, comment=None, nps=None, channel
     return response_id, True
 
 
+PUBLISHED_RATING = "Your rating is now part of the published figures and can no longer change."
+
+
+class RatingPublished(ValueError):
+    """The rating entered the figures with its batch: changing it would change them by one person."""
+
+    def __init__(self):
+        super().__init__(PUBLISHED_RATING)
+
+
 def save_self_assessment(survey: Survey, user, scores, predictions=None, comment=None):
-    """Create or update the user's response for the survey. Returns (response, created)."""
+    """Create or update the user's response for the survey. Returns (response, created).
+
+    A new rating enters the figures with its batch (the session hook of perception/reports/service.py
+    publishes it in the same transaction). A published rating is final: RatingPublished, since any
+    change would show in the figures as the difference one person made."""
     for attempt in range(2):
         response = own_response(survey, user)
         created = response is None
+        if not created and response.published_at is not None:
+            raise RatingPublished
         if created:
             response = Response(
                 survey_id=survey.id, perspective=user.perspective, user_id=user.id,

@@ -5,8 +5,8 @@ from flask import abort, flash, redirect, render_template, request
 from flask_login import current_user
 
 from perception.responses.forms import self_assessment_form_class
-from perception.responses.queries import own_response, own_responses
-from perception.responses.service import save_self_assessment
+from perception.responses.queries import own_response, own_responses, rating_publication
+from perception.responses.service import RatingPublished, save_self_assessment
 from perception.surveys.queries import survey_by_slug_or_404, survey_overview, surveys_for
 from perception.web.forms import collect_scores
 from perception.web.leaders import LEADERS
@@ -54,19 +54,24 @@ def self_assessment_page(slug, template):
             flash("This survey is closed, so your rating can no longer change.")
             return redirect(request.path)
         if form.validate_on_submit():
-            _, created = save_self_assessment(
-                survey,
-                current_user,
-                collect_scores(form, survey.items, "item"),
-                collect_scores(form, survey.items, "predict"),
-                comment=form.comment.data,
-            )
+            try:
+                _, created = save_self_assessment(
+                    survey,
+                    current_user,
+                    collect_scores(form, survey.items, "item"),
+                    collect_scores(form, survey.items, "predict"),
+                    comment=form.comment.data,
+                )
+            except RatingPublished as refused:
+                flash(str(refused))
+                return redirect(request.path)
             flash("Your rating is saved." if created else "Your changes are saved.")
             return redirect(request.path)
     elif response is not None:
         _prefill(form, response, survey.items)
     return render_template(
-        template, survey=survey, form=form, response=response, accepting=accepting, perspective=perspective
+        template, survey=survey, form=form, response=response, accepting=accepting, perspective=perspective,
+        publication=rating_publication(survey, current_user, response),
     ), (400 if form.errors else 200)
 
 

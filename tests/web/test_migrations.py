@@ -124,7 +124,10 @@ def test_upgrading_fills_the_report_cells_from_existing_answers(tmp_path, databa
             for response_id, perspective, team, moment in (
                     (1, "customer", "1", "2026-01-31 23:30:00"), (2, "customer", "NULL", "2026-02-01 00:10:00"),
                     (3, "staff", "1", "2026-02-03 12:00:00"), (4, "leader", "NULL", "2026-03-01 08:00:00"),
-                    (5, "customer", "1", "2026-03-02 08:00:00")):
+                    (5, "customer", "1", "2026-03-02 08:00:00"),
+                    # with 1 and 5, a whole batch of team 1's customers (migration 0010 publishes it)
+                    (6, "customer", "1", "2026-03-03 08:00:00"), (7, "customer", "1", "2026-03-04 08:00:00"),
+                    (8, "customer", "1", "2026-03-05 08:00:00")):
                 run(sa.text(f"INSERT INTO responses (id, survey_id, perspective, team_id, submitted_at, channel) "
                             f"VALUES ({response_id}, 1, '{perspective}', {team}, '{moment}', 'link')"))
                 if response_id != 5:  # one response without answers
@@ -134,4 +137,41 @@ def test_upgrading_fills_the_report_cells_from_existing_answers(tmp_path, databa
         upgrade()
         with db.engine.connect() as connection:
             assert connection.execute(sa.text("SELECT count(*) FROM report_cells")).scalar() > 0
+        assert drift(db.session, 1) == {}
+
+
+def test_upgrading_publishes_existing_answers_in_batches(tmp_path, database):
+    """Migration 0010 forms the batches of the answers already stored: per survey, team, staff
+    member served and perspective, MIN_N (5) at a time in order of submission, each dated by its
+    last answer; the report cells then hold the published answers by month of publication."""
+    from perception.reports.service import drift
+
+    with _empty_database(tmp_path, database, "batches"):
+        upgrade(revision="0009")
+        with db.engine.begin() as connection:
+            run = connection.execute
+            run(sa.text("INSERT INTO teams (id, name, created_at) VALUES (1, 'T', '2026-01-01')"))
+            run(sa.text("INSERT INTO surveys (id, slug, title, status, ask_nps, created_at) "
+                        "VALUES (1, 's', 'S', 'open', true, '2026-01-01')"))
+            run(sa.text("INSERT INTO survey_items (survey_id, item_id) SELECT 1, id FROM items"))
+            # Seven customers of team 1 (submitted out of id order), two leaders without a team.
+            days = {1: "2026-01-20", 2: "2026-01-05", 3: "2026-01-31", 4: "2026-02-02", 5: "2026-01-10",
+                    6: "2026-02-10", 7: "2026-02-11"}
+            rows = [(rid, "customer", "1", f"{day} 12:00:00") for rid, day in days.items()]
+            rows += [(8, "leader", "NULL", "2026-01-03 12:00:00"), (9, "leader", "NULL", "2026-01-04 12:00:00")]
+            for response_id, perspective, team, moment in rows:
+                run(sa.text(f"INSERT INTO responses (id, survey_id, perspective, team_id, submitted_at, channel) "
+                            f"VALUES ({response_id}, 1, '{perspective}', {team}, '{moment}', 'link')"))
+                run(sa.text(f"INSERT INTO answers (response_id, item_id, score) "
+                            f"SELECT {response_id}, id, 1 + (id + {response_id}) % 5 FROM items"))
+        upgrade()
+        with db.engine.connect() as connection:
+            published = dict(connection.execute(sa.text(
+                "SELECT id, published_at FROM responses WHERE published_at IS NOT NULL")).all())
+            months = connection.execute(sa.text("SELECT DISTINCT month FROM report_cells")).scalars().all()
+        # In order of submission: 2, 5, 1, 3, 4 form the batch, dated by 4 (2 February); 6, 7 and the
+        # two leaders wait.
+        assert set(published) == {1, 2, 3, 4, 5}
+        assert {str(value)[:10] for value in published.values()} == {"2026-02-02"}
+        assert months == ["2026-02"]
         assert drift(db.session, 1) == {}

@@ -1,5 +1,6 @@
-"""The report cells stay in step with the answers on every way answers are written or changed,
-and reports read from them give what the answers say (perception/reports/service.py)."""
+"""The report cells stay in step with the published answers on every way answers are written or
+changed, and reports read from them give what the answers say (perception/reports/service.py).
+Answers are published in batches of MIN_N, so the data here comes in whole batches."""
 
 import io
 from datetime import UTC, datetime
@@ -14,12 +15,13 @@ from perception.reports import service as report_cells
 from perception.reports.histogram_queries import collect, histogram_statement
 from perception.reports.queries import gap_report
 from perception.responses.csv_import import import_responses
-from perception.responses.service import save_self_assessment
+from perception.responses.service import RatingPublished, save_self_assessment
 from tests.helpers import (
     answers_for,
     bank_items,
     csrf_token,
     make_invitation,
+    make_responses,
     make_survey,
     make_team,
     make_user,
@@ -27,6 +29,7 @@ from tests.helpers import (
 )
 
 MARCH = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
+MIN_N = 5  # the batch size: answers enter the cells (and every figure) MIN_N at a time per group
 
 
 def assert_in_step(survey_id):
@@ -44,13 +47,14 @@ def test_the_demo_is_counted_in_its_cells(app, db):
 
 def test_a_customer_submit_is_counted_once(app, db, client):
     survey = make_survey(items=bank_items(6))
-    _invitation, token = make_invitation(survey)
-    open_link(client, token)
-    data = answers_for(survey.items, score=2) | {"csrf_token": csrf_token(client, "/s/answer")}
-    assert client.post("/s/answer", data=data).status_code == 303
-    client.post("/s/answer", data=data)  # a double click: the same form again
-    assert_in_step(survey.id)
-    assert gap_report(survey, min_n=1).to_dict()["dimensions"][0]["customer"]["n"] == 1
+    for _ in range(MIN_N):  # a whole batch: answers enter the figures MIN_N at a time
+        _invitation, token = make_invitation(survey)
+        open_link(client, token)
+        data = answers_for(survey.items, score=2) | {"csrf_token": csrf_token(client, "/s/answer")}
+        assert client.post("/s/answer", data=data).status_code == 303
+        client.post("/s/answer", data=data)  # a double click: the same form again
+        assert_in_step(survey.id)
+    assert gap_report(survey, min_n=1).to_dict()["dimensions"][0]["customer"]["n"] == MIN_N
 
 
 def test_staff_edits_move_answers_between_cells(app, db):
@@ -59,14 +63,20 @@ def test_staff_edits_move_answers_between_cells(app, db):
     staff = make_user("staff")
     save_self_assessment(survey, staff, {item.id: 5 for item in items}, {item.id: 4 for item in items})
     assert_in_step(survey.id)
-    # Change some scores, drop an answer and a prediction, add nothing new.
+    # Change some scores, drop an answer and a prediction, add nothing new (still waiting for its batch).
     save_self_assessment(survey, staff, {item.id: 2 for item in items[:4]}, {items[0].id: 1})
     assert_in_step(survey.id)
     response = _db.session.execute(select(Response).where(Response.user_id == staff.id)).scalar_one()
     assert {answer.score for answer in response.answers} == {2}
+    for _ in range(MIN_N - 1):  # colleagues of the same team complete the batch
+        save_self_assessment(survey, make_user("staff", team=staff.team), {item.id: 2 for item in items[:4]},
+                             {items[0].id: 1})
+        assert_in_step(survey.id)
     report = gap_report(survey, min_n=1).to_dict()
     staff_means = [row["staff"]["mean"] for row in report["dimensions"] if row["staff"]["n"]]
     assert staff_means and set(staff_means) == {2.0}
+    with pytest.raises(RatingPublished):  # published: a change would show as one person's difference
+        save_self_assessment(survey, staff, {item.id: 5 for item in items}, {})
 
 
 def test_orm_changes_deletes_and_moves_are_followed(app, db):
@@ -80,6 +90,10 @@ def test_orm_changes_deletes_and_moves_are_followed(app, db):
                      predictions=[PredictedAnswer(item_id=item.id, score=2) for item in items])
     _db.session.add_all([response, staff])
     _db.session.commit()
+    # Each completes a batch with earlier answers of its group, so both count (and so move cells).
+    make_responses(survey, MIN_N - 1, team=north, submitted_at=MARCH, scores=4)
+    make_responses(survey, MIN_N - 1, perspective="staff", team=north, submitted_at=MARCH, scores=4)
+    assert _db.session.get(Response, response.id).published_at is not None
     assert_in_step(survey.id)
 
     response.answers[0].score = 1                      # a score changes
@@ -98,7 +112,7 @@ def test_orm_changes_deletes_and_moves_are_followed(app, db):
     _db.session.delete(staff)
     _db.session.commit()
     assert_in_step(survey.id)
-    assert all(row["staff"]["n"] == 0 for row in gap_report(survey, min_n=1).to_dict()["dimensions"])
+    assert all(row["staff"]["n"] == MIN_N - 1 for row in gap_report(survey, min_n=1).to_dict()["dimensions"])
 
 
 def test_a_rolled_back_write_leaves_the_cells_alone(app, db):
@@ -143,9 +157,7 @@ def test_reports_from_the_cells_equal_reports_from_the_answers(app, db):
 def test_the_command_checks_and_rebuilds(app, db, runner):
     items = bank_items(4)
     survey = make_survey(items=items)
-    _db.session.add(Response(survey=survey, perspective="customer", submitted_at=MARCH,
-                             answers=[Answer(item_id=item.id, score=4) for item in items]))
-    _db.session.commit()
+    make_responses(survey, MIN_N, submitted_at=MARCH, scores=4)
     assert runner.invoke(args=["report-cells", "--check"]).exit_code == 0
     # An operator's hand edit in SQL, past the app:
     _db.session.execute(Answer.__table__.update().values(score=1))
@@ -161,30 +173,31 @@ def test_the_command_checks_and_rebuilds(app, db, runner):
 def test_answers_to_items_outside_the_survey_are_not_counted(app, db, perspective):
     items = bank_items(6)
     survey = make_survey(items=items[:3])
-    _db.session.add(Response(survey=survey, perspective=perspective, submitted_at=MARCH,
-                             answers=[Answer(item_id=item.id, score=5) for item in items],
-                             predictions=[PredictedAnswer(item_id=item.id, score=5) for item in items]
-                             if perspective == "staff" else []))
+    for _ in range(MIN_N):
+        _db.session.add(Response(survey=survey, perspective=perspective, submitted_at=MARCH,
+                                 answers=[Answer(item_id=item.id, score=5) for item in items],
+                                 predictions=[PredictedAnswer(item_id=item.id, score=5) for item in items]
+                                 if perspective == "staff" else []))
     _db.session.commit()
     assert_in_step(survey.id)
     item_rows = _db.session.execute(select(ReportCell.subject_id).where(ReportCell.kind == 1)).scalars().all()
     assert set(item_rows) == {item.id for item in items[:3]}
 
 
-def test_cells_counted_from_scores_in_hand_equal_the_cells_counted_from_the_answers(app, db):
-    """The submit path counts a response from the scores it has just written
-    (report_cells.response_cells); the result must be what the SQL definition counts."""
+def test_batches_published_past_the_orm_equal_the_cells_counted_from_the_answers(app, db):
+    """The submit path and import write with Core statements and call report_cells.publish for the
+    groups they wrote to; the cells of the batches it publishes must be what the SQL definition
+    counts, and every group keeps fewer than MIN_N answers waiting."""
     import random
 
-    from sqlalchemy import insert
+    from sqlalchemy import func, insert
 
     items = bank_items()
     survey = make_survey(items=items[:12])
     team = make_team("East")
-    dimension_of = {item.id: item.dimension_id for item in items}
     rng = random.Random(8)
     connection = _db.session.connection()
-    for number in range(40):
+    for number in range(60):
         perspective = rng.choice(["customer", "staff", "leader"])
         chosen = rng.sample(items[:12], rng.randrange(0, 13))
         scores = {item.id: rng.randint(1, 5) for item in chosen}
@@ -198,8 +211,11 @@ def test_cells_counted_from_scores_in_hand_equal_the_cells_counted_from_the_answ
             if values:
                 connection.execute(insert(model), [{"response_id": response_id, "item_id": item_id, "score": score}
                                                    for item_id, score in values.items()])
-        report_cells.add_new_response(connection, (survey.id, team_id, moment, perspective), scores, dimension_of,
-                                      predictions)
+        report_cells.publish(connection, [report_cells.group_of(survey.id, team_id, None, perspective)])
     _db.session.commit()
     assert report_cells.cell_total(_db.session, survey.id) > 0
     assert_in_step(survey.id)
+    r = Response.__table__.c
+    waiting = _db.session.execute(select(func.count()).where(r.published_at.is_(None))
+                                  .group_by(r.team_id, r.perspective)).scalars().all()
+    assert waiting and max(waiting) < MIN_N

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -69,6 +70,11 @@ class Response(db.Model):
         CheckConstraint("nps IS NULL OR (nps >= 0 AND nps <= 10)", name="nps_range"),
         UniqueConstraint("survey_id", "user_id", name="uq_responses_survey_user"),
         Index("ix_responses_report", "survey_id", "perspective", "team_id", "submitted_at"),
+        # Publication in batches (perception/reports/service.py): the few unpublished responses of a
+        # group, in submission order, and the published ones by publication time.
+        Index("ix_responses_unpublished", "survey_id", "perspective", "team_id", "staff_id", "submitted_at", "id",
+              sqlite_where=text("published_at IS NULL"), postgresql_where=text("published_at IS NULL")),
+        Index("ix_responses_published", "survey_id", "published_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
@@ -86,6 +92,9 @@ class Response(db.Model):
     # "May we contact you about your answers?" (customers). Without consent nobody sees who answered.
     contact_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     contact_phone: Mapped[str | None] = mapped_column(String(40))
+    # When the response entered the figures: the submission time of the last answer of its batch
+    # (perception/reports/service.py, "Publication in batches"); None while it waits for its batch.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     survey: Mapped[Survey] = relationship()
     team: Mapped[Team | None] = relationship()

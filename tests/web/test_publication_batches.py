@@ -1,0 +1,268 @@
+"""No small difference (DESIGN section 2, "Privacy"), tried as the threat model's curious insider
+would: any filters, any two times. Answers are published in batches of MIN_N per (survey, team,
+staff member served, perspective), dated by their last answer (perception/insights/publication.py),
+so no two reports may differ in any cell by 1 to MIN_N - 1 respondents."""
+
+import itertools
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from perception.accounts.service import create_api_token
+from perception.core.models import PERSPECTIVES, Answer, Response, utcnow
+from perception.reports import service as report_cells
+from perception.reports.queries import gap_report, waiting_answers
+from tests.helpers import (
+    answers_for,
+    bank_items,
+    csrf_token,
+    login,
+    make_invitation,
+    make_responses,
+    make_survey,
+    make_team,
+    make_user,
+    open_link,
+    post_form,
+)
+
+MIN_N = 5
+MONTHS = ("2026-01", "2026-02", "2026-03", "2026-04")
+
+
+def cell_counts(report):
+    """{cell: n} of a Gap JSON: every perspective on every dimension and item, and the
+    respondents behind each perspective's care index."""
+    found = {}
+    for level in ("dimensions", "items"):
+        for row in report[level]:
+            for perspective in PERSPECTIVES:
+                found[(level, row["key"], perspective)] = row[perspective]["n"]
+    for perspective, n in report["respondents"].items():
+        found[("respondents", perspective)] = n
+    return found
+
+
+def small_differences(reports, min_n=MIN_N):
+    """[(label a, label b, cell, n a, n b)] for every pair of reports with a cell whose n differs by
+    1 to min_n - 1 (a missing cell counts as n = 0)."""
+    found = []
+    for (label_a, a), (label_b, b) in itertools.combinations(reports.items(), 2):
+        for cell in a.keys() | b.keys():
+            difference = abs(a.get(cell, 0) - b.get(cell, 0))
+            if 0 < difference < min_n:
+                found.append((label_a, label_b, cell, a.get(cell, 0), b.get(cell, 0)))
+    return found
+
+
+def month_ranges(months):
+    bounds = [None, *months]
+    return [(start, end) for start in bounds for end in bounds
+            if start is None or end is None or start <= end]
+
+
+def lattice(survey, teams, months):
+    """{(team, from, to): cell counts} of gap_report over every team (and none) and period."""
+    return {
+        (team.name if team else None, start, end): cell_counts(
+            gap_report(survey, team=team, month_from=start, month_to=end).to_dict())
+        for team in (None, *teams) for start, end in month_ranges(months)
+    }
+
+
+def api_lattice(client, token, survey, teams, months):
+    reports = {}
+    for team in (None, *teams):
+        for start, end in month_ranges(months):
+            query = {key: value for key, value in (("team", team.name if team else None), ("from", start),
+                                                   ("to", end)) if value}
+            answer = client.get(f"/api/v1/surveys/{survey.slug}/gap", query_string=query,
+                                headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 200, answer.get_data(as_text=True)
+            reports[(team.name if team else None, start, end)] = cell_counts(answer.get_json())
+    return reports
+
+
+def moment_in(month, rng):
+    year, number = map(int, month.split("-"))
+    return datetime(year, number, rng.randint(1, 28), rng.randint(0, 23), rng.randint(0, 59), tzinfo=UTC)
+
+
+def seed_history(seed=13):
+    """Three teams, their staff (two serve customers by name), leaders with and without a team,
+    over four months; every answer written in order of submission, as the app would receive them."""
+    rng = random.Random(seed)
+    survey = make_survey("attack", items=bank_items(4))
+    teams = [make_team(name) for name in ("North", "South", "East")]
+    staff = {team.name: [make_user("staff", team=team) for _ in range(2)] for team in teams}
+    planned = []
+    for month in MONTHS:
+        for team in teams:
+            for served in (None, *staff[team.name]):
+                planned += [("customer", team, served, moment_in(month, rng)) for _ in range(rng.randint(0, 8))]
+    for team, count in zip(teams, (7, 3, 11), strict=True):
+        planned += [("staff", team, None, moment_in(rng.choice(MONTHS), rng)) for _ in range(count)]
+    planned += [("leader", None, None, moment_in(rng.choice(MONTHS), rng)) for _ in range(6)]
+    planned += [("leader", teams[0], None, moment_in(rng.choice(MONTHS), rng)) for _ in range(2)]
+    for perspective, team, served, moment in sorted(planned, key=lambda plan: plan[3]):
+        make_responses(survey, 1, perspective=perspective, team=team, staff=served, submitted_at=moment,
+                       scores={item: rng.randint(1, 5) for item in survey.items},
+                       predictions={item: rng.randint(1, 5) for item in survey.items} if perspective == "staff"
+                       else None)
+    return survey, teams, staff
+
+
+def test_the_checker_finds_a_small_difference():
+    assert small_differences({"a": {"x": 42}, "b": {"x": 41}}) == [("a", "b", "x", 42, 41)]
+    assert small_differences({"a": {"x": 10}, "b": {"x": 5}, "c": {}}) == []
+    assert small_differences({"a": {"x": 3}, "b": {}}) == [("a", "b", "x", 3, 0)]
+
+
+def test_no_two_reports_of_the_filter_lattice_differ_by_fewer_than_min_n(app, db, client):
+    survey, teams, _staff = seed_history()
+    waiting = waiting_answers(survey)
+    assert waiting["customer"] > 0 and waiting["staff"] > 0  # the data set has answers still waiting
+    reports = lattice(survey, teams, MONTHS)
+    assert len(reports) == 4 * len(month_ranges(MONTHS))
+    assert reports[(None, None, None)][("respondents", "customer")] >= 10 * MIN_N
+    assert small_differences(reports) == []
+    # The API answers the same figures (and so the same differences) as the function.
+    token = create_api_token(make_user("leader", email="curious@example.com"), "attack")[1]
+    assert api_lattice(client, token, survey, teams, MONTHS) == reports
+
+
+def test_the_published_figures_count_whole_batches_of_each_group(app, db):
+    survey, _teams, _staff = seed_history(seed=7)
+    r = Response.__table__.c
+    groups = db.session.execute(
+        select(r.team_id, r.staff_id, r.perspective, func.count(), func.count(r.published_at))
+        .where(r.survey_id == survey.id).group_by(r.team_id, r.staff_id, r.perspective)
+    ).all()
+    for *_group, total, published in groups:
+        assert published == total - total % MIN_N
+    # A batch is dated by its last answer, and nobody waits behind a later answer of their group.
+    for *group, _total, _published in groups:
+        rows = db.session.execute(
+            select(r.submitted_at, r.published_at).where(
+                r.survey_id == survey.id, r.perspective == group[2],
+                r.team_id.is_(None) if group[0] is None else r.team_id == group[0],
+                r.staff_id.is_(None) if group[1] is None else r.staff_id == group[1])
+            .order_by(r.submitted_at, r.id)
+        ).all()
+        for start in range(0, len(rows) - len(rows) % MIN_N, MIN_N):
+            batch = rows[start:start + MIN_N]
+            assert {published for _at, published in batch} == {max(at for at, _published in batch)}
+        assert all(published is None for _at, published in rows[len(rows) - len(rows) % MIN_N:])
+
+
+def submit_as_customer(app, survey, team, staff, score):
+    _invitation, token = make_invitation(survey, team, staff=staff)
+    customer = app.test_client()
+    open_link(customer, token)
+    data = answers_for(survey.items, score=score) | {"csrf_token": csrf_token(customer, "/s/answer")}
+    assert customer.post("/s/answer", data=data).status_code == 303
+
+
+def test_one_more_answer_changes_nothing_until_its_batch_is_complete(app, db, client, runner):
+    survey, teams, _staff = seed_history(seed=21)
+    north = teams[0]
+    newcomer = make_user("staff", team=north)  # serves customers from now on: a group of its own
+    months = (*MONTHS, utcnow().strftime("%Y-%m"))
+    token = create_api_token(make_user("leader", email="watcher@example.com"), "watch")[1]
+    before = lattice(survey, teams, months)
+    waiting_before = client.get(f"/api/v1/surveys/{survey.slug}/gap",
+                                headers={"Authorization": f"Bearer {token}"}).get_json()["waiting"]
+    for answered in range(1, MIN_N + 1):
+        submit_as_customer(app, survey, north, newcomer, score=1 + answered % 5)
+        after = lattice(survey, teams, months)
+        answer = client.get(f"/api/v1/surveys/{survey.slug}/gap", headers={"Authorization": f"Bearer {token}"})
+        waiting = answer.get_json()["waiting"]
+        both = {("before", *key): value for key, value in before.items()}
+        both |= {("after", *key): value for key, value in after.items()}
+        assert small_differences(both) == []
+        if answered < MIN_N:
+            assert after == before, f"one report changed after {answered} answer(s)"
+            assert waiting["customer"] == waiting_before["customer"] + answered
+        else:
+            changed = {key: value for key, value in after.items() if value != before[key]}
+            assert changed, "the complete batch entered no figure"
+            for key, counts in changed.items():
+                assert key[0] in (None, "North")
+                assert counts[("respondents", "customer")] - before[key][("respondents", "customer")] == MIN_N
+            assert waiting["customer"] == waiting_before["customer"]
+    assert runner.invoke(args=["report-cells", "--check"]).exit_code == 0
+
+
+def test_a_published_staff_rating_can_no_longer_change(app, db):
+    items = bank_items(4)
+    survey = make_survey("rated", items=items)
+    team = make_team("North")
+    first, *others = [make_user("staff", team=team) for _ in range(MIN_N)]
+    page = f"/staff/surveys/{survey.slug}"
+    ratings = answers_for(items, 4, "item") | answers_for(items, 3, "predict")
+
+    client = app.test_client()
+    login(client, first)
+    post_form(client, page, ratings)
+    text = client.get(page).get_data(as_text=True)
+    assert "waits for its group of 5" in text and "1 of 5 staff ratings of your team are in" in text
+    # Not published yet: still the person's own to change.
+    assert post_form(client, page, answers_for(items, 2, "item") | answers_for(items, 3, "predict"),
+                     follow_redirects=True).status_code == 200
+    own = db.session.execute(select(Response).where(Response.user_id == first.id)).scalar_one()
+    assert {answer.score for answer in own.answers} == {2}
+
+    for colleague in others:
+        colleague_client = app.test_client()
+        login(colleague_client, colleague)
+        post_form(colleague_client, page, ratings)
+    db.session.expire_all()
+    assert db.session.get(Response, own.id).published_at is not None
+    staff_n = gap_report(survey).to_dict()["dimensions"][0]["staff"]["n"]
+    assert staff_n == MIN_N
+
+    refused = post_form(client, page, answers_for(items, 5, "item") | answers_for(items, 5, "predict"),
+                        follow_redirects=True)
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert "Your rating is now part of the published figures and can no longer change." in text
+    assert "Save my changes" not in text
+    db.session.expire_all()
+    scores = db.session.execute(select(Answer.score).where(Answer.response_id == own.id)).scalars().all()
+    assert set(scores) == {2}
+    assert gap_report(survey).to_dict()["dimensions"][0]["staff"]["n"] == staff_n
+    assert report_cells.drift(db.session, survey.id) == {}
+
+
+def test_import_publishes_whole_batches_and_says_what_waits(app, db, runner, tmp_path):
+    items = bank_items(4)
+    survey = make_survey("imported", items=items)
+    header = "perspective,team,submitted_at," + ",".join(item.key for item in items)
+    start = datetime(2026, 1, 30, 12, tzinfo=UTC)
+    rows = [f"customer,North,{(start + timedelta(days=index)).isoformat()}," + ",".join("3" for _ in items)
+            for index in range(7)]
+    path = tmp_path / "answers.csv"
+    path.write_text("\n".join([header, *rows]) + "\n")
+    result = runner.invoke(args=["import-responses", str(path), "--survey", survey.slug])
+    assert result.exit_code == 0, result.output
+    assert "2 answer(s) of the survey wait for their group of 5" in result.output
+    report = gap_report(survey, by="month").to_dict()
+    # The batch of the first five answers (30 Jan - 3 Feb) is dated by its last one: February.
+    assert [(group["month"], group["respondents"]["customer"]) for group in report["groups"]] == [("2026-02", 5)]
+    assert report_cells.drift(db.session, survey.id) == {}
+
+
+@pytest.mark.parametrize("perspective", ["customer", "leader"])
+def test_dashboard_says_how_many_answers_wait_and_why(app, db, perspective):
+    survey = make_survey("told", items=bank_items(4))
+    team = make_team("North")
+    make_responses(survey, 7, perspective=perspective, team=team)
+    leader = make_user("leader")
+    client = app.test_client()
+    login(client, leader)
+    text = client.get(f"/leaders/surveys/{survey.slug}/dashboard").get_data(as_text=True)
+    noun = "customer answers" if perspective == "customer" else "leader ratings"
+    assert f"2 {noun} wait for their group of 5 before they count" in text
+    assert "five at a time, so nobody&#39;s answers can be picked out by comparing two reports" in text
