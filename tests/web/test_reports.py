@@ -70,17 +70,18 @@ def test_only_items_of_the_survey_count(db, survey):
 
 
 def test_months_are_utc_whatever_the_session_time_zone(db, survey):
-    add_responses(db, survey, 2, at=datetime(2026, 3, 31, 23, 59, 59, tzinfo=UTC))
-    add_responses(db, survey, 3, at=datetime(2026, 4, 1, 0, 0, 0, tzinfo=UTC))
-    add_responses(db, survey, 1, at=datetime(2026, 6, 1, 0, 0, 0, tzinfo=UTC))
+    # Whole batches of 5 (answers are published MIN_N at a time, dated by their last answer).
+    add_responses(db, survey, 5, at=datetime(2026, 3, 31, 23, 59, 59, tzinfo=UTC))
+    add_responses(db, survey, 10, at=datetime(2026, 4, 1, 0, 0, 0, tzinfo=UTC))
+    add_responses(db, survey, 5, at=datetime(2026, 6, 1, 0, 0, 0, tzinfo=UTC))
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text("SET TIME ZONE 'Pacific/Auckland'"))  # +13:00 on these dates
     loaded = fresh(db, survey) if db.engine.dialect.name != "postgresql" else survey
     report = gap_report(loaded, by="month", min_n=1).to_dict()
     months = {group["month"]: group["dimensions"][0]["customer"]["n"] for group in report["groups"]}
-    assert months == {"2026-03": 2, "2026-04": 3, "2026-05": 0, "2026-06": 1}
+    assert months == {"2026-03": 5, "2026-04": 10, "2026-05": 0, "2026-06": 5}
     only_april = gap_report(loaded, month_from="2026-04", month_to="2026-04", min_n=1).to_dict()
-    assert only_april["dimensions"][0]["customer"]["n"] == 3
+    assert only_april["dimensions"][0]["customer"]["n"] == 10
     db.session.rollback()
 
 
@@ -105,11 +106,13 @@ def test_team_groups_follow_the_scope_plus_teams_with_data(db):
 
 
 def test_min_n_defaults_to_the_setting(app, db, survey):
-    add_responses(db, survey, 3)
     assert gap_report(fresh(db, survey)).to_dict()["min_n"] == 5
     app.config["MIN_N"] = 2
+    add_responses(db, survey, 3)  # published in batches of the setting too: one batch of 2, 1 waits
     report = gap_report(fresh(db, survey)).to_dict()
     assert report["min_n"] == 2 and report["dimensions"][0]["customer"]["suppressed"] is False
+    assert report["dimensions"][0]["customer"]["n"] == 2
+    assert gap_report(fresh(db, survey), min_n=5).to_dict()["dimensions"][0]["customer"]["suppressed"] is True
 
 
 def test_empty_survey_reports_zeroes(db, survey):
