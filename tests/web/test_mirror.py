@@ -23,9 +23,9 @@ def _setup(db, customers):
                             predictions=[PredictedAnswer(item_id=items[0].id, score=4),
                                          PredictedAnswer(item_id=items[1].id, score=4)]))
     for index, scores in enumerate(customers):
-        if index % 2:  # named on the invitation only (as a link sent by the till would)
+        if index % 2:  # named on the invitation (as a link sent by the till would); the submit copies it
             invitation, _ = make_invitation(survey, team, staff=ben)
-            response = Response(invitation=invitation, staff_id=None)
+            response = Response(invitation=invitation, staff_id=ben.id)
         else:
             response = Response(staff_id=ben.id)
         response.survey, response.perspective, response.team, response.submitted_at = survey, "customer", team, NOW
@@ -123,3 +123,24 @@ def test_a_demo_staff_member_sees_their_mirror(app, client, db):
     login(client, staff, DEMO_PASSWORD)
     page = client.get("/staff/surveys/2026-q4/mirror").get_data(as_text=True)
     assert f"n = {mirror.rows[0].customers.n}" in page and "more customers are needed" not in page
+
+
+def test_one_more_customer_changes_nothing_until_their_batch_is_complete(app, client, db):
+    survey, ben, _ = _setup(db, [(3, 4), (2, 2), (4, 4), (5, 3), (1, 2)])
+    before = staff_mirror(survey, ben, 5)
+    items = list(survey.items)
+    for added in range(1, 6):
+        db.session.add(Response(survey=survey, perspective="customer", team=ben.team, staff_id=ben.id,
+                                submitted_at=NOW, answers=[Answer(item_id=item.id, score=5) for item in items]))
+        db.session.commit()
+        after = staff_mirror(survey, ben, 5)
+        if added < 5:
+            assert after == before  # a mirror before and after one walk-in answered tells nothing
+        else:
+            assert after.respondents == before.respondents + 5
+    login(client, ben)
+    db.session.add(Response(survey=survey, perspective="customer", team=ben.team, staff_id=ben.id,
+                            submitted_at=NOW, answers=[Answer(item_id=item.id, score=5) for item in items]))
+    db.session.commit()
+    page = client.get("/staff/surveys/wave-1/mirror").get_data(as_text=True)
+    assert "1 more customer answer about" in page and "waits for their group of 5" in page
