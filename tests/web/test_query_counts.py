@@ -21,9 +21,12 @@ from tests.helpers import (
     make_user,
 )
 
-# Each submit counts its response in the report cells with one more statement (report_cells.py).
-CAPS = {"customer form": 1, "customer submit": 5, "thank-you page": 1, "staff rating form": 5,
-        "staff rating submit": 10, "leaders index": 4, "dashboard": 10}
+# Each submit reads the unpublished answers of its group with one more statement (answers enter the
+# figures in batches: report_cells.publish; on PostgreSQL one more, the group's lock). The rating
+# form and the dashboard count the answers waiting for their batch (one statement each).
+CAPS = {"customer form": 1, "customer submit": 5, "thank-you page": 1, "staff rating form": 6,
+        "staff rating submit": 11, "leaders index": 4, "dashboard": 11}
+LOCKING = {"customer submit", "staff rating submit"}  # + 1 on PostgreSQL (pg_advisory_xact_lock)
 
 
 def statements():
@@ -93,5 +96,6 @@ def test_statements_per_page_are_capped_and_do_not_grow_with_the_data(app, db, p
     _populate(4, bank_items())
     large = _counts(app, (survey_id, staff_two, leader_id))
     assert large == small, "a page's statement count grew with the data (N+1?)"
-    over = {name: count for name, count in small.items() if count > CAPS[name]}
-    assert not over, f"statements above the cap {CAPS}: {over} (all: {small})"
+    caps = {name: cap + (name in LOCKING and _db.engine.dialect.name == "postgresql") for name, cap in CAPS.items()}
+    over = {name: count for name, count in small.items() if count > caps[name]}
+    assert not over, f"statements above the cap {caps}: {over} (all: {small})"
