@@ -6,6 +6,7 @@ and that it lists exactly the routes the blueprint has."""
 NULLABLE_STRING = {"type": ["string", "null"]}
 NULLABLE_NUMBER = {"type": ["number", "null"]}
 TIME = {"type": ["string", "null"], "format": "date-time"}
+MONTH = {"type": "string", "pattern": r"^\d{4}-\d{2}$", "description": "YYYY-MM, UTC."}
 INTERVAL = {"oneOf": [{"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
                       {"type": "null"}]}
 
@@ -63,7 +64,10 @@ SCHEMAS = {
         "id": {"type": "integer"}, "survey": {"type": "string"}, "team": {"type": "string"},
         "staff_email": NULLABLE_STRING, "email": NULLABLE_STRING, "name": NULLABLE_STRING,
         "language": NULLABLE_STRING, "deliver": {"enum": ["email", "none"]},
-        "state": {"enum": ["created", "sent", "opened", "answered", "expired", "bounced", "unsubscribed"]},
+        "state": {"enum": ["created", "sent", "expired", "bounced", "unsubscribed"],
+                  "description": "The mail and the link: expired once the link's time is up. Whether the customer "
+                                 "opened or answered is never told per invitation (they answer anonymously unless "
+                                 "they allow contact); the funnel counts it."},
         "interaction_at": TIME, "created_at": TIME, "expires_at": TIME,
         "link": {"type": ["string", "null"], "format": "uri",
                  "description": "The customer's personal link when deliver is none; null otherwise."},
@@ -98,18 +102,20 @@ SCHEMAS = {
         "channel": {"enum": ["email", "api", "open", "link", "import", "self"]},
         "answers": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 5},
                     "description": "Item key -> score 1-5."},
-        "predicted": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 5},
-                      "description": "Staff only: predicted customer score per item."},
         "nps": {"type": ["integer", "null"], "minimum": 0, "maximum": 10}, "comment": NULLABLE_STRING,
     }, required=["submitted_on", "team", "channel", "answers", "nps", "comment"]),
     "ResponsePage": _object({
-        "survey": {"type": "string"}, "perspective": {"enum": ["customer", "staff", "leader"]},
+        "survey": {"type": "string"}, "perspective": {"enum": ["customer"]},
         "min_n": {"type": "integer"}, "page": {"type": "integer", "minimum": 1},
         "per_page": {"type": "integer", "minimum": 1, "maximum": 500},
-        "total": {"type": "integer", "description": "Responses shown over all pages (suppressed teams excluded)."},
+        "total": {"type": "integer", "description": "Responses shown over all pages (withheld cells excluded)."},
         "next_page": {"type": ["integer", "null"]},
-        "suppressed_teams": {"type": "array", "items": _object({"team": NULLABLE_STRING, "n": {"type": "integer"}}),
-                             "description": "Teams left out because fewer than min_n responded."},
+        "withheld": {"type": "array",
+                     "items": _object({"team": NULLABLE_STRING, "month": MONTH,
+                                       "n": {"type": "integer", "minimum": 1}}),
+                     "description": "Team-months (UTC, of publication) left out because fewer than min_n published "
+                                    "customer responses are in them (team null: responses of no team); n: their "
+                                    "responses matching the filters. Answers waiting for their batch are in none."},
         "responses": {"type": "array", "items": _ref("AnonymousResponse")},
     }),
     "FunnelRow": _object(FUNNEL_ROW),
@@ -181,7 +187,7 @@ PATHS = {
         },
     }},
     "/invitations/{invitation_id}": {"get": {
-        "summary": "An invitation and its state (sent, opened, answered ...)",
+        "summary": "An invitation and the state of its mail and link (created, sent, bounced, unsubscribed, expired)",
         "parameters": [{"name": "invitation_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
         "responses": {"200": _ok("The invitation.", "Invitation"), "400": _error("Unknown query parameter."),
                       **AUTH_ERRORS, "404": _error("No such invitation.")},
@@ -192,14 +198,18 @@ PATHS = {
          _query("from", "First month (YYYY-MM, UTC), inclusive."), _query("to", "Last month (YYYY-MM), inclusive.")],
         description="Leaders and admins. The same JSON as `flask --app wsgi gap --json`."),
     "/surveys/{slug}/responses": _read(
-        "Anonymous responses, page by page", "ResponsePage",
-        [SLUG, _query("perspective", "Default customer.", {"enum": ["customer", "staff", "leader"]}), TEAM,
+        "Anonymous customer responses, page by page", "ResponsePage",
+        [SLUG, _query("perspective", "customer, the default and the only one: staff and leader answers are shown "
+                                     "to their authors only (400 for staff or leader).", {"enum": ["customer"]}),
+         TEAM,
          _query("channel", "Only responses that came this way.",
                 {"enum": ["email", "api", "open", "link", "import", "self"]}),
          _query("page", "From 1.", {"type": "integer", "minimum": 1}),
          _query("per_page", "1 to 500, default 100.", {"type": "integer", "minimum": 1, "maximum": 500})],
-        description="Leaders and admins. No respondent identity and only the day of submission; teams with "
-                    "fewer than min_n responses are left out and listed in suppressed_teams."),
+        description="Leaders and admins. Customer rows only, published ones, with no respondent identity and only "
+                    "the day of publication, from published cells only: a team and UTC month with at least min_n "
+                    "published customer responses (as on the support-vs-erode board). Other cells are left out "
+                    "and listed in withheld. perspective=staff or leader is refused (400, field perspective)."),
     "/surveys/{slug}/funnel": _read(
         "Invited, sent, opened, answered, bounced, unsubscribed per team", "Funnel", [SLUG, TEAM],
         description="Leaders and admins."),

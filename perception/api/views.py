@@ -28,7 +28,6 @@ from perception.web.api import ApiError, roles_allowed
 from perception.web.api import bp as api
 
 LEADERS = ("leader", "admin")
-PERSPECTIVES = ("customer", "staff", "leader")
 CHANNELS = ("email", "api", "open", "link", "import", "self")
 
 
@@ -85,7 +84,7 @@ def invitation_json(invitation):
         "name": invitation.customer_name,
         "language": invitation.language,
         "deliver": deliver,
-        "state": invitation.state,
+        "state": invitation.delivery_state,  # never opened or answered: the funnel counts those
         "interaction_at": _time(invitation.interaction_at),
         "created_at": _time(invitation.created_at),
         "expires_at": _time(invitation.expires_at),
@@ -161,22 +160,24 @@ def responses(slug):
     args = query_args(("perspective", "team", "channel", "page", "per_page"))
     survey = _survey(slug)
     perspective = args["perspective"] or "customer"
-    if perspective not in PERSPECTIVES:
-        raise ApiError(400, f"perspective must be one of {', '.join(PERSPECTIVES)}.", "perspective")
+    if perspective != "customer":
+        # DESIGN section 2, "Own answers stay own": staff and leader rows are never given, to anyone.
+        raise ApiError(400, "perspective must be customer: only customer rows are published. A staff member's or "
+                            "leader's answers are shown to that person only; their figures are in "
+                            f"/api/v1/surveys/{survey.slug}/gap.", "perspective")
     if args["channel"] is not None and args["channel"] not in CHANNELS:
         raise ApiError(400, f"channel must be one of {', '.join(CHANNELS)}.", "channel")
     page = int_arg(args["page"], "page", 1, 1, 1_000_000)
     per_page = int_arg(args["per_page"], "per_page", 100, 1, 500)
     min_n = current_app.config["MIN_N"]
-    total, suppressed, rows = response_page(
-        survey, perspective, team=_team(args["team"]), channel=args["channel"], min_n=min_n, page=page,
-        per_page=per_page,
+    total, withheld, rows = response_page(
+        survey, team=_team(args["team"]), channel=args["channel"], min_n=min_n, page=page, per_page=per_page,
     )
     return jsonify({
         "survey": survey.slug, "perspective": perspective, "min_n": min_n,
         "page": page, "per_page": per_page, "total": total,
         "next_page": page + 1 if page * per_page < total else None,
-        "suppressed_teams": suppressed, "responses": rows,
+        "withheld": withheld, "responses": rows,
     })
 
 

@@ -37,8 +37,9 @@ def survey_dimensions(survey):
     return [(key, name) for key, name in rows]
 
 
-def _eligible(survey, min_n):
-    """Subquery of the (team_id, month) groups with at least min_n customer responses."""
+def published_cells(survey, min_n):
+    """Subquery of the (team_id, month) groups with at least min_n customer responses: the cells
+    whose customer rows and comments may be shown (the board, the API's rows, the leaders' export)."""
     r = Response.__table__
     month = utc_month(r.c.published_at)
     return (
@@ -54,7 +55,7 @@ def _eligible(survey, min_n):
 def _visible_comments(survey, min_n, team_id=None, month=None):
     """(conditions, joined from-clause) of customer comments that may be shown."""
     r = Response.__table__
-    eligible = _eligible(survey, min_n)
+    eligible = published_cells(survey, min_n)
     joined = r.join(eligible, and_(eligible.c.team_id == r.c.team_id,
                                    eligible.c.month == utc_month(r.c.published_at)))
     conditions = [r.c.survey_id == survey.id, r.c.perspective == "customer", r.c.comment.is_not(None),
@@ -68,7 +69,7 @@ def _visible_comments(survey, min_n, team_id=None, month=None):
 
 def eligible_months(survey, min_n, team_id=None):
     """'YYYY-MM' months (newest first) in which some (or the given) team may show comments."""
-    eligible = _eligible(survey, min_n)
+    eligible = published_cells(survey, min_n)
     statement = select(eligible.c.month).distinct().order_by(eligible.c.month.desc())
     if team_id is not None:
         statement = statement.where(eligible.c.team_id == team_id)

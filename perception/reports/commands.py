@@ -26,14 +26,16 @@ from perception.surveys.commands import survey_from_option
 @click.option("--out", "out", type=click.Path(dir_okay=False, writable=True),
               help="File to write (default: standard output). Written in full or not at all.")
 @click.option("--anonymous", is_flag=True,
-              help="As the leaders' download: no respondent ids, dates only, small groups without team or comment.")
+              help="As the leaders' download: customer rows of team-months with at least MIN_N customers only, "
+                   "no respondent ids, dates only.")
 @click.option("--min-n", type=click.IntRange(min=1), help="Anonymity threshold for --anonymous (default: MIN_N).")
 def export_responses_command(slug, out, anonymous, min_n):
     """Write a survey's responses as CSV in the import format: perspective, respondent, team,
     submitted_at, one column per item key, predicted:<item key>, comment, nps.
 
-    Streamed in batches (constant memory). Text cells starting with = + - @ tab or CR are
-    prefixed with a single quote; `import-responses` removes it again.
+    Without --anonymous every row of every perspective, with respondents and exact times: a
+    backup for operators, not for publishing. Streamed in batches (constant memory). Text cells
+    starting with = + - @ tab or CR are prefixed with a single quote; `import-responses` removes it.
     """
 
     survey = survey_from_option(slug)

@@ -4,33 +4,35 @@ Responses (`export-responses`, `/leaders/surveys/<slug>/export.csv`) are written
 the columns `import-responses` reads (perception.responses.csv_import): perspective, respondent, team,
 submitted_at, one column per item key of the survey, predicted:<item key> per item, comment,
 nps. Text cells are protected against formula injection (perception.core.csv_cells), and the
-importer undoes that protection, so export -> import into an empty database gives the same
-gap report, figure for figure.
+importer undoes that protection, so a full export -> import into an empty database gives the
+same gap report, figure for figure.
 
 Streaming, constant memory: responses are read with a server-side cursor (`yield_per`) in
 batches of BATCH; each batch's answers and predictions are fetched with one IN query each and
 written out before the next batch is read. Nothing holds more than one batch.
 
 Two levels of detail:
-- full (`flask export-responses`, for operators): respondent = the stored respondent, else the
-  customer's email from the invitation, else the staff/leader account's email; exact times.
-- anonymous (the leaders' download, and `--anonymous`): published responses only (answers enter
-  the figures in batches: perception/insights/publication.py), no respondent at all (no customer
-  email, no staff login); the `submitted_at` column holds the day the response was published (its
-  batch's last answer, UTC midnight, so months stay those of the figures);
-  a row whose team has fewer than `min_n` responses of its perspective in the survey loses its
-  team and its comment (it still counts in the whole-survey figures); a customer comment is
-  kept only when its team and month have at least `min_n` customer responses (the rule of the
-  support-vs-erode board). The whole-survey and by-month gap reports of an anonymous export
-  therefore match the original; by team, only cells that were already suppressed differ.
+- full (`flask export-responses`, for operators): every row of every perspective; respondent =
+  the stored respondent, else the customer's email from the invitation, else the staff/leader
+  account's email; exact times. The backup-style export: it stays with the operator.
+- anonymous (the leaders' download, and `--anonymous`), what DESIGN section 2 lets be published:
+  customer rows only (a staff member's or leader's answers are shown to that person only);
+  published responses only (answers enter the figures in batches: perception/insights/publication.py),
+  and only those of a published cell, a team and UTC month of publication with at least `min_n`
+  published customer responses (perception.board.queries.published_cells, the rule of the
+  support-vs-erode board, so a comment is in the file exactly where the board would show it); no
+  respondent at all (no customer email); the `submitted_at` column holds the day the response
+  was published (its batch's last answer, UTC midnight, so months stay those of the figures).
+  Imported again, it gives the customer figures of every published team and month exactly.
 """
 
 import csv
 import io
 from datetime import UTC
 
-from sqlalchemy import func, select, true
+from sqlalchemy import and_, select
 
+from perception.board.queries import published_cells
 from perception.core.csv_cells import neutralise
 from perception.core.database import utc_month
 from perception.core.extensions import db
@@ -75,37 +77,6 @@ def _iso(moment, to_day):
     return moment.isoformat().replace("+00:00", "Z")
 
 
-class _Anonymity:
-    """Which teams and comments the anonymous export may show (two small GROUP BY queries)."""
-
-    def __init__(self, survey, min_n):
-        r = Response.__table__
-        counts = db.session.execute(
-            select(r.c.team_id, r.c.perspective, func.count())
-            .where(r.c.survey_id == survey.id, r.c.team_id.is_not(None), r.c.published_at.is_not(None))
-            .group_by(r.c.team_id, r.c.perspective)
-        ).all()
-        self.teams = {(team, perspective) for team, perspective, n in counts if n >= min_n}
-        month = utc_month(r.c.published_at)
-        months = db.session.execute(
-            select(r.c.team_id, month, func.count())
-            .where(r.c.survey_id == survey.id, r.c.perspective == "customer", r.c.team_id.is_not(None),
-                   r.c.published_at.is_not(None))
-            .group_by(r.c.team_id, month)
-        ).all()
-        self.comment_months = {(team, label) for team, label, n in months if n >= min_n}
-
-    def team_shown(self, team_id, perspective):
-        return (team_id, perspective) in self.teams
-
-    def comment_shown(self, team_id, perspective, submitted_at):
-        if not self.team_shown(team_id, perspective):
-            return False
-        if perspective != "customer":
-            return True
-        return (team_id, submitted_at.astimezone(UTC).strftime("%Y-%m")) in self.comment_months
-
-
 def _scores(table, ids):
     found = {}
     for response_id, item_id, score in db.session.execute(
@@ -119,44 +90,40 @@ def export_rows(survey, *, anonymous=False, min_n=5, batch=BATCH):
     """The header, then one list of cell texts per response (oldest first), streamed in batches."""
     item_keys = survey_item_keys(survey)
     yield header(item_keys)
-    rules = _Anonymity(survey, min_n) if anonymous else None
     r, invitation, user, team = Response.__table__, Invitation.__table__, User.__table__, Team.__table__
+    joined = (r.outerjoin(invitation, invitation.c.id == r.c.invitation_id)
+              .outerjoin(user, user.c.id == r.c.user_id)
+              .outerjoin(team, team.c.id == r.c.team_id))
+    conditions = [r.c.survey_id == survey.id, r.c.perspective.in_(PERSPECTIVES)]
+    if anonymous:
+        cells = published_cells(survey, min_n)
+        joined = joined.join(cells, and_(cells.c.team_id == r.c.team_id, cells.c.month == utc_month(r.c.published_at)))
+        conditions += [r.c.perspective == "customer", r.c.published_at.is_not(None)]
     statement = (
         select(r.c.id, r.c.perspective, r.c.respondent, invitation.c.customer_email, user.c.email, team.c.name,
-               r.c.team_id, (r.c.published_at if anonymous else r.c.submitted_at).label("submitted_at"), r.c.comment,
-               r.c.nps)
-        .select_from(r.outerjoin(invitation, invitation.c.id == r.c.invitation_id)
-                     .outerjoin(user, user.c.id == r.c.user_id)
-                     .outerjoin(team, team.c.id == r.c.team_id))
-        .where(r.c.survey_id == survey.id, r.c.perspective.in_(PERSPECTIVES),
-               r.c.published_at.is_not(None) if anonymous else true())
+               (r.c.published_at if anonymous else r.c.submitted_at).label("submitted_at"), r.c.comment, r.c.nps)
+        .select_from(joined).where(*conditions)
         .order_by(r.c.id)
         .execution_options(yield_per=batch)
     )
     # `with`: a download stopped halfway (GeneratorExit) closes the server-side cursor at once.
     with db.session.execute(statement) as result:
-        yield from _export_batches(result, item_keys, rules, anonymous)
+        yield from _export_batches(result, item_keys, anonymous)
 
 
-def _export_batches(result, item_keys, rules, anonymous):
+def _export_batches(result, item_keys, anonymous):
     for rows in result.partitions():
         ids = [row.id for row in rows]
         answers, predictions = _scores(Answer.__table__, ids), _scores(PredictedAnswer.__table__, ids)
         for row in rows:
-            submitted_at = row.submitted_at  # aware UTC (published_at when anonymous): UTCDateTime converts it
-            team_name, comment, respondent = row.name, row.comment, row.respondent or row.customer_email or row.email
-            if rules is not None:
-                respondent = None
-                if not rules.team_shown(row.team_id, row.perspective):
-                    team_name = None
-                if not rules.comment_shown(row.team_id, row.perspective, submitted_at):
-                    comment = None
+            respondent = None if anonymous else row.respondent or row.customer_email or row.email
             given, predicted = answers.get(row.id, {}), predictions.get(row.id, {})
             yield [
-                row.perspective, neutralise(respondent), neutralise(team_name), _iso(submitted_at, anonymous),
+                # submitted_at is aware UTC (published_at when anonymous): the UTCDateTime type converts it
+                row.perspective, neutralise(respondent), neutralise(row.name), _iso(row.submitted_at, anonymous),
                 *(str(given[item_id]) if item_id in given else "" for item_id, _ in item_keys),
                 *(str(predicted[item_id]) if item_id in predicted else "" for item_id, _ in item_keys),
-                neutralise(comment), "" if row.nps is None else str(row.nps),
+                neutralise(row.comment), "" if row.nps is None else str(row.nps),
             ]
 
 

@@ -3,6 +3,7 @@ OpenAPI document that every response here is checked against (tests/openapi_chec
 
 import json
 import re
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -10,7 +11,7 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
 from perception.accounts.service import create_api_token
-from perception.core.models import ApiToken, IdempotencyKey, Invitation, OutboxMessage, Response
+from perception.core.models import ApiToken, IdempotencyKey, Invitation, OutboxMessage, Response, utcnow
 from tests.helpers import answers_for, login, make_survey, make_team, make_user, post_form
 from tests.openapi_check import Api, OpenApiChecker
 
@@ -124,7 +125,7 @@ def test_deliver_none_returns_a_working_link_built_from_base_url(client, api, db
     response = db.session.execute(select(Response)).scalar_one()
     assert response.channel == "api" and response.team_id == team.id and response.staff_id == staff.id
     state = api.get(f"/api/v1/invitations/{body['id']}").get_json()
-    assert state["state"] == "answered" and state["link"] == body["link"]
+    assert state["state"] == "sent" and state["link"] == body["link"]  # answered: never told per invitation
 
 
 def test_deliver_email_queues_the_mail_and_hides_the_link(client, api, runner, smtp_server):
@@ -216,23 +217,29 @@ def test_the_gap_endpoint_answers_exactly_what_the_cli_prints(api, runner):
     assert api.get(f"/api/v1/surveys/{survey.slug}/gap?team=Nowhere").get_json()["field"] == "team"
 
 
-def _responses(survey, team, count, channel="email", comment=None):
+def _responses(survey, team, count, channel="email", comment=None, perspective="customer", submitted_at=None):
+    """`count` responses, published at once (answers are otherwise published in batches of MIN_N)."""
     from perception.core.models import Answer
 
+    moment = submitted_at or utcnow()
     for _ in range(count):
-        db_response = Response(survey_id=survey.id, perspective="customer", team_id=team.id, channel=channel,
-                               respondent="someone@example.org", comment=comment,
+        db_response = Response(survey_id=survey.id, perspective=perspective, team_id=team.id if team else None,
+                               channel=channel, respondent="someone@example.org", comment=comment,
+                               submitted_at=moment, published_at=moment,
                                answers=[Answer(item_id=item.id, score=4) for item in survey.items])
         Invitation.query.session.add(db_response)
     Invitation.query.session.commit()
 
 
-def test_responses_are_paginated_anonymous_and_small_teams_are_left_out(api, app):
+def test_responses_are_paginated_anonymous_and_only_published_cells_are_given(api, app):
     app.config["MIN_N"] = 5
     survey = make_survey()
     big, small = make_team("Harbour Street"), make_team("Riverside")
-    _responses(survey, big, 7, comment="Kind staff")  # one batch of 5 published, 2 wait for theirs
-    _responses(survey, small, 2)  # wait for their batch: in no row and no count
+    _responses(survey, big, 7, comment="Kind staff")
+    _responses(survey, small, 2, comment="Riverside comment")
+    _responses(survey, big, 4, comment="Long ago", submitted_at=datetime(2025, 11, 3, 9, 30, tzinfo=UTC))
+    _responses(survey, None, 6, comment="No team")
+    this_month = utcnow().strftime("%Y-%m")
 
     pages, url = [], f"/api/v1/surveys/{survey.slug}/responses?per_page=3"
     page = 1
@@ -240,14 +247,48 @@ def test_responses_are_paginated_anonymous_and_small_teams_are_left_out(api, app
         body = api.get(f"{url}&page={page}").get_json()
         pages.append(body)
         page = body["next_page"]
-    assert [len(body["responses"]) for body in pages] == [3, 2]
-    assert pages[0]["total"] == 5 and pages[0]["suppressed_teams"] == []
+    assert [len(body["responses"]) for body in pages] == [3, 3, 1]
+    assert pages[0]["total"] == 7
+    assert pages[0]["withheld"] == [{"team": "Harbour Street", "month": "2025-11", "n": 4},
+                                    {"team": "Riverside", "month": this_month, "n": 2},
+                                    {"team": None, "month": this_month, "n": 6}]
     rows = [row for body in pages for row in body["responses"]]
     assert {row["team"] for row in rows} == {"Harbour Street"}
-    assert rows[0]["answers"] == {item.key: 4 for item in survey.items} and rows[0]["comment"] == "Kind staff"
-    assert "someone@example.org" not in json.dumps(pages)
+    assert {row["comment"] for row in rows} == {"Kind staff"}  # where the board would show it, and only there
+    assert rows[0]["answers"] == {item.key: 4 for item in survey.items}
+    text = json.dumps(pages)
+    for withheld in ("someone@example.org", "Riverside comment", "Long ago", "No team"):
+        assert withheld not in text
     assert api.get(f"/api/v1/surveys/{survey.slug}/responses?team=Riverside").get_json()["responses"] == []
     assert api.get(f"/api/v1/surveys/{survey.slug}/responses?channel=open").get_json()["total"] == 0
+    # A published cell stays published whatever the filters: its rows of one channel are given too.
+    _responses(survey, big, 1, channel="open")
+    opened = api.get(f"/api/v1/surveys/{survey.slug}/responses?channel=open").get_json()
+    assert opened["total"] == 1 and opened["withheld"] == []
+
+
+@pytest.mark.parametrize("perspective", ["staff", "leader"])
+def test_no_staff_or_leader_row_leaves_the_app(api, app, perspective):
+    app.config["MIN_N"] = 1
+    survey = make_survey()
+    _responses(survey, make_team(), 6, perspective=perspective, channel="self", comment="My own view")
+    answer = api.get(f"/api/v1/surveys/{survey.slug}/responses?perspective={perspective}")
+    assert answer.status_code == 400 and answer.get_json()["field"] == "perspective"
+    assert "shown to that person only" in answer.get_json()["error"] and "My own view" not in answer.get_data(True)
+    customers = api.get(f"/api/v1/surveys/{survey.slug}/responses").get_json()
+    assert customers["total"] == 0 and customers["withheld"] == [] and "My own view" not in json.dumps(customers)
+
+
+def test_an_invitation_never_says_whether_its_customer_answered(api, client, db):
+    survey, _team = make_survey(), make_team()
+    made = api.post("/api/v1/invitations", json=BODY | {"deliver": "none", "staff_email": None}).get_json()
+    client.get(urlsplit(made["link"]).path)
+    assert post_form(client, "/s/answer", answers_for(survey.items)).status_code == 303  # without consent
+    assert db.session.get(Invitation, made["id"]).state == "answered"
+
+    read = api.get(f"/api/v1/invitations/{made['id']}").get_json()  # checked against the document's enum too
+    assert read["state"] == "sent" and read["email"] == "cara@example.org"
+    assert api.get(f"/api/v1/surveys/{survey.slug}/funnel").get_json()["total"]["answered"] == 1  # counts stay
 
 
 def test_the_funnel_counts_each_stage_per_team(api, client, db):

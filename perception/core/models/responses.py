@@ -60,6 +60,20 @@ class Invitation(db.Model):
     def is_expired(self, now=None):
         return self.expires_at is not None and (now or utcnow()) >= self.expires_at
 
+    @property
+    def delivery_state(self):
+        """What may be shown of this one, named invitation: created, sent, bounced, unsubscribed or
+        expired (its link's time is up). Never whether the customer opened or answered it: DESIGN
+        section 2, "No consent, no link"; the funnel counts those. Read from the timestamps, which
+        answering does not change (an answered invitation keeps `state` answered when unsubscribed)."""
+        if self.bounced_at is not None or self.state == "bounced":
+            return "bounced"
+        if self.unsubscribed_at is not None:
+            return "unsubscribed"
+        if self.is_expired():
+            return "expired"
+        return "sent" if self.sent_at is not None else "created"
+
 
 class Response(db.Model):
     """One submission from one perspective."""
