@@ -96,6 +96,12 @@ def customer_identity(response):
     }
 
 
+def served_by(response):
+    """The staff member who served the customer, shown beside their answers only when they allowed
+    contact (DESIGN section 2, "No consent, no link"); else None."""
+    return response.staff if response.contact_consent else None
+
+
 def _email_like(text):
     return text if text and "@" in text else None
 

@@ -4,10 +4,12 @@ with the trend of their care score (perception.insights.loop.care_trend).
 A customer is found by email: the invitations addressed to it, the responses to those
 invitations, and imported responses whose `respondent` is that address.
 
-The consent rule holds here too: a response's answers (scores, comment, care score) are shown,
-and count in the trend, only when the customer allowed contact on that response; otherwise the
-timeline says that they answered and nothing more. Admins see every team; a leader sees the
-entries of their own team only.
+The consent rule holds here too (DESIGN section 2, "No consent, no link"): a response is on the
+timeline (its answers, comment, care score, follow-up), and counts in the trend, only when the
+customer allowed contact on that response. Without consent the timeline does not even say that
+they answered, nor that they opened the survey (opening is shown only beside an answer given with
+consent): the invitations, and when they were sent, are all it shows. Admins see every team; a
+leader sees the entries of their own team only.
 """
 
 from dataclasses import dataclass, field
@@ -68,22 +70,19 @@ def _responses(email, invitation_ids, team_id):
     return list(db.session.execute(query).scalars())
 
 
-def _invitation_entries(invitation):
+def _invitation_entries(invitation, answered_with_consent):
     team, survey = invitation.team.name, invitation.survey.title
     served = f", served by {invitation.staff.name}" if invitation.staff else ""
     yield Entry(invitation.created_at, "invitation", f"Invited to “{survey}”", team, f"After a visit{served}.")
     if invitation.sent_at:
         yield Entry(invitation.sent_at, "invitation", "Invitation sent", team)
-    if invitation.opened_at:
+    if invitation.opened_at and answered_with_consent:
         yield Entry(invitation.opened_at, "invitation", "Opened the survey", team)
 
 
 def _answer_entry(response):
     team = response.team.name if response.team else None
     title = f"Answered “{response.survey.title}”"
-    if not response.contact_consent:
-        return Entry(response.submitted_at, "answer", title, team,
-                     "The customer did not allow contact on this response, so its answers stay anonymous.")
     answers = sorted(response.answers, key=lambda a: (a.item.dimension.position, a.item.position, a.item.id))
     by_dimension = {}
     for answer in answers:
@@ -134,9 +133,10 @@ def customer_timeline(email, viewer):
         return Timeline(email, None, [], care_trend([]), None)
     invitations = _invitations(email, team_id)
     responses = _responses(email, [invitation.id for invitation in invitations], team_id)
-    entries = [entry for invitation in invitations for entry in _invitation_entries(invitation)]
-    entries += [_answer_entry(response) for response in responses]
     consented = [response for response in responses if response.contact_consent]
+    shown = {response.invitation_id for response in consented}
+    entries = [entry for invitation in invitations for entry in _invitation_entries(invitation, invitation.id in shown)]
+    entries += [_answer_entry(response) for response in consented]
     followups = list(db.session.execute(
         select(FollowUp).where(FollowUp.response_id.in_([response.id for response in consented]))
     ).scalars()) if consented else []

@@ -21,6 +21,7 @@ from perception.followups.queries import (
     list_followups,
     overdue_count,
     reason_lines,
+    served_by,
     team_figures,
 )
 from perception.followups.recovery_service import RecoveryError, recovery_of, recovery_report, send_recovery, why_not
@@ -131,7 +132,7 @@ def _render_followup(item, forms, refusal):
     return render_template(
         "leaders/followups_detail.html", item=item, response=response, forms=forms, refusal=refusal,
         identity=customer_identity(response), answers=answers_of(response), reasons=reason_lines(item),
-        overdue=is_overdue(item), staff=response.staff, guess=guess_for(invitation.id) if invitation else None,
+        overdue=is_overdue(item), staff=served_by(response), guess=guess_for(invitation.id) if invitation else None,
         recovery=recovery_of(item), recovery_blocked=why_not(item), labels=LABELS,
     )
 

@@ -1,6 +1,8 @@
 """Follow-ups end to end: a low response opens one, its assignee is told by real SMTP, records a
 phone call and resolves it; consent decides whether anyone sees who answered."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -99,9 +101,13 @@ def test_on_the_demo_a_low_response_reaches_its_leader_who_calls_and_resolves(ap
 def test_without_consent_nobody_sees_who_answered(app, db, client, runner, survey, smtp_server):
     team = make_team()
     leader = make_user("leader", team=team)
+    served = make_user("staff", team=team, name="Bartholomew Served")
     invitation = invite_and_answer(app.test_client(), survey, team, score=2, email="dana.k@example.net",
-                                   name="Dana Kowalski", consent="no", comment="I felt like a ticket number.")
+                                   name="Dana Kowalski", staff=served, consent="no",
+                                   comment="I felt like a ticket number.")
     followup = followup_of(invitation)
+    db.session.add(StaffGuess(invitation_id=invitation.id, staff_id=served.id, score=4))
+    db.session.commit()
     runner.invoke(args=["send-followup-alerts"])
     [mail] = smtp_server.to(leader.email)
     login(client, leader)
@@ -112,6 +118,26 @@ def test_without_consent_nobody_sees_who_answered(app, db, client, runner, surve
     assert "I felt like a ticket number." in page  # the comment is shown, not who wrote it
     assert "did not allow contact" in page
     assert client.get(f"/leaders/followups/{followup.id}/timeline").status_code == 404
+    # Nor the staff member who served them, nor a time finer than the day (the day itself is shown).
+    assert "Bartholomew" not in page and "The staff member who served them thought this customer felt 4" in page
+    for text in (page, listing):
+        body = text[text.index("<main"):]
+        assert re.search(r"\d\d:\d\d", body) is None, re.findall(r".{40}\d\d:\d\d.{10}", body)
+    day = followup.response.submitted_at.strftime("%d %b %Y")
+    assert f"answered {day}" in page
+
+
+def test_with_consent_the_page_shows_time_and_staff(app, db, client, survey):
+    team = make_team()
+    leader = make_user("leader", team=team)
+    served = make_user("staff", team=team, name="Bartholomew Served")
+    invitation = invite_and_answer(app.test_client(), survey, team, score=2, email="ed@example.net", staff=served,
+                                   consent="yes")
+    login(client, leader)
+    followup = followup_of(invitation)
+    page = client.get(f"/leaders/followups/{followup.id}").get_data(as_text=True)
+    moment = followup.response.submitted_at.strftime("%d %b %Y, %H:%M")
+    assert f"answered {moment} UTC" in page and "served by Bartholomew Served" in page
 
 
 def test_consent_with_name_and_email_shows_them_to_the_assignee(app, db, client, survey):

@@ -1,6 +1,7 @@
 """Leaders invite customers: one at a time, or 100 from a CSV file, end to end over real SMTP."""
 
 import io
+import re
 from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 
@@ -10,7 +11,17 @@ from sqlalchemy import select
 from perception.core.models import Invitation, OutboxMessage, Response, utcnow
 from perception.invitations.csv_import import CsvInvitationError, import_invitations
 from perception.invitations.mail import deliver_due
-from tests.helpers import answers_for, csrf_token, login, make_survey, make_team, make_user, post_form
+from tests.helpers import (
+    answers_for,
+    csrf_token,
+    login,
+    make_invitation,
+    make_survey,
+    make_team,
+    make_user,
+    open_link,
+    post_form,
+)
 
 HEADER = "email,name,team,interaction_date,staff_email,language\n"
 
@@ -73,6 +84,29 @@ def test_a_link_shown_to_the_leader_comes_from_base_url_whatever_the_host_header
     assert db.session.execute(select(Invitation)).scalar_one().state == "sent"
     customer = client.application.test_client()
     assert customer.get(urlsplit(link).path).status_code == 303
+
+
+def test_the_list_never_says_which_named_customer_opened_or_answered(client, app, db):
+    survey, team = make_survey(), make_team()
+    leader_client(client)
+    made = {name: make_invitation(survey, team, email=f"{name.lower()}@example.org", name=name)
+            for name in ("Answering", "Opening", "Waiting")}
+    for invitation, _token in made.values():
+        invitation.state, invitation.sent_at = "sent", utcnow()
+    db.session.commit()
+    answering, opening = app.test_client(), app.test_client()
+    assert open_link(answering, made["Answering"][1]).status_code == 303
+    assert post_form(answering, "/s/answer", answers_for(survey.items, 4)).status_code == 303  # no consent
+    assert open_link(opening, made["Opening"][1]).status_code == 303
+    assert [made[name][0].state for name in ("Answering", "Opening")] == ["answered", "opened"]
+
+    page = client.get(f"/leaders/surveys/{survey.slug}/invitations").get_data(as_text=True)
+    rows = {name: next(row for row in re.findall(r"<tr>(.*?)</tr>", page, re.S) if f"{name}</" in row or
+                       f"{name} <" in row) for name in made}
+    cells = {name: re.findall(r"<td>([^<]*)</td>", row) for name, row in rows.items()}
+    assert {cell[-2] for cell in cells.values()} == {"sent"}  # the same for all three: mail and link, nothing more
+    for row in rows.values():
+        assert "answered" not in row and "opened" not in row
 
 
 def test_form_errors_are_shown_on_the_fields(client, db):

@@ -42,11 +42,14 @@ def test_admin_finds_a_customer_by_email_and_sees_every_interaction_in_order(app
     html = post_form(client, "/leaders/customers", {"search-action": "search", "search-email": EMAIL}
                      ).get_data(as_text=True)
     assert "Kofi" in html and "Nobody called back." in html
-    assert "Secret grumble." not in html and "answers stay anonymous" in html
+    assert "Secret grumble." not in html and "not even that they answered" in html
     # Care index: 2 -> 25, 4 -> 75: improving by 50 points; the anonymous answer is not in the trend.
     assert "From 25 to 75 on the care index" in html and "improving" in html and "+50 points" in html
     titles = re.findall(r"<strong>([^<]+)</strong>", html[html.find('class="timeline"'):])
     assert titles.index("Answered “Wave wave-1”") < titles.index("Answered “Wave wave-2”")
+    # The answer given without consent is not even listed, nor that its survey was opened.
+    assert titles.count("Answered “Wave wave-2”") == 1 and titles.count("Opened the survey") == 2
+    assert titles.count("Invited to “Wave wave-2”") == 2
     assert titles.count("Follow-up opened") == 1  # the low, consented answer opened one
     assert "Harbour Street" in html and "Riverside" in html
     assert "<polyline points=" in html and EMAIL not in client.get("/leaders/customers").get_data(as_text=True)
