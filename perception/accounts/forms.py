@@ -1,13 +1,22 @@
 """Accounts' forms: logging in and out, and making and revoking API tokens."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from perception.core.tokens import API_SCOPES
 
 
 class NewTokenForm(FlaskForm):
     name = StringField("Name", validators=[InputRequired("Please name the token, e.g. the system that will use it."),
                                            Length(max=80, message="At most 80 characters.")])
+    scopes = SelectMultipleField(
+        "What the token may do", widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        choices=[SelectChoice(scope, f"{scope}: {text}") for scope, text in API_SCOPES.items()],
+        validators=[InputRequired("Please tick at least one thing the token may do.")],
+    )
 
 
 class RevokeTokenForm(FlaskForm):

@@ -1,6 +1,7 @@
 """Accounts and personal API tokens: making accounts; API tokens created and revoked by their owner
-in the web UI, shown once, stored as a SHA-256 hash. A token acts with its owner's current role; a
-revoked token or a deactivated account stops working at once (perception.web.api checks them)."""
+in the web UI, shown once, stored as a SHA-256 hash. A token acts with its owner's current role and
+team scope, within the scopes chosen when it was made; a revoked token or a deactivated account stops
+working at once (perception.web.api checks them)."""
 
 import secrets
 
@@ -9,20 +10,31 @@ from sqlalchemy import select
 from perception.accounts.queries import find_team, find_user_by_email
 from perception.core.extensions import db
 from perception.core.models import ROLES, ApiToken, Team, User, utcnow
-from perception.core.tokens import API_TOKEN_PREFIX, hash_token
+from perception.core.tokens import API_SCOPES, API_TOKEN_PREFIX, hash_token
 
 
 class TokenError(ValueError):
-    pass
+    def __init__(self, message, field="name"):
+        super().__init__(message)
+        self.field = field
 
 
-def create_api_token(user, name):
-    """Return (record, token). The token is shown to the user once and never stored."""
+def create_api_token(user, name, scopes=tuple(API_SCOPES)):
+    """Return (record, token). The token is shown to the user once and never stored. `scopes`: what
+    the token may do (names from API_SCOPES, at least one); it never goes beyond its owner's role
+    and team scope."""
     name = (name or "").strip()
     if not name:
         raise TokenError("Please give the token a name, e.g. the system that will use it.")
+    scopes = set(scopes or ())
+    if not scopes:
+        raise TokenError("Please choose at least one thing the token may do.", "scopes")
+    unknown = scopes - set(API_SCOPES)
+    if unknown:
+        raise TokenError(f"Unknown scope {', '.join(sorted(unknown))}; choose from {', '.join(API_SCOPES)}.", "scopes")
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)  # 256 bits
-    record = ApiToken(user_id=user.id, name=name[:80], token_hash=hash_token(token), prefix=token[:10])
+    record = ApiToken(user_id=user.id, name=name[:80], token_hash=hash_token(token), prefix=token[:10],
+                      scopes=" ".join(scope for scope in API_SCOPES if scope in scopes))
     db.session.add(record)
     db.session.commit()
     return record, token

@@ -83,13 +83,15 @@ def logout():
 def api_tokens():
     form = NewTokenForm()
     new_token = None
+    if not form.is_submitted():
+        form.scopes.data = []  # nothing ticked in advance: the maker chooses what the token may do
     if form.validate_on_submit():
         try:
-            _record, new_token = create_api_token(current_user, form.name.data)
+            _record, new_token = create_api_token(current_user, form.name.data, form.scopes.data)
         except TokenError as error:
-            form.name.errors.append(str(error))
+            form[error.field].errors.append(str(error))
         else:
-            form.name.data = ""
+            form.name.data, form.scopes.data = "", []
     response = current_app.make_response((render_template(
         "account/tokens.html", form=form, tokens=tokens_of(current_user), new_token=new_token,
         revoke_form=RevokeTokenForm(), api_base=current_app.config["BASE_URL"] + "/api/v1",

@@ -17,6 +17,14 @@ from perception.core.extensions import db
 TOKEN_BYTES = 24  # 192 bits from `secrets`
 API_TOKEN_PREFIX = "pcp_"  # noqa: S105  (a public marker, not a secret)
 
+# What an API token may do (chosen when it is made; its owner's role and team scope still apply).
+API_SCOPES = {
+    "invitations:write": "Invite customers (POST /invitations).",
+    "invitations:read": "Read invitations and the funnel (GET /invitations/{id}, /surveys/{slug}/funnel).",
+    "reports:read": "Read the gap report (GET /surveys/{slug}/gap).",
+    "responses:read": "Read anonymous responses (GET /surveys/{slug}/responses).",
+}
+
 
 def link_key():
     secret = current_app.config["SECRET_KEY"]

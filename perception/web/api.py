@@ -1,8 +1,9 @@
 """The API's audience blueprint and its policy (DESIGN section 3): everything under /api/v1.
 
 Authentication: `Authorization: Bearer <personal API token>` (made on /account/tokens). No cookies,
-so no CSRF: the blueprint is exempt. Errors are JSON {"error": ..., "field": ...} with a 4xx. The
-routes are perception.api.views."""
+so no CSRF: the blueprint is exempt. Each operation names the role (`roles_allowed`) and the token
+scope (`scope_required`) it needs; a token acts within its owner's team scope (perception.api.views).
+Errors are JSON {"error": ..., "field": ...} with a 4xx. The routes are perception.api.views."""
 
 from datetime import timedelta
 from functools import wraps
@@ -12,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from perception.core.extensions import csrf, db
 from perception.core.models import ApiToken, utcnow
-from perception.core.tokens import API_TOKEN_PREFIX, find_by_token
+from perception.core.tokens import API_SCOPES, API_TOKEN_PREFIX, find_by_token
 from perception.web.errors import MESSAGES
 from perception.web.security import no_store
 
@@ -68,10 +69,10 @@ def require_token():
                        {"WWW-Authenticate": 'Bearer realm="perception"'})
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("The Authorization header must be 'Bearer <token>'.")
-    user = authenticate(token.strip())
-    if user is None:
+    record = authenticate(token.strip())
+    if record is None:
         raise _unauthorized("This API token is not valid: it is unknown, revoked, or its account is inactive.")
-    g.api_user = user
+    g.api_user, g.api_scopes = record.user, record.scope_set
 
 
 def roles_allowed(*roles):
@@ -89,12 +90,31 @@ def roles_allowed(*roles):
     return decorator
 
 
+def scope_required(scope):
+    """The token must carry `scope` (perception.core.tokens.API_SCOPES): else 403 naming it."""
+    if scope not in API_SCOPES:
+        raise ValueError(f"unknown API scope {scope!r}")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if scope not in g.api_scopes:
+                raise ApiError(403, f"This token may not do this: it lacks the scope {scope!r}. Make a token "
+                                    f"with that scope on your account's API tokens page.", "scope")
+            return view(*args, **kwargs)
+
+        wrapped.required_scope = scope
+        return wrapped
+
+    return decorator
+
+
 # Recording every use would write on every call; once a minute is enough to show "last used".
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
 def authenticate(token):
-    """The active user a bearer token belongs to, or None (unknown, revoked, inactive)."""
+    """The ApiToken of a bearer token whose account is active, or None (unknown, revoked, inactive)."""
     if not token.startswith(API_TOKEN_PREFIX):
         return None
     record = find_by_token(ApiToken, token, max_length=200)
@@ -106,4 +126,4 @@ def authenticate(token):
     if record.last_used_at is None or now - record.last_used_at > LAST_USED_GRANULARITY:
         record.last_used_at = now
         db.session.commit()
-    return record.user
+    return record

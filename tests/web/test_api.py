@@ -66,13 +66,14 @@ def test_the_document_is_openapi_3_1_and_lists_exactly_the_api_routes(app, check
 
 def test_a_user_makes_a_token_sees_it_once_and_revokes_it(client, checker, leader, db):
     login(client, leader)
-    page = post_form(client, "/account/tokens", {"name": "Till at Harbour Street"})
+    page = post_form(client, "/account/tokens", {"name": "Till at Harbour Street", "scopes": "invitations:write"})
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     token = TOKEN_RE.search(page.get_data(as_text=True)).group(1)
     assert len(token) > 40
     again = client.get("/account/tokens").get_data(as_text=True)
     assert token not in again and "Till at Harbour Street" in again and token[:10] in again
     record = db.session.execute(select(ApiToken)).scalar_one()
+    assert record.scopes == "invitations:write"
     assert token not in repr(db.session.execute(select(ApiToken.__table__)).all())
 
     api = Api(client, checker, token)

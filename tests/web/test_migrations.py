@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
 from perception.core.extensions import db
+from perception.core.tokens import API_SCOPES
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -175,3 +176,20 @@ def test_upgrading_publishes_existing_answers_in_batches(tmp_path, database):
         assert {str(value)[:10] for value in published.values()} == {"2026-02-02"}
         assert months == ["2026-02"]
         assert drift(db.session, 1) == {}
+
+
+def test_tokens_made_before_scopes_keep_every_scope(tmp_path, database):
+    """Migration 0009: a token made before tokens had scopes may still do everything it could."""
+    with _empty_database(tmp_path, database, "scopes"):
+        upgrade(revision="0008")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO users (id, email, name, password_hash, role, active, created_at) "
+                "VALUES (1, 'lead@example.com', 'Lead', 'x', 'leader', true, '2026-01-01')"))
+            connection.execute(sa.text(
+                "INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, created_at) "
+                "VALUES (1, 1, 'till', 'abc', 'pcp_abc', '2026-01-01')"))
+        upgrade()
+        with db.engine.connect() as connection:
+            scopes = connection.execute(sa.text("SELECT scopes FROM api_tokens WHERE id = 1")).scalar_one()
+        assert set(scopes.split()) == set(API_SCOPES)

@@ -86,7 +86,8 @@ class User(UserMixin, db.Model):
 
 
 class ApiToken(db.Model):
-    """A personal API token. Only its SHA-256 is stored; it acts with its owner's role."""
+    """A personal API token. Only its SHA-256 is stored; it acts with its owner's role and team scope,
+    and only within its own scopes."""
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -97,5 +98,11 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Space-separated, from perception.core.tokens.API_SCOPES (migration 0009 gave older tokens all).
+    scopes: Mapped[str] = mapped_column(String(200), default="")
 
     user: Mapped[User] = relationship()
+
+    @property
+    def scope_set(self):
+        return frozenset(self.scopes.split())
