@@ -1,6 +1,6 @@
-"""The support-vs-erode pages shared by leaders (every team) and staff (their own team only):
-the board, and the list of comments to tag. Rules live in perception.board.service
-and perception.board.queries."""
+"""The support-vs-erode pages shared by leaders (every team; a team's leader their own team only, see
+perception.accounts.scope) and staff (their own team only): the board, and the list of comments to
+tag. Rules live in perception.board.service and perception.board.queries."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -11,6 +11,7 @@ from wtforms.validators import InputRequired, NumberRange, ValidationError
 from wtforms.widgets import HiddenInput
 
 from perception.accounts.queries import all_teams
+from perception.accounts.scope import own_team, sees_survey
 from perception.board import queries as board_queries
 from perception.board.service import TagError, remove_tag, save_tag
 from perception.surveys.queries import survey_by_slug_or_404
@@ -69,12 +70,11 @@ class RemoveTagForm(FlaskForm):
 
 
 def _scope(survey):
-    """(teams the person may see, their fixed team or None). Staff: only their own team."""
-    if current_user.role == "staff":
-        if current_user.team is None or not survey.covers_team(current_user.team_id):
-            abort(404)
-        return [current_user.team], current_user.team
-    return all_teams(), None
+    """(teams the person may see, their fixed team or None). Staff and a team's leader: their own team."""
+    if (current_user.role == "staff" and current_user.team is None) or not sees_survey(current_user, survey):
+        abort(404)
+    team = current_user.team if current_user.role == "staff" else own_team(current_user)
+    return ([team], team) if team is not None else (all_teams(), None)
 
 
 def _filters(survey, min_n):

@@ -52,8 +52,8 @@ def print_access(link):
     base = current_app.config["BASE_URL"]
     click.echo("")
     click.echo(f"Open {base}/ in a browser. Demo logins (password for all: {DEMO_PASSWORD}):")
-    for role, email in DEMO_LOGINS:
-        click.echo(f"  {role:<7} {email}")
+    for role, email, sees in DEMO_LOGINS:
+        click.echo(f"  {role:<7} {email:<24} sees {sees}")
     click.echo("A customer link, ready to answer (open it on a phone or in a private window):")
     click.echo(f"  {link}")
     click.echo("")

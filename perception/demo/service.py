@@ -14,11 +14,15 @@ from perception.invitations.queries import survey_link
 from perception.invitations.service import create_invitation
 
 DEMO_PASSWORD = "care-demo-2026"
+# (role, login, what they see). The first leader has no team, so sees the whole business; the second
+# leads Riverside branch and sees that team only (DESIGN section 2, "Scope").
 DEMO_LOGINS = (
-    ("admin", "admin@example.com"),
-    ("leader", "leader@example.com"),
-    ("staff", "staff@example.com"),
+    ("admin", "admin@example.com", "everything, and finds or erases customers"),
+    ("leader", "leader@example.com", "the whole business"),
+    ("leader", "team.leader@example.com", "Riverside branch only"),
+    ("staff", "staff@example.com", "their own ratings, board and mirror"),
 )
+TEAM_LEADER_EMAIL = "team.leader@example.com"
 TEAMS = {
     # name: customer-perceived care level (1-5 scale) for the team
     "Harbour Street branch": 3.9,
@@ -82,7 +86,7 @@ def database_is_empty():
 
 
 def has_demo_accounts():
-    emails = [email for _role, email in DEMO_LOGINS]
+    emails = [email for _role, email, _sees in DEMO_LOGINS]
     return db.session.execute(select(func.count()).select_from(User).where(User.email.in_(emails))).scalar() > 0
 
 
@@ -125,8 +129,11 @@ def seed_demo(force=False, seed=2026, now=None):
         users.append(staff_by_team[team_name][-1])
     leaders = []
     for index, full_name in enumerate(LEADER_NAMES):
-        email = "leader@example.com" if index == 0 else full_name.lower().replace(" ", ".") + "@example.com"
-        leaders.append(User(email=email, name=full_name, role="leader", team=teams[list(TEAMS)[index % len(TEAMS)]]))
+        email = {0: "leader@example.com", 1: TEAM_LEADER_EMAIL}.get(
+            index, full_name.lower().replace(" ", ".") + "@example.com")
+        # leader@example.com has no team (the whole business); the others lead a team each.
+        team = None if index == 0 else teams[list(TEAMS)[index % len(TEAMS)]]
+        leaders.append(User(email=email, name=full_name, role="leader", team=team))
     users += leaders
     users.append(User(email="admin@example.com", name="Ada Admin", role="admin"))
     users[0].set_password(DEMO_PASSWORD)

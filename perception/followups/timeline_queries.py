@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from perception.accounts.scope import own_team
 from perception.core.extensions import db
 from perception.core.models import Answer, FollowUp, Invitation, Item, RecoveryRequest, Response
 from perception.core.tokens import normalise_email
@@ -128,9 +129,8 @@ def _recovery_entries(recovery, team):
 def customer_timeline(email, viewer):
     """The timeline of the customer with `email` as `viewer` (a leader or admin) may see it."""
     email = normalise_email(email) or ""
-    team_id = None if viewer.role == "admin" else viewer.team_id
-    if viewer.role != "admin" and team_id is None:
-        return Timeline(email, None, [], care_trend([]), None)
+    team = own_team(viewer)  # None: the whole business (perception.accounts.scope)
+    team_id = team.id if team is not None else None
     invitations = _invitations(email, team_id)
     responses = _responses(email, [invitation.id for invitation in invitations], team_id)
     consented = [response for response in responses if response.contact_consent]
@@ -151,10 +151,7 @@ def customer_timeline(email, viewer):
     trend = care_trend([(r.submitted_at, [a.score for a in r.answers]) for r in consented])
     name = next((i.customer_name for i in sorted(invitations, key=lambda i: i.created_at, reverse=True)
                  if i.customer_name), None)
-    team_only = None
-    if team_id is not None:
-        team_only = viewer.team.name if viewer.team else None
-    return Timeline(email, name, entries, trend, team_only)
+    return Timeline(email, name, entries, trend, team.name if team is not None else None)
 
 
 def sparkline(points, width=320, height=80, pad=6):

@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from perception.accounts.queries import all_teams
+from perception.accounts.scope import whole_business
 from perception.core.extensions import db
 from perception.followups.erasure_service import ErasureError, erase_customer, recent_erasures
 from perception.followups.forms import PAGE_FORMS, CustomerSearchForm, EraseForm, page_forms
@@ -59,8 +60,9 @@ def followups():
     view = request.args.get("view", "open")
     if view not in VIEWS:
         view = "open"
-    teams = all_teams() if current_user.role == "admin" else []
-    team_id = request.args.get("team", type=int) if current_user.role == "admin" else None
+    whole = whole_business(current_user)  # a team's leader sees their team's follow-ups only
+    teams = all_teams() if whole else []
+    team_id = request.args.get("team", type=int) if whole else None
     rows = list_followups(current_user, view, team_id=team_id)
     return render_template(
         "leaders/followups.html", rows=rows, view=view, views=VIEW_LABELS, teams=teams, team_id=team_id,

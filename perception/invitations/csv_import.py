@@ -22,6 +22,7 @@ from perception.invitations.service import (
     check_email,
     check_interaction_at,
     check_language,
+    check_scope,
     visit_on,
 )
 
@@ -79,8 +80,9 @@ def _header(row):
     return columns, errors
 
 
-def read_invitations(survey, text, now=None):
-    """Parse and check the whole file; returns [InvitationRequest] or raises CsvInvitationError."""
+def read_invitations(survey, text, now=None, created_by=None):
+    """Parse and check the whole file; returns [InvitationRequest] or raises CsvInvitationError.
+    A team's leader (`created_by`) may name their own team only (perception.accounts.scope)."""
     now = now or utcnow()
     rows = list(_reader(text.lstrip("\ufeff")))
     if not rows or not any(cell.strip() for cell in rows[0]):
@@ -101,7 +103,7 @@ def read_invitations(survey, text, now=None):
         if len(row) != len(columns):
             errors.append(RowError(number, None, f"{len(row)} cells, but the header has {len(columns)} columns"))
             continue
-        request = _row(survey, dict(zip(columns, row, strict=True)), number, context, seen, errors, now)
+        request = _row(survey, dict(zip(columns, row, strict=True)), number, context, seen, errors, now, created_by)
         if request is not None:
             requests.append(request)
     if errors:
@@ -127,7 +129,7 @@ class _Lookups:
             select(MailSuppression.email_hash).where(MailSuppression.email_hash.in_(hashes))).scalars()}
 
 
-def _row(survey, row, number, lookups, seen, errors, now):
+def _row(survey, row, number, lookups, seen, errors, now, created_by=None):
     def fail(column, message):
         errors.append(RowError(number, column, message))
 
@@ -155,6 +157,11 @@ def _row(survey, row, number, lookups, seen, errors, now):
         fail("team", f"there is no team named {values['team']!r}")
     elif not survey.covers_team(team.id):
         fail("team", f"survey {survey.slug} does not cover team {team.name}")
+    else:
+        try:
+            check_scope(created_by, team)
+        except InvitationError as error:
+            fail("team", str(error))
     staff = None
     if values["staff_email"]:
         staff = lookups.staff.get(values["staff_email"].lower())
@@ -181,7 +188,7 @@ def _row(survey, row, number, lookups, seen, errors, now):
 def import_invitations(survey, text, created_by=None, now=None):
     """Check the whole file, then make every invitation and queue its mail in one transaction."""
     now = now or utcnow()
-    requests = read_invitations(survey, text, now)
+    requests = read_invitations(survey, text, now, created_by)
     invitations = [add_invitation(request, created_by=created_by, now=now, commit=False)[0] for request in requests]
     db.session.commit()
     return invitations

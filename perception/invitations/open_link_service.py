@@ -15,6 +15,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
+from perception.accounts.scope import in_scope, team_condition
 from perception.core.extensions import db
 from perception.core.models import Answer, OpenLink, Response, utcnow
 from perception.core.tokens import derive_token, find_by_token, hash_token, new_nonce
@@ -34,6 +35,8 @@ class OpenLinkError(ValueError):
 def create_open_link(survey, team, label="", created_by=None):
     if not survey.covers_team(team.id):
         raise OpenLinkError(f"survey {survey.slug} does not cover team {team.name}", "team")
+    if created_by is not None and not in_scope(created_by, team.id):
+        raise OpenLinkError(f"you make open links for your own team only, not for {team.name}", "team")
     nonce = new_nonce()
     link = OpenLink(
         survey=survey, team=team, label=(label or "").strip()[:120], token_nonce=nonce,
@@ -54,10 +57,18 @@ def find_open_link(token):
     return find_by_token(OpenLink, token)
 
 
-def open_links_for(survey):
+def open_links_for(survey, user):
+    """The survey's open links of the teams within `user`'s team scope."""
     return list(db.session.execute(
-        select(OpenLink).where(OpenLink.survey_id == survey.id).order_by(OpenLink.active.desc(), OpenLink.id)
+        select(OpenLink).where(OpenLink.survey_id == survey.id, team_condition(user, OpenLink.team_id))
+        .order_by(OpenLink.active.desc(), OpenLink.id)
     ).scalars())
+
+
+def open_link_for(user, link_id):
+    """The open link if it belongs to a team within `user`'s scope, else None (the page says 404)."""
+    link = db.session.get(OpenLink, link_id)
+    return link if link is not None and in_scope(user, link.team_id) else None
 
 
 def set_active(link, active):

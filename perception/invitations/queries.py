@@ -11,6 +11,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import case, func, select
 
+from perception.accounts.scope import scoped_teams, team_condition
 from perception.core.extensions import db
 from perception.core.models import Invitation, MailSuppression, Response, Team, User
 from perception.core.tokens import derive_token, email_hash, hash_token, new_nonce
@@ -65,16 +66,22 @@ def survey_funnel(survey, team=None):
     }
 
 
-def recent_invitations(survey, limit=50):
+def recent_invitations(survey, user, limit=50):
+    """The newest invitations of `survey` within `user`'s team scope."""
     return list(db.session.execute(
-        select(Invitation).where(Invitation.survey_id == survey.id)
+        select(Invitation).where(Invitation.survey_id == survey.id, team_condition(user, Invitation.team_id))
         .order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(limit)
     ).scalars())
 
 
-def survey_teams(survey):
-    """The teams a survey covers (every team when its scope is empty)."""
-    return survey.teams or list(db.session.execute(select(Team).order_by(Team.name)).scalars())
+def invitation_by_id(invitation_id):
+    return db.session.get(Invitation, invitation_id)
+
+
+def survey_teams(survey, user=None):
+    """The teams a survey covers (every team when its scope is empty), within `user`'s team scope."""
+    teams = survey.teams or list(db.session.execute(select(Team).order_by(Team.name)).scalars())
+    return teams if user is None else scoped_teams(user, teams)
 
 
 def staff_of(teams):

@@ -22,6 +22,7 @@ from flask import current_app
 from sqlalchemy import update
 
 from perception.accounts.queries import find_user_by_email
+from perception.accounts.scope import in_scope
 from perception.core.extensions import db
 from perception.core.models import Invitation, MailSuppression, OutboxMessage, User, utcnow
 from perception.core.outbox import insert_ignoring_duplicates
@@ -125,13 +126,21 @@ class InvitationRequest:
     deliver: str = "email"
 
 
-def check_request(request, now=None):
-    """Raise InvitationError for the first problem of `request` (survey, team, email rules)."""
+def check_scope(user, team, field="team"):
+    """A team's leader invites (and makes open links) for their own team only (accounts.scope)."""
+    if user is not None and not in_scope(user, team.id):
+        own = user.team.name if user.team else "none"
+        raise InvitationError(f"you invite for your own team ({own}) only, not for {team.name}", field)
+
+
+def check_request(request, now=None, created_by=None):
+    """Raise InvitationError for the first problem of `request` (survey, team, scope, email rules)."""
     survey = request.survey
     if not survey.is_accepting(now):
         raise InvitationError(f"survey {survey.slug} is not open for answers", "survey")
     if not survey.covers_team(request.team.id):
         raise InvitationError(f"survey {survey.slug} does not cover team {request.team.name}", "team")
+    check_scope(created_by, request.team)
     if request.deliver == "email" and not request.email:
         raise InvitationError("an email address is needed to deliver by email", "email")
     if request.email:
@@ -150,7 +159,7 @@ def invite(request, *, created_by=None, channel=None, now=None, commit=True):
     """Check and create one invitation; queue its mail when it is delivered by email.
     A link handed to the caller (`deliver="none"`) counts as sent at once. Returns (invitation, token)."""
     now = now or utcnow()
-    check_request(request, now)
+    check_request(request, now, created_by)
     return add_invitation(request, created_by=created_by, channel=channel, now=now, commit=commit)
 
 

@@ -1,18 +1,19 @@
 """Leaders invite customers to a survey (one at a time or by CSV upload), follow the funnel, and make
-open (multi-use) links for counters, receipts and tables with their QR codes."""
+open (multi-use) links for counters, receipts and tables with their QR codes. A team's leader works
+for their own team only (perception.accounts.scope): its invitations, funnel and open links."""
 
 from datetime import UTC, datetime
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from perception.core.extensions import db
-from perception.core.models import OpenLink
+from perception.accounts.scope import own_team
 from perception.invitations.csv_import import TEMPLATE, CsvInvitationError, import_invitations
 from perception.invitations.forms import ConfirmForm, InviteForm, OpenLinkForm, UploadForm
 from perception.invitations.open_link_service import (
     OpenLinkError,
     create_open_link,
+    open_link_for,
     open_link_url,
     open_links_for,
     qr_png,
@@ -34,28 +35,29 @@ from perception.invitations.service import (
     invite,
     visit_on,
 )
-from perception.surveys.queries import survey_by_slug_or_404
+from perception.surveys.queries import visible_survey_or_404
 from perception.web.leaders import LEADERS
 from perception.web.leaders import bp as leaders
 from perception.web.security import roles_required
 
 
 def _page(survey, invite_form=None, upload_form=None, csv_errors=None, new_link=None, problem=None, status=200):
-    teams = survey_teams(survey)
+    teams = survey_teams(survey, current_user)
     return render_template(
         "leaders/invitations.html", survey=survey,
         invite_form=invite_form or InviteForm(teams, staff_of(teams), formdata=None),
         upload_form=upload_form or UploadForm(formdata=None), csv_errors=csv_errors, new_link=new_link,
-        problem=problem, funnel=survey_funnel(survey), invitations=recent_invitations(survey),
-        accepting=survey.is_accepting(),
+        problem=problem, funnel=survey_funnel(survey, own_team(current_user)),
+        invitations=recent_invitations(survey, current_user), accepting=survey.is_accepting(),
+        own_team=own_team(current_user),
     ), status
 
 
 @leaders.get("/surveys/<slug>/invitations")
 @roles_required(*LEADERS)
 def invitations(slug):
-    survey = survey_by_slug_or_404(slug)
-    teams = survey_teams(survey)
+    survey = visible_survey_or_404(slug, current_user)
+    teams = survey_teams(survey, current_user)
     form = InviteForm(teams, staff_of(teams), formdata=None, interaction_date=datetime.now(UTC).date())
     return _page(survey, invite_form=form)
 
@@ -72,8 +74,8 @@ def _request_from(form, survey, teams):
 @leaders.post("/surveys/<slug>/invitations")
 @roles_required(*LEADERS)
 def invite_one(slug):
-    survey = survey_by_slug_or_404(slug)
-    teams = survey_teams(survey)
+    survey = visible_survey_or_404(slug, current_user)
+    teams = survey_teams(survey, current_user)
     form = InviteForm(teams, staff_of(teams))
     if not form.validate_on_submit():
         return _page(survey, invite_form=form, status=400)
@@ -96,7 +98,7 @@ def invite_one(slug):
 @leaders.post("/surveys/<slug>/invitations/upload")
 @roles_required(*LEADERS)
 def upload_invitations(slug):
-    survey = survey_by_slug_or_404(slug)
+    survey = visible_survey_or_404(slug, current_user)
     form = UploadForm()
     if not form.validate_on_submit():
         return _page(survey, upload_form=form, status=400)
@@ -117,7 +119,7 @@ def upload_invitations(slug):
 @leaders.get("/surveys/<slug>/invitations/template.csv")
 @roles_required(*LEADERS)
 def invitations_template(slug):
-    survey = survey_by_slug_or_404(slug)
+    survey = visible_survey_or_404(slug, current_user)
     return Response(TEMPLATE, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="invitations-{survey.slug}.csv"',
         "Cache-Control": "no-store",
@@ -125,7 +127,7 @@ def invitations_template(slug):
 
 
 def _open_links_page(survey, form, status=200):
-    links = [(link, open_link_url(link)) for link in open_links_for(survey)]
+    links = [(link, open_link_url(link)) for link in open_links_for(survey, current_user)]
     return render_template("leaders/invitations_open_links.html", survey=survey, form=form, links=links,
                            confirm=ConfirmForm(), accepting=survey.is_accepting()), status
 
@@ -133,8 +135,8 @@ def _open_links_page(survey, form, status=200):
 @leaders.route("/surveys/<slug>/open-links", methods=["GET", "POST"])
 @roles_required(*LEADERS)
 def open_links(slug):
-    survey = survey_by_slug_or_404(slug)
-    teams = survey_teams(survey)
+    survey = visible_survey_or_404(slug, current_user)
+    teams = survey_teams(survey, current_user)
     form = OpenLinkForm(teams)
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -151,7 +153,7 @@ def open_links(slug):
 
 
 def _link_or_404(link_id):
-    link = db.session.get(OpenLink, link_id)
+    link = open_link_for(current_user, link_id)  # another team's link: 404, as if it did not exist
     if link is None:
         abort(404)
     return link

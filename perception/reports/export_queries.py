@@ -86,8 +86,9 @@ def _scores(table, ids):
     return found
 
 
-def export_rows(survey, *, anonymous=False, min_n=5, batch=BATCH):
-    """The header, then one list of cell texts per response (oldest first), streamed in batches."""
+def export_rows(survey, *, anonymous=False, min_n=5, batch=BATCH, team_id=None):
+    """The header, then one list of cell texts per response (oldest first), streamed in batches.
+    `team_id`: that team's responses only (a team's leader's download)."""
     item_keys = survey_item_keys(survey)
     yield header(item_keys)
     r, invitation, user, team = Response.__table__, Invitation.__table__, User.__table__, Team.__table__
@@ -95,6 +96,8 @@ def export_rows(survey, *, anonymous=False, min_n=5, batch=BATCH):
               .outerjoin(user, user.c.id == r.c.user_id)
               .outerjoin(team, team.c.id == r.c.team_id))
     conditions = [r.c.survey_id == survey.id, r.c.perspective.in_(PERSPECTIVES)]
+    if team_id is not None:
+        conditions.append(r.c.team_id == team_id)
     if anonymous:
         cells = published_cells(survey, min_n)
         joined = joined.join(cells, and_(cells.c.team_id == r.c.team_id, cells.c.month == utc_month(r.c.published_at)))

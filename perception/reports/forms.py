@@ -17,8 +17,18 @@ def _month(form, field):
         raise ValidationError(MONTH_HINT) from None
 
 
+def check_team(form, field):
+    """The team filter: a team from the list; a team's leader sees their team only."""
+    fixed = form.fixed_team
+    if fixed is not None and field.data and field.data != fixed.name:
+        raise ValidationError(f"You lead {fixed.name}: these figures are for {fixed.name} only.")
+    if field.data and field.data not in form.teams_by_name:
+        raise ValidationError("There is no team with that name. Choose one from the list.")
+
+
 class DashboardFilters(FlaskForm):
-    """Filters read from the query string. No CSRF: a GET changes nothing."""
+    """Filters read from the query string. No CSRF: a GET changes nothing. With `fixed_team` (a team's
+    leader, perception.accounts.scope) the team is forced to it: no "All teams", another team refused."""
 
     class Meta:
         csrf = False
@@ -29,14 +39,18 @@ class DashboardFilters(FlaskForm):
     month_to = StringField("To month", name="to", validators=[Optional(), _month],
                            render_kw={"type": "month", "placeholder": "YYYY-MM", "inputmode": "numeric"})
 
-    def __init__(self, teams, **kwargs):
+    def __init__(self, teams, fixed_team=None, **kwargs):
         super().__init__(**kwargs)
+        self.fixed_team = fixed_team
         self.teams_by_name = {team.name: team for team in teams}
-        self.team.choices = [SelectChoice("", "All teams")] + [SelectChoice(team.name, team.name) for team in teams]
+        self.team.choices = [SelectChoice(team.name, team.name) for team in teams]
+        if fixed_team is None:
+            self.team.choices.insert(0, SelectChoice("", "All teams"))
+        elif not self.team.data:
+            self.team.data = fixed_team.name
 
     def validate_team(self, field):
-        if field.data and field.data not in self.teams_by_name:
-            raise ValidationError("There is no team with that name. Choose one from the list.")
+        check_team(self, field)
 
     def validate(self, extra_validators=None):
         if not super().validate(extra_validators):
@@ -49,7 +63,7 @@ class DashboardFilters(FlaskForm):
     def selection(self):
         """Keyword arguments for build_dashboard."""
         return {
-            "team": self.teams_by_name.get(self.team.data or ""),
+            "team": self.teams_by_name.get(self.team.data or "") or self.fixed_team,
             "month_from": self.month_from.data or None,
             "month_to": self.month_to.data or None,
         }

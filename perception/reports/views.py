@@ -1,13 +1,17 @@
 """The leaders' report pages: the dashboard (headline figures and six charts), key drivers, and the
-exports (anonymous responses CSV, gap report CSV, printable report)."""
+exports (anonymous responses CSV, gap report CSV, printable report). A team's leader reads the waves
+that cover their team, for their team only (perception.accounts.scope): the filters are forced to it,
+another team is a form error, another team's wave is 404."""
 
 from flask import Response, current_app, render_template, request
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from perception.accounts.queries import all_teams
+from perception.accounts.scope import own_team, scoped_teams
 from perception.board import queries as board_queries
 from perception.charts.base import cell_text, gap_text, mean_ci, number, percent
 from perception.charts.drivers import driver_matrix, quadrant_label
@@ -18,9 +22,9 @@ from perception.insights import DRIVER_MIN_N, OUTCOMES
 from perception.reports.dashboard import build_dashboard
 from perception.reports.drivers_queries import driver_report
 from perception.reports.export_queries import csv_chunks, export_rows, gap_rows
-from perception.reports.forms import DashboardFilters
+from perception.reports.forms import DashboardFilters, check_team
 from perception.reports.queries import ReportError, gap_report
-from perception.surveys.queries import survey_by_slug_or_404
+from perception.surveys.queries import visible_survey_or_404
 from perception.web.leaders import LEADERS
 from perception.web.leaders import bp as leaders
 from perception.web.security import roles_required
@@ -28,11 +32,17 @@ from perception.web.security import roles_required
 DASHBOARD_FIELDS = {"from": "month_from", "to": "month_to", "team": "team"}
 
 
+def _filters(form_class):
+    """The page's filters from the query string, within the leader's team scope."""
+    return form_class(scoped_teams(current_user, all_teams()), fixed_team=own_team(current_user),
+                      formdata=request.args)
+
+
 @leaders.get("/surveys/<slug>/dashboard")
 @roles_required(*LEADERS)
 def dashboard(slug):
-    survey = survey_by_slug_or_404(slug)
-    form = DashboardFilters(all_teams(), formdata=request.args)
+    survey = visible_survey_or_404(slug, current_user)
+    form = _filters(DashboardFilters)
     dashboard = None
     if form.validate():
         try:
@@ -54,14 +64,18 @@ class DriverFilters(FlaskForm):
                           choices=[SelectChoice("nps", "Likelihood to recommend (0–10)"),
                                    SelectChoice("care", "Overall care score")])
 
-    def __init__(self, teams, **kwargs):
+    def __init__(self, teams, fixed_team=None, **kwargs):
         super().__init__(**kwargs)
+        self.fixed_team = fixed_team
         self.teams_by_name = {team.name: team for team in teams}
-        self.team.choices = [SelectChoice("", "All teams")] + [SelectChoice(t.name, t.name) for t in teams]
+        self.team.choices = [SelectChoice(t.name, t.name) for t in teams]
+        if fixed_team is None:
+            self.team.choices.insert(0, SelectChoice("", "All teams"))
+        elif not self.team.data:
+            self.team.data = fixed_team.name
 
     def validate_team(self, field):
-        if field.data and field.data not in self.teams_by_name:
-            raise ValidationError("There is no team with that name. Choose one from the list.")
+        check_team(self, field)
 
     def validate_outcome(self, field):
         if (field.data or "nps") not in OUTCOMES:
@@ -71,11 +85,11 @@ class DriverFilters(FlaskForm):
 @leaders.get("/surveys/<slug>/drivers")
 @roles_required(*LEADERS)
 def drivers(slug):
-    survey = survey_by_slug_or_404(slug)
-    form = DriverFilters(all_teams(), formdata=request.args)
+    survey = visible_survey_or_404(slug, current_user)
+    form = _filters(DriverFilters)
     report = chart = None
     if form.validate():
-        team = form.teams_by_name.get(form.team.data or "")
+        team = form.teams_by_name.get(form.team.data or "") or form.fixed_team
         report = driver_report(survey, outcome=form.outcome.data or "nps", team=team)
         chart = driver_matrix(report)
     return render_template(
@@ -118,8 +132,8 @@ def _report_or_errors(survey, form, **extra):
 @leaders.get("/surveys/<slug>/exports")
 @roles_required(*LEADERS)
 def exports(slug):
-    survey = survey_by_slug_or_404(slug)
-    form = ReportFilters(all_teams(), formdata=request.args)
+    survey = visible_survey_or_404(slug, current_user)
+    form = _filters(ReportFilters)
     return render_template("leaders/exports.html", survey=survey, form=form,
                            min_n=current_app.config["MIN_N"])
 
@@ -127,25 +141,27 @@ def exports(slug):
 @leaders.get("/surveys/<slug>/export.csv")
 @roles_required(*LEADERS)
 def export_responses(slug):
-    survey = survey_by_slug_or_404(slug)
-    chunks = _streamed(current_app._get_current_object(), survey.id, current_app.config["MIN_N"])
+    survey = visible_survey_or_404(slug, current_user)
+    team = own_team(current_user)  # a team's leader downloads their team's rows only
+    chunks = _streamed(current_app._get_current_object(), survey.id, current_app.config["MIN_N"],
+                       team.id if team is not None else None)
     return _csv_response(chunks, f"{survey.slug}-responses.csv")
 
 
-def _streamed(app, survey_id, min_n):
+def _streamed(app, survey_id, min_n, team_id):
     """The anonymous export, read while the body is sent. The request's context is gone by then,
     so the generator opens an app context of its own (with its own database session) when the
     server starts reading it, and closes it at the end; a body never read opens nothing."""
     with app.app_context():
         survey = db.session.get(Survey, survey_id)
-        yield from csv_chunks(export_rows(survey, anonymous=True, min_n=min_n))
+        yield from csv_chunks(export_rows(survey, anonymous=True, min_n=min_n, team_id=team_id))
 
 
 @leaders.get("/surveys/<slug>/gap.csv")
 @roles_required(*LEADERS)
 def export_gap(slug):
-    survey = survey_by_slug_or_404(slug)
-    form = ReportFilters(all_teams(), formdata=request.args)
+    survey = visible_survey_or_404(slug, current_user)
+    form = _filters(ReportFilters)
     report = _report_or_errors(survey, form, by=form.by.data or None)
     if report is None:
         return render_template("leaders/exports.html", survey=survey, form=form,
@@ -156,8 +172,8 @@ def export_gap(slug):
 @leaders.get("/surveys/<slug>/report/print")
 @roles_required(*LEADERS)
 def print_report(slug):
-    survey = survey_by_slug_or_404(slug)
-    form = ReportFilters(all_teams(), formdata=request.args)
+    survey = visible_survey_or_404(slug, current_user)
+    form = _filters(ReportFilters)
     report = _report_or_errors(survey, form)
     if report is None:
         return render_template("leaders/exports.html", survey=survey, form=form,

@@ -1,13 +1,13 @@
 """The staff and leaders' home pages and the self-assessment page they share: staff rate themselves
 and predict their customers, leaders rate the business."""
 
-from flask import abort, flash, redirect, render_template, request
+from flask import flash, redirect, render_template, request
 from flask_login import current_user
 
 from perception.responses.forms import self_assessment_form_class
 from perception.responses.queries import own_response, own_responses, rating_publication
 from perception.responses.service import RatingPublished, save_self_assessment
-from perception.surveys.queries import survey_by_slug_or_404, survey_overview, surveys_for
+from perception.surveys.queries import survey_overview, surveys_for, visible_survey_or_404
 from perception.web.forms import collect_scores
 from perception.web.leaders import LEADERS
 from perception.web.leaders import bp as leaders
@@ -21,7 +21,7 @@ def leaders_index():
     surveys = surveys_for(current_user, statuses=("draft", "open", "closed"))
     own = own_responses(surveys, current_user)
     rows = [(survey, own.get(survey.id)) for survey in surveys]
-    return render_template("leaders/index.html", rows=rows, overview=survey_overview(surveys))
+    return render_template("leaders/index.html", rows=rows, overview=survey_overview(surveys, current_user))
 
 
 @leaders.route("/surveys/<slug>/rate", methods=["GET", "POST"], endpoint="rate")
@@ -42,9 +42,7 @@ def _prefill(form, response, items):
 
 
 def self_assessment_page(slug, template):
-    survey = survey_by_slug_or_404(slug)
-    if current_user.role == "staff" and not survey.covers_team(current_user.team_id):
-        abort(404)
+    survey = visible_survey_or_404(slug, current_user)  # staff and a team's leaders: their team's waves
     perspective = current_user.perspective
     response = own_response(survey, current_user)
     accepting = survey.is_accepting()

@@ -5,17 +5,19 @@ response counts of the leaders' overview."""
 from flask import abort
 from sqlalchemy import func, select
 
+from perception.accounts.scope import sees_survey, team_condition
 from perception.core.extensions import db
 from perception.core.models import Dimension, Item, Response, Survey, survey_items
 
 
-def survey_overview(surveys):
+def survey_overview(surveys, user):
+    """Response counts per survey and perspective, within `user`'s team scope."""
     ids = [survey.id for survey in surveys]
     counts = {survey_id: {"customer": 0, "staff": 0, "leader": 0} for survey_id in ids}
     if ids:
         rows = db.session.execute(
             select(Response.survey_id, Response.perspective, func.count())
-            .where(Response.survey_id.in_(ids))
+            .where(Response.survey_id.in_(ids), team_condition(user, Response.team_id))
             .group_by(Response.survey_id, Response.perspective)
         )
         for survey_id, perspective, count in rows:
@@ -50,11 +52,18 @@ def survey_by_slug_or_404(slug):
     return survey
 
 
+def visible_survey_or_404(slug, user):
+    """The wave if `user` may see it (perception.accounts.scope.sees_survey), else 404: a team's
+    leader learns nothing of the waves of other teams, not even that they exist."""
+    survey = survey_by_slug(slug)
+    if survey is None or not sees_survey(user, survey):
+        abort(404)
+    return survey
+
+
 def surveys_for(user, statuses=("open",)):
-    """Surveys a user may rate: staff only those covering their team."""
+    """Surveys a user may see and rate: staff and a team's leaders only those covering their team."""
     surveys = db.session.execute(
         select(Survey).where(Survey.status.in_(statuses)).order_by(Survey.created_at.desc(), Survey.id.desc())
     ).scalars()
-    if user.role == "staff":
-        return [survey for survey in surveys if survey.covers_team(user.team_id)]
-    return list(surveys)
+    return [survey for survey in surveys if sees_survey(user, survey)]

@@ -1,11 +1,17 @@
 """Survey management for leaders and admins: create a wave from the item bank, edit it while
-that is allowed, open it, close it. The rules live in `waves`; these views parse and render."""
+that is allowed, open it, close it. The rules live in `service`; these views parse and render.
 
-from flask import flash, redirect, render_template, url_for
+Team scope (perception.accounts.scope): a team's leader sees the waves that cover their team and
+makes, edits, opens and closes only waves scoped to their team; a wave of several teams or of the
+whole business is theirs to read (for their team), not to change: 403."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
 
 from perception.accounts.queries import all_teams
+from perception.accounts.scope import manages_survey, manages_teams, own_team, scoped_teams
 from perception.surveys.forms import ActionForm, WaveForm
-from perception.surveys.queries import survey_by_slug_or_404, wave_items
+from perception.surveys.queries import visible_survey_or_404, wave_items
 from perception.surveys.service import (
     WaveError,
     WaveSpec,
@@ -30,6 +36,23 @@ def _spec(form):
     )
 
 
+def _out_of_scope(form, spec):
+    """A team's leader makes waves for their own team only: the refusal next to the teams, or None."""
+    if manages_teams(current_user, spec.team_ids):
+        return None
+    team = own_team(current_user)
+    form.teams.errors = [*form.teams.errors, f"You lead {team.name}: tick it. A wave of other teams or of every "
+                                            "team is made by an admin or a leader without a team."]
+    return form.teams.errors[-1]
+
+
+def _managed_or_403(slug):
+    survey = visible_survey_or_404(slug, current_user)
+    if not manages_survey(current_user, survey):
+        abort(403)  # the wave covers more than the leader's team: theirs to read, not to change
+    return survey
+
+
 def _refused(form, error):
     """Show a refusal next to its field; returns the message when it concerns the whole wave."""
     if error.field and error.field in form:
@@ -49,12 +72,13 @@ def _render_form(form, survey=None, items_locked=False, refusal=None):
 @roles_required(*LEADERS)
 def new_survey():
     bank = item_bank()
-    form = WaveForm(bank, all_teams())
+    form = WaveForm(bank, scoped_teams(current_user, all_teams()))
     refusal = None
     if not form.is_submitted():
         form.ask_nps.data = True
         form.items.data = [item.id for _, items in bank for item in items]
-    elif form.validate():
+        form.teams.data = [team.id for team in [own_team(current_user)] if team is not None]
+    elif form.validate() and _out_of_scope(form, _spec(form)) is None:
         try:
             survey = create_wave(_spec(form))
         except WaveError as error:
@@ -68,16 +92,16 @@ def new_survey():
 @leaders.route("/surveys/<slug>/edit", methods=["GET", "POST"])
 @roles_required(*LEADERS)
 def edit_survey(slug):
-    survey = survey_by_slug_or_404(slug)
+    survey = _managed_or_403(slug)
     responses = response_count(survey)
     if not can_edit(survey, responses):
         flash("This wave has responses, so it can no longer be edited.")
         return redirect(url_for("leaders.manage_survey", slug=survey.slug))
-    form = WaveForm(item_bank(), all_teams())
+    form = WaveForm(item_bank(), scoped_teams(current_user, all_teams()))
     refusal = None
     if not form.is_submitted():
         form.fill_from(survey)
-    elif form.validate():
+    elif form.validate() and _out_of_scope(form, _spec(form)) is None:
         try:
             update_wave(survey, _spec(form))
         except WaveError as error:
@@ -91,16 +115,17 @@ def edit_survey(slug):
 @leaders.get("/surveys/<slug>")
 @roles_required(*LEADERS)
 def manage_survey(slug):
-    survey = survey_by_slug_or_404(slug)
+    survey = visible_survey_or_404(slug, current_user)
     responses = response_count(survey)
     return render_template(
         "leaders/survey_manage.html", survey=survey, responses=responses, editable=can_edit(survey, responses),
-        items=wave_items(survey), form=ActionForm(),
+        items=wave_items(survey), form=ActionForm(), manageable=manages_survey(current_user, survey),
+        own_team=own_team(current_user),
     )
 
 
 def _change(slug, action, done):
-    survey = survey_by_slug_or_404(slug)
+    survey = _managed_or_403(slug)
     if ActionForm().validate_on_submit():
         try:
             action(survey)

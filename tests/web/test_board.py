@@ -43,7 +43,7 @@ def _tag(client, url, response_id, effect, dimension):
 
 def test_leader_sees_only_comments_of_large_enough_team_months_with_a_suggestion(app, client, db):
     _setup(db)
-    login(client, make_user("leader", team=make_team("Office")))
+    login(client, make_user("leader"))
     page = client.get("/leaders/surveys/wave-1/board/comments").get_data(as_text=True)
     assert "I felt like a ticket number." in page and "Harbour · 2026-03" in page
     assert "Rude and cold." not in page and "Riverside ·" not in page
@@ -57,7 +57,7 @@ def test_leader_sees_only_comments_of_large_enough_team_months_with_a_suggestion
 
 def test_tagging_with_and_without_the_suggestion(app, client, db):
     survey, _big, _small = _setup(db)
-    leader = make_user("leader", team=make_team("Office"))
+    leader = make_user("leader")
     login(client, leader)
     url = "/leaders/surveys/wave-1/board/comments"
     ticket = _response_id(db, "I felt like a ticket number.")
@@ -79,7 +79,7 @@ def test_tagging_with_and_without_the_suggestion(app, client, db):
 
 def test_an_incomplete_tag_re_renders_with_messages(app, client, db):
     _setup(db)
-    login(client, make_user("leader", team=make_team("Office")))
+    login(client, make_user("leader"))
     rid = _response_id(db, "Such a friendly, warm welcome.")
     response = _tag(client, "/leaders/surveys/wave-1/board/comments", rid, "", "")
     assert response.status_code == 400
@@ -92,7 +92,7 @@ def test_an_incomplete_tag_re_renders_with_messages(app, client, db):
 
 def test_hidden_and_unknown_comments_cannot_be_tagged(app, client, db):
     _setup(db)
-    login(client, make_user("leader", team=make_team("Office")))
+    login(client, make_user("leader"))
     client.get("/leaders/surveys/wave-1/board/comments")
     token = csrf_token(client, "/leaders/surveys/wave-1/board/comments?untagged=")
     hidden = _response_id(db, "Rude and cold.")
@@ -129,7 +129,7 @@ def test_staff_tag_only_their_own_team(app, client, db):
 
 def test_removing_a_tag(app, client, db):
     survey, _big, _small = _setup(db)
-    leader = make_user("leader", team=make_team("Office"))
+    leader = make_user("leader")
     rid = _response_id(db, "They promised a call back that never came.")
     save_tag(survey, db.session.get(Response, rid), leader, "erodes", "trust")
     login(client, leader)
@@ -142,7 +142,7 @@ def test_removing_a_tag(app, client, db):
 
 def test_board_counts_and_examples_respect_team_and_month(app, client, db):
     survey, big, small = _setup(db)
-    leader = make_user("leader", team=make_team("Office"))
+    leader = make_user("leader")
     for comment, effect, dimension in [("I felt like a ticket number.", "erodes", "personal_attention"),
                                        ("They promised a call back that never came.", "erodes", "trust"),
                                        ("Nobody told me the fee until the end.", "erodes", "trust"),
@@ -168,7 +168,7 @@ def test_board_counts_and_examples_respect_team_and_month(app, client, db):
 def test_the_demo_board_lists_eroding_moments(app, client, db):
     seed_demo(now=datetime(2026, 11, 20, 12, tzinfo=UTC))
     survey = db.session.execute(select(Survey).where(Survey.slug == "2026-q4")).scalar_one()
-    leader = make_user("leader", team=make_team("Head office"))
+    leader = make_user("leader")
     keys = [key for key, _ in board_queries.survey_dimensions(survey)]
     page = 1
     while True:  # a person confirming every suggestion the word lists make

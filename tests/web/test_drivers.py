@@ -84,7 +84,7 @@ def test_team_filter(app, db):
 
 def test_too_few_customers_hides_the_drivers_with_the_threshold(app, client, db):
     _seed(29)
-    login(client, make_user("leader", team=make_team()))
+    login(client, make_user("leader"))
     response = client.get("/leaders/surveys/wave-1/drivers")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -103,7 +103,7 @@ def test_unknown_outcome(app, client, db):
     survey, _ = _seed(3)
     with pytest.raises(ValueError, match="outcome"):
         driver_report(survey, outcome="loyalty")
-    login(client, make_user("leader", team=make_team()))
+    login(client, make_user("leader"))
     response = client.get("/leaders/surveys/wave-1/drivers?outcome=loyalty&team=Nowhere")
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -112,7 +112,7 @@ def test_unknown_outcome(app, client, db):
 
 def test_the_demo_driver_chart_names_a_dimension_to_fix_first(app, client, db):
     seed_demo(now=NOW)
-    login(client, make_user("leader", team=make_team("Head office")))
+    login(client, make_user("leader"))
     survey = db.session.query(Survey).filter_by(slug="2026-q4").one()
     report = driver_report(survey, outcome="nps")
     names = [cell.name for cell in report.fix_first]

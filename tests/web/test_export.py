@@ -189,7 +189,7 @@ def _download(client, path):
 
 def test_leaders_download_is_anonymous_and_streamed(app, client, db):
     seed_demo(now=NOW)
-    login(client, make_user("leader", team=make_team("Head office")))
+    login(client, make_user("leader"))
     response, rows = _download(client, "/leaders/surveys/2026-q4/export.csv")
     assert response.streamed_before_reading and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -211,7 +211,7 @@ def test_download_needs_a_leader(app, client, db):
 
 def test_gap_csv_has_one_row_per_cell_and_perspective(app, client, db):
     seed_demo(now=NOW)
-    login(client, make_user("leader", team=make_team("Head office")))
+    login(client, make_user("leader"))
     survey = db.session.execute(select(Survey).where(Survey.slug == "2026-q4")).scalar_one()
     report = gap_report(survey, by="team")
     _response, rows = _download(client, "/leaders/surveys/2026-q4/gap.csv?by=team")
@@ -231,7 +231,7 @@ def test_gap_csv_has_one_row_per_cell_and_perspective(app, client, db):
 
 def test_gap_csv_with_a_bad_month_answers_400_with_the_message(app, client, db):
     make_survey("wave-1")
-    login(client, make_user("leader", team=make_team()))
+    login(client, make_user("leader"))
     response = client.get("/leaders/surveys/wave-1/gap.csv?from=2026-13")
     assert response.status_code == 400
     assert "YYYY-MM" in response.get_data(as_text=True)
@@ -239,7 +239,7 @@ def test_gap_csv_with_a_bad_month_answers_400_with_the_message(app, client, db):
 
 def test_printable_report_has_static_charts_and_tables(app, client, db):
     seed_demo(now=NOW)
-    login(client, make_user("leader", team=make_team("Head office")))
+    login(client, make_user("leader"))
     response = client.get("/leaders/surveys/2026-q4/report/print?team=Riverside+branch")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
