@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 document of /api/v1. Tests check every API response they receive against it
-and that it lists exactly the routes the blueprint has."""
+and that it lists exactly the routes the blueprint has. Each operation's security requirement
+names the token scope it needs (perception.core.tokens.API_SCOPES)."""
 
-
+from perception.core.tokens import API_SCOPES
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 NULLABLE_NUMBER = {"type": ["number", "null"]}
@@ -70,7 +71,9 @@ SCHEMAS = {
                                  "they allow contact); the funnel counts it."},
         "interaction_at": TIME, "created_at": TIME, "expires_at": TIME,
         "link": {"type": ["string", "null"], "format": "uri",
-                 "description": "The customer's personal link when deliver is none; null otherwise."},
+                 "description": "The customer's personal link when deliver is none, only in the answer to the "
+                                "call that made the invitation (and its idempotent replay); null otherwise, and "
+                                "always null in GET /invitations/{invitation_id}."},
     }),
     "Cell": CELL,
     "Gap": GAP,
@@ -147,29 +150,44 @@ def _query(name, description, schema=None):
 
 AUTH_ERRORS = {
     "401": _error("Missing, malformed, unknown or revoked token (see the WWW-Authenticate header)."),
-    "403": _error("The token's account has a role that may not do this."),
+    "403": _error("The token's account has a role that may not do this, or the token lacks the scope this "
+                  "operation needs (the error names it; field `scope`)."),
 }
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
-TEAM = _query("team", "Only this team (by name).")
+TEAM = _query("team", "Only this team (by name). A token of a team's leader reads that team only: without "
+                      "`team` it gets its team's figures, and another team is refused (400).")
 
 
-def _read(summary, schema, parameters, leaders=True, description=""):
+def _security(scope):
+    """The bearer token with `scope` (for http schemes OpenAPI 3.1 lists such names as the requirement)."""
+    if scope not in API_SCOPES:
+        raise ValueError(f"unknown API scope {scope!r}")
+    return [{"bearerToken": [scope]}]
+
+
+def _read(summary, schema, parameters, scope=None, description=""):
     responses = {"200": _ok(summary, schema), "400": _error("Unknown or invalid query parameter."),
                  **AUTH_ERRORS, "404": _error("No such survey (or not visible to this account).")}
-    if not leaders:
+    operation = {"summary": summary, "description": description, "parameters": parameters, "responses": responses}
+    if scope is None:
         responses.pop("403")
         responses.pop("404")
-    return {"get": {"summary": summary, "description": description, "parameters": parameters,
-                    "responses": responses}}
+    else:
+        operation["security"] = _security(scope)
+    return {"get": operation}
 
 
 PATHS = {
-    "/surveys": _read("The survey waves this account can see", "SurveyList", [], leaders=False,
-                      description="Any role. Staff see the waves that cover their team."),
+    "/surveys": _read("The survey waves this account can see", "SurveyList", [],
+                      description="Any role and any token scope. Staff and a team's leaders see the waves that "
+                                  "cover their team."),
     "/invitations": {"post": {
         "summary": "Invite a customer after an interaction (the trigger for a CRM, till or call centre)",
-        "description": "Leaders and admins. With `Idempotency-Key`, a retried call returns the invitation the "
-                       "first call made (200, `Idempotent-Replayed: true`) instead of making another.",
+        "description": "Leaders and admins; a team's leader for their own team only (422 on `team`). With "
+                       "`Idempotency-Key`, a retried call returns the invitation the first call made (200, "
+                       "`Idempotent-Replayed: true`) instead of making another. With deliver=none this answer "
+                       "(and its replay) is the only one that carries the customer's link.",
+        "security": _security("invitations:write"),
         "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                         "schema": {"type": "string", "minLength": 1, "maxLength": 255}}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("InvitationInput")}}},
@@ -188,15 +206,18 @@ PATHS = {
     }},
     "/invitations/{invitation_id}": {"get": {
         "summary": "An invitation and the state of its mail and link (created, sent, bounced, unsubscribed, expired)",
+        "description": "Never carries the customer's link (`link` is null).",
+        "security": _security("invitations:read"),
         "parameters": [{"name": "invitation_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
         "responses": {"200": _ok("The invitation.", "Invitation"), "400": _error("Unknown query parameter."),
-                      **AUTH_ERRORS, "404": _error("No such invitation.")},
+                      **AUTH_ERRORS,
+                      "404": _error("No such invitation, or one of a team outside the token owner's scope.")},
     }},
     "/surveys/{slug}/gap": _read(
         "The gap report", "GapReport",
         [SLUG, TEAM, _query("by", "Add one group per team or per UTC month.", {"enum": ["team", "month"]}),
          _query("from", "First month (YYYY-MM, UTC), inclusive."), _query("to", "Last month (YYYY-MM), inclusive.")],
-        description="Leaders and admins. The same JSON as `flask --app wsgi gap --json`."),
+        scope="reports:read", description="Leaders and admins. The same JSON as `flask --app wsgi gap --json`."),
     "/surveys/{slug}/responses": _read(
         "Anonymous customer responses, page by page", "ResponsePage",
         [SLUG, _query("perspective", "customer, the default and the only one: staff and leader answers are shown "
@@ -206,13 +227,14 @@ PATHS = {
                 {"enum": ["email", "api", "open", "link", "import", "self"]}),
          _query("page", "From 1.", {"type": "integer", "minimum": 1}),
          _query("per_page", "1 to 500, default 100.", {"type": "integer", "minimum": 1, "maximum": 500})],
+        scope="responses:read",
         description="Leaders and admins. Customer rows only, published ones, with no respondent identity and only "
                     "the day of publication, from published cells only: a team and UTC month with at least min_n "
                     "published customer responses (as on the support-vs-erode board). Other cells are left out "
                     "and listed in withheld. perspective=staff or leader is refused (400, field perspective)."),
     "/surveys/{slug}/funnel": _read(
         "Invited, sent, opened, answered, bounced, unsubscribed per team", "Funnel", [SLUG, TEAM],
-        description="Leaders and admins."),
+        scope="invitations:read", description="Leaders and admins."),
     "/openapi.json": {"get": {"summary": "This document", "security": [],
                               "responses": {"200": {"description": "OpenAPI 3.1",
                                                     "content": {"application/json": {"schema": {"type": "object"}}}}}}},
@@ -225,7 +247,10 @@ def document(base_url):
         "info": {"title": "Perception API", "version": "1.0.0",
                  "description": "Measure the care gap. Authenticate with a personal API token (account page, "
                                 "'API tokens'): `Authorization: Bearer <token>`. A token acts with its owner's "
-                                "role. Errors are JSON `{\"error\": ..., \"field\": ...}`."},
+                                "role and team scope (a team's leader: that team only), and only within the "
+                                "scopes ticked when it was made; each operation's security requirement names "
+                                "its scope: " + "; ".join(f"`{name}`: {text}" for name, text in API_SCOPES.items())
+                                + " Errors are JSON `{\"error\": ..., \"field\": ...}`."},
         "servers": [{"url": f"{base_url}/api/v1"}],
         "security": [{"bearerToken": []}],
         "components": {"securitySchemes": {"bearerToken": {"type": "http", "scheme": "bearer"}},

@@ -1,18 +1,23 @@
-"""API routes. Each parses its input strictly (validation.py), calls the domain, answers JSON."""
+"""API routes. Each parses its input strictly (forms.py), calls the domain, answers JSON.
+
+Every operation acts within its token's scopes (`scope_required`) and its owner's team scope
+(perception.accounts.scope): a team leader's token sees waves covering their team, reads that team
+only (without a `team` filter, its team; another team is refused like an unknown one), invites for
+it only, and gets 404 for another team's invitation. A customer link is in the answer to the call
+that made the invitation (and its idempotent replay) only, never in GET /invitations/<id>."""
 
 import json
 
 from flask import current_app, g, jsonify
 
 from perception.accounts.queries import find_team
+from perception.accounts.scope import in_scope, own_team, sees_survey
 from perception.api.forms import idempotency_key, int_arg, invitation_input, json_body, query_args, request_fingerprint
 from perception.api.openapi import document
 from perception.api.queries import response_page
 from perception.api.service import KeyReused, invite_once
-from perception.core.extensions import db
-from perception.core.models import Invitation
+from perception.invitations.queries import invitation_by_id, survey_funnel
 from perception.invitations.queries import invitation_link as rebuild_link
-from perception.invitations.queries import survey_funnel
 from perception.invitations.service import (
     CHANNEL_API,
     CHANNEL_EMAIL,
@@ -24,7 +29,7 @@ from perception.invitations.service import (
 )
 from perception.reports.queries import ReportError, gap_json, gap_report
 from perception.surveys.queries import survey_by_slug, surveys_for
-from perception.web.api import ApiError, roles_allowed
+from perception.web.api import ApiError, roles_allowed, scope_required
 from perception.web.api import bp as api
 
 LEADERS = ("leader", "admin")
@@ -37,17 +42,20 @@ def _time(value):
 
 def _survey(slug):
     survey = survey_by_slug(slug)
-    if survey is None or (g.api_user.role == "staff" and not survey.covers_team(g.api_user.team_id)):
+    if survey is None or not sees_survey(g.api_user, survey):
         raise ApiError(404, f"There is no survey {slug!r}.", "slug")
     return survey
 
 
 def _team(name, field="team", status=400):
+    """The named team, within the token owner's scope; without a name, their own team (None: all)."""
     if name is None:
-        return None
+        return own_team(g.api_user)
     team = find_team(name)
     if team is None:
         raise ApiError(status, f"There is no team named {name!r}.", field)
+    if not in_scope(g.api_user, team.id):
+        raise ApiError(status, f"This token's account works for team {g.api_user.team.name!r} only.", field)
     return team
 
 
@@ -73,7 +81,7 @@ def list_surveys():
     } for survey in surveys]})
 
 
-def invitation_json(invitation):
+def invitation_json(invitation, link=None):
     deliver = "email" if invitation.channel == CHANNEL_EMAIL else "none"
     return {
         "id": invitation.id,
@@ -88,19 +96,20 @@ def invitation_json(invitation):
         "interaction_at": _time(invitation.interaction_at),
         "created_at": _time(invitation.created_at),
         "expires_at": _time(invitation.expires_at),
-        # Only the caller who delivers it gets the link; an emailed link stays between us and the customer.
-        "link": rebuild_link(invitation) if deliver == "none" else None,
+        # Only the call that made it (and its replay) gets the link: see create_invitation.
+        "link": link,
     }
 
 
 @api.post("/invitations")
 @roles_allowed(*LEADERS)
+@scope_required("invitations:write")
 def create_invitation():
     query_args(())
     key = idempotency_key()
     values = invitation_input(json_body())
     survey = survey_by_slug(values["survey"])
-    if survey is None:
+    if survey is None or not sees_survey(g.api_user, survey):
         raise ApiError(422, f"There is no survey {values['survey']!r}.", "survey")
     team = _team(values["team"], status=422)
     try:
@@ -118,7 +127,10 @@ def create_invitation():
                             "use a new key for a new invitation.", "Idempotency-Key") from None
     except InvitationError as error:
         raise ApiError(409 if error.conflict else 422, str(error), error.field) from None
-    response = jsonify(invitation_json(invitation))
+    # The caller who delivers the link gets it, in this answer only; an emailed link stays between us
+    # and the customer, and GET /invitations/<id> never shows one.
+    link = rebuild_link(invitation) if values["deliver"] == "none" else None
+    response = jsonify(invitation_json(invitation, link))
     response.status_code = 201 if created else 200
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
@@ -128,16 +140,18 @@ def create_invitation():
 
 @api.get("/invitations/<int:invitation_id>")
 @roles_allowed(*LEADERS)
+@scope_required("invitations:read")
 def get_invitation(invitation_id):
     query_args(())
-    invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None:
+    invitation = invitation_by_id(invitation_id)
+    if invitation is None or not in_scope(g.api_user, invitation.team_id):
         raise ApiError(404, f"There is no invitation {invitation_id}.", "invitation_id")
     return jsonify(invitation_json(invitation))
 
 
 @api.get("/surveys/<slug>/gap")
 @roles_allowed(*LEADERS)
+@scope_required("reports:read")
 def gap(slug):
     args = query_args(("team", "by", "from", "to"))
     survey = _survey(slug)
@@ -156,6 +170,7 @@ def _json(data):
 
 @api.get("/surveys/<slug>/responses")
 @roles_allowed(*LEADERS)
+@scope_required("responses:read")
 def responses(slug):
     args = query_args(("perspective", "team", "channel", "page", "per_page"))
     survey = _survey(slug)
@@ -183,6 +198,7 @@ def responses(slug):
 
 @api.get("/surveys/<slug>/funnel")
 @roles_allowed(*LEADERS)
+@scope_required("invitations:read")
 def funnel(slug):
     args = query_args(("team",))
     survey = _survey(slug)

@@ -1,7 +1,8 @@
 """Team scope (DESIGN section 2, "Scope"), tried as the threat model's curious insider would: the
-leader of Harbour Street walks every leaders' route against Quay Road's data (its wave, open link
-ids, follow-up ids, team filters) and gets 404, 403 or a form error; an admin and a leader without
-a team reach all of it."""
+leader of Harbour Street walks every leaders' route and every API operation against Quay Road's
+data (its wave, invitation ids, open link ids, follow-up ids, team filters) and gets 404, 403 or a
+form error; an admin and a leader without a team reach all of it. API tokens carry scopes: a till's
+token that may only invite reads no responses and no reports."""
 
 import io
 import re
@@ -11,10 +12,13 @@ import pytest
 from sqlalchemy import func, select
 
 from perception.accounts.scope import manages_teams, sees_survey, team_scope
-from perception.core.models import FollowUp, Invitation, OpenLink, Survey, User
+from perception.accounts.service import TokenError, create_api_token
+from perception.core.models import ApiToken, FollowUp, Invitation, OpenLink, Survey, User
+from perception.core.tokens import API_SCOPES
 from perception.demo.service import DEMO_PASSWORD, seed_demo
 from perception.invitations.open_link_service import create_open_link
 from tests.helpers import bank_items, csrf_token, login, make_invitation, make_survey, make_team, make_user, post_form
+from tests.openapi_check import Api, OpenApiChecker
 from tests.web.loop_helpers import followup_of, invite_and_answer
 from tests.web.test_auth import POST_ROUTES, ROUTES
 
@@ -267,6 +271,167 @@ def test_a_team_leader_makes_opens_and_closes_the_waves_of_their_own_team(app, d
     assert survey.status == "open"
     assert db.session.execute(select(Survey.status).where(Survey.slug == "wave-a")).scalar_one() == "closed"
     assert client.get(f"/leaders/surveys/{survey.slug}/edit").status_code == 200  # open, but no responses yet
+
+
+# ---- the API -----------------------------------------------------------------------------------
+
+API_MATRIX = [
+    ("GET", "/api/v1/invitations/{invitation}", None, _expect(404)),
+    ("GET", "/api/v1/invitations/{answered_invitation}", None, _expect(404)),
+    ("POST", "/api/v1/invitations", {"survey": "shared", "team": THEIRS, "deliver": "none"}, _expect(422, 201)),
+    ("GET", "/api/v1/surveys/shared/gap?team=Quay+Road", None, _expect(400)),
+    ("GET", "/api/v1/surveys/shared/responses?team=Quay+Road", None, _expect(400)),
+    ("GET", "/api/v1/surveys/shared/funnel?team=Quay+Road", None, _expect(400)),
+    ("GET", "/api/v1/surveys/wave-b/gap", None, _expect(404)),
+    ("GET", "/api/v1/surveys/wave-b/responses", None, _expect(404)),
+    ("GET", "/api/v1/surveys/wave-b/funnel", None, _expect(404)),
+    ("GET", "/api/v1/surveys", None, _expect(200)),
+]
+
+
+@pytest.fixture
+def api_for(app, world):
+    client = app.test_client()
+    document = client.get("/api/v1/openapi.json").get_json()
+    tokens = {caller: create_api_token(user, "scope matrix")[1] for caller, user in world["people"].items()}
+    return lambda caller: Api(client, OpenApiChecker(document), tokens[caller])
+
+
+def test_the_api_matrix_covers_every_operation(api_for):
+    checker = api_for("admin").checker
+    walked = {checker.operation(method, path.split("?")[0])[0] for method, path, _, _ in API_MATRIX}
+    documented = {path for path, item in checker.document["paths"].items() if path != "/openapi.json"}
+    assert walked == documented
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_every_api_operation_acts_within_the_token_owners_scope(db, world, api_for, caller):
+    api = api_for(caller)
+    for method, template, body, expected in API_MATRIX:
+        path = template.format(**world)
+        response = api.call(method, path, json=body) if body else api.call(method, path)  # checked against the doc
+        assert response.status_code == expected[caller], (method, path, caller, response.get_json())
+        if caller == "team" and response.status_code in (400, 422):
+            assert response.get_json()["field"] == "team", path
+            assert "works for team 'Harbour Street' only" in response.get_json()["error"], path
+    hidden = api.post("/api/v1/invitations", json={"survey": "wave-b", "team": THEIRS, "deliver": "none"})
+    assert (hidden.get_json()["error"] == "There is no survey 'wave-b'.") is (caller == "team")
+    invitations = db.session.execute(select(Invitation.team_id).where(Invitation.channel == "api")).scalars().all()
+    assert (world["theirs"].id in invitations) is (caller != "team")
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_without_a_team_filter_a_team_leaders_token_reads_their_team(world, api_for, caller):
+    api, team = api_for(caller), caller == "team"
+    gap = api.get("/api/v1/surveys/shared/gap?by=team").get_json()
+    assert gap["filters"]["team"] == (OURS if team else None)
+    assert {group["team"] for group in gap["groups"]} == ({OURS} if team else {OURS, THEIRS})
+    rows = api.get("/api/v1/surveys/shared/responses").get_json()["responses"]
+    assert {row["team"] for row in rows} == ({OURS} if team else {OURS, THEIRS})
+    assert any(row["comment"] == THEIR_COMMENT for row in rows) is not team
+    funnel = api.get("/api/v1/surveys/shared/funnel").get_json()
+    assert [row["team"] for row in funnel["teams"]] == ([OURS] if team else [OURS, THEIRS])
+    slugs = {survey["slug"] for survey in api.get("/api/v1/surveys").get_json()["surveys"]}
+    assert slugs == ({"shared", "wave-a"} if team else {"shared", "wave-a", "wave-b"})
+
+
+def test_reading_an_invitation_never_returns_its_customer_link(app, world, api_for):
+    api = api_for("team")
+    made = api.post("/api/v1/invitations", json={"survey": "shared", "team": OURS, "deliver": "none"},
+                    headers={"Idempotency-Key": "counter-1"})
+    assert made.status_code == 201 and made.get_json()["link"]
+    replay = api.post("/api/v1/invitations", json={"survey": "shared", "team": OURS, "deliver": "none"},
+                      headers={"Idempotency-Key": "counter-1"})
+    assert replay.status_code == 200 and replay.get_json()["link"] == made.get_json()["link"]
+    for caller in CALLERS:  # nobody, not even its maker or an admin, gets the link again by reading it
+        read = api_for(caller).get(f"/api/v1/invitations/{made.get_json()['id']}")
+        assert read.status_code == 200 and read.get_json()["link"] is None, caller
+    # The link handed out at first still works: what was withheld is a working link.
+    assert app.test_client().get(made.get_json()["link"].split("perception.test", 1)[1]).status_code == 303
+
+
+# ---- API token scopes --------------------------------------------------------------------------
+
+def _operation_scopes(document):
+    """{(method, path): scope} from the document's security requirements."""
+    found = {}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for requirement in operation.get("security", document["security"]):
+                for scope in requirement.get("bearerToken", []):
+                    found[(method.upper(), path)] = scope
+    return found
+
+
+SCOPED_CALLS = {
+    ("POST", "/invitations"): ("/api/v1/invitations", {"survey": "shared", "team": OURS, "deliver": "none"}),
+    ("GET", "/invitations/{invitation_id}"): ("/api/v1/invitations/{invitation}", None),
+    ("GET", "/surveys/{slug}/gap"): ("/api/v1/surveys/shared/gap", None),
+    ("GET", "/surveys/{slug}/responses"): ("/api/v1/surveys/shared/responses", None),
+    ("GET", "/surveys/{slug}/funnel"): ("/api/v1/surveys/shared/funnel", None),
+}
+
+
+def test_the_document_names_a_scope_for_every_operation_but_the_survey_list(api_for):
+    scopes = _operation_scopes(api_for("admin").checker.document)
+    assert scopes == {("POST", "/invitations"): "invitations:write",
+                      ("GET", "/invitations/{invitation_id}"): "invitations:read",
+                      ("GET", "/surveys/{slug}/gap"): "reports:read",
+                      ("GET", "/surveys/{slug}/responses"): "responses:read",
+                      ("GET", "/surveys/{slug}/funnel"): "invitations:read"}
+    assert set(scopes) == set(SCOPED_CALLS)
+    assert set(scopes.values()) == set(API_SCOPES)
+
+
+def test_each_operation_needs_exactly_the_scope_the_document_names(app, world, api_for):
+    checker = api_for("admin").checker
+    admin = world["people"]["admin"]
+    for (method, operation), scope in _operation_scopes(checker.document).items():
+        path, body = SCOPED_CALLS[(method, operation)]
+        path = path.format(**world)
+        without = Api(app.test_client(), checker, create_api_token(admin, "all but", set(API_SCOPES) - {scope})[1])
+        refused = without.call(method, path, json=body) if body else without.call(method, path)
+        assert refused.status_code == 403, (method, path)
+        assert refused.get_json()["field"] == "scope" and repr(scope) in refused.get_json()["error"]
+        only = Api(app.test_client(), checker, create_api_token(admin, "only", {scope})[1])
+        allowed = only.call(method, path, json=body) if body else only.call(method, path)
+        assert allowed.status_code in (200, 201), (method, path, allowed.get_json())
+
+
+def test_a_tills_token_that_may_only_invite_reads_no_responses_and_no_reports(app, world, api_for):
+    checker = api_for("admin").checker
+    till = Api(app.test_client(), checker, create_api_token(world["people"]["team"], "till",
+                                                            {"invitations:write"})[1])
+    made = till.post("/api/v1/invitations", json={"survey": "shared", "team": OURS, "email": "dee@harbour.example"})
+    assert made.status_code == 201
+    for path, scope in (("/api/v1/surveys/shared/responses", "responses:read"),
+                        ("/api/v1/surveys/shared/gap", "reports:read"),
+                        ("/api/v1/surveys/shared/funnel", "invitations:read"),
+                        (f"/api/v1/invitations/{made.get_json()['id']}", "invitations:read")):
+        refused = till.get(path)
+        assert refused.status_code == 403 and scope in refused.get_json()["error"], path
+    assert till.get("/api/v1/surveys").status_code == 200  # which waves it may invite to
+
+
+def test_the_token_page_makes_tokens_with_the_ticked_scopes_only(app, db, world):
+    client = _login(app, world, "team")
+    page = client.get("/account/tokens").get_data(as_text=True)
+    assert all(f'value="{scope}"' in page for scope in API_SCOPES)
+    assert "checked" not in page  # nothing ticked in advance
+    none = post_form(client, "/account/tokens", {"name": "Nothing"})
+    assert none.status_code == 400 and "Please tick at least one thing the token may do." in none.get_data(True)
+    odd = post_form(client, "/account/tokens", {"name": "Odd", "scopes": "admin:everything"})
+    assert odd.status_code == 400
+    made = client.post("/account/tokens", data={"csrf_token": csrf_token(client, "/account/tokens"), "name": "CRM",
+                                                "scopes": ["reports:read", "invitations:write"]})
+    assert made.status_code == 200
+    record = db.session.execute(select(ApiToken).where(ApiToken.name == "CRM")).scalar_one()
+    assert record.scopes == "invitations:write reports:read"
+    listed = client.get("/account/tokens").get_data(as_text=True)
+    assert "<code>invitations:write</code> <code>reports:read</code>" in listed
+    assert db.session.execute(select(func.count()).select_from(ApiToken)).scalar_one() == 1
+    with pytest.raises(TokenError):
+        create_api_token(world["people"]["team"], "empty", ())
 
 
 # ---- the rule itself ---------------------------------------------------------------------------
