@@ -46,8 +46,27 @@ def normalise_email(email):
     return (email or "").strip().lower() or None
 
 
+def suppression_key():
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(secret, b"perception mail suppression v1", hashlib.sha256).digest()
+
+
 def email_hash(email):
+    """The key of an address on the suppression list: HMAC-SHA256 under a key derived from
+    SECRET_KEY, so a copy of the list cannot be checked against a list of addresses."""
+    return hmac.new(suppression_key(), normalise_email(email).encode(), hashlib.sha256).hexdigest()
+
+
+def legacy_email_hash(email):
+    """The plain SHA-256 the suppression list kept before (#13). Such rows are still honoured, and
+    replaced by the keyed hash when their address is suppressed again or erased."""
     return hashlib.sha256(normalise_email(email).encode()).hexdigest()
+
+
+def email_hashes(email):
+    """(keyed, legacy) hashes of an address: what a suppression-list lookup must try."""
+    return email_hash(email), legacy_email_hash(email)
 
 
 def new_token():

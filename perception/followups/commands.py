@@ -14,9 +14,10 @@ from perception.followups.mail import deliver_followup_mail
 def erase_customer_command(email, yes):
     """Remove a customer's identity everywhere, keeping their answers anonymously.
 
-    Clears the address, name and phone number from invitations, responses, comments, follow-up
-    notes and every other text field; the answers stay, so every figure stays the same. Records
-    an audit line (who and when, with counts, never the address). Cannot be undone.
+    Clears the address, name and phone number from invitations, responses (also those given with
+    the same phone number, as through an open link), comments, follow-up notes and every other text
+    field; the answers stay, so every figure stays the same. Records an audit line (who and when,
+    with counts, never the address). Cannot be undone.
     """
 
     if not yes:

@@ -4,15 +4,22 @@ In one transaction:
 - their invitations lose the address and the name; links not yet answered stop working
   (expired) and their pending mails are cancelled; idempotency keys pointing at them go;
 - their responses (by invitation, or imported with `respondent` = the address) lose the
-  respondent text, the phone number and the contact consent; their answers, comments, NPS,
-  team and time stay, so every figure stays exactly as it was;
+  respondent text, the phone number and the contact consent; so do the answers given with the
+  same phone number (an open link, QR code, asks for nothing else), found by the number's last
+  nine digits however it was written; their answers, comments, NPS, team and time stay, so
+  every figure stays exactly as it was;
 - the name, address and phone are blanked out of those responses' comments and of the notes of
-  their follow-ups; a re-survey not yet answered stops working;
-- finally every text column of every table (but user accounts) is swept for the address, so a
-  copy in an SMTP error, a note about another customer or a future table goes too.
+  their follow-ups; a re-survey not yet answered stops working and its pending mail is cancelled;
+- finally every text column of every table (but user accounts, derived report cells and stored
+  hashes) is swept for the address, each phone number and each full name of two words or more,
+  so a copy in an SMTP error, a note about another customer or a future table goes too; an
+  idempotency key holding one of them is deleted (a key must stay unique);
+- a suppression-list row of the address from before keyed hashes (plain SHA-256) is replaced by
+  its keyed form (HMAC with a key derived from SECRET_KEY): the address stays suppressed, so
+  erasure does not bring their mail back, but the list no longer confirms it to anyone holding
+  a list of addresses.
 An audit line records who, when and how much, and a keyed hash of the address (HMAC with a key
-derived from SECRET_KEY), never the address itself. The suppression list (SHA-256 of addresses
-that unsubscribed or bounced) is left as it is: erasure must not bring their mail back.
+derived from SECRET_KEY), never the address itself.
 A user account with the same address is not touched; the result says so.
 """
 
@@ -32,17 +39,22 @@ from perception.core.models import (
     FollowUpEvent,
     IdempotencyKey,
     Invitation,
+    MailSuppression,
     OutboxMessage,
     RecoveryRequest,
     Response,
     User,
     utcnow,
 )
-from perception.core.tokens import normalise_email
+from perception.core.outbox import insert_ignoring_duplicates
+from perception.core.tokens import email_hashes, normalise_email
 
 ERASED = "[erased]"
-NOT_SWEPT = {"users", "alembic_version", "erasure_records"}
+NOT_SWEPT = {"users", "alembic_version", "erasure_records", "report_cells"}
+HASHES = ("_hash", "nonce", "claim_token")  # columns holding hashes or random tokens: never swept
+DELETED_ON_MATCH = {"idempotency_keys"}  # a unique key: the row goes rather than being rewritten
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+")
+PHONE_DIGITS = 9  # a phone number is recognised by its last nine digits (the national number, mostly)
 
 
 class ErasureError(ValueError):
@@ -79,23 +91,27 @@ def subject_hash(email):
     return hmac.new(key, email.encode(), hashlib.sha256).hexdigest()
 
 
+def _phone_digits(phone):
+    """The last PHONE_DIGITS digits of a number (all of them when shorter); None under 6 digits."""
+    digits = "".join(char for char in phone or "" if char.isdigit())
+    return digits[-PHONE_DIGITS:] if len(digits) >= 6 else None
+
+
 def _phone_pattern(phone):
     """The number however it is written: its last 9 digits (the national number, mostly) with any
     separators, and whatever prefix of digits, "+" or "(" comes before them (+44 7700..., 07700...)."""
-    digits = [char for char in phone if char.isdigit()]
-    if len(digits) < 6:
+    digits = _phone_digits(phone)
+    if digits is None:
         return None
-    return r"(?:[+(]?\d[\d\s./()-]*?)?" + r"[\s./()-]*".join(digits[-9:]) + r"(?!\d)"
+    return r"(?:[+(]?\d[\d\s./()-]*?)?" + r"[\s./()-]*".join(digits) + r"(?!\d)"
 
 
-def _scrubber(email, names, phones):
-    patterns = ["(?i:" + re.escape(email) + ")"]
-    # The whole name in any case; each part of it (3 letters or more) only as written, capitalised,
-    # so "Will" goes but the word "will" stays.
-    patterns += [r"(?i:\b" + re.escape(name) + r"\b)" for name in names if len(name) >= 3]
-    parts = {part for name in names for part in re.split(r"[\s,]+", name) if len(part) >= 3}
-    patterns += [r"\b" + re.escape(part) + r"\b" for part in sorted(parts, key=len, reverse=True)]
-    patterns += [pattern for pattern in (_phone_pattern(phone) for phone in phones) if pattern]
+def _phone_like(phone):
+    """A LIKE pattern every text holding the number matches (its digits in order): a prefilter."""
+    return "%" + "%".join(_phone_digits(phone)) + "%"
+
+
+def _compile(patterns):
     expression = re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
 
     def scrub(text):
@@ -104,28 +120,74 @@ def _scrubber(email, names, phones):
     return scrub
 
 
-def _sweep(email):
-    """Replace the address in every text column of every table (but accounts); returns how many
-    fields changed."""
-    pattern = re.compile(re.escape(email), re.IGNORECASE)
+def _identity_patterns(email, names, phones):
+    """The address, each whole name (any case) and each phone number."""
+    patterns = ["(?i:" + re.escape(email) + ")"]
+    patterns += [r"(?i:\b" + re.escape(name) + r"\b)" for name in names if len(name) >= 3]
+    return patterns + [pattern for pattern in (_phone_pattern(phone) for phone in phones) if pattern]
+
+
+def _scrubber(email, names, phones):
+    """For the customer's own texts (their comments, the notes of their follow-ups): also each part
+    of a name (3 letters or more), only as written, capitalised, so "Will" goes but "will" stays."""
+    parts = {part for name in names for part in re.split(r"[\s,]+", name) if len(part) >= 3}
+    return _compile(_identity_patterns(email, names, phones)
+                    + [r"\b" + re.escape(part) + r"\b" for part in sorted(parts, key=len, reverse=True)])
+
+
+def _sweep(email, names, phones):
+    """Blank the address, the phone numbers and the full names of two words or more (a single word
+    may be any word) out of every text column of every table (but accounts, report cells and
+    hashes); returns how many fields changed."""
+    full_names = [name for name in names if len(name.split()) >= 2]
+    scrub = _compile(_identity_patterns(email, full_names, phones))
+    phones = [phone for phone in phones if _phone_digits(phone)]
     changed = 0
     for table in db.metadata.sorted_tables:
         if table.name in NOT_SWEPT or not len(table.primary_key.columns):
             continue
         keys = list(table.primary_key.columns)
         for column in table.columns:
-            if not isinstance(column.type, String) or column.primary_key:
+            if not isinstance(column.type, String) or column.primary_key or column.name.endswith(HASHES):
                 continue
-            rows = db.session.execute(
-                select(*keys, column).where(func.lower(column).contains(email, autoescape=True))
-            ).all()
-            for row in rows:
+            candidates = [func.lower(column).contains(email, autoescape=True)]
+            candidates += [func.lower(column).contains(name.lower(), autoescape=True) for name in full_names]
+            candidates += [column.like(_phone_like(phone)) for phone in phones]
+            for row in db.session.execute(select(*keys, column).where(or_(*candidates))).all():
+                cleaned = scrub(row[-1])
+                if cleaned == row[-1]:
+                    continue  # a prefilter match only (the digits far apart, a name inside a word)
                 condition = [key == value for key, value in zip(keys, row[:-1], strict=True)]
-                db.session.execute(
-                    update(table).where(*condition).values({column.name: pattern.sub(ERASED, row[-1])})
-                )
+                if table.name in DELETED_ON_MATCH:
+                    db.session.execute(delete(table).where(*condition))
+                else:
+                    db.session.execute(update(table).where(*condition).values({column.name: cleaned}))
                 changed += 1
     return changed
+
+
+def _same_phone(phones, known_ids):
+    """Customer responses given with one of `phones` (however written), beyond `known_ids`."""
+    phones = [phone for phone in phones if _phone_digits(phone)]
+    if not phones:
+        return []
+    wanted = {_phone_digits(phone) for phone in phones}
+    found = db.session.execute(select(Response).where(
+        Response.perspective == "customer", or_(*(Response.contact_phone.like(_phone_like(phone)) for phone in phones)),
+    )).scalars()
+    return [response for response in found
+            if response.id not in known_ids and _phone_digits(response.contact_phone) in wanted]
+
+
+def _rekey_suppression(email):
+    """Replace a plain SHA-256 row of the address on the suppression list by its keyed form."""
+    keyed, legacy = email_hashes(email)
+    old = db.session.get(MailSuppression, legacy)
+    if old is None:
+        return 0
+    insert_ignoring_duplicates(MailSuppression, email_hash=keyed, reason=old.reason, created_at=old.created_at)
+    db.session.execute(delete(MailSuppression).where(MailSuppression.email_hash == legacy))
+    return 1
 
 
 def erase_customer(email, actor, now=None):
@@ -143,8 +205,11 @@ def erase_customer(email, actor, now=None):
             Response.invitation_id.in_(invitation_ids), func.lower(Response.respondent) == email
         ))
     ).scalars())
-    names = {invitation.customer_name.strip() for invitation in invitations if invitation.customer_name}
     phones = {response.contact_phone for response in responses if response.contact_phone}
+    # Answers given with the same phone (an open link asks for nothing else) are theirs too.
+    responses += _same_phone(phones, {response.id for response in responses})
+    phones |= {response.contact_phone for response in responses if response.contact_phone}
+    names = {invitation.customer_name.strip() for invitation in invitations if invitation.customer_name}
     scrub = _scrubber(email, names, phones)
     cleared = 0
     for invitation in invitations:
@@ -173,11 +238,15 @@ def erase_customer(email, actor, now=None):
             if event.note and scrub(event.note) != event.note:
                 event.note = scrub(event.note)
                 cleared += 1
+        recoveries = select(RecoveryRequest.id).where(RecoveryRequest.follow_up_id.in_(followup_ids))
+        db.session.execute(update(OutboxMessage).where(
+            OutboxMessage.recovery_id.in_(recoveries), OutboxMessage.status.in_(("pending", "sending"))
+        ).values(status="cancelled", claim_token=None))
         db.session.execute(update(RecoveryRequest).where(
             RecoveryRequest.follow_up_id.in_(followup_ids), RecoveryRequest.state.in_(("created", "sent"))
         ).values(state="expired"))
     db.session.flush()
-    cleared += _sweep(email)
+    cleared += _sweep(email, names, phones) + _rekey_suppression(email)
     account = db.session.execute(select(User.id).where(func.lower(User.email) == email)).first() is not None
     record = ErasureRecord(
         erased_at=now, actor=str(actor)[:300], subject_hash=subject_hash(email), invitations=len(invitations),

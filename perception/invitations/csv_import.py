@@ -13,8 +13,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 
 from perception.core.extensions import db
-from perception.core.models import Invitation, MailSuppression, Team, User, utcnow
-from perception.core.tokens import email_hash
+from perception.core.models import Invitation, Team, User, utcnow
+from perception.invitations.queries import suppression_reasons
 from perception.invitations.service import (
     InvitationError,
     InvitationRequest,
@@ -124,9 +124,7 @@ class _Lookups:
             select(Invitation.customer_email, func.min(Invitation.created_at))
             .where(Invitation.survey_id == survey.id, Invitation.customer_email.in_(emails))
             .group_by(Invitation.customer_email)).all()) if emails else {}
-        hashes = {email_hash(email): email for email in emails}
-        self.suppressed = {hashes[value] for value in db.session.execute(
-            select(MailSuppression.email_hash).where(MailSuppression.email_hash.in_(hashes))).scalars()}
+        self.suppressed = set(suppression_reasons(emails))
 
 
 def _row(survey, row, number, lookups, seen, errors, now, created_by=None):

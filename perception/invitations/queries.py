@@ -14,7 +14,7 @@ from sqlalchemy import case, func, select
 from perception.accounts.scope import scoped_teams, team_condition
 from perception.core.extensions import db
 from perception.core.models import Invitation, MailSuppression, Response, Team, User
-from perception.core.tokens import derive_token, email_hash, hash_token, new_nonce
+from perception.core.tokens import derive_token, email_hashes, hash_token, new_nonce
 
 STAGES = ("invited", "sent", "opened", "answered", "bounced", "unsubscribed", "expired")
 
@@ -147,12 +147,14 @@ def invitation_for_unsubscribe(token):
 
 
 def is_suppressed(email):
-    return email is not None and db.session.get(MailSuppression, email_hash(email)) is not None
+    return email is not None and bool(suppression_reasons([email]))
 
 
 def suppression_reasons(emails):
-    """{address: reason} for those of `emails` on the suppression list, in one query."""
-    hashes = {email_hash(email): email for email in emails if email}
+    """{address: reason} for those of `emails` on the suppression list, in one query. The list keeps
+    keyed hashes (perception.core.tokens.email_hash); rows from before keep a plain SHA-256 and are
+    still honoured (`email_hashes` gives both)."""
+    hashes = {value: email for email in emails if email for value in email_hashes(email)}
     if not hashes:
         return {}
     rows = db.session.execute(

@@ -19,14 +19,14 @@ from datetime import UTC, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from perception.accounts.queries import find_user_by_email
 from perception.accounts.scope import in_scope
 from perception.core.extensions import db
 from perception.core.models import Invitation, MailSuppression, OutboxMessage, User, utcnow
 from perception.core.outbox import insert_ignoring_duplicates
-from perception.core.tokens import derive_token, email_hash, hash_token, new_nonce, normalise_email
+from perception.core.tokens import derive_token, email_hashes, hash_token, new_nonce, normalise_email
 from perception.invitations.queries import existing_invitation, is_suppressed
 
 LANGUAGE_RE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}")
@@ -184,9 +184,12 @@ def add_invitation(request, *, created_by=None, channel=None, now=None, commit=T
 
 
 def suppress(email, reason, now=None):
+    """Put the address on the suppression list under its keyed hash; a row of the address from
+    before (a plain SHA-256) is replaced by it."""
     if email:
-        insert_ignoring_duplicates(MailSuppression, email_hash=email_hash(email), reason=reason,
-                                   created_at=now or utcnow())
+        keyed, legacy = email_hashes(email)
+        insert_ignoring_duplicates(MailSuppression, email_hash=keyed, reason=reason, created_at=now or utcnow())
+        db.session.execute(delete(MailSuppression).where(MailSuppression.email_hash == legacy))
 
 
 def cancel_pending_mail(invitation_id):

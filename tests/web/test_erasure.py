@@ -2,7 +2,9 @@
 database (every column of every table is scanned), the gap report is identical, and an audit
 line says who erased how much, without the address."""
 
+import hashlib
 import json
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -11,13 +13,19 @@ from sqlalchemy import select
 from perception.core.models import (
     ErasureRecord,
     FollowUp,
+    IdempotencyKey,
     Invitation,
+    MailSuppression,
     OutboxMessage,
     RecoveryRequest,
     Response,
     StaffGuess,
     utcnow,
 )
+from perception.core.tokens import email_hash
+from perception.invitations.open_link_service import create_open_link, open_link_url
+from perception.invitations.queries import is_suppressed
+from perception.invitations.service import suppress
 from tests.helpers import bank_items, login, make_invitation, make_survey, make_team, make_user, post_form
 from tests.web.loop_helpers import followup_of, invite_and_answer, page_post
 
@@ -43,6 +51,27 @@ def traces(db, needles):
                     ), {"needle": f"%{needle.lower()}%"}).scalar()
                     if hits:
                         found.append((table, column["name"], needle))
+    return found
+
+
+def dump(db):
+    """Every row of every table of the database (by the database's own catalogue, not the models),
+    every column as text, one line per row."""
+    lines = []
+    inspector = sa.inspect(db.engine)
+    with db.engine.connect() as connection:
+        for table in inspector.get_table_names():
+            for row in connection.execute(sa.text(f'SELECT * FROM "{table}"')):
+                lines.append(table + ": " + " | ".join("" if value is None else str(value) for value in row))
+    return "\n".join(lines)
+
+
+def found_in_dump(text, email, names, phone_digits):
+    """What of the customer the dump still holds: the address (any case), a name (any case) or the
+    phone's last nine digits with any separators between them."""
+    found = [needle for needle in [email, *names] if needle.lower() in text.lower()]
+    digits = re.compile(r"[\s./()+-]*".join(phone_digits[-9:]))
+    found += [match.group(0) for match in digits.finditer(text)]
     return found
 
 
@@ -83,22 +112,52 @@ def seed_customer(app, client, survey):
     db.session.add(Response(survey_id=survey.id, perspective="customer", team_id=team.id, respondent=EMAIL.upper(),
                             channel="import", answers=[]))
     db.session.commit()
+    # At the counter she answered again through the open (QR) link, giving her phone written otherwise.
+    walk_in = app.test_client()
+    assert walk_in.get(open_link_url(create_open_link(survey, team, "Counter")).removeprefix(
+        "http://perception.test")).status_code == 303
+    answers = {**{f"item_{item.key}": "1" for item in survey.items}, "contact_consent": "yes",
+               "contact_phone": "07700-900-123", "comment": "Still waiting for the refund."}
+    assert post_form(walk_in, "/s/o/answer", answers).status_code == 303
+    open_answer = db.session.execute(select(Response).where(Response.channel == "open")).scalar_one()
+    open_followup = db.session.execute(select(FollowUp).where(FollowUp.response_id == open_answer.id)).scalar_one()
+    page_post(client, f"/leaders/followups/{open_followup.id}", "contact",
+              {"channel": "phone", "outcome": "message", "note": "Left a message on 0770 090 0123."})
+    # A till sent her number in its Idempotency-Key; and she unsubscribed before keyed hashes.
+    other, _token = make_invitation(survey, team, email="someone.else@example.org")
+    db.session.add(IdempotencyKey(user_id=leader.id, key="till-7:447700900123", request_hash="0" * 64,
+                                  invitation_id=other.id))
+    db.session.add(MailSuppression(email_hash=hashlib.sha256(EMAIL.encode()).hexdigest(), reason="unsubscribed"))
+    db.session.commit()
     return invitation, followup, second
 
 
 def test_erase_customer_command_leaves_no_trace_and_no_figure_moves(app, db, client, runner, survey):
     invitation, followup, second = seed_customer(app, client, survey)
-    needles = [EMAIL, "Priyanka", "Sharma", "900123", "900 123"]
+    needles = [EMAIL, "Priyanka", "Sharma", "900123", "900 123", "900-123", "0900 0123", "7700900123"]
     assert {table for table, _column, _needle in traces(db, needles)} >= {
-        "invitations", "responses", "follow_up_events", "outbox_messages"}
+        "invitations", "responses", "follow_up_events", "outbox_messages", "idempotency_keys"}
+    legacy_hash = hashlib.sha256(EMAIL.encode()).hexdigest()
+    before_dump = dump(db)
+    assert set(found_in_dump(before_dump, EMAIL, ["Priyanka", "Sharma"], "447700900123")) >= {
+        EMAIL, "Priyanka", "Sharma", "700-900-123", "70 090 0123"} and legacy_hash in before_dump
     before = gap_json(runner, survey)
 
     result = runner.invoke(args=["erase-customer", EMAIL.upper(), "--yes"])
     assert result.exit_code == 0, result.output
-    assert "Erased: 2 invitation(s)" in result.output and "2 response(s)" in result.output
+    assert "Erased: 2 invitation(s)" in result.output and "3 response(s)" in result.output
     db.session.expire_all()
 
     assert traces(db, needles) == []
+    after_dump = dump(db)  # every table, every column, as the database holds it
+    assert found_in_dump(after_dump, EMAIL, ["Priyanka", "Sharma"], "447700900123") == []
+    assert legacy_hash not in after_dump  # the suppression list keeps a keyed hash only...
+    assert db.session.get(MailSuppression, email_hash(EMAIL)).reason == "unsubscribed"
+    assert is_suppressed(EMAIL)  # ...and still stops her mail
+    open_answer = db.session.execute(select(Response).where(Response.channel == "open")).scalar_one()
+    assert (open_answer.contact_phone, open_answer.contact_consent) == (None, False)
+    assert open_answer.comment == "Still waiting for the refund." and len(open_answer.answers) == len(survey.items)
+    assert db.session.execute(select(IdempotencyKey)).first() is None
     assert gap_json(runner, survey) == before
     assert db.session.get(Invitation, invitation.id).state == "answered"  # the answer still counts
     assert db.session.get(Invitation, second.id).state == "expired"  # the link not yet answered is dead
@@ -110,8 +169,8 @@ def test_erase_customer_command_leaves_no_trace_and_no_figure_moves(app, db, cli
     assert len(response.answers) == len(survey.items) and response.comment.startswith("Write to me at [erased]")
     assert db.session.get(FollowUp, followup.id).state == "resolved"
     record = db.session.execute(select(ErasureRecord)).scalar_one()
-    assert record.actor.startswith("command line") and (record.invitations, record.responses) == (2, 2)
-    assert record.follow_ups == 1 and record.fields_cleared >= 8
+    assert record.actor.startswith("command line") and (record.invitations, record.responses) == (2, 3)
+    assert record.follow_ups == 2 and record.fields_cleared >= 8
     assert EMAIL not in record.subject_hash and len(record.subject_hash) == 64
 
     page = client.get(f"/leaders/followups/{followup.id}").get_data(as_text=True)
@@ -159,4 +218,27 @@ def test_admins_erase_from_the_customers_page_and_others_cannot(app, db, client,
     assert "Erased: 1 invitation(s)" in html and f"admin {admin.email}" in html
     assert traces(db, [EMAIL, "Priyanka"]) == []
     again = post_form(client, "/leaders/customers", {"search-action": "search", "search-email": EMAIL})
-    assert "Nothing is stored for that address." in again.get_data(as_text=True)
+    assert "Nothing to show for that address." in again.get_data(as_text=True)
+
+
+def test_the_suppression_list_keeps_keyed_hashes_and_honours_plain_ones_until_replaced(app, db):
+    address = "old.customer@example.org"
+    plain = hashlib.sha256(address.encode()).hexdigest()
+    keyed = email_hash(address.upper())
+    assert len(keyed) == 64 and keyed != plain
+    app.config["SECRET_KEY"] = "another-secret"
+    assert email_hash(address) != keyed  # keyed from SECRET_KEY: a list of addresses cannot be checked alone
+    app.config["SECRET_KEY"] = "test-secret-key"
+    assert email_hash(address) == keyed
+
+    db.session.add(MailSuppression(email_hash=plain, reason="bounced"))  # a row from before keyed hashes
+    db.session.commit()
+    assert is_suppressed(address.title())  # still stops the mail
+    suppress(address, "unsubscribed")  # suppressed again: the plain row is replaced by the keyed one
+    db.session.commit()
+    assert [row.email_hash for row in db.session.execute(select(MailSuppression)).scalars()] == [keyed]
+    assert is_suppressed(address) and not is_suppressed("someone.new@example.org")
+    suppress("someone.new@example.org", "bounced")
+    db.session.commit()
+    assert db.session.get(MailSuppression, hashlib.sha256(b"someone.new@example.org").hexdigest()) is None
+    assert is_suppressed("someone.new@example.org")

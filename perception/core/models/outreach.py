@@ -69,8 +69,11 @@ class OutboxMessage(db.Model):
 
 
 class MailSuppression(db.Model):
-    """Addresses that must get no more survey mail (unsubscribed or bounced). Only a SHA-256 of
-    the normalised address is kept, so erasing a customer does not resurrect their mail."""
+    """Addresses that must get no more survey mail (unsubscribed or bounced). Only a keyed hash of
+    the normalised address is kept (HMAC under a key derived from SECRET_KEY:
+    perception.core.tokens.email_hash), so erasing a customer does not resurrect their mail and a
+    copy of the table cannot be checked against a list of addresses. Rows from before keep a plain
+    SHA-256 (`legacy_email_hash`) until their address is suppressed again or erased."""
 
     __tablename__ = "mail_suppressions"
     email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
