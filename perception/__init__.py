@@ -59,12 +59,13 @@ def create_app(config=None):
     from perception.responses import views as response_views  # noqa: F401
     from perception.surveys import views as survey_views  # noqa: F401
     from perception.web import api as api_audience
-    from perception.web import assets, customer, errors, i18n, leaders, public, security, staff
+    from perception.web import assets, customer, errors, i18n, leaders, logs, public, security, staff
 
     for blueprint in (public.bp, accounts_views.bp, customer.bp, staff.bp, leaders.bp, assets.bp, api_audience.bp):
         app.register_blueprint(blueprint)
     security.init_app(app)
     errors.init_app(app)
+    logs.init_app(app)  # no customer link in a log line
     i18n.init_app(app)
     register_commands(app)
 

@@ -25,6 +25,8 @@ EFFECT_CHOICES = [SelectChoice("erodes", "Erodes the relationship"),
 
 
 class BoardFilters(FlaskForm):
+    QUERY_ARGS = ("team", "month", "untagged", "page")
+
     class Meta:
         csrf = False
 
@@ -142,7 +144,10 @@ def _handle_post(survey, min_n, filters, dimensions):
     response = board_queries.taggable_response(survey, int(raw), min_n, fixed.id if fixed else None)
     if response is None:
         abort(404)
-    back = redirect(url_for(request.endpoint, slug=survey.slug, **request.args.to_dict()))
+    # Back to the same list: its filters only, never other query arguments (url_for would take `slug`
+    # twice, or `_external`/`_scheme` and build the address from the request's Host header).
+    kept = {name: request.args[name] for name in BoardFilters.QUERY_ARGS if name in request.args}
+    back = redirect(url_for(request.endpoint, slug=survey.slug, **kept))
     if "remove" in request.form:
         form = RemoveTagForm()
         if not form.validate_on_submit():

@@ -19,7 +19,9 @@ from perception.demo.service import (
 @click.option("--seed", default=2026, show_default=True, help="Random seed, for a repeatable demo.")
 @click.option("--if-empty", is_flag=True, help="Seed only an empty database; otherwise print how to log in.")
 def seed_demo_command(force, seed, if_empty):
-    """Fill an empty database with a realistic demo and print the logins and a customer link."""
+    """Fill an empty database with a realistic demo and print the logins and a customer link.
+    Refused with PERCEPTION_ENV=production."""
+    refuse_in_production("seed-demo")
     if if_empty and not database_is_empty():
         if has_demo_accounts():
             click.echo("The database already holds the demo; not seeding again.")
@@ -40,12 +42,24 @@ def seed_demo_command(force, seed, if_empty):
 
 @click.command("demo-info")
 def demo_info_command():
-    """Print the demo logins and a fresh, unanswered customer link for the open demo wave."""
+    """Print the demo logins and a fresh, unanswered customer link for the open demo wave.
+    Refused with PERCEPTION_ENV=production."""
+    refuse_in_production("demo-info")
     try:
         link = fresh_demo_link()
     except DemoError as error:
         raise click.ClickException(str(error)) from None
     print_access(link)
+
+
+def refuse_in_production(command):
+    """The demo's accounts share a published password, and demo-info makes a working customer link:
+    neither belongs in a production database."""
+    if current_app.config.get("PERCEPTION_ENV") == "production":
+        raise click.ClickException(
+            f"{command} does not run with PERCEPTION_ENV=production: the demo's accounts share a password "
+            "printed in the README. Make real accounts with create-user."
+        )
 
 
 def print_access(link):

@@ -186,3 +186,24 @@ def test_the_demo_board_lists_eroding_moments(app, client, db):
     eroding = page_text.split('id="eroding-title"')[1].split('id="supporting-title"')[0]
     assert '<li class="moment moment-erodes">' in eroding and "<q>" in eroding
     assert "No eroding moments" not in eroding
+
+
+def test_a_tag_posted_to_an_unknown_wave_or_with_stray_query_arguments_never_answers_500(app, client, db):
+    _setup(db)
+    login(client, make_user("admin"))
+    rid = _response_id(db, "I felt like a ticket number.")
+    url = "/leaders/surveys/wave-1/board/comments"
+    page = client.get(url).get_data(as_text=True)
+    token = re.search(rf'name="c{rid}-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = {"comment": str(rid), f"c{rid}-csrf_token": token, f"c{rid}-effect": "erodes",
+            f"c{rid}-dimension": "trust"}
+
+    assert client.post("/leaders/surveys/zzz/board/comments", data=data).status_code == 404
+    stray = client.post(f"{url}?slug=zzz&team=Harbour&month=2026-03&_anchor=x&_scheme=javascript", data=data)
+    assert stray.status_code == 302
+    assert stray.headers["Location"].endswith(f"{url}?team=Harbour&month=2026-03")
+    # A forged Host with ?_external=1 does not make the redirect leave for that host.
+    client.set_cookie("session", client.get_cookie("session").value, domain="evil.example")
+    external = client.post(f"{url}?_external=1", data=data, headers={"Host": "evil.example"})
+    assert external.status_code == 302 and "evil.example" not in external.headers["Location"]
+    assert db.session.execute(select(CommentTag)).scalar_one().response_id == rid

@@ -91,6 +91,17 @@ def test_seed_if_empty_twice_gives_fresh_links_and_no_duplicate_demo(runner, db)
         Invitation.customer_name == "Demo customer")).scalar() == 2
 
 
+def test_the_demo_commands_refuse_to_run_in_production(app, runner, db):
+    app.config["PERCEPTION_ENV"] = "production"
+    for args in (["seed-demo"], ["seed-demo", "--if-empty"], ["seed-demo", "--force"], ["demo-info"]):
+        refused = runner.invoke(args=args)
+        assert refused.exit_code == 1 and "does not run with PERCEPTION_ENV=production" in refused.output, args
+    assert db.session.execute(select(func.count()).select_from(User)).scalar() == 0
+    assert db.session.execute(select(func.count()).select_from(Invitation)).scalar() == 0
+    app.config["PERCEPTION_ENV"] = "development"
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+
+
 def test_every_command_has_help(runner):
     for command in ("create-user", "seed-demo", "demo-info"):
         result = runner.invoke(args=[command, "--help"])

@@ -1,0 +1,54 @@
+"""Customer links never reach a log line (README "A short tour"): the secret in a customer path,
+`/s/<token>`, `/s/r/<token>` (re-survey), `/s/o/<token>` (open link) and `/s/unsubscribe/<token>`,
+is written `/s/<redacted>` (`/s/r/<redacted>` ...) by every logger that prints request paths in
+the servers the README names:
+
+- `werkzeug`: the request log of `flask run` and of the threaded test server;
+- `gunicorn.access` and `gunicorn.error`: gunicorn's access log (whatever `--access-logformat`:
+  every atom, `%(r)s`, `%(U)s`, `%({raw_uri}e)s` ..., is redacted) and its error log. gunicorn's
+  workers build the app, so the filter is on those loggers in the process that writes the lines;
+- the app's own logger ("Exception on /s/... [GET]").
+
+A proxy or load balancer in front keeps a log of its own: see the README."""
+
+import logging
+import re
+
+REDACTED = "<redacted>"
+TOKEN_PATH = re.compile(
+    r"""(^|[\s"'=]|://[^/\s"']*)"""  # a path starts the text, a word or a value, or follows a host
+    r"""(/s/(?:(?:r|o|unsubscribe)/)?)"""  # the customer pages with a secret in their path
+    r"""(?!(?:r|o|unsubscribe|answer|thanks)(?:$|[/\s?#"']))"""  # pages without one: /s/answer, /s/r/thanks
+    r"""[^/\s?#"']+"""  # the secret
+)
+SERVER_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
+
+
+def redact(text):
+    """`text` with the secret of every customer path replaced by <redacted>."""
+    return TOKEN_PATH.sub(r"\g<1>\g<2>" + REDACTED, text)
+
+
+class TokenPathFilter(logging.Filter):
+    """Rewrites a record's message and arguments (a tuple, or gunicorn's dict of atoms) in place."""
+
+    def filter(self, record):
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, dict):
+            for key, value in list(record.args.items()):
+                if isinstance(value, str):
+                    record.args[key] = redact(value)
+        elif isinstance(record.args, tuple):
+            record.args = tuple(redact(value) if isinstance(value, str) else value for value in record.args)
+        return True
+
+
+TOKEN_FILTER = TokenPathFilter()
+
+
+def init_app(app):
+    """Put the filter on the server loggers and the app's logger (once: `addFilter` keeps one copy)."""
+    for name in SERVER_LOGGERS:
+        logging.getLogger(name).addFilter(TOKEN_FILTER)
+    app.logger.addFilter(TOKEN_FILTER)
