@@ -47,7 +47,13 @@ STAFF_NAMES = [
     "Grace Liu", "Hugo Silva", "Ines Moreau", "Jonas Berg", "Kemi Adeyemi", "Liam Byrne",
     "Maya Cohen", "Noah Schmidt", "Olga Petrova", "Pablo Ruiz", "Quinn Taylor", "Rosa Jansen",
 ]
-LEADER_NAMES = ["Sam Whitfield", "Tara Novak", "Uma Reddy", "Victor Lam", "Wendy Adler", "Yusuf Demir"]
+# The first is the head of customer care (no team); the next three lead a team each (Riverside branch,
+# the contact centre, Harbour Street); the last four are regional managers without a team. Five
+# leaders without a team make one whole batch of leader ratings (answers count five at a time), so the
+# leaders' side of the gap shows from the first visit; each team leader's rating waits for its batch.
+LEADER_NAMES = ["Sam Whitfield", "Tara Novak", "Uma Reddy", "Victor Lam", "Wendy Adler", "Yusuf Demir",
+                "Xavier Dubois", "Zara Ahmed"]
+TEAM_OF_LEADER = {1: "Riverside branch", 2: "Customer contact centre", 3: "Harbour Street branch"}
 CUSTOMER_NAMES = [
     "Alex", "Bea", "Carlos", "Dana", "Eli", "Fatima", "George", "Hana", "Ivan", "Julia", "Kofi", "Lena",
     "Marek", "Nora", "Omar", "Priya", "Rahul", "Sofia", "Tom", "Valentina", "Wei", "Zoe",
@@ -131,8 +137,7 @@ def seed_demo(force=False, seed=2026, now=None):
     for index, full_name in enumerate(LEADER_NAMES):
         email = {0: "leader@example.com", 1: TEAM_LEADER_EMAIL}.get(
             index, full_name.lower().replace(" ", ".") + "@example.com")
-        # leader@example.com has no team (the whole business); the others lead a team each.
-        team = None if index == 0 else teams[list(TEAMS)[index % len(TEAMS)]]
+        team = teams[TEAM_OF_LEADER[index]] if index in TEAM_OF_LEADER else None
         leaders.append(User(email=email, name=full_name, role="leader", team=team))
     users += leaders
     users.append(User(email="admin@example.com", name="Ada Admin", role="admin"))
