@@ -15,6 +15,7 @@ from perception.accounts.scope import own_team, sees_survey
 from perception.board import queries as board_queries
 from perception.board.service import TagError, remove_tag, save_tag
 from perception.surveys.queries import survey_by_slug_or_404
+from perception.web.forms import TeamFilters
 from perception.web.leaders import LEADERS
 from perception.web.leaders import bp as leaders
 from perception.web.security import roles_required
@@ -24,37 +25,24 @@ EFFECT_CHOICES = [SelectChoice("erodes", "Erodes the relationship"),
                   SelectChoice("supports", "Supports the relationship")]
 
 
-class BoardFilters(FlaskForm):
+class BoardFilters(TeamFilters):
+    """The board's filters: team (within the viewer's scope), a month with enough answers, the page."""
+
     QUERY_ARGS = ("team", "month", "untagged", "page")
 
-    class Meta:
-        csrf = False
-
-    team = SelectField("Team", validate_choice=False)
     month = SelectField("Month", validate_choice=False)
     untagged = BooleanField("Only comments nobody has tagged yet", default=True)
     page = IntegerField("Page", default=1, validators=[NumberRange(min=1, max=100000)], widget=HiddenInput())
 
     def __init__(self, teams, months, fixed_team=None, **kwargs):
-        super().__init__(**kwargs)
-        self.fixed_team = fixed_team
-        self.teams_by_name = {team.name: team for team in teams}
-        self.team.choices = [SelectChoice(t.name, t.name) for t in teams]
-        if fixed_team is None:
-            self.team.choices.insert(0, SelectChoice("", "All teams"))
+        super().__init__(teams, fixed_team, **kwargs)
         self.months = months
         self.month.choices = [SelectChoice("", "All months")] + [SelectChoice(m, m) for m in months]
-
-    def validate_team(self, field):
-        if field.data and field.data not in self.teams_by_name:
-            raise ValidationError("There is no team with that name. Choose one from the list.")
 
     def validate_month(self, field):
         if field.data and field.data not in self.months:
             raise ValidationError("Choose a month from the list: other months have too few responses to show.")
 
-    def selected_team(self):
-        return self.fixed_team or self.teams_by_name.get(self.team.data or "")
 
 
 class TagForm(FlaskForm):

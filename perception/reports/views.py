@@ -5,7 +5,6 @@ another team is a form error, another team's wave is 404."""
 
 from flask import Response, current_app, render_template, request
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
@@ -18,11 +17,11 @@ from perception.charts.drivers import driver_matrix, quadrant_label
 from perception.charts.svg import means_svg
 from perception.core.extensions import db
 from perception.core.models import Survey, utcnow
-from perception.insights import DRIVER_MIN_N, OUTCOMES
+from perception.insights import DRIVER_MIN_N
 from perception.reports.dashboard import build_dashboard
 from perception.reports.drivers_queries import driver_report
 from perception.reports.export_queries import csv_chunks, export_rows, gap_rows
-from perception.reports.forms import DashboardFilters, check_team
+from perception.reports.forms import DashboardFilters, DriverFilters
 from perception.reports.queries import ReportError, gap_report
 from perception.surveys.queries import visible_survey_or_404
 from perception.web.leaders import LEADERS
@@ -53,35 +52,6 @@ def dashboard(slug):
     return render_template("leaders/dashboard.html", survey=survey, form=form, dashboard=dashboard), status
 
 
-class DriverFilters(FlaskForm):
-    """Read from the query string (a GET changes nothing, so no CSRF)."""
-
-    class Meta:
-        csrf = False
-
-    team = SelectField("Team", validate_choice=False)
-    outcome = SelectField("Outcome", default="nps", validate_choice=False,
-                          choices=[SelectChoice("nps", "Likelihood to recommend (0–10)"),
-                                   SelectChoice("care", "Overall care score")])
-
-    def __init__(self, teams, fixed_team=None, **kwargs):
-        super().__init__(**kwargs)
-        self.fixed_team = fixed_team
-        self.teams_by_name = {team.name: team for team in teams}
-        self.team.choices = [SelectChoice(t.name, t.name) for t in teams]
-        if fixed_team is None:
-            self.team.choices.insert(0, SelectChoice("", "All teams"))
-        elif not self.team.data:
-            self.team.data = fixed_team.name
-
-    def validate_team(self, field):
-        check_team(self, field)
-
-    def validate_outcome(self, field):
-        if (field.data or "nps") not in OUTCOMES:
-            raise ValidationError("Choose likelihood to recommend or the overall care score.")
-
-
 @leaders.get("/surveys/<slug>/drivers")
 @roles_required(*LEADERS)
 def drivers(slug):
@@ -89,8 +59,7 @@ def drivers(slug):
     form = _filters(DriverFilters)
     report = chart = None
     if form.validate():
-        team = form.teams_by_name.get(form.team.data or "") or form.fixed_team
-        report = driver_report(survey, outcome=form.outcome.data or "nps", team=team)
+        report = driver_report(survey, outcome=form.outcome.data or "nps", team=form.selected_team())
         chart = driver_matrix(report)
     return render_template(
         "leaders/drivers.html", survey=survey, form=form, report=report, chart=chart,

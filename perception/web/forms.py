@@ -10,7 +10,7 @@ from flask_babel import format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.i18n import messages_path
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
@@ -109,3 +109,34 @@ def contact_choice(form):
 
 def collect_scores(form, items, prefix):
     return {item.id: form[f"{prefix}_{item.key}"].data for item in items if f"{prefix}_{item.key}" in form}
+
+
+class TeamFilters(FlaskForm):
+    """A GET filter form (no CSRF: a GET changes nothing, and a view can be bookmarked) whose team field
+    keeps to the viewer's scope (perception.accounts.scope): every team and "All teams", or, for a
+    team's leader (`fixed_team`), their own team only, preselected; another team is refused."""
+
+    class Meta:
+        csrf = False
+
+    team = SelectField("Team", validate_choice=False)
+
+    def __init__(self, teams, fixed_team=None, **kwargs):
+        super().__init__(**kwargs)
+        self.fixed_team = fixed_team
+        self.teams_by_name = {team.name: team for team in teams}
+        self.team.choices = [SelectChoice(team.name, team.name) for team in teams]
+        if fixed_team is None:
+            self.team.choices.insert(0, SelectChoice("", "All teams"))
+        elif not self.team.data:
+            self.team.data = fixed_team.name
+
+    def validate_team(self, field):
+        fixed = self.fixed_team
+        if fixed is not None and field.data and field.data != fixed.name:
+            raise ValidationError(f"You lead {fixed.name}: these figures are for {fixed.name} only.")
+        if field.data and field.data not in self.teams_by_name:
+            raise ValidationError("There is no team with that name. Choose one from the list.")
+
+    def selected_team(self):
+        return self.fixed_team or self.teams_by_name.get(self.team.data or "")
