@@ -8,11 +8,12 @@ answers still waiting are counted (`waiting`), never shown. The database returns
 histograms, as for the gap report; five statements run whatever the number of responses.
 """
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from perception.core.extensions import db
 from perception.core.models import Answer, Dimension, Item, PredictedAnswer, Response, survey_items
 from perception.insights import DimensionSpec, build_mirror
+from perception.reports.histogram_queries import customer_dimension_sums
 
 
 def _structure(survey):
@@ -48,20 +49,7 @@ def _own(survey, user, table, of_item):
 
 def _customers(survey, user):
     """({dimension key: histogram}, respondents) of the customers this staff member served."""
-    r, a, i = Response.__table__, Answer.__table__, Item.__table__
-    served = and_(r.c.staff_id == user.id, r.c.published_at.is_not(None))
-    per_respondent = (
-        select(r.c.id.label("rid"), i.c.dimension_id.label("did"), func.sum(a.c.score).label("s"),
-               func.count().label("c"))
-        .select_from(
-            r.join(a, a.c.response_id == r.c.id)
-            .join(survey_items, and_(survey_items.c.survey_id == r.c.survey_id, survey_items.c.item_id == a.c.item_id))
-            .join(i, i.c.id == a.c.item_id)
-        )
-        .where(r.c.survey_id == survey.id, r.c.perspective == "customer", served)
-        .group_by(r.c.id, i.c.dimension_id)
-        .subquery()
-    )
+    per_respondent = customer_dimension_sums(survey.id, Response.__table__.c.staff_id == user.id).subquery()
     rows = db.session.execute(
         select(Dimension.key, per_respondent.c.s, per_respondent.c.c, func.count())
         .join(Dimension, Dimension.id == per_respondent.c.did)

@@ -15,12 +15,13 @@ Performance is the customers' mean from `perception.reports.gap_report` (same te
 In all, five statements run (two for the gap report), whatever the number of responses.
 """
 
-from sqlalchemy import Float, and_, cast, func, select
+from sqlalchemy import Float, cast, func, select
 
 from perception.core.extensions import db
-from perception.core.models import Answer, Dimension, Item, Response, survey_items
+from perception.core.models import Dimension, Item, Response, survey_items
 from perception.insights import OUTCOMES, CrossProducts, DimensionSpec, Moments, build_driver_report
 from perception.insights.drivers import OUTCOME
+from perception.reports.histogram_queries import customer_dimension_sums
 from perception.reports.queries import gap_report
 
 SCALE_MIDDLE = 3.0
@@ -41,24 +42,9 @@ def _dimensions(survey_id):
 
 
 def _per_dimension(survey_id, team_id):
-    """CTE: (rid, did, s, c) = each published customer's sum and count of answered survey items per
-    dimension (answers waiting for their batch count in no figure: perception/insights/publication.py)."""
-    r, a, i = Response.__table__, Answer.__table__, Item.__table__
-    conditions = [r.c.survey_id == survey_id, r.c.perspective == "customer", r.c.published_at.is_not(None)]
-    if team_id is not None:
-        conditions.append(r.c.team_id == team_id)
-    return (
-        select(r.c.id.label("rid"), i.c.dimension_id.label("did"), func.sum(a.c.score).label("s"),
-               func.count().label("c"))
-        .select_from(
-            r.join(a, a.c.response_id == r.c.id)
-            .join(survey_items, and_(survey_items.c.survey_id == r.c.survey_id, survey_items.c.item_id == a.c.item_id))
-            .join(i, i.c.id == a.c.item_id)
-        )
-        .where(*conditions)
-        .group_by(r.c.id, i.c.dimension_id)
-        .cte("per_dimension")
-    )
+    """CTE: (rid, did, s, c) per published customer and dimension (customer_dimension_sums)."""
+    conditions = () if team_id is None else (Response.__table__.c.team_id == team_id,)
+    return customer_dimension_sums(survey_id, *conditions).cte("per_dimension")
 
 
 def _score(per_dimension):

@@ -238,3 +238,21 @@ def collect(rows):
         elif kind == OVERALL:
             histograms.overall[perspective][cell] = respondents
     return dict(groups)
+
+
+def customer_dimension_sums(survey_id, *conditions):
+    """SELECT (rid, did, s, c): each published customer's sum and count of answered survey items per
+    dimension, within `conditions` on the responses table (answers waiting for their batch count in no
+    figure: perception/insights/publication.py). Used by the key drivers and the staff mirror."""
+    r, a, i = Response.__table__, Answer.__table__, Item.__table__
+    return (
+        select(r.c.id.label("rid"), i.c.dimension_id.label("did"), func.sum(a.c.score).label("s"),
+               func.count().label("c"))
+        .select_from(
+            r.join(a, a.c.response_id == r.c.id)
+            .join(survey_items, and_(survey_items.c.survey_id == r.c.survey_id, survey_items.c.item_id == a.c.item_id))
+            .join(i, i.c.id == a.c.item_id)
+        )
+        .where(r.c.survey_id == survey_id, r.c.perspective == "customer", r.c.published_at.is_not(None), *conditions)
+        .group_by(r.c.id, i.c.dimension_id)
+    )
