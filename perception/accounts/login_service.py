@@ -1,11 +1,12 @@
 """Logging in and ending sessions.
 
 A login does the same work whether or not the address has an account: the password is checked
-against the account's hash, or against DUMMY_PASSWORD_HASH, made the same way, when there is no
+against the account's hash, or against dummy_password_hash(), made the same way, when there is no
 account, so the time a refusal takes does not tell who has an account. Ending an account's sessions
 raises its session version (perception.core.models.people.User.get_id): every session and
 remember-me cookie made before stops working at once."""
 
+import functools
 import secrets
 
 from werkzeug.security import check_password_hash
@@ -14,14 +15,18 @@ from perception.accounts.queries import find_user_by_email
 from perception.core.extensions import db
 from perception.core.models.people import hash_password
 
-# A hash of a random password nobody knows, made like every account's hash (same method and cost).
-DUMMY_PASSWORD_HASH = hash_password(secrets.token_urlsafe(32))
+
+@functools.cache
+def dummy_password_hash():
+    """A hash of a random password nobody knows, made like every account's hash (same method and
+    cost); made once per process, on the first login, not at import."""
+    return hash_password(secrets.token_urlsafe(32))
 
 
 def authenticate(email, password):
     """The active account with this email and password, or None. Always checks one password hash."""
     user = find_user_by_email(email)
-    matches = check_password_hash(user.password_hash if user is not None else DUMMY_PASSWORD_HASH, password or "")
+    matches = check_password_hash(user.password_hash if user is not None else dummy_password_hash(), password or "")
     if user is None or not matches or not user.active:
         return None
     return user
