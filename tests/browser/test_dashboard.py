@@ -73,6 +73,7 @@ def test_dashboard_draws_every_chart_and_follows_the_team_filter(db, open_browse
     with open(download.path(), encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(io.StringIO(handle.read())))
     assert {"perspective", "team", "submitted_at"} <= set(rows[0])
-    assert {row["perspective"] for row in rows} == {"customer", "staff", "leader"}
+    # Own answers stay own (DESIGN section 2): the leaders' download holds published customer rows only.
+    assert {row["perspective"] for row in rows} == {"customer"}
     assert len([row for row in rows if row["perspective"] == "customer"]) > 50
     json.dumps(rows[0])  # plain text values only
