@@ -18,7 +18,7 @@ MESSAGES = {
         _l("That was more than we can accept"),
         _l("Your message was too long. Please go back, shorten your comment and send it again."),
     ),
-    429: (_l("Too many attempts"), _l("Please wait a minute and try again.")),
+    429: (_l("Too many attempts"), _l("Please wait a while and try again: too many attempts came from here.")),
     500: (_l("Something went wrong on our side"), _l("Your request was not completed. Please try again in a moment.")),
     503: (_l("We are briefly unavailable"), _l("Nothing was saved. Please try again in a moment.")),
 }
