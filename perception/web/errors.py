@@ -1,9 +1,11 @@
 """Friendly error pages: nothing user-reachable shows a stack trace."""
 
+import traceback
+
 from flask import jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from perception.core.extensions import db
@@ -59,5 +61,13 @@ def init_app(app):
 
     @app.errorhandler(Exception)
     def unexpected_error(error):
-        app.logger.exception("unhandled error")
+        if isinstance(error, DBAPIError):
+            # The driver's message may quote the values of a row (PostgreSQL's DETAIL line: an address,
+            # a comment): log where it failed and the kind of error, never the message.
+            db.session.rollback()
+            app.logger.error("unhandled database error %s (%s, SQLSTATE %s)\n%s", type(error).__name__,
+                             type(error.orig).__name__, getattr(error.orig, "sqlstate", None) or "?",
+                             "".join(traceback.format_tb(error.__traceback__)).rstrip())
+        else:
+            app.logger.exception("unhandled error")
         return render_error(500)

@@ -59,3 +59,21 @@ def test_json_nested_too_deeply_is_a_400(client, db):
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 400
     assert response.get_json()["field"] == "body" and "nested too deeply" in response.get_json()["error"]
+
+
+def test_an_unhandled_database_error_logs_no_value(app, client, db, caplog):
+    # PostgreSQL's own message quotes the conflicting row ("Key (name)=(...) already exists"): the
+    # log line names the kind of error and where, never the message.
+    address = "anna@" + "example.com"  # never written as one literal: a traceback quotes source lines
+    db.session.execute(insert(Team).values(name=address))
+    db.session.commit()
+
+    def duplicate():
+        db.session.execute(insert(Team).values(name=address))
+        return "stored"
+
+    app.add_url_rule("/test-duplicate", "test_duplicate", duplicate)
+    with caplog.at_level("ERROR"):
+        response = client.get("/test-duplicate")
+    assert response.status_code == 500
+    assert "IntegrityError" in caplog.text and address not in caplog.text
