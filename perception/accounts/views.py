@@ -64,7 +64,7 @@ def login():
             return redirect(_safe_next(request.args.get("next")) or url_for("public.my_home"))
         error = "Wrong email or password."
     status = 401 if error else (400 if form.errors else 200)
-    return render_template("auth/login.html", form=form, error=error), status
+    return render_template("accounts/login.html", form=form, error=error), status
 
 
 @bp.post("/logout")
@@ -93,7 +93,7 @@ def api_tokens():
         else:
             form.name.data, form.scopes.data = "", []
     response = current_app.make_response((render_template(
-        "account/tokens.html", form=form, tokens=tokens_of(current_user), new_token=new_token,
+        "accounts/tokens.html", form=form, tokens=tokens_of(current_user), new_token=new_token,
         revoke_form=RevokeTokenForm(), api_base=current_app.config["BASE_URL"] + "/api/v1",
     ), 400 if form.errors else 200))
     # The new token is on this page once: keep it out of every cache.

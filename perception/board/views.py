@@ -83,7 +83,7 @@ def board_page(survey, endpoints):
     if form.validate():
         team = form.selected_team()
         result = board_queries.board(survey, min_n, team_id=team.id if team else None, month=form.month.data or None)
-    return render_template("leaders/board.html", survey=survey, form=form, board=result, min_n=min_n,
+    return render_template("board/board.html", survey=survey, form=form, board=result, min_n=min_n,
                            endpoints=endpoints), (200 if result is not None else 400)
 
 
@@ -117,7 +117,7 @@ def comments_page(survey, endpoints):
                                _tag_form(survey, row.response_id, dimensions, next(iter(row.suggestions), None)))
              for row in rows}
     return render_template(
-        "leaders/board_comments.html", survey=survey, filters=filters, rows=rows, total=total, forms=forms,
+        "board/comments.html", survey=survey, filters=filters, rows=rows, total=total, forms=forms,
         remove_form=RemoveTagForm(), page_size=board_queries.PAGE_SIZE, min_n=min_n, endpoints=endpoints,
         dimension_names=dict(dimensions),
     ), (400 if errors_for is not None or filters.errors else 200)

@@ -26,12 +26,12 @@ SESSION_KEY = "survey_recovery"
 
 def _problem(status):
     if status == RECOVERY_ANSWERED:
-        return render_template("survey/answered.html"), 200
+        return render_template("web/answered.html"), 200
     if status == RECOVERY_OK:
         return None
     if status == "gone":
-        return render_template("survey/closed.html"), 410
-    return render_template("survey/unknown.html"), 404
+        return render_template("web/closed.html"), 410
+    return render_template("web/unknown.html"), 404
 
 
 def recovery_form_class(item):
@@ -49,7 +49,7 @@ def open_recovery(token):
     recovery = find_recovery(token)
     status = check_recovery(recovery)
     if status == RECOVERY_ANSWERED:
-        return render_template("survey/answered.html"), 410
+        return render_template("web/answered.html"), 410
     if status != RECOVERY_OK:
         return _problem(status)
     session[SESSION_KEY] = recovery.id
@@ -66,13 +66,13 @@ def recovery_answer():
     form = recovery_form_class(recovery.item)()
     if form.validate_on_submit():
         if not record_recovery_answer(recovery, form.score.data, form.nps.data):
-            return render_template("survey/answered.html"), 200
+            return render_template("web/answered.html"), 200
         session.pop(SESSION_KEY, None)
         return redirect(url_for("survey.recovery_thanks"), code=303)
     team = recovery.follow_up.team
-    return render_template("survey/recovery_form.html", form=form, team=team), (400 if form.errors else 200)
+    return render_template("followups/recovery_form.html", form=form, team=team), (400 if form.errors else 200)
 
 
 @customer.get("/r/thanks")
 def recovery_thanks():
-    return render_template("survey/recovery_thanks.html")
+    return render_template("followups/recovery_thanks.html")

@@ -54,7 +54,7 @@ def alert_message(writer, followup, now=None):
         "link": followup_url(followup),
     }
     subject = f"A customer of {team} needs a follow-up by {followup.due_at:%d %b %H:%M} UTC"
-    return writer.write(assignee.email, assignee.name, subject, "followup_alert", context, now=now)
+    return writer.write(assignee.email, assignee.name, subject, "followups/mail_alert", context, now=now)
 
 
 @dataclass
@@ -80,8 +80,8 @@ def recovery_message(writer, recovery, now=None):
         "link": recovery_link(recovery),
         "expires_on": f"{recovery.expires_at.day} {recovery.expires_at:%B %Y}",
     }
-    return writer.write(customer_email(response), context["name"], "Did we put things right?", "followup_recovery",
-                        context, now=now)
+    return writer.write(customer_email(response), context["name"], "Did we put things right?",
+                        "followups/mail_recovery", context, now=now)
 
 
 # What the mails of a batch need, in a few queries.

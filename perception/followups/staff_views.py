@@ -39,5 +39,5 @@ def interactions():
             return redirect(url_for("staff.interactions"), code=303)
         flash("Please choose how you think the customer felt, or say you don't remember.")
         status = 400
-    return render_template("staff/triads.html", rows=pending_interactions(current_user), choices=GUESS_CHOICES,
+    return render_template("followups/triads.html", rows=pending_interactions(current_user), choices=GUESS_CHOICES,
                            form=form), status

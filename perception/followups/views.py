@@ -65,7 +65,7 @@ def followups():
     team_id = request.args.get("team", type=int) if whole else None
     rows = list_followups(current_user, view, team_id=team_id)
     return render_template(
-        "leaders/followups.html", rows=rows, view=view, views=VIEW_LABELS, teams=teams, team_id=team_id,
+        "followups/list.html", rows=rows, view=view, views=VIEW_LABELS, teams=teams, team_id=team_id,
         figures=team_figures(current_user), overdue=overdue_count(current_user), is_overdue=is_overdue,
         reason_lines=reason_lines, labels=LABELS,
     )
@@ -132,7 +132,7 @@ def _render_followup(item, forms, refusal):
     response = item.response
     invitation = response.invitation
     return render_template(
-        "leaders/followups_detail.html", item=item, response=response, forms=forms, refusal=refusal,
+        "followups/detail.html", item=item, response=response, forms=forms, refusal=refusal,
         identity=customer_identity(response), answers=answers_of(response), reasons=reason_lines(item),
         overdue=is_overdue(item), staff=served_by(response), guess=guess_for(invitation.id) if invitation else None,
         recovery=recovery_of(item), recovery_blocked=why_not(item), labels=LABELS,
@@ -147,14 +147,14 @@ def followup_timeline(followup_id):
     if identity is None or not identity["email"]:
         abort(404)
     timeline = customer_timeline(identity["email"], current_user)
-    return render_template("leaders/timeline.html", timeline=timeline, followup=item,
+    return render_template("followups/timeline.html", timeline=timeline, followup=item,
                            line=sparkline(timeline.trend.points))
 
 
 @leaders.get("/followups/recovery")
 @roles_required(*LEADERS)
 def recovery():
-    return render_template("leaders/followups_recovery.html", report=recovery_report(current_user))
+    return render_template("followups/recovery.html", report=recovery_report(current_user))
 
 
 @leaders.route("/customers", methods=["GET", "POST"])
@@ -187,5 +187,5 @@ def customers():
             status = 400
     elif request.method == "POST":
         abort(400)
-    return render_template("leaders/timeline_search.html", search=search, erase=erase, timeline=timeline, line=line,
+    return render_template("followups/timeline_search.html", search=search, erase=erase, timeline=timeline, line=line,
                            erasures=recent_erasures()), status

@@ -39,11 +39,11 @@ SESSION_KEY = "survey_open_link"
 def _problem(link):
     """The page to show instead of the form, or None when the link may be answered."""
     if link is None:
-        return render_template("survey/unknown.html"), 404
+        return render_template("web/unknown.html"), 404
     if not link.active or not link.survey.is_accepting():
-        return render_template("survey/closed.html"), 410
+        return render_template("web/closed.html"), 410
     if link.survey_id in answered_surveys(request.cookies.get(ANSWERED_COOKIE)):
-        return render_template("survey/answered.html"), 200
+        return render_template("web/answered.html"), 200
     return None
 
 
@@ -100,7 +100,7 @@ def open_answer():
         return response
     # The form template speaks to one customer; an open link knows only the team.
     visitor = SimpleNamespace(customer_name=None, team=link.team, staff=None)
-    return render_template("survey/form.html", form=form, survey=survey, invitation=visitor), (
+    return render_template("responses/form.html", form=form, survey=survey, invitation=visitor), (
         400 if form.errors else 200
     )
 
@@ -111,8 +111,8 @@ def open_answer():
 def unsubscribe_page(token):
     invitation = invitation_for_unsubscribe(token)
     if invitation is None:
-        return render_template("survey/unknown.html"), 404
+        return render_template("web/unknown.html"), 404
     if request.method == "POST":
         unsubscribe(invitation)
-        return render_template("survey/unsubscribed.html")
-    return render_template("survey/unsubscribe.html", already=invitation.unsubscribed_at is not None)
+        return render_template("invitations/unsubscribed.html")
+    return render_template("invitations/unsubscribe.html", already=invitation.unsubscribed_at is not None)

@@ -44,7 +44,7 @@ from perception.web.security import roles_required
 def _page(survey, invite_form=None, upload_form=None, csv_errors=None, new_link=None, problem=None, status=200):
     teams = survey_teams(survey, current_user)
     return render_template(
-        "leaders/invitations.html", survey=survey,
+        "invitations/invitations.html", survey=survey,
         invite_form=invite_form or InviteForm(teams, staff_of(teams), formdata=None),
         upload_form=upload_form or UploadForm(formdata=None), csv_errors=csv_errors, new_link=new_link,
         problem=problem, funnel=survey_funnel(survey, own_team(current_user)),
@@ -128,7 +128,7 @@ def invitations_template(slug):
 
 def _open_links_page(survey, form, status=200):
     links = [(link, open_link_url(link)) for link in open_links_for(survey, current_user)]
-    return render_template("leaders/invitations_open_links.html", survey=survey, form=form, links=links,
+    return render_template("invitations/open_links.html", survey=survey, form=form, links=links,
                            confirm=ConfirmForm(), accepting=survey.is_accepting()), status
 
 

@@ -24,14 +24,14 @@ def admin_view_of_a_mirror(slug):
     person = next((user for user in staff if str(user.id) == chosen), None)
     if person is None:
         status = 404 if chosen else 200
-        return render_template("staff/mirror_choose.html", survey=survey, staff=staff, chosen=chosen), status
+        return render_template("mirror/choose.html", survey=survey, staff=staff, chosen=chosen), status
     current_app.logger.info("admin %s viewed the mirror of staff %s in %s", current_user.id, person.id, survey.slug)
     return mirror_page(survey, person, viewer_is_subject=False)
 
 
 def mirror_page(survey, person, viewer_is_subject):
     mirror = staff_mirror(survey, person, current_app.config["MIN_N"])
-    return render_template("staff/mirror.html", survey=survey, person=person, mirror=mirror,
+    return render_template("mirror/mirror.html", survey=survey, person=person, mirror=mirror,
                            waiting=waiting(survey, person), own_view=viewer_is_subject)
 
 

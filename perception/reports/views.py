@@ -49,7 +49,7 @@ def dashboard(slug):
         except ReportError as error:  # the form checks the same rules; this keeps any miss a message
             form[DASHBOARD_FIELDS.get(error.field, "month_from")].errors.append(str(error))
     status = 200 if dashboard is not None else 400
-    return render_template("leaders/dashboard.html", survey=survey, form=form, dashboard=dashboard), status
+    return render_template("reports/dashboard.html", survey=survey, form=form, dashboard=dashboard), status
 
 
 @leaders.get("/surveys/<slug>/drivers")
@@ -62,7 +62,7 @@ def drivers(slug):
         report = driver_report(survey, outcome=form.outcome.data or "nps", team=form.selected_team())
         chart = driver_matrix(report)
     return render_template(
-        "leaders/drivers.html", survey=survey, form=form, report=report, chart=chart,
+        "reports/drivers.html", survey=survey, form=form, report=report, chart=chart,
         quadrant_label=quadrant_label, driver_min_n=DRIVER_MIN_N,
     ), (200 if report is not None else 400)
 
@@ -103,7 +103,7 @@ def _report_or_errors(survey, form, **extra):
 def exports(slug):
     survey = visible_survey_or_404(slug, current_user)
     form = _filters(ReportFilters)
-    return render_template("leaders/exports.html", survey=survey, form=form,
+    return render_template("reports/exports.html", survey=survey, form=form,
                            min_n=current_app.config["MIN_N"])
 
 
@@ -133,7 +133,7 @@ def export_gap(slug):
     form = _filters(ReportFilters)
     report = _report_or_errors(survey, form, by=form.by.data or None)
     if report is None:
-        return render_template("leaders/exports.html", survey=survey, form=form,
+        return render_template("reports/exports.html", survey=survey, form=form,
                                min_n=current_app.config["MIN_N"]), 400
     return _csv_response(csv_chunks(gap_rows(report)), f"{survey.slug}-gap.csv")
 
@@ -145,13 +145,13 @@ def print_report(slug):
     form = _filters(ReportFilters)
     report = _report_or_errors(survey, form)
     if report is None:
-        return render_template("leaders/exports.html", survey=survey, form=form,
+        return render_template("reports/exports.html", survey=survey, form=form,
                                min_n=current_app.config["MIN_N"]), 400
     team = form.selection()["team"]
     drivers = driver_report(survey, outcome="nps", team=team)
     board = board_queries.board(survey, report.min_n, team_id=team.id if team else None, limit=3)
     return render_template(
-        "leaders/report_print.html", survey=survey, report=report, drivers=drivers, board=board,
+        "reports/print.html", survey=survey, report=report, drivers=drivers, board=board,
         chart=means_svg(report), quadrant_label=quadrant_label, generated=utcnow(),
         cell_text=cell_text, gap_text=gap_text, mean_ci=mean_ci, number=number, percent=percent,
     )

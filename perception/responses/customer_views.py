@@ -14,10 +14,10 @@ from perception.web.forms import collect_scores, contact_choice
 
 def _link_problem(status):
     if status == LINK_ANSWERED:
-        return render_template("survey/answered.html"), 410
+        return render_template("web/answered.html"), 410
     if status == LINK_GONE:
-        return render_template("survey/closed.html"), 410
-    return render_template("survey/unknown.html"), 404
+        return render_template("web/closed.html"), 410
+    return render_template("web/unknown.html"), 404
 
 
 @customer.get("/<token>")
@@ -35,7 +35,7 @@ def answer():
     check = invitation_by_id(session.get(SESSION_KEY))
     if check.status != LINK_OK:
         if check.status == LINK_ANSWERED:
-            return render_template("survey/answered.html"), 200
+            return render_template("web/answered.html"), 200
         return _link_problem(check.status)
     invitation = check.invitation
     survey = invitation.survey
@@ -50,13 +50,13 @@ def answer():
             contact=contact_choice(form),
         )
         if not created:
-            return render_template("survey/answered.html"), 200
+            return render_template("web/answered.html"), 200
         return redirect(url_for("survey.thanks"), code=303)
     return render_template(
-        "survey/form.html", form=form, survey=survey, invitation=invitation
+        "responses/form.html", form=form, survey=survey, invitation=invitation
     ), (400 if form.errors else 200)
 
 
 @customer.get("/thanks")
 def thanks():
-    return render_template("survey/thanks.html")
+    return render_template("responses/thanks.html")

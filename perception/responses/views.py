@@ -21,13 +21,13 @@ def leaders_index():
     surveys = surveys_for(current_user, statuses=("draft", "open", "closed"))
     own = own_responses(surveys, current_user)
     rows = [(survey, own.get(survey.id)) for survey in surveys]
-    return render_template("leaders/index.html", rows=rows, overview=survey_overview(surveys, current_user))
+    return render_template("responses/leaders_home.html", rows=rows, overview=survey_overview(surveys, current_user))
 
 
 @leaders.route("/surveys/<slug>/rate", methods=["GET", "POST"], endpoint="rate")
 @roles_required(*LEADERS)
 def leaders_rate(slug):
-    return self_assessment_page(slug, "leaders/rate.html")
+    return self_assessment_page(slug, "responses/leaders_rate.html")
 
 
 def _prefill(form, response, items):
@@ -78,10 +78,10 @@ def self_assessment_page(slug, template):
 def staff_index():
     surveys = surveys_for(current_user, statuses=("open", "closed"))
     rows = [(survey, own_response(survey, current_user)) for survey in surveys]
-    return render_template("staff/index.html", rows=rows)
+    return render_template("responses/staff_home.html", rows=rows)
 
 
 @staff.route("/surveys/<slug>", methods=["GET", "POST"], endpoint="rate")
 @roles_required("staff")
 def staff_rate(slug):
-    return self_assessment_page(slug, "staff/rate.html")
+    return self_assessment_page(slug, "responses/staff_rate.html")

@@ -64,7 +64,7 @@ def _refused(form, error):
 def _render_form(form, survey=None, items_locked=False, refusal=None):
     status = 400 if form.errors or refusal else 200
     return render_template(
-        "leaders/survey_form.html", form=form, survey=survey, items_locked=items_locked, refusal=refusal
+        "surveys/form.html", form=form, survey=survey, items_locked=items_locked, refusal=refusal
     ), status
 
 
@@ -118,7 +118,7 @@ def manage_survey(slug):
     survey = visible_survey_or_404(slug, current_user)
     responses = response_count(survey)
     return render_template(
-        "leaders/survey_manage.html", survey=survey, responses=responses, editable=can_edit(survey, responses),
+        "surveys/manage.html", survey=survey, responses=responses, editable=can_edit(survey, responses),
         items=wave_items(survey), form=ActionForm(), manageable=manages_survey(current_user, survey),
         own_team=own_team(current_user),
     )

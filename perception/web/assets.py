@@ -2,7 +2,7 @@
 
 The URL carries the plotly.js version, so browsers may cache it for a year; the ETag answers
 revalidations with 304. Clients that accept gzip get a compressed copy (about a third of the
-4.8 MB), made once per process. Only pages with charts load it (see templates/leaders/).
+4.8 MB), made once per process. Only pages with charts load it (see templates/reports/).
 """
 
 import gzip

@@ -1,6 +1,7 @@
 """Writing every email (the one composer): a plain-text and an HTML part from Jinja templates
-(templates/mail/) in one layout; invitations are personalised with the customer's name, the team or
-staff member who served them and the date of the visit. HTML templates autoescape, so every name is escaped there.
+(templates/<feature>/mail_*.txt|html) in one layout (templates/web/mail_layout.html); invitations
+are personalised with the customer's name, the team or staff member who served them and the date
+of the visit. HTML templates autoescape, so every name is escaped there.
 
 A delivery run writes thousands of these, so `MailWriter` writes the MIME bytes itself: the email
 package's header objects cost more than everything else a mail needs together. The templates and
@@ -33,7 +34,7 @@ def one_line(text, limit=120):
     return _SPACE.sub(" ", text or "").strip()[:limit]
 
 
-# Subjects and dates of the mail languages we ship (templates/mail/invitation[.<lang>].txt|html).
+# Subjects and dates of the mail languages we ship (templates/invitations/mail_invitation[.<lang>].txt|html).
 SUBJECTS = {
     "en": ("How did we treat you at {team}?", "Reminder: how did we treat you at {team}?"),
     "de": ("Wie haben wir Sie bei {team} behandelt?", "Erinnerung: Wie haben wir Sie bei {team} behandelt?"),
@@ -58,10 +59,10 @@ def visit_date(invitation):
 def _templates(name, language, extension):
     names = []
     if language:
-        names.append(f"mail/{name}.{language.lower()}.{extension}")
+        names.append(f"{name}.{language.lower()}.{extension}")
         if "-" in language:
-            names.append(f"mail/{name}.{language.split('-')[0].lower()}.{extension}")
-    names.append(f"mail/{name}.{extension}")
+            names.append(f"{name}.{language.split('-')[0].lower()}.{extension}")
+    names.append(f"{name}.{extension}")
     return names
 
 
@@ -121,7 +122,7 @@ class MailWriter:
     def _render(self, template, language, extension, context):
         """Straight from the Jinja environment: mails are written outside any request (by the
         worker), so the request-bound context processors must not run. A translated mail is its
-        own template file (mail/<template>.<lang>.<ext>); HTML templates autoescape."""
+        own template file (<template>.<lang>.<ext>); HTML templates autoescape."""
         key = (template, language, extension)
         if key not in self._templates:
             self._templates[key] = current_app.jinja_env.select_template(_templates(template, language, extension))
@@ -129,7 +130,8 @@ class MailWriter:
 
     def write(self, address, name, subject, template, context, *, language=None, headers=(), now=None):
         """The one composer: every mail (invitations, reminders, follow-up alerts, re-surveys) is an
-        OutgoingMail written here from templates/mail/<template>.txt|html with the business's name in
+        OutgoingMail written here from templates/<template>.txt|html (e.g.
+        "followups/mail_alert") with the business's name in
         its context. `headers` are extra header lines (already ending in CRLF). Raises ValueError for
         an address the email package could not write into a header."""
         Address(addr_spec=address)  # ValueError when the address cannot be written
@@ -175,5 +177,5 @@ class MailWriter:
         # RFC 2369 and RFC 8058: mail programs show an "Unsubscribe" button that POSTs to the URL.
         unsubscribe = [_header("List-Unsubscribe", f"<{one_line(unsubscribe_url, 2000)}>"),
                        f"List-Unsubscribe-Post: List-Unsubscribe=One-Click{CRLF}"]
-        return self.write(invitation.customer_email, context["name"], subject, "invitation", context,
+        return self.write(invitation.customer_email, context["name"], subject, "invitations/mail_invitation", context,
                           language=language, headers=unsubscribe, now=now)

@@ -9,7 +9,7 @@ HOME_BY_ROLE = {"staff": "staff.index", "leader": "leaders.index", "admin": "lea
 
 @bp.get("/")
 def home():
-    return render_template("public/home.html")
+    return render_template("web/home.html")
 
 
 @bp.get("/me")
