@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole suite: lint, then every test on SQLite, then again on PostgreSQL.
+# The whole suite: lint, then every test on SQLite, then every database test (tests/web) again on PostgreSQL.
 # PostgreSQL comes from TEST_DATABASE_URL, else a postgresql DATABASE_URL, else the local default.
 # With CI=true an unreachable PostgreSQL fails the run instead of being skipped.
 set -euo pipefail
@@ -22,9 +22,10 @@ echo "== tests on SQLite"
 env -u DATABASE_URL -u TEST_DATABASE_URL "$PY" -m pytest --durations=10 "$@"
 
 if "$PY" scripts/db_reachable.py "$pg_url"; then
-  echo "== tests on PostgreSQL (the browser suite runs once, in the SQLite pass, to keep CI under 15 minutes;"
-  echo "   run it here with: TEST_DATABASE_URL=... .venv/bin/python -m pytest tests/browser)"
-  env -u DATABASE_URL TEST_DATABASE_URL="$pg_url" "$PY" -m pytest -m "not browser" --durations=10 "$@"
+  echo "== tests on PostgreSQL: tests/web (tests/unit touch no database and the browser suite runs once,"
+  echo "   both in the SQLite pass, to keep CI under 15 minutes; run the browser suite here with:"
+  echo "   TEST_DATABASE_URL=... .venv/bin/python -m pytest tests/browser)"
+  env -u DATABASE_URL TEST_DATABASE_URL="$pg_url" "$PY" -m pytest -m "not browser" --durations=10 tests/web "$@"
 elif [ "${CI:-}" = "true" ]; then
   echo "PostgreSQL is unreachable and CI=true: failing (the suite must run on both databases)." >&2
   exit 1

@@ -65,6 +65,8 @@ def make_app(settings, **overrides):
         "SECRET_KEY": "test-secret-key",
         "BASE_URL": "http://perception.test",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Every login checks a password hash; scrypt's cost (0.1 s) is for attackers, not for the suite.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SERVER_NAME": None,
     }
     config.update(overrides)

@@ -119,6 +119,8 @@ def load_config(instance_path):
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": production,
+        # werkzeug's scrypt, costly on purpose; not read from the environment (tests set a cheap one).
+        "PASSWORD_HASH_METHOD": "scrypt",
         # "Keep me logged in" lasts 30 days, not Flask-Login's 365.
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "WTF_CSRF_TIME_LIMIT": None,

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
@@ -18,9 +19,9 @@ from perception.core.models.base import ROLES, UTCDateTime, in_values, utcnow
 
 
 def hash_password(password):
-    """The one way a password is hashed (werkzeug's default method and cost); the login's check
+    """The one way a password is hashed (werkzeug's scrypt, PASSWORD_HASH_METHOD); the login's check
     for an unknown address runs against a hash made here too, so it costs the same."""
-    return generate_password_hash(password)
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 class Team(db.Model):
