@@ -40,9 +40,56 @@ from perception.core.outbox import (
 from perception.core.smtp import MailConfigError, PermanentFailure, SmtpConnection, TemporaryFailure, send_on
 from perception.invitations.queries import mail_link, suppression_reasons, unsubscribe_link
 from perception.invitations.service import expire_invitations, suppress
-from perception.web.mail import MailWriter
+from perception.web.mail import CRLF, MailWriter, header_line, one_line
 
 log = logging.getLogger(__name__)
+
+
+# The invitation and reminder mail, in the languages we ship (templates/invitations/mail_invitation[.<lang>].txt|html).
+INVITATION_TEMPLATE = "invitations/mail_invitation"
+SUBJECTS = {
+    "en": ("How did we treat you at {team}?", "Reminder: how did we treat you at {team}?"),
+    "de": ("Wie haben wir Sie bei {team} behandelt?", "Erinnerung: Wie haben wir Sie bei {team} behandelt?"),
+}
+
+
+def mail_language(language):
+    code = (language or "en").split("-")[0].lower()
+    return code if code in SUBJECTS else "en"
+
+
+def format_day(when, language="en"):
+    if mail_language(language) == "de":
+        return f"{when:%d.%m.%Y}"
+    return f"{when.day} {when:%B %Y}"
+
+
+def visit_date(invitation):
+    return format_day(invitation.interaction_at or invitation.created_at, invitation.language)
+
+
+def invitation_mail(writer, invitation, kind, link, unsubscribe_url, now=None):
+    """The invitation or reminder mail for `invitation` (`kind` is "invitation" or "reminder")."""
+    language = invitation.language
+    context = {
+        "kind": kind,
+        "name": one_line(invitation.customer_name) or None,
+        "team": invitation.team.name,
+        "staff_name": one_line(invitation.staff.name) if invitation.staff else None,
+        "visit_date": visit_date(invitation),
+        "link": link,
+        "unsubscribe_url": unsubscribe_url,
+        "expires_on": format_day(invitation.expires_at, language) if invitation.expires_at else None,
+        "item_count": len(invitation.survey.items),
+        "language": language or "en",
+    }
+    first, reminder = SUBJECTS[mail_language(language)]
+    subject = (first if kind == "invitation" else reminder).format(team=one_line(invitation.team.name))
+    # RFC 2369 and RFC 8058: mail programs show an "Unsubscribe" button that POSTs to the URL.
+    unsubscribe = [header_line("List-Unsubscribe", f"<{one_line(unsubscribe_url, 2000)}>"),
+                   f"List-Unsubscribe-Post: List-Unsubscribe=One-Click{CRLF}"]
+    return writer.write(invitation.customer_email, context["name"], subject, INVITATION_TEMPLATE, context,
+                        language=language, headers=unsubscribe, now=now)
 
 
 # Rows sent between two commits of their results (see the module docstring).
@@ -129,7 +176,7 @@ def deliver_message(connection, message, now, report, suppressed, writer):
         if invitation.token_nonce != nonce:  # a link re-issued by mail_link: store it before it leaves
             db.session.commit()
         try:
-            email = writer.compose(invitation, message.kind, link, unsubscribe_link(invitation), now)
+            email = invitation_mail(writer, invitation, message.kind, link, unsubscribe_link(invitation), now)
         except ValueError as error:  # an address the email package cannot write into a header
             raise PermanentFailure(f"invalid address: {type(error).__name__}") from None
         # Nothing is written while mails go out: on SQLite no write lock is held meanwhile.

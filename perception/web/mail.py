@@ -1,7 +1,7 @@
 """Writing every email (the one composer): a plain-text and an HTML part from Jinja templates
-(templates/<feature>/mail_*.txt|html) in one layout (templates/web/mail_layout.html); invitations
-are personalised with the customer's name, the team or staff member who served them and the date
-of the visit. HTML templates autoescape, so every name is escaped there.
+(templates/<feature>/mail_*.txt|html) in one layout (templates/web/mail_layout.html). Each feature's
+mail.py says what its mails say (perception.invitations.mail, perception.followups.mail); HTML
+templates autoescape, so every name is escaped there.
 
 A delivery run writes thousands of these, so `MailWriter` writes the MIME bytes itself: the email
 package's header objects cost more than everything else a mail needs together. The templates and
@@ -34,29 +34,7 @@ def one_line(text, limit=120):
     return _SPACE.sub(" ", text or "").strip()[:limit]
 
 
-# Subjects and dates of the mail languages we ship (templates/invitations/mail_invitation[.<lang>].txt|html).
-SUBJECTS = {
-    "en": ("How did we treat you at {team}?", "Reminder: how did we treat you at {team}?"),
-    "de": ("Wie haben wir Sie bei {team} behandelt?", "Erinnerung: Wie haben wir Sie bei {team} behandelt?"),
-}
-
-
-def _mail_language(language):
-    code = (language or "en").split("-")[0].lower()
-    return code if code in SUBJECTS else "en"
-
-
-def format_day(when, language="en"):
-    if _mail_language(language) == "de":
-        return f"{when:%d.%m.%Y}"
-    return f"{when.day} {when:%B %Y}"
-
-
-def visit_date(invitation):
-    return format_day(invitation.interaction_at or invitation.created_at, invitation.language)
-
-
-def _templates(name, language, extension):
+def mail_templates(name, language, extension):
     names = []
     if language:
         names.append(f"{name}.{language.lower()}.{extension}")
@@ -72,7 +50,7 @@ def _printable(value):
     return _PRINTABLE_ASCII.fullmatch(value) is not None
 
 
-def _header(name, value):
+def header_line(name, value):
     """`Name: value` plus CRLF; `value` is one line. Folded when long, RFC 2047 words unless printable ASCII."""
     if _printable(value):
         if len(name) + len(value) <= 76:
@@ -81,7 +59,7 @@ def _header(name, value):
     return f"{name}: {Header(value, 'utf-8', header_name=name).encode(linesep=CRLF)}{CRLF}"
 
 
-def _to_header(name, address):
+def _toheader_line(name, address):
     if not name:
         mailbox = address
     elif _printable(name):
@@ -125,7 +103,7 @@ class MailWriter:
         own template file (<template>.<lang>.<ext>); HTML templates autoescape."""
         key = (template, language, extension)
         if key not in self._templates:
-            self._templates[key] = current_app.jinja_env.select_template(_templates(template, language, extension))
+            self._templates[key] = current_app.jinja_env.select_template(mail_templates(template, language, extension))
         return self._templates[key].render(context)
 
     def write(self, address, name, subject, template, context, *, language=None, headers=(), now=None):
@@ -140,9 +118,9 @@ class MailWriter:
                  _part("html", self._render(template, language, "html", context))]
         boundary = f"=_{secrets.token_hex(16)}"  # "=_" never occurs in quoted-printable text, 128 random bits
         head = [
-            _header("Subject", one_line(subject, 200)),
+            header_line("Subject", one_line(subject, 200)),
             self.from_header,
-            _to_header(one_line(name) or None, address),
+            _toheader_line(one_line(name) or None, address),
             f"Date: {format_datetime(now or utcnow())}{CRLF}",
             f"Message-ID: {make_msgid(domain=self.domain)}{CRLF}",
             *headers,
@@ -151,31 +129,8 @@ class MailWriter:
             f'Content-Type: multipart/alternative; boundary="{boundary}"{CRLF}',
         ]
         if language:
-            head.append(_header("Content-Language", one_line(language)))
+            head.append(header_line("Content-Language", one_line(language)))
         # The line break before a boundary belongs to the boundary (RFC 2046), not to the text.
         body = "".join(f"--{boundary}{CRLF}{part}{CRLF}" for part in parts) + f"--{boundary}--{CRLF}"
         message = "".join(head) + CRLF + body
         return OutgoingMail(self.sender, address, message.encode("utf-8"), smtputf8=not address.isascii())
-
-    def compose(self, invitation, kind, link, unsubscribe_url, now=None):
-        """The invitation or reminder mail for `invitation` (`kind` is "invitation" or "reminder")."""
-        language = invitation.language
-        context = {
-            "kind": kind,
-            "name": one_line(invitation.customer_name) or None,
-            "team": invitation.team.name,
-            "staff_name": one_line(invitation.staff.name) if invitation.staff else None,
-            "visit_date": visit_date(invitation),
-            "link": link,
-            "unsubscribe_url": unsubscribe_url,
-            "expires_on": format_day(invitation.expires_at, language) if invitation.expires_at else None,
-            "item_count": len(invitation.survey.items),
-            "language": language or "en",
-        }
-        first, reminder = SUBJECTS[_mail_language(language)]
-        subject = (first if kind == "invitation" else reminder).format(team=one_line(invitation.team.name))
-        # RFC 2369 and RFC 8058: mail programs show an "Unsubscribe" button that POSTs to the URL.
-        unsubscribe = [_header("List-Unsubscribe", f"<{one_line(unsubscribe_url, 2000)}>"),
-                       f"List-Unsubscribe-Post: List-Unsubscribe=One-Click{CRLF}"]
-        return self.write(invitation.customer_email, context["name"], subject, "invitations/mail_invitation", context,
-                          language=language, headers=unsubscribe, now=now)

@@ -13,9 +13,17 @@ import pytest
 
 from perception.core.extensions import db as database
 from perception.core.models import utcnow
+from perception.invitations.mail import (
+    INVITATION_TEMPLATE,
+    SUBJECTS,
+    format_day,
+    invitation_mail,
+    mail_language,
+    visit_date,
+)
 from perception.invitations.queries import mail_link, unsubscribe_link
 from perception.invitations.service import create_invitation
-from perception.web.mail import SUBJECTS, MailWriter, _mail_language, _templates, format_day, one_line, visit_date
+from perception.web.mail import MailWriter, mail_templates, one_line
 from tests.helpers import make_survey, make_team, make_user
 
 NAMES = [
@@ -42,7 +50,7 @@ def reference(invitation, kind, link, unsubscribe_url, now, config, jinja):
         "expires_on": format_day(invitation.expires_at, language) if invitation.expires_at else None,
         "item_count": len(invitation.survey.items), "language": language or "en",
     }
-    first, reminder = SUBJECTS[_mail_language(language)]
+    first, reminder = SUBJECTS[mail_language(language)]
     message = EmailMessage()
     message["Subject"] = (first if kind == "invitation" else reminder).format(team=one_line(invitation.team.name))
     message["From"] = config["MAIL_FROM"]
@@ -51,9 +59,9 @@ def reference(invitation, kind, link, unsubscribe_url, now, config, jinja):
     message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(jinja.select_template(_templates("invitation", language, "txt")).render(context))
-    message.add_alternative(jinja.select_template(_templates("invitation", language, "html")).render(context),
-                            subtype="html")
+    message.set_content(jinja.select_template(mail_templates(INVITATION_TEMPLATE, language, "txt")).render(context))
+    html = jinja.select_template(mail_templates(INVITATION_TEMPLATE, language, "html")).render(context)
+    message.add_alternative(html, subtype="html")
     if language:
         message["Content-Language"] = language
     return email.message_from_bytes(message.as_bytes(policy=policy.SMTP), policy=policy.default)
@@ -76,7 +84,7 @@ def test_written_mail_reads_back_as_the_email_package_would_write_it(app, db, ki
         invitation = make_invitation_row(survey, team, staff, f"c{number}@example.org", name, language)
         link, unsubscribe = mail_link(invitation), unsubscribe_link(invitation)
 
-        mail = writer.compose(invitation, kind, link, unsubscribe, now)
+        mail = invitation_mail(writer, invitation, kind, link, unsubscribe, now)
 
         lines = mail.data.split(b"\r\n")
         assert mail.data.endswith(b"\r\n") and b"\n" not in b"".join(lines) and b"\r" not in b"".join(lines)
@@ -113,7 +121,7 @@ def test_an_address_that_is_not_ascii_asks_for_smtputf8_and_a_local_part_the_ema
     survey, team = make_survey(), make_team()
     invitation = make_invitation_row(survey, team, None, "jorg@bäckerei.example", "Jörg", "de")
 
-    mail = MailWriter().compose(invitation, "invitation", mail_link(invitation), unsubscribe_link(invitation))
+    mail = invitation_mail(MailWriter(), invitation, "invitation", mail_link(invitation), unsubscribe_link(invitation))
 
     assert mail.smtputf8 and mail.recipient == "jorg@bäckerei.example"
     written = email.message_from_string(mail.data.decode(), policy=policy.SMTPUTF8)  # as an SMTPUTF8 server reads it
@@ -121,4 +129,4 @@ def test_an_address_that_is_not_ascii_asks_for_smtputf8_and_a_local_part_the_ema
     assert written["To"].addresses[0].display_name == "Jörg"
     refused = make_invitation_row(survey, team, None, "jörg@example.de", "Jörg", "de")
     with pytest.raises(ValueError, match="non-ASCII"):  # perception.invitations.mail turns it into a bounce, as before
-        MailWriter().compose(refused, "invitation", mail_link(refused), unsubscribe_link(refused))
+        invitation_mail(MailWriter(), refused, "invitation", mail_link(refused), unsubscribe_link(refused))
