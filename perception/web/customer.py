@@ -4,16 +4,19 @@ invitation under SESSION_KEY, never the token."""
 
 from flask import Blueprint
 
+from perception.web.security import no_store
+
 bp = Blueprint("survey", __name__, url_prefix="/s")
 SESSION_KEY = "survey_invitation"
 
 
 def guess_failed(response):
+    """For the link-guessing limits (`deduct_when`): only an unknown link counts, so nobody can lock
+    a real customer out by guessing."""
     return response.status_code == 404
 
 
 @bp.after_request
 def no_referrer(response):
     response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(response)
