@@ -6,7 +6,15 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 
-from flask import current_app
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A written mail: envelope sender and recipient, and the message itself (bytes, CRLF lines)."""
+
+    sender: str
+    recipient: str
+    data: bytes
+    smtputf8: bool = False  # the recipient's address is not ASCII: the server must offer SMTPUTF8
 
 
 class MailConfigError(RuntimeError):
@@ -107,28 +115,5 @@ def send_on(connection, message):
         raise TemporaryFailure(f"{type(error).__name__}: {error}"[:300]) from None
 
 
-def send_email(message, connection=None):
-    """Send one OutgoingMail now, outside the invitation outbox (follow-up alerts, recovery
-    links). Raises TemporaryFailure or PermanentFailure with a short reason, or MailConfigError.
-    Pass an SmtpConnection to send several messages over one connection (the caller closes it)."""
-    own = connection is None
-    connection = connection or SmtpConnection(current_app.config)
-    try:
-        send_on(connection, message)
-    finally:
-        if own:
-            connection.close()
-
-
 def _text(reply):
     return (reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply))[:300]
-
-
-@dataclass(frozen=True)
-class OutgoingMail:
-    """A written mail: envelope sender and recipient, and the message itself (bytes, CRLF lines)."""
-
-    sender: str
-    recipient: str
-    data: bytes
-    smtputf8: bool = False  # the recipient's address is not ASCII: the server must offer SMTPUTF8

@@ -30,7 +30,7 @@ from perception.core.outbox import (
     release_stale_claims,
     retry_later,
 )
-from perception.core.smtp import MailConfigError, PermanentFailure, SmtpConnection, TemporaryFailure, send_email
+from perception.core.smtp import MailConfigError, PermanentFailure, SmtpConnection, TemporaryFailure, send_on
 from perception.followups.queries import customer_email, reason_lines, recovery_link
 from perception.web.mail import MailWriter
 
@@ -135,7 +135,7 @@ def _deliver_one(connection, writer, message, now, report):
                 mail = recovery_message(writer, message.recovery, now)
         except ValueError as error:  # an address no header can hold
             raise PermanentFailure(f"invalid address: {type(error).__name__}") from None
-        send_email(mail, connection)
+        send_on(connection, mail)
     except PermanentFailure as error:
         mark_failed(message, error)
         _record(message, "failed", now, error)
