@@ -43,6 +43,7 @@ from .inputs import (
     histogram,
 )
 from .mirror import Mirror, MirrorRow, build_mirror
+from .multiple import benjamini_hochberg
 from .publication import batches, waiting_sentence
 from .report import GROUP_BY, CellReport, GapReport, GroupReport, build_gap_report
 from .stats import (
@@ -59,6 +60,7 @@ from .stats import (
 from .suppression import complementary_suppression
 
 __all__ = [
+    "benjamini_hochberg",
     "DRIVER_MIN_N",
     "EFFECTS",
     "GROUP_BY",

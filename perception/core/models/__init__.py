@@ -2,6 +2,7 @@
 score ranges are CHECKs, one customer response per invitation and one staff/leader response
 per user and survey are UNIQUE constraints."""
 
+from perception.core.models.audit import AuditEvent
 from perception.core.models.base import (
     INVITATION_STATES,
     PERSPECTIVES,
@@ -78,4 +79,5 @@ __all__ = [
     "ErasureRecord",
     "TAG_EFFECTS",
     "CommentTag",
+    "AuditEvent",
 ]
