@@ -58,10 +58,11 @@ def create_app(config=None):
     from perception.responses import customer_views as response_customer_views  # noqa: F401
     from perception.responses import views as response_views  # noqa: F401
     from perception.surveys import views as survey_views  # noqa: F401
+    from perception.web import admin, assets, customer, errors, i18n, leaders, logs, public, security, staff
     from perception.web import api as api_audience
-    from perception.web import assets, customer, errors, i18n, leaders, logs, public, security, staff
 
-    for blueprint in (public.bp, accounts_views.bp, customer.bp, staff.bp, leaders.bp, assets.bp, api_audience.bp):
+    for blueprint in (public.bp, accounts_views.bp, customer.bp, staff.bp, leaders.bp, admin.bp, assets.bp,
+                      api_audience.bp):
         app.register_blueprint(blueprint)
     security.init_app(app)
     errors.init_app(app)
