@@ -12,6 +12,7 @@ from perception.accounts.service import create_api_token
 from perception.core.extensions import db
 from perception.core.models import AccountToken, AuditEvent, OutboxMessage, User, utcnow
 from perception.core.tokens import email_hash
+from perception.web.logs import redact
 from tests.helpers import PASSWORD, csrf_token, login, make_team, make_user, post_form
 
 NEW_PASSWORD = "lantern orchard pebble"
@@ -320,3 +321,9 @@ def test_logins_are_in_the_audit_log_without_the_address(app, db):
         "login.failure", str(user.id), {"email_hash": email_hash("lee@example.com")})
     assert (unknown.action, unknown.target_id, unknown.details) == (
         "login.failure", None, {"email_hash": email_hash("stranger@example.com")})
+
+
+def test_a_set_password_link_never_reaches_a_log_line():
+    assert redact('"GET /set-password/Zq9-account_token HTTP/1.1" 303 -') == \
+        '"GET /set-password/<redacted> HTTP/1.1" 303 -'
+    assert redact('"POST /set-password HTTP/1.1" 302 -') == '"POST /set-password HTTP/1.1" 302 -'
