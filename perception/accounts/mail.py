@@ -36,8 +36,8 @@ ROLE_NAMES = {"admin": "an admin", "leader": "a leader", "staff": "a staff membe
 
 def subject(link, business):
     if link.purpose == "invite":
-        return f"You are invited to {business} on Perception: set your password"
-    return f"Reset your {business} Perception password"
+        return f"You are invited to Perception at {business}: set your password"
+    return f"Reset your Perception password at {business}"
 
 
 def account_message(writer, link, now=None):
