@@ -44,6 +44,8 @@ def create_app(config=None):
     app.url_map.converters["int"] = database.DatabaseIdConverter  # before any route is added
 
     # Each feature's views attach their routes to the audience blueprints of perception.web when imported.
+    from perception.accounts import password_views as accounts_password_views  # noqa: F401
+    from perception.accounts import people_views as accounts_people_views  # noqa: F401
     from perception.accounts import views as accounts_views
     from perception.api import views as api_views  # noqa: F401
     from perception.board import views as board_views  # noqa: F401

@@ -1,7 +1,7 @@
 """Command-line interface (DESIGN section 3): registers each feature's commands, nothing else.
 Every command has --help; each lives in its feature's commands.py."""
 
-from perception.accounts.commands import create_user_command
+from perception.accounts.commands import create_user_command, users_group
 from perception.demo.commands import demo_info_command, seed_demo_command
 from perception.followups.commands import erase_customer_command, send_followup_alerts_command
 from perception.invitations.commands import send_invitations_command, send_mail_command
@@ -10,6 +10,7 @@ from perception.responses.commands import import_responses_command
 
 COMMANDS = (
     create_user_command,
+    users_group,
     seed_demo_command,
     demo_info_command,
     gap_command,

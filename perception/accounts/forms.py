@@ -1,11 +1,12 @@
-"""Accounts' forms: logging in and out, and making and revoking API tokens."""
+"""Accounts' forms: logging in and out, making and revoking API tokens, forgotten and new passwords."""
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import EqualTo, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from perception.accounts.password_service import PASSWORD_MAX, PASSWORD_MIN
 from perception.core.tokens import API_SCOPES
 
 
@@ -31,3 +32,18 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     pass
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[InputRequired("Please enter your email."), Length(max=254)])
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[
+        InputRequired("Please choose a password."),
+        Length(min=PASSWORD_MIN, max=PASSWORD_MAX, message=f"Please use {PASSWORD_MIN} to {PASSWORD_MAX} characters."),
+    ], render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("The same password again", validators=[
+        InputRequired("Please type the password again."),
+        EqualTo("password", "The two passwords differ: please type the same password twice."),
+    ], render_kw={"autocomplete": "new-password"})

@@ -4,7 +4,11 @@ A login does the same work whether or not the address has an account: the passwo
 against the account's hash, or against dummy_password_hash(), made the same way, when there is no
 account, so the time a refusal takes does not tell who has an account. Ending an account's sessions
 raises its session version (perception.core.models.people.User.get_id): every session and
-remember-me cookie made before stops working at once."""
+remember-me cookie made before stops working at once.
+
+Every attempt is in the audit log: login.success with the account, login.failure with the keyed hash
+of the address tried (perception.core.tokens.email_hash, never the address) and the account when
+there is one."""
 
 import functools
 import secrets
@@ -12,8 +16,10 @@ import secrets
 from werkzeug.security import check_password_hash
 
 from perception.accounts.queries import find_user_by_email
+from perception.core.audit import record
 from perception.core.extensions import db
 from perception.core.models.people import hash_password
+from perception.core.tokens import email_hash, normalise_email
 
 
 @functools.cache
@@ -28,7 +34,11 @@ def authenticate(email, password):
     user = find_user_by_email(email)
     matches = check_password_hash(user.password_hash if user is not None else dummy_password_hash(), password or "")
     if user is None or not matches or not user.active:
+        record("login.failure", target=user, email_hash=email_hash(email) if normalise_email(email) else None)
+        db.session.commit()
         return None
+    record("login.success", actor=user, target=user)
+    db.session.commit()
     return user
 
 

@@ -1,6 +1,7 @@
 """Customer links never reach a log line (README "A short tour"): the secret in a customer path,
 `/s/<token>`, `/s/r/<token>` (re-survey), `/s/o/<token>` (open link) and `/s/unsubscribe/<token>`,
-is written `/s/<redacted>` (`/s/r/<redacted>` ...) by every logger that prints request paths in
+is written `/s/<redacted>` (`/s/r/<redacted>` ...) by every logger, and so is an account's
+set-password link, `/set-password/<token>`, that prints request paths in
 the servers the README names:
 
 - `werkzeug`: the request log of `flask run` and of the threaded test server;
@@ -17,7 +18,7 @@ import re
 REDACTED = "<redacted>"
 TOKEN_PATH = re.compile(
     r"""(^|[\s"'=]|://[^/\s"']*)"""  # a path starts the text, a word or a value, or follows a host
-    r"""(/s/(?:(?:r|o|unsubscribe)/)?)"""  # the customer pages with a secret in their path
+    r"""(/s/(?:(?:r|o|unsubscribe)/)?|/set-password/)"""  # the pages with a secret in their path
     r"""(?!(?:r|o|unsubscribe|answer|thanks)(?:$|[/\s?#"']))"""  # pages without one: /s/answer, /s/r/thanks
     r"""[^/\s?#"']+"""  # the secret
 )

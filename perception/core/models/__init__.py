@@ -35,7 +35,7 @@ from perception.core.models.outreach import (
     OpenLink,
     OutboxMessage,
 )
-from perception.core.models.people import ApiToken, Team, User
+from perception.core.models.people import ACCOUNT_TOKEN_PURPOSES, AccountToken, ApiToken, Team, User
 from perception.core.models.responses import Answer, Invitation, PredictedAnswer, ReportCell, Response
 from perception.core.models.surveys import Dimension, Item, Survey, survey_items, survey_teams
 
@@ -51,6 +51,8 @@ __all__ = [
     "Team",
     "User",
     "ApiToken",
+    "AccountToken",
+    "ACCOUNT_TOKEN_PURPOSES",
     "Dimension",
     "Item",
     "survey_items",

@@ -1,4 +1,4 @@
-"""People: teams, accounts (staff, leaders, admins) and their personal API tokens."""
+"""People: teams, accounts (staff, leaders, admins), their personal API tokens and their set-password links."""
 
 from datetime import datetime
 
@@ -16,6 +16,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from perception.core.extensions import db
 from perception.core.models.base import ROLES, UTCDateTime, in_values, utcnow
+
+# invite: the link of a new account's invitation; reset: "Forgot your password?" and `users reset-password`.
+ACCOUNT_TOKEN_PURPOSES = ("invite", "reset")
 
 
 def hash_password(password):
@@ -107,3 +110,25 @@ class ApiToken(db.Model):
     @property
     def scope_set(self):
         return frozenset(self.scopes.split())
+
+
+class AccountToken(db.Model):
+    """A single-use set-password link of an account (an invitation or a password reset), made like a
+    customer link (perception.core.tokens): the token is derived under SECRET_KEY from a random
+    nonce, so the mail worker can write it into the mail; only its SHA-256 is looked up; it works
+    once (`used_at`) and until `expires_at` (perception.accounts.password_service)."""
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (CheckConstraint(in_values("purpose", ACCOUNT_TOKEN_PURPOSES), name="purpose"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(10))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_nonce: Mapped[str] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

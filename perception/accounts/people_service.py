@@ -1,0 +1,151 @@
+"""Managing accounts (the admins' people pages and the `users` commands): invite by email, change
+role and team, deactivate and re-activate, send a new set-password link. Every change records its
+audit event in its own transaction.
+
+An invited account gets a random password nobody knows (hashed like every password, so a login
+attempt costs the same as for any account) until its owner sets one through the invitation link.
+Deactivating ends the account's sessions and remember-me cookies at once (User.session_version),
+its API tokens are refused from the next call (perception.web.api), its unused links stop working
+and their mails not sent yet are cancelled. Nobody deactivates or demotes themselves, and the last
+active admin stays one, so the business never locks itself out."""
+
+import secrets
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+
+from perception.accounts.password_service import issue_link, void_links
+from perception.accounts.queries import find_team, find_user_by_email
+from perception.core.audit import record
+from perception.core.extensions import db
+from perception.core.models import ROLES, User, utcnow
+from perception.core.models.people import hash_password
+
+
+class PeopleError(ValueError):
+    """A change refused, with the form field it concerns."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+def checked_email(email):
+    try:
+        return validate_email((email or "").strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise PeopleError(f"{email!r} is not a valid email address.", "email") from None
+
+
+def checked_role(role):
+    if role not in ROLES:
+        raise PeopleError(f"Unknown role {role!r}: choose one of {', '.join(ROLES)}.", "role")
+    return role
+
+
+def team_named(name):
+    """The team called `name` (None for no name); an unknown name is an error, never a new team."""
+    if not name:
+        return None
+    team = find_team(name.strip())
+    if team is None:
+        raise PeopleError(f"There is no team called {name!r}.", "team")
+    return team
+
+
+def _check_team_for_role(role, team):
+    if role == "staff" and team is None:
+        raise PeopleError("Staff members belong to a team: please choose one.", "team")
+
+
+def invite_user(email, role, team=None, actor=None, name=""):
+    """Make an account and queue its invitation mail (a single-use set-password link, 72 hours)."""
+    email = checked_email(email)
+    role = checked_role(role)
+    _check_team_for_role(role, team)
+    existing = find_user_by_email(email)
+    if existing is not None:
+        hint = " (deactivated: activate it instead)" if not existing.active else ""
+        raise PeopleError(f"{email} already has an account{hint}.", "email")
+    user = User(email=email, name=(name or "").strip()[:120] or email.split("@")[0], role=role, team=team,
+                password_hash=hash_password(secrets.token_urlsafe(32)))
+    db.session.add(user)
+    db.session.flush()
+    issue_link(user, "invite", actor=actor)
+    record("user.invited", actor=actor, target=user, role=role, team_id=getattr(team, "id", None))
+    db.session.commit()
+    return user
+
+
+def resend_invitation(user, actor=None):
+    """A new invitation link for an account whose owner has not set a password yet (the old one stops working)."""
+    if not user.active:
+        raise PeopleError(f"{user.email} is deactivated: activate the account first.")
+    issue_link(user, "invite", actor=actor)
+    record("user.invited", actor=actor, target=user, role=user.role, team_id=user.team_id, again=True)
+    db.session.commit()
+
+
+def send_password_reset(user, actor=None):
+    """Queue a password-reset link for an active account (an admin's or an operator's request)."""
+    if not user.active:
+        raise PeopleError(f"{user.email} is deactivated: activate the account first.")
+    issue_link(user, "reset", actor=actor)
+    record("user.password_reset_requested", actor=actor, target=user)
+    db.session.commit()
+
+
+def _other_active_admins(user):
+    return db.session.execute(
+        select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True), User.id != user.id)
+    ).scalar_one()
+
+
+def _check_not_locking_out(user, actor, what):
+    if actor is not None and actor.id == user.id:
+        raise PeopleError(f"You cannot {what} your own account: ask another admin.")
+    if user.role == "admin" and user.active and _other_active_admins(user) == 0:
+        raise PeopleError(f"This is the last active admin: make another admin before you {what} it.")
+
+
+def update_user(user, role, team, actor=None):
+    """Change the account's role and team together (the people page's form); records what changed."""
+    role = checked_role(role)
+    _check_team_for_role(role, team)
+    if role != user.role:
+        _check_not_locking_out(user, actor, "change the role of")
+        record("user.role_changed", actor=actor, target=user, old=user.role, new=role)
+        user.role = role
+    new_team_id = getattr(team, "id", None)
+    if new_team_id != user.team_id:
+        record("user.team_changed", actor=actor, target=user, old_team_id=user.team_id, new_team_id=new_team_id)
+        user.team = team
+    db.session.commit()
+
+
+def deactivate_user(user, actor=None):
+    """The account stops working at once: sessions, remember-me cookies, API tokens, unused links."""
+    if not user.active:
+        return False
+    _check_not_locking_out(user, actor, "deactivate")
+    user.active = False  # raises the session version (User._end_sessions_on_change)
+    void_links(user.id, utcnow())
+    record("user.deactivated", actor=actor, target=user)
+    db.session.commit()
+    return True
+
+
+def activate_user(user, actor=None):
+    if user.active:
+        return False
+    user.active = True
+    record("user.activated", actor=actor, target=user)
+    db.session.commit()
+    return True
+
+
+def user_by_email(email):
+    user = find_user_by_email(email)
+    if user is None:
+        raise PeopleError(f"There is no account with the email {(email or '').strip()!r}.", "email")
+    return user
