@@ -59,7 +59,8 @@ def webhooks(now):
 # In order: what queues mail or events first, then what sends them, so one tick does both.
 JOBS = (
     Job("overdue follow-ups", timedelta(minutes=1), overdue_followups),
-    # LEAD: digests slot (perception.reports.digest_service, issue #16 item 2), one line:
+    # LEAD: digests slot (issue #16 item 2): uncomment this line and import queue_due_digests from
+    # perception.reports.digest_service above; the mail jobs below send what it queues in the same tick.
     # Job("digests", timedelta(minutes=15), lambda now: {"queued": queue_due_digests(now)}),
     Job("invitations", timedelta(0), invitation_mail),
     Job("follow-up mail", timedelta(0), followup_mail),
