@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from perception.core.models import AuditEvent, WebhookDelivery, WebhookEndpoint, utcnow
 from perception.core.webhooks_outbox import emit
+from perception.followups.service import resolve
 from perception.webhooks.delivery_service import deliver_due_webhooks
 from perception.webhooks.service import WebhookError, add_endpoint
 from tests.helpers import bank_items, login, make_survey, make_team, make_user, post_form
-from tests.web.loop_helpers import invite_and_answer
+from tests.web.loop_helpers import followup_of, invite_and_answer
 from tests.web.webhook_receiver import running_receiver, signature_ok
 
 EXACT_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
@@ -108,11 +109,13 @@ def test_two_workers_at_once_deliver_each_delivery_exactly_once(app, db):
 
 def test_without_consent_a_payload_names_nobody_and_gives_days_only(app, db, client):
     survey, team = make_survey(items=bank_items()), make_team()
-    add_endpoint("https://crm.example.com/hooks", ["response.received", "followup.opened"])
-    invite_and_answer(client, survey, team, score=1, email="dana@example.org", name="Dana Kowalski",
-                      staff=make_user("staff", team=team, name="Sam Server"), consent="no")
+    add_endpoint("https://crm.example.com/hooks", ["response.received", "followup.opened", "followup.resolved"])
+    invitation = invite_and_answer(client, survey, team, score=1, email="dana@example.org", name="Dana Kowalski",
+                                   staff=make_user("staff", team=team, name="Sam Server"), consent="no")
+    resolve(followup_of(invitation), make_user("leader", team=team), "Called back, all fine now.")
     bodies = {row.event_type: row.body for row in db.session.execute(select(WebhookDelivery)).scalars()}
-    assert set(bodies) == {"response.received", "followup.opened"}
+    assert set(bodies) == {"response.received", "followup.opened", "followup.resolved"}
+    assert json.loads(bodies["followup.resolved"])["data"]["follow_up"]["state"] == "resolved"
     for body in bodies.values():
         assert "dana" not in body.lower() and "Kowalski" not in body and "Sam Server" not in body
         assert not EXACT_TIME.search(body), body
