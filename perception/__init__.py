@@ -62,6 +62,7 @@ def create_app(config=None):
     from perception.surveys import views as survey_views  # noqa: F401
     from perception.web import admin, assets, customer, errors, i18n, leaders, logs, public, security, staff
     from perception.web import api as api_audience
+    from perception.webhooks import views as webhook_views  # noqa: F401
 
     for blueprint in (public.bp, accounts_views.bp, customer.bp, staff.bp, leaders.bp, admin.bp, assets.bp,
                       api_audience.bp):

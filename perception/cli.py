@@ -7,6 +7,8 @@ from perception.followups.commands import erase_customer_command, send_followup_
 from perception.invitations.commands import send_invitations_command, send_mail_command
 from perception.reports.commands import export_responses_command, gap_command, report_cells_command
 from perception.responses.commands import import_responses_command
+from perception.webhooks.commands import webhooks_command
+from perception.worker.commands import worker_command
 
 COMMANDS = (
     create_user_command,
@@ -21,6 +23,8 @@ COMMANDS = (
     erase_customer_command,
     send_followup_alerts_command,
     export_responses_command,
+    webhooks_command,
+    worker_command,
 )
 
 

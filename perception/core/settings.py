@@ -145,6 +145,14 @@ def load_config(instance_path):
         "ALERT_NPS_MAX": _int("ALERT_NPS_MAX", 6),
         "FOLLOWUP_DUE_HOURS": _int("FOLLOWUP_DUE_HOURS", 48),
         "RECOVERY_TTL_DAYS": _int("RECOVERY_TTL_DAYS", 14),
+        # Webhooks (perception.webhooks): seconds a receiver has to answer, tries per delivery, the
+        # first retry's delay (doubling each time, at most 6 h), deliveries claimed at once.
+        "WEBHOOK_TIMEOUT": _float("WEBHOOK_TIMEOUT", 5.0),
+        "WEBHOOK_MAX_ATTEMPTS": _int("WEBHOOK_MAX_ATTEMPTS", 10),
+        "WEBHOOK_RETRY_SECONDS": _int("WEBHOOK_RETRY_SECONDS", 30),
+        "WEBHOOK_BATCH_SIZE": _int("WEBHOOK_BATCH_SIZE", 20),
+        # `flask worker`: seconds between ticks (perception.worker).
+        "WORKER_INTERVAL": _int("WORKER_INTERVAL", 30),
     }
 
 

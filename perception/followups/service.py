@@ -20,12 +20,14 @@ is FOLLOWUP_DUE_HOURS after opening; an open follow-up past it without a contact
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, func, insert, literal, select
+from sqlalchemy import and_, bindparam, func, insert, literal, select, update
 
 from perception.core.extensions import db
 from perception.core.models import FollowUp, FollowUpEvent, OutboxMessage, User, utcnow
 from perception.core.outbox import cancel_pending, insert_ignoring_duplicates
+from perception.core.webhooks_outbox import emit
 from perception.followups.queries import assignable_users
+from perception.followups.webhook_queries import followup_event
 from perception.insights.loop import (
     AlertRule,
     encode_reasons,
@@ -117,10 +119,11 @@ _ALERT_INSERT = insert(OutboxMessage.__table__).values(
 
 def insert_followup(response_id, team_id, reasons, now):
     """Add the follow-up of a response, its "opened" event and its assignee's alert mail (an outbox
-    row) to the current transaction (no commit), the assignee chosen inside the INSERT. Returns the
-    new follow-up's id."""
+    row) to the current transaction (no commit), the assignee chosen inside the INSERT, and the
+    `followup.opened` webhooks. Returns the new follow-up's id."""
     followup_id = _insert_opened(response_id, team_id, reasons, now)
     db.session.connection().execute(_ALERT_INSERT, {"follow_up_id": followup_id, "now": now})
+    emit("followup.opened", lambda: followup_event(followup_id, "followup.opened", now), now=now)
     return followup_id
 
 
@@ -189,6 +192,8 @@ def resolve(followup, actor, note, now=None):
     now = now or utcnow()
     _move(followup, actor, "resolved", now, _clean_note(note, required=True))
     followup.resolved_at = now
+    db.session.flush()
+    emit("followup.resolved", lambda: followup_event(followup.id, "followup.resolved", now), now=now)
     db.session.commit()
 
 
@@ -228,3 +233,23 @@ def queue_alert(followup_id, now):
 def add_note(followup, actor, note, now=None):
     _event(followup, actor, "note", now or utcnow(), note=_clean_note(note, required=True))
     db.session.commit()
+
+
+def announce_overdue(now=None):
+    """Mark every follow-up that became overdue (open, nobody contacted, past its due time) and
+    queue its `followup.overdue` webhooks, once per follow-up: the UPDATE ... RETURNING takes each
+    row once, so two workers at the same moment never both announce it. Returns how many."""
+    now = now or utcnow()
+    ids = db.session.execute(
+        update(FollowUp)
+        .where(FollowUp.state == "open", FollowUp.first_contact_at.is_(None), FollowUp.due_at <= now,
+               FollowUp.overdue_announced_at.is_(None))
+        .values(overdue_announced_at=now)
+        .returning(FollowUp.id)
+        .execution_options(synchronize_session=False)
+    ).scalars().all()
+    for followup_id in ids:
+        emit("followup.overdue", lambda followup_id=followup_id: followup_event(followup_id, "followup.overdue", now),
+             now=now)
+    db.session.commit()
+    return len(ids)

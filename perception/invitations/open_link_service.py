@@ -19,7 +19,9 @@ from perception.accounts.scope import in_scope, team_condition
 from perception.core.extensions import db
 from perception.core.models import Answer, OpenLink, Response, utcnow
 from perception.core.tokens import derive_token, find_by_token, hash_token, new_nonce
+from perception.core.webhooks_outbox import emit
 from perception.followups.service import alert_reasons, insert_followup
+from perception.followups.webhook_queries import response_event
 
 PURPOSE = "open-link"
 ANSWERED_COOKIE = "perception_answered"
@@ -101,9 +103,10 @@ def record_open_response(link, scores, comment=None, nps=None, now=None, contact
         answers=[Answer(item_id=item_id, score=score) for item_id, score in scores.items()],
     )
     db.session.add(response)
+    db.session.flush()
+    emit("response.received", lambda: response_event(response.id), now=now)
     reasons = alert_reasons(link.survey.items, scores, nps)
     if reasons:
-        db.session.flush()
         insert_followup(response.id, link.team_id, reasons, now)
     db.session.commit()
     return response

@@ -27,7 +27,7 @@ EXPECTED_STATUS = {"leaders.staff_mirror": 403, "auth.set_password": 404}
 WIDER_THAN_A_PHONE = {"leaders-print-report"}
 NOT_PAGES = re.compile(r"\.(csv|json|js|png|svg|pdf)$|\.<kind>$|/qr")
 # Admins see every leader page (some, like erasing a customer, are theirs alone).
-ROLE_OF_BLUEPRINT = {"staff": "staff", "leaders": "admin", "auth": "admin"}
+ROLE_OF_BLUEPRINT = {"staff": "staff", "leaders": "admin", "auth": "admin", "admin": "admin"}
 
 
 def _path(link):

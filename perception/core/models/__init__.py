@@ -38,6 +38,13 @@ from perception.core.models.outreach import (
 from perception.core.models.people import ACCOUNT_TOKEN_PURPOSES, AccountToken, ApiToken, Team, User
 from perception.core.models.responses import Answer, Invitation, PredictedAnswer, ReportCell, Response
 from perception.core.models.surveys import Dimension, Item, Survey, survey_items, survey_teams
+from perception.core.models.webhooks import (
+    DELIVERY_STATUSES,
+    WEBHOOK_EVENTS,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WorkerRun,
+)
 
 __all__ = [
     "ROLES",
@@ -82,4 +89,9 @@ __all__ = [
     "TAG_EFFECTS",
     "CommentTag",
     "AuditEvent",
+    "WEBHOOK_EVENTS",
+    "DELIVERY_STATUSES",
+    "WebhookEndpoint",
+    "WebhookDelivery",
+    "WorkerRun",
 ]

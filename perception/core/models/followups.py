@@ -61,6 +61,8 @@ class FollowUp(db.Model):
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notify_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     notify_error: Mapped[str | None] = mapped_column(String(300))
+    # When the worker found it overdue and announced it (webhook followup.overdue): once each.
+    overdue_announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     response: Mapped[Response] = relationship()
     team: Mapped[Team | None] = relationship()

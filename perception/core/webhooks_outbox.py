@@ -1,0 +1,107 @@
+"""The webhook outbox (DESIGN section 3): `emit` turns an event into one delivery row per active
+endpoint subscribed to it, inside the caller's transaction, so an event exists exactly when the
+change it reports is committed; `claim_due` hands due rows to one worker each, as the mail outbox
+does (perception.core.outbox): `FOR UPDATE SKIP LOCKED` on PostgreSQL, one claim `UPDATE` on
+SQLite. perception.webhooks.delivery_service sends the claimed rows.
+
+The stored `body` is the JSON body without its `id`; `envelope` adds the delivery's id in front, the
+same bytes at every retry. `sign` is the `Perception-Signature` header a receiver checks."""
+
+import hashlib
+import hmac
+import json
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import joinedload
+
+from perception.core.extensions import db
+from perception.core.models import WebhookDelivery, WebhookEndpoint, utcnow
+
+STALE_CLAIM = timedelta(minutes=5)  # far above the HTTP timeout: a claim this old lost its worker
+
+
+def subscribed(event_type):
+    """SQL: the active endpoints that take `event_type` (events are stored space-padded)."""
+    return WebhookEndpoint.active.is_(True), WebhookEndpoint.events.like(f"% {event_type} %")
+
+
+def emit(event_type, data, text="", *, now=None, created_at=None):
+    """Queue `event_type` for every active endpoint subscribed to it, in the current transaction
+    (no commit). `data` is the event's dict, or a function returning `(data, text, created_at)`,
+    called only when some endpoint listens (so an event nobody subscribed to costs one small SELECT).
+    `created_at` is the body's time as a string (callers give only the day when the customer did not
+    agree to be contacted); None means `now`. Returns how many deliveries were queued."""
+    endpoint_ids = db.session.execute(select(WebhookEndpoint.id).where(*subscribed(event_type))).scalars().all()
+    if not endpoint_ids:
+        return 0
+    now = now or utcnow()
+    if callable(data):
+        data, text, created_at = data()
+    body = json.dumps({"type": event_type, "created_at": created_at or iso(now), "data": data, "text": text},
+                      separators=(",", ":"), ensure_ascii=False)
+    event = secrets.token_hex(12)
+    db.session.execute(insert(WebhookDelivery), [
+        {"delivery_id": f"evt_{event}_{endpoint_id}", "endpoint_id": endpoint_id, "event_type": event_type,
+         "body": body, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+        for endpoint_id in endpoint_ids
+    ])
+    return len(endpoint_ids)
+
+
+def iso(moment):
+    """An aware UTC datetime as `2026-12-06T18:40:00Z`."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def envelope(delivery):
+    """The raw body POSTed for `delivery`: {"id": ..., "type", "created_at", "data", "text"}."""
+    return ('{"id":' + json.dumps(delivery.delivery_id) + "," + delivery.body[1:]).encode("utf-8")
+
+
+def sign(secret, timestamp, raw_body):
+    """The `Perception-Signature` header value: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">."""
+    digest = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + raw_body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def claim_due(limit, now):
+    """Claim up to `limit` due deliveries for this worker; returns them (status `sending`) with
+    their endpoints loaded. Several workers at once take disjoint rows."""
+    claim = secrets.token_hex(16)
+    db.session.commit()  # a fresh transaction: on SQLite the UPDATE then takes the write lock first thing
+    due = (
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit)
+    )
+    claimed = {"status": "sending", "claim_token": claim, "claimed_at": now}
+    if db.session.get_bind().dialect.name == "postgresql":
+        ids = db.session.execute(due.with_for_update(skip_locked=True)).scalars().all()
+        if ids:
+            db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).values(**claimed))
+    else:
+        db.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(due.scalar_subquery()), WebhookDelivery.status == "pending")
+            .values(**claimed)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+    return list(db.session.execute(
+        select(WebhookDelivery).where(WebhookDelivery.claim_token == claim).order_by(WebhookDelivery.id)
+        .options(joinedload(WebhookDelivery.endpoint))
+    ).scalars())
+
+
+def release_stale_claims(now):
+    """Hand back deliveries whose worker died while sending them (they go out again: at least once)."""
+    result = db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.status == "sending", WebhookDelivery.claimed_at < now - STALE_CLAIM)
+        .values(status="pending", claim_token=None, claimed_at=None)
+    )
+    db.session.commit()
+    return result.rowcount

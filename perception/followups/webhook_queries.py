@@ -1,0 +1,101 @@
+"""What a webhook says about a customer answer and its follow-up (events `response.received`,
+`followup.opened`, `followup.resolved`, `followup.overdue`; perception.core.webhooks_outbox.emit).
+
+DESIGN section 2, "No consent, no link": for a customer who did not agree to be contacted, a
+payload carries ids, the survey's slug, the team, a summary of the scores and days only: no name,
+email or phone, no staff member who served them, no time finer than the day (the body's
+`created_at` included). With consent it adds who they are and exact times, as the follow-up page
+does. The readable `text` line (for a chat channel) never names the customer."""
+
+from flask import current_app
+from sqlalchemy import select
+
+from perception.core.extensions import db
+from perception.core.models import Answer, Dimension, FollowUp, Item, Response
+from perception.core.webhooks_outbox import iso
+from perception.followups.queries import customer_identity, reason_lines
+
+
+def moment(value, consent):
+    """A time as the payload may show it: exact with consent, else its UTC day."""
+    if value is None:
+        return None
+    return iso(value) if consent else value.strftime("%Y-%m-%d")
+
+
+def scores_summary(response_id):
+    """{"overall": mean of all answered items, "dimensions": {key: mean}} of one response."""
+    rows = db.session.execute(
+        select(Dimension.key, Answer.score).join(Item, Item.id == Answer.item_id)
+        .join(Dimension, Dimension.id == Item.dimension_id).where(Answer.response_id == response_id)
+        .order_by(Dimension.position, Dimension.id)
+    ).all()
+    by_dimension = {}
+    for key, score in rows:
+        by_dimension.setdefault(key, []).append(score)
+    scores = [score for _key, score in rows]
+    return {
+        "overall": sum(scores) / len(scores) if scores else None,
+        "dimensions": {key: sum(values) / len(values) for key, values in by_dimension.items()},
+    }
+
+
+def response_data(response):
+    consent = bool(response.contact_consent)
+    data = {
+        "id": response.id,
+        "survey": response.survey.slug,
+        "team": response.team.name if response.team else None,
+        "channel": response.channel,
+        "submitted_at": moment(response.submitted_at, consent),
+        "scores": {**scores_summary(response.id), "nps": response.nps},
+        "contact_consent": consent,
+    }
+    if consent:
+        data["customer"] = customer_identity(response)
+        data["staff"] = response.staff.name if response.staff else None
+    return data
+
+
+def _where(response):
+    team = response.team.name if response.team else "no team"
+    return f"{team} ({response.survey.slug})"
+
+
+def response_event(response_id):
+    """(data, text, created_at) of `response.received`."""
+    response = db.session.get(Response, response_id)
+    data = response_data(response)
+    overall = data["scores"]["overall"]
+    text = f"New customer answer for {_where(response)}"
+    text += f": overall {overall:.1f} of 5." if overall is not None else "."
+    return {"response": data}, text, moment(response.submitted_at, response.contact_consent)
+
+
+def followup_url(followup_id):
+    return f"{current_app.config['BASE_URL']}/leaders/followups/{followup_id}"
+
+
+def followup_event(followup_id, event_type, now):
+    """(data, text, created_at) of a `followup.*` event."""
+    followup = db.session.get(FollowUp, followup_id)
+    response = followup.response
+    consent = bool(response.contact_consent)
+    reasons = reason_lines(followup)
+    data = {
+        "follow_up": {
+            "id": followup.id, "state": followup.state, "url": followup_url(followup.id), "reasons": reasons,
+            "team": followup.team.name if followup.team else None,
+            "opened_at": moment(followup.opened_at, consent), "due_at": moment(followup.due_at, consent),
+            "resolved_at": moment(followup.resolved_at, consent),
+        },
+        "response": response_data(response),
+    }
+    where = _where(response)
+    if event_type == "followup.opened":
+        text = f"Follow-up #{followup.id} opened for {where}: {'; '.join(reasons) or 'low scores'}."
+    elif event_type == "followup.overdue":
+        text = f"Follow-up #{followup.id} for {where} is overdue: nobody has contacted the customer yet."
+    else:
+        text = f"Follow-up #{followup.id} for {where} is resolved."
+    return data, f"{text} {data['follow_up']['url']}", moment(now, consent)

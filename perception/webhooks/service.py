@@ -1,0 +1,94 @@
+"""Registering and removing webhook endpoints (the admin page and `flask webhooks`).
+
+An endpoint must be `https://`; a loopback address over plain http (`http://127.0.0.1:PORT/...`) is
+accepted outside production, so tests and a local receiver work (DESIGN section 3). A URL with a
+user name or password is refused (it would be shown on the page). The signing secret is made here
+with `secrets`, returned once to show, and never logged; the audit line names the host only, since
+a chat channel's incoming-webhook URL is itself a secret."""
+
+import ipaddress
+import secrets
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+from perception.core.audit import record
+from perception.core.extensions import db
+from perception.core.models import WEBHOOK_EVENTS, WebhookEndpoint
+
+URL_MAX = 2000
+HTTPS_RULE = ("Endpoints must use https:// (http:// is accepted only for a loopback address such as "
+              "http://127.0.0.1:8080/hook, and not in production).")
+
+
+class WebhookError(ValueError):
+    """An endpoint is refused; `field` names the input at fault."""
+
+    def __init__(self, message, field):
+        super().__init__(message)
+        self.field = field
+
+
+def is_loopback(host):
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url_problem(url, production):
+    """Why `url` cannot be an endpoint, or None."""
+    if not url:
+        return "Please enter the URL that receives the events."
+    if len(url) > URL_MAX or any(char.isspace() for char in url):
+        return f"Please enter one URL of at most {URL_MAX} characters, without spaces."
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError on a port that is not a number)
+    except ValueError:
+        return "That is not a URL we can send to."
+    if not parts.hostname:
+        return "The URL needs a host name, e.g. https://crm.example.com/hooks/perception."
+    if parts.username or parts.password:
+        return "Please leave the user name and password out of the URL."
+    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname) and not production):
+        return None
+    return HTTPS_RULE
+
+
+def is_production():
+    return current_app.config["PERCEPTION_ENV"] == "production"
+
+
+def add_endpoint(url, events, actor=None):
+    """Register an endpoint for `events`; returns (endpoint, secret). The secret is shown once."""
+    url = (url or "").strip()
+    problem = url_problem(url, is_production())
+    if problem:
+        raise WebhookError(problem, "url")
+    chosen = [event for event in WEBHOOK_EVENTS if event in set(events or ())]
+    unknown = sorted(set(events or ()) - set(WEBHOOK_EVENTS))
+    if unknown:
+        raise WebhookError(f"Unknown event {unknown[0]!r}; choose from {', '.join(WEBHOOK_EVENTS)}.", "events")
+    if not chosen:
+        raise WebhookError("Please choose at least one event.", "events")
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    endpoint = WebhookEndpoint(url=url, events=f" {' '.join(chosen)} ", secret=secret, active=True,
+                               created_by_id=getattr(actor, "id", None))
+    db.session.add(endpoint)
+    db.session.flush()
+    record("webhook.added", actor=actor, target=endpoint, host=urlsplit(url).hostname, events=chosen)
+    db.session.commit()
+    return endpoint, secret
+
+
+def remove_endpoint(endpoint_id, actor=None):
+    """Remove an endpoint with its delivery log; returns False when there is none with that id."""
+    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None:
+        return False
+    record("webhook.removed", actor=actor, target=endpoint, host=urlsplit(endpoint.url).hostname,
+           events=endpoint.event_list)
+    db.session.delete(endpoint)
+    db.session.commit()
+    return True

@@ -1,0 +1,1 @@
+"""`flask worker`: every periodic job in one process, safe on several machines at once."""

@@ -1,0 +1,204 @@
+"""Webhooks: signed deliveries to a real local receiver, retried with back-off, each delivered once
+by concurrent workers; payloads without consent carry no identity; the https rule; the commands
+and the admin page."""
+
+import json
+import re
+import socket
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from perception.core.models import AuditEvent, WebhookDelivery, WebhookEndpoint, utcnow
+from perception.core.webhooks_outbox import emit
+from perception.followups.service import resolve
+from perception.webhooks.delivery_service import deliver_due_webhooks
+from perception.webhooks.service import WebhookError, add_endpoint
+from tests.helpers import bank_items, login, make_survey, make_team, make_user, post_form
+from tests.web.loop_helpers import followup_of, invite_and_answer
+from tests.web.webhook_receiver import running_receiver, signature_ok
+
+EXACT_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+
+
+def queue(db, endpoint, count=1, event="followup.opened"):
+    for number in range(count):
+        emit(event, {"n": number}, f"event {number}")
+    db.session.commit()
+    return list(db.session.execute(
+        select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id).order_by(WebhookDelivery.id)
+    ).scalars())
+
+
+def test_a_delivery_is_signed_and_a_receiver_failing_twice_gets_it_on_the_third_try(app, db):
+    with running_receiver(statuses=[500, 500]) as receiver:
+        endpoint, secret = add_endpoint(receiver.url, ["followup.opened"])
+        [delivery] = queue(db, endpoint)
+        start = utcnow()
+
+        assert deliver_due_webhooks(now=start).retry == 1
+        db.session.refresh(delivery)
+        assert (delivery.status, delivery.attempts, delivery.last_status) == ("pending", 1, 500)
+        assert delivery.last_error == "HTTP 500" and delivery.next_attempt_at == start + timedelta(seconds=30)
+        assert deliver_due_webhooks(now=start + timedelta(seconds=29)).retry == 0  # not due yet
+        assert len(receiver.requests) == 1
+
+        deliver_due_webhooks(now=start + timedelta(seconds=30))
+        db.session.refresh(delivery)
+        assert delivery.attempts == 2 and delivery.next_attempt_at == start + timedelta(seconds=90)  # doubled
+        assert deliver_due_webhooks(now=start + timedelta(seconds=89)).delivered == 0
+
+        assert deliver_due_webhooks(now=start + timedelta(seconds=90)).delivered == 1
+        db.session.refresh(delivery)
+        assert (delivery.status, delivery.attempts, delivery.last_error) == ("delivered", 3, None)
+
+    assert len(receiver.requests) == 3
+    assert len(set(receiver.bodies())) == 1  # every try sends the same bytes (same id)
+    for headers, body in receiver.requests:
+        assert headers["Content-Type"] == "application/json"
+        assert signature_ok(secret, headers["Perception-Signature"], body)
+        assert not signature_ok("whsec_another", headers["Perception-Signature"], body)
+        assert not signature_ok(secret, headers["Perception-Signature"], body.replace(b'"n":0', b'"n":1'))
+    sent = json.loads(receiver.bodies()[0])
+    assert list(sent) == ["id", "type", "created_at", "data", "text"]
+    assert sent["id"] == delivery.delivery_id and sent["type"] == "followup.opened"
+    assert sent["data"] == {"n": 0} and sent["text"] == "event 0"
+
+
+def test_it_gives_up_after_the_last_attempt_and_a_silent_receiver_times_out(app, db):
+    app.config.update(WEBHOOK_MAX_ATTEMPTS=2, WEBHOOK_TIMEOUT=0.2)
+    with socket.socket() as silent:  # accepts connections (the backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        endpoint, _secret = add_endpoint(f"http://127.0.0.1:{silent.getsockname()[1]}/hook", ["followup.opened"])
+        [delivery] = queue(db, endpoint)
+        start = utcnow()
+        deliver_due_webhooks(now=start)
+        assert deliver_due_webhooks(now=start + timedelta(hours=1)).failed == 1
+    db.session.refresh(delivery)
+    assert (delivery.status, delivery.attempts, delivery.last_status) == ("failed", 2, None)
+    assert "timed out" in delivery.last_error
+
+
+def test_two_workers_at_once_deliver_each_delivery_exactly_once(app, db):
+    app.config["WEBHOOK_BATCH_SIZE"] = 2
+    with running_receiver() as receiver:
+        endpoint, _secret = add_endpoint(receiver.url, ["response.received"])
+        deliveries = queue(db, endpoint, count=12, event="response.received")
+        receiver.hold = threading.Barrier(2, timeout=20)  # the first two requests wait for each other
+        reports = []
+
+        def work():
+            with app.app_context():
+                reports.append(deliver_due_webhooks())
+
+        workers = [threading.Thread(target=work) for _ in range(2)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=120)
+    received = Counter(json.loads(body)["id"] for body in receiver.bodies())
+    assert received == Counter({delivery.delivery_id: 1 for delivery in deliveries})
+    assert sorted(report.delivered for report in reports)[0] > 0 and sum(r.delivered for r in reports) == 12
+    db.session.expire_all()
+    assert {row.status for row in db.session.execute(select(WebhookDelivery)).scalars()} == {"delivered"}
+
+
+def test_without_consent_a_payload_names_nobody_and_gives_days_only(app, db, client):
+    survey, team = make_survey(items=bank_items()), make_team()
+    add_endpoint("https://crm.example.com/hooks", ["response.received", "followup.opened", "followup.resolved"])
+    invitation = invite_and_answer(client, survey, team, score=1, email="dana@example.org", name="Dana Kowalski",
+                                   staff=make_user("staff", team=team, name="Sam Server"), consent="no")
+    resolve(followup_of(invitation), make_user("leader", team=team), "Called back, all fine now.")
+    bodies = {row.event_type: row.body for row in db.session.execute(select(WebhookDelivery)).scalars()}
+    assert set(bodies) == {"response.received", "followup.opened", "followup.resolved"}
+    assert json.loads(bodies["followup.resolved"])["data"]["follow_up"]["state"] == "resolved"
+    for body in bodies.values():
+        assert "dana" not in body.lower() and "Kowalski" not in body and "Sam Server" not in body
+        assert not EXACT_TIME.search(body), body
+    opened = json.loads(bodies["followup.opened"])
+    assert opened["data"]["response"]["survey"] == "wave-1" and opened["data"]["follow_up"]["team"] == team.name
+    assert opened["data"]["response"]["scores"]["overall"] == 1
+    assert "customer" not in opened["data"]["response"] and "Follow-up #" in opened["text"]
+
+
+def test_with_consent_a_payload_says_who_and_when_until_the_customer_is_erased(app, db, client, runner):
+    survey, team = make_survey(items=bank_items()), make_team()
+    add_endpoint("https://crm.example.com/hooks", ["response.received"])
+    invite_and_answer(client, survey, team, score=1, email="dana@example.org", name="Dana Kowalski",
+                      consent="yes", phone="0161 496 0000")
+    [row] = db.session.execute(select(WebhookDelivery)).scalars()
+    data = json.loads(row.body)["data"]["response"]
+    assert data["customer"] == {"name": "Dana Kowalski", "email": "dana@example.org", "phone": "0161 496 0000"}
+    assert EXACT_TIME.match(data["submitted_at"])
+    assert "Dana" not in json.loads(row.body)["text"]  # the chat line never names the customer
+    assert runner.invoke(args=["erase-customer", "dana@example.org", "--yes"]).exit_code == 0
+    db.session.refresh(row)
+    assert "customer" in json.loads(row.body)["data"]["response"]  # still JSON, sent as it now is
+    assert "dana" not in row.body.lower() and "496 0000" not in row.body
+
+
+def test_endpoints_must_be_https_except_loopback_outside_production(app):
+    add_endpoint("https://crm.example.com/hooks", ["followup.opened"])
+    add_endpoint("http://127.0.0.1:8080/hook", ["followup.opened"])
+    for url in ("http://crm.example.com/hooks", "ftp://crm.example.com/", "https://user:pw@crm.example.com/",
+                "https:///no-host", "javascript:alert(1)", "http://localhost:8080/hook"):
+        with pytest.raises(WebhookError) as refused:
+            add_endpoint(url, ["followup.opened"])
+        assert refused.value.field == "url"
+    app.config["PERCEPTION_ENV"] = "production"
+    with pytest.raises(WebhookError, match="https://"):
+        add_endpoint("http://127.0.0.1:8080/hook", ["followup.opened"])
+    with pytest.raises(WebhookError) as refused:
+        add_endpoint("https://crm.example.com/hooks", ["followup.shouted"])
+    assert refused.value.field == "events"
+
+
+def test_the_commands_add_list_and_remove_with_the_secret_once_and_audit(app, db, runner):
+    added = runner.invoke(args=["webhooks", "add", "https://crm.example.com/hooks", "--event", "followup.opened",
+                                "--event", "followup.resolved"])
+    assert added.exit_code == 0, added.output
+    endpoint = db.session.execute(select(WebhookEndpoint)).scalar_one()
+    assert added.output.splitlines()[-1] == endpoint.secret and endpoint.secret.startswith("whsec_")
+    listed = runner.invoke(args=["webhooks", "list"])
+    assert "https://crm.example.com/hooks" in listed.output and "followup.resolved" in listed.output
+    assert endpoint.secret not in listed.output
+    refused = runner.invoke(args=["webhooks", "add", "http://crm.example.com/hooks", "--event", "followup.opened"])
+    assert refused.exit_code == 2 and "https://" in refused.output
+    assert runner.invoke(args=["webhooks", "remove", str(endpoint.id)]).exit_code == 0
+    assert runner.invoke(args=["webhooks", "remove", str(endpoint.id)]).exit_code == 2
+    assert db.session.execute(select(WebhookEndpoint)).first() is None
+    audit = db.session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars().all()
+    assert [(event.action, event.details["host"]) for event in audit] == [
+        ("webhook.added", "crm.example.com"), ("webhook.removed", "crm.example.com")]
+
+
+def test_the_admin_page_adds_shows_the_secret_once_shows_the_log_and_removes(app, db, client):
+    admin = make_user("admin")
+    for role in ("leader", "staff"):
+        with app.test_client() as other:
+            login(other, make_user(role))
+            assert other.get("/admin/webhooks").status_code == 403
+    login(client, admin)
+    assert b"/admin/webhooks" in client.get("/admin/").data
+    refused = post_form(client, "/admin/webhooks", {"url": "http://crm.example.com/x", "events": "followup.opened"})
+    assert refused.status_code == 400 and b"https://" in refused.data
+
+    page = post_form(client, "/admin/webhooks", {"url": "https://crm.example.com/hooks", "events": "followup.opened"})
+    endpoint = db.session.execute(select(WebhookEndpoint)).scalar_one()
+    assert page.status_code == 200 and endpoint.secret.encode() in page.data
+    assert page.headers["Cache-Control"].startswith("no-store")
+    [delivery] = queue(db, endpoint)
+    delivery.attempts, delivery.last_error = 3, "HTTP 502"
+    db.session.commit()
+    again = client.get("/admin/webhooks").get_data(as_text=True)
+    assert endpoint.secret not in again
+    assert "HTTP 502" in again and delivery.delivery_id in again and "https://crm.example.com/hooks" in again
+
+    removed = post_form(client, f"/admin/webhooks/{endpoint.id}/remove", {}, form_url="/admin/webhooks")
+    assert removed.status_code == 302 and db.session.execute(select(WebhookEndpoint)).first() is None
+    webhook_events = select(AuditEvent.actor_id).where(AuditEvent.action.like("webhook.%"))
+    assert db.session.execute(webhook_events).scalars().all() == [admin.id, admin.id]
