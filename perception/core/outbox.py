@@ -1,5 +1,5 @@
 """The outbox: every mail the app sends is a row of `outbox_messages` first (invitations and
-reminders to customers, alerts to a follow-up's assignee, re-survey links), and is sent by
+reminders to customers, alerts to a follow-up's assignee, re-survey links, leaders' digests), and is sent by
 `flask --app wsgi send-mail` (perception.invitations.mail and perception.followups.mail write the
 mails of their kinds). This module queues reminders and claims due rows so that several
 processes can run at once and each row is handled by exactly one of them.
@@ -28,6 +28,7 @@ from perception.core.models import Invitation, OutboxMessage, Survey
 
 CUSTOMER_KINDS = ("invitation", "reminder")  # perception.invitations.mail
 FOLLOWUP_KINDS = ("alert", "recovery")  # perception.followups.mail
+DIGEST_KINDS = ("digest",)  # perception.followups.digest_mail
 
 STALE_CLAIM = timedelta(minutes=15)
 MAX_BACKOFF = timedelta(hours=6)

@@ -86,3 +86,11 @@ class EraseForm(FlaskForm):
     ], render_kw={"type": "email", "autocomplete": "off"})
     confirm = BooleanField("I understand this removes the customer's name, address and phone number everywhere "
                            "and cannot be undone.", validators=[InputRequired("Please confirm.")])
+
+
+class DigestForm(FlaskForm):
+    """How often the digest email comes (perception.followups.digest_service)."""
+
+    frequency = RadioField("Send me the digest email", choices=[
+        ("weekly", "Weekly (each Monday's first delivery run)"), ("daily", "Daily"), ("off", "Never")],
+        validators=[InputRequired("Choose how often, or never.")])

@@ -1,5 +1,6 @@
 """`flask --app wsgi send-mail` (DESIGN section 3): deliver every queued mail of the outbox
-(invitations, reminders, follow-up alerts, re-survey links); `send-invitations` stays as its alias.
+(invitations, reminders, follow-up alerts, re-survey links, leaders' digests); `send-invitations` stays
+as its alias.
 Registered by perception.cli."""
 
 import signal
@@ -8,6 +9,7 @@ import threading
 import click
 
 from perception.core.smtp import MailConfigError
+from perception.followups.digest_mail import deliver_digests
 from perception.followups.mail import deliver_followup_mail
 from perception.invitations.mail import deliver_due
 
@@ -21,15 +23,18 @@ def deliver_every_kind(name, loop, limit, interval):
         try:
             report = deliver_due(limit=limit)
             followup_mail = deliver_followup_mail(limit=limit or 500)
+            digests = deliver_digests(limit=limit or 500)
         except MailConfigError as error:
             raise click.ClickException(str(error)) from None
-        busy = report.handled or report.reminders_queued or report.expired or followup_mail.sent
-        if busy or followup_mail.retry or followup_mail.failed or not loop:
-            click.echo(f"{name}: {report.summary()}; alerts and re-surveys: {followup_mail.summary()}")
-        for error in report.errors + followup_mail.errors:
+        busy = report.handled or report.reminders_queued or report.expired or followup_mail.sent or digests.sent
+        troubled = followup_mail.retry or followup_mail.failed or digests.retry or digests.failed
+        if busy or troubled or not loop:
+            click.echo(f"{name}: {report.summary()}; alerts and re-surveys: {followup_mail.summary()}; "
+                       f"digests: {digests.summary()}")
+        for error in report.errors + followup_mail.errors + digests.errors:
             click.echo(f"{name}: {error}", err=True)
         if not loop:
-            if report.errors or followup_mail.retry or followup_mail.failed:
+            if report.errors or troubled:
                 raise SystemExit(1)
             return
         if stop.wait(interval):
@@ -49,7 +54,7 @@ def send_mail_options(command):
 @send_mail_options
 def send_mail_command(loop, limit, interval):
     """Deliver every queued mail over SMTP: invitations and reminders to customers, alerts to the
-    assignees of follow-ups, re-survey links.
+    assignees of follow-ups, re-survey links, leaders' digests.
 
     Safe to run in several processes at once: each mail is claimed by one process only.
     Settings: SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_STARTTLS, MAIL_FROM,

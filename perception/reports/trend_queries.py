@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from perception.accounts.queries import all_teams
 from perception.accounts.scope import own_team, scoped_teams, sees_survey
+from perception.charts.trend import care_index_chart, dimension_slopes, team_multiples
 from perception.core.extensions import db
 from perception.core.models import Invitation, Survey
 from perception.insights import benjamini_hochberg, difference, gap_change, mean_change
@@ -154,3 +155,13 @@ def trend_report(*, user=None, team=None, prefix=None, min_n=None):
     document["significance"] = SIGNIFICANCE
     document["sentence"] = trend_sentence(document)
     return document
+
+
+def trend_page(user, team=None):
+    """The leaders' trend page: the document (within `user`'s scope) and its charts."""
+    document = trend_report(user=user, team=team)
+    label = document["filters"]["team"] or "the whole business"
+    charts = [care_index_chart(document, document["waves"], label), dimension_slopes(document, document["waves"])]
+    if document["teams"]:
+        charts.append(team_multiples(document))
+    return document, charts

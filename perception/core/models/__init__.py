@@ -35,11 +35,12 @@ from perception.core.models.outreach import (
     OpenLink,
     OutboxMessage,
 )
-from perception.core.models.people import ApiToken, Team, User
+from perception.core.models.people import DIGEST_FREQUENCIES, ApiToken, Team, User
 from perception.core.models.responses import Answer, Invitation, PredictedAnswer, ReportCell, Response
 from perception.core.models.surveys import Dimension, Item, Survey, survey_items, survey_teams
 
 __all__ = [
+    "DIGEST_FREQUENCIES",
     "ROLES",
     "PERSPECTIVES",
     "SURVEY_STATUSES",
