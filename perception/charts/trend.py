@@ -106,8 +106,8 @@ def dimension_slopes(document, waves) -> Chart:
     table = Table(
         caption="Per dimension and wave: means, the staff − customer gap, the delivery gap and the change since the "
                 "previous wave (95% CI; p raw and adjusted for every test on this page)",
-        columns=("Dimension · wave", "Customers", "Staff", "Gap (staff − customers)", "Delivery gap",
-                 "Change in customers' mean", "Change in the gap"),
+        columns=("Dimension · wave", "Customers", "Staff", "Gap (staff − customers)",
+                 "Delivery gap (top-box share, staff − customers)", "Change in customers' mean", "Change in the gap"),
         rows=tuple(table_rows),
     )
     return Chart("trend-dimensions", "Each dimension across waves",

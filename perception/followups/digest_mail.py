@@ -32,7 +32,8 @@ def percent(share):
 
 def digest_subject(digest, frequency):
     period = "weekly" if frequency == "weekly" else "daily"
-    overdue = f", {digest.overdue_followups} overdue follow-up(s)" if digest.overdue_followups else ""
+    count = digest.overdue_followups
+    overdue = f", {count} overdue follow-up{'s' if count != 1 else ''}" if count else ""
     return f"Your {period} care gap digest: {digest.scope}{overdue}"
 
 

@@ -10,6 +10,9 @@ from perception.web.leaders import LEADERS
 from perception.web.leaders import bp as leaders
 from perception.web.security import roles_required
 
+SAVED = {"weekly": "Saved: you get the digest once a week.", "daily": "Saved: you get the digest every day.",
+         "off": "Saved: you get no digest."}
+
 
 @leaders.route("/digest", methods=["GET", "POST"], endpoint="digest_settings")
 @roles_required(*LEADERS)
@@ -17,6 +20,6 @@ def digest_settings():
     form = DigestForm(data={"frequency": current_user.digest_frequency})
     if form.validate_on_submit():
         set_digest_frequency(current_user, form.frequency.data)
-        flash("Saved: " + dict(form.frequency.choices)[form.frequency.data].split(" (")[0].lower() + ".")
+        flash(SAVED[form.frequency.data])
         return redirect(url_for("leaders.digest_settings"))
     return render_template("followups/digest_settings.html", form=form), (400 if form.errors else 200)

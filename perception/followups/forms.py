@@ -92,5 +92,6 @@ class DigestForm(FlaskForm):
     """How often the digest email comes (perception.followups.digest_service)."""
 
     frequency = RadioField("Send me the digest email", choices=[
-        ("weekly", "Weekly (each Monday's first delivery run)"), ("daily", "Daily"), ("off", "Never")],
+        SelectChoice("weekly", "Weekly (with the first delivery run of each week)"), SelectChoice("daily", "Daily"),
+        SelectChoice("off", "Never")],
         validators=[InputRequired("Choose how often, or never.")])
