@@ -75,7 +75,7 @@ def dimension_slopes(document, waves) -> Chart:
     names = [cell["name"] for cell in (waves[-1]["dimensions"] if waves else [])]
     rows, columns = _grid(len(names))
     figure = make_subplots(rows=rows, cols=columns, subplot_titles=[esc(name) for name in names] or None,
-                           shared_yaxes=True, vertical_spacing=0.12 if rows > 1 else 0.2)
+                           shared_yaxes=True, vertical_spacing=0.6 / rows if rows > 1 else 0.2)
     table_rows = []
     for index, name in enumerate(names):
         row, column = index // columns + 1, index % columns + 1
@@ -158,7 +158,7 @@ def team_multiples(document) -> Chart:
     teams = document["teams"]
     rows, columns = _grid(len(teams))
     figure = make_subplots(rows=rows, cols=columns, subplot_titles=[esc(t["team"]) for t in teams] or None,
-                           shared_yaxes=True, vertical_spacing=0.12 if rows > 1 else 0.2)
+                           shared_yaxes=True, vertical_spacing=0.6 / rows if rows > 1 else 0.2)
     table_rows = []
     for index, entry in enumerate(teams):
         row, column = index // columns + 1, index % columns + 1
