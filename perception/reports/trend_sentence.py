@@ -69,6 +69,8 @@ def trend_sentence(document):
     if document["tests"]:
         return (f"No change since the previous wave stands out: none of the {document['tests']} comparisons on "
                 "this page is statistically significant once adjusted for their number.")
+    if not document["waves"]:
+        return "No wave has been opened yet: the trend starts with the first one."
     if len(document["waves"]) < 2:
         return "Only one wave so far: the trend needs a second wave to compare with."
     return (f"Too few responses to compare waves yet: customers and staff each need at least {document['min_n']} "

@@ -113,3 +113,14 @@ def test_the_page_shows_charts_tables_and_the_sentence_within_scope(waves, clien
     assert "Harbour Street branch: the gap on" in text or "Harbour Street branch: customers" in text
     assert RIVERSIDE not in text
     assert client.get(f"/leaders/trend?team={RIVERSIDE}").status_code == 400
+
+
+def test_before_any_wave_and_with_a_prefix(app, db, client, runner):
+    empty = _trend(runner)
+    assert empty["waves"] == [] and empty["sentence"].startswith("No wave has been opened yet")
+    login(client, make_user("leader", email="new@example.com"))
+    page = client.get("/leaders/trend")
+    assert page.status_code == 200 and "No wave has been opened yet." in page.get_data(as_text=True)
+    two_waves()
+    assert [wave["survey"] for wave in _trend(runner, "--survey-prefix", "2026-q4")["waves"]] == ["2026-q4"]
+    assert _trend(runner, "--survey-prefix", "2026-q4")["waves"][0]["change"] is None
