@@ -51,6 +51,7 @@ def create_app(config=None):
     from perception.board import views as board_views  # noqa: F401
     from perception.cli import register_commands
     from perception.followups import customer_views as followup_customer_views  # noqa: F401
+    from perception.followups import digest_views  # noqa: F401
     from perception.followups import staff_views as followup_staff_views  # noqa: F401
     from perception.followups import views as followup_views  # noqa: F401
     from perception.invitations import customer_views as invitation_customer_views  # noqa: F401

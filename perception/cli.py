@@ -5,7 +5,12 @@ from perception.accounts.commands import create_user_command, users_group
 from perception.demo.commands import demo_info_command, seed_demo_command
 from perception.followups.commands import erase_customer_command, send_followup_alerts_command
 from perception.invitations.commands import send_invitations_command, send_mail_command
-from perception.reports.commands import export_responses_command, gap_command, report_cells_command
+from perception.reports.commands import (
+    export_responses_command,
+    gap_command,
+    report_cells_command,
+    trend_command,
+)
 from perception.responses.commands import import_responses_command
 from perception.webhooks.commands import webhooks_command
 from perception.worker.commands import worker_command
@@ -16,6 +21,7 @@ COMMANDS = (
     seed_demo_command,
     demo_info_command,
     gap_command,
+    trend_command,
     import_responses_command,
     report_cells_command,
     send_mail_command,

@@ -35,6 +35,26 @@ GROUP_FIGURES = {"dimensions": {"type": "array", "items": _ref("DimensionRow")},
 FUNNEL_STAGES = {stage: {"type": "integer", "minimum": 0}
                  for stage in ("invited", "sent", "opened", "answered", "bounced", "unsubscribed", "expired")}
 FUNNEL_ROW = {**FUNNEL_STAGES, "response_rate": {**NULLABLE_NUMBER, "description": "answered / sent"}}
+CHANGE = _object({"value": NULLABLE_NUMBER, "ci": INTERVAL, "p": NULLABLE_NUMBER,
+                  "p_adjusted": {**NULLABLE_NUMBER,
+                                 "description": "Benjamini-Hochberg over every test of the document."}},
+                 description="This wave minus the previous one; all null when either side is withheld.")
+TREND_WAVE = _object({
+    "survey": {"type": "string"}, "title": {"type": "string"}, "status": {"enum": ["open", "closed"]},
+    "opens_at": TIME, "dimensions": {"type": "array", "items": _ref("DimensionRow")},
+    "care_index": PERSPECTIVE_NUMBERS,
+    "respondents": _object(dict.fromkeys(("customer", "staff", "leader"), {"type": "integer", "minimum": 0}),
+                           extra=True),
+    "response_rate": {**NULLABLE_NUMBER, "description": "Invitations answered / sent, as in the funnel."},
+    "change": {"oneOf": [{"type": "null"}, _object({
+        "since": {"type": "string", "description": "Slug of the previous wave."},
+        "care_index": PERSPECTIVE_NUMBERS, "response_rate": NULLABLE_NUMBER,
+        "dimensions": {"type": "array", "items": _object({
+            "key": {"type": "string"}, "name": {"type": "string"}, "customer_mean": _ref("Change"),
+            "gap": _ref("Change"), "top_box_gap": NULLABLE_NUMBER})},
+    })]},
+}, description="One wave: `dimensions`, `care_index` and `respondents` are exactly its gap report's with the "
+               "same filters; `change` is null for the first wave.")
 SCHEMAS = {
     "Error": _object({"error": {"type": "string"}, "field": NULLABLE_STRING},
                      description="What went wrong, and the input field, header or parameter at fault (if any)."),
@@ -121,6 +141,19 @@ SCHEMAS = {
                                     "responses matching the filters. Answers waiting for their batch are in none."},
         "responses": {"type": "array", "items": _ref("AnonymousResponse")},
     }),
+    "Change": CHANGE,
+    "TrendWave": TREND_WAVE,
+    "Trend": _object({
+        "min_n": {"type": "integer", "minimum": 1},
+        "filters": _object({"team": NULLABLE_STRING, "survey_prefix": NULLABLE_STRING}, extra=True),
+        "waves": {"type": "array", "items": _ref("TrendWave")},
+        "teams": {"type": "array", "items": _object({"team": {"type": "string"},
+                                                     "waves": {"type": "array", "items": _ref("TrendWave")}}),
+                  "description": "Without a team filter: one series per team in the account's scope."},
+        "tests": {"type": "integer", "minimum": 0, "description": "How many p-values the adjustment counted."},
+        "significance": {"type": "number"},
+        "sentence": {"type": "string", "description": "The largest significant (adjusted) change, in words."},
+    }, extra=True),
     "FunnelRow": _object(FUNNEL_ROW),
     "Funnel": _object({
         "survey": {"type": "string"}, "team": NULLABLE_STRING, "total": _ref("FunnelRow"),
@@ -175,6 +208,19 @@ def _read(summary, schema, parameters, scope=None, description=""):
     else:
         operation["security"] = _security(scope)
     return {"get": operation}
+
+
+def _trend_path():
+    path = _read("The care gap across waves", "Trend",
+                 [TEAM, _query("survey_prefix", "Only waves whose slug starts with this.")], scope="reports:read",
+                 description="Leaders and admins. The same JSON as `flask --app wsgi trend --json`: the waves the "
+                             "account sees in order of opening, each with its gap report's figures and the change "
+                             "since the previous wave (95% CI, Welch p-value raw and Benjamini-Hochberg adjusted).")
+    responses = path["get"]["responses"]
+    responses.pop("404")
+    responses["400"] = _error("Unknown query parameter, or a team unknown or outside the account's scope (field "
+                              "`team`).")
+    return path
 
 
 PATHS = {
@@ -235,6 +281,7 @@ PATHS = {
     "/surveys/{slug}/funnel": _read(
         "Invited, sent, opened, answered, bounced, unsubscribed per team", "Funnel", [SLUG, TEAM],
         scope="invitations:read", description="Leaders and admins."),
+    "/trend": _trend_path(),
     "/openapi.json": {"get": {"summary": "This document", "security": [],
                               "responses": {"200": {"description": "OpenAPI 3.1",
                                                     "content": {"application/json": {"schema": {"type": "object"}}}}}}},

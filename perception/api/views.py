@@ -28,6 +28,7 @@ from perception.invitations.service import (
     find_staff_member,
 )
 from perception.reports.queries import ReportError, gap_json, gap_report
+from perception.reports.trend_queries import trend_report
 from perception.surveys.queries import survey_by_slug, surveys_for
 from perception.web.api import ApiError, roles_allowed, scope_required
 from perception.web.api import bp as api
@@ -161,6 +162,16 @@ def gap(slug):
     except ReportError as error:
         raise ApiError(400, str(error), error.field) from None
     return current_app.response_class(_json(gap_json(report, survey, team)), mimetype="application/json")
+
+
+@api.get("/trend")
+@roles_allowed(*LEADERS)
+@scope_required("reports:read")
+def trend():
+    args = query_args(("team", "survey_prefix"))
+    team = _team(args["team"])
+    document = trend_report(user=g.api_user, team=team, prefix=args["survey_prefix"])
+    return current_app.response_class(_json(document), mimetype="application/json")
 
 
 def _json(data):

@@ -1,9 +1,9 @@
 """The outbox: every mail the app sends is a row of `outbox_messages` first (invitations and
 reminders to customers, alerts to a follow-up's assignee, re-survey links, account invitations and
-password resets), and is sent by `flask --app wsgi send-mail` (perception.invitations.mail,
-perception.followups.mail and perception.accounts.mail write the mails of their kinds). This module
-queues reminders and claims due rows so that several processes can run at once and each row is
-handled by exactly one of them.
+password resets, leaders' digests), and is sent by `flask --app wsgi send-mail` (perception.invitations.mail,
+perception.followups.mail, perception.followups.digest_mail and perception.accounts.mail write the mails
+of their kinds). This module queues reminders and claims due rows so that several processes can run at
+once and each row is handled by exactly one of them.
 
 A claim moves rows from `pending` to `sending` and stamps them with a claim token of its own:
 - PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED` picks rows no other transaction holds, and the
@@ -30,6 +30,7 @@ from perception.core.models import Invitation, OutboxMessage, Survey
 CUSTOMER_KINDS = ("invitation", "reminder")  # perception.invitations.mail
 FOLLOWUP_KINDS = ("alert", "recovery")  # perception.followups.mail
 ACCOUNT_KINDS = ("account",)  # perception.accounts.mail: invitation and password-reset links of accounts
+DIGEST_KINDS = ("digest",)  # perception.followups.digest_mail
 
 STALE_CLAIM = timedelta(minutes=15)
 MAX_BACKOFF = timedelta(hours=6)

@@ -86,3 +86,12 @@ class EraseForm(FlaskForm):
     ], render_kw={"type": "email", "autocomplete": "off"})
     confirm = BooleanField("I understand this removes the customer's name, address and phone number everywhere "
                            "and cannot be undone.", validators=[InputRequired("Please confirm.")])
+
+
+class DigestForm(FlaskForm):
+    """How often the digest email comes (perception.followups.digest_service)."""
+
+    frequency = RadioField("Send me the digest email", choices=[
+        SelectChoice("weekly", "Weekly (with the first delivery run of each week)"), SelectChoice("daily", "Daily"),
+        SelectChoice("off", "Never")],
+        validators=[InputRequired("Choose how often, or never.")])

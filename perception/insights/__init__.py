@@ -15,6 +15,7 @@ Modules:
 * ``drivers``: key drivers (importance x performance), ``build_driver_report``.
 * ``mirror``: a staff member's personal mirror, ``build_mirror``.
 * ``board``: suggested support/erode tags for comments, ``suggest_tags``.
+* ``trend``: the change of a figure since the previous wave (``mean_change``, ``gap_change``).
 * ``publication``: answers enter the figures in batches of ``min_n`` (``batches``) and the
   sentence that says how many wait (``waiting_sentence``).
 """
@@ -58,8 +59,15 @@ from .stats import (
     welch_gap,
 )
 from .suppression import complementary_suppression
+from .trend import NULL_CHANGE, Change, difference, gap_change, mean_change, welch_contrast
 
 __all__ = [
+    "NULL_CHANGE",
+    "Change",
+    "difference",
+    "gap_change",
+    "mean_change",
+    "welch_contrast",
     "benjamini_hochberg",
     "DRIVER_MIN_N",
     "EFFECTS",

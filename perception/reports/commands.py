@@ -1,4 +1,4 @@
-"""`flask gap`, `flask report-cells` and `flask export-responses` (DESIGN section 3). Registered by
+"""`flask gap`, `flask trend`, `flask report-cells` and `flask export-responses` (DESIGN section 3). Registered by
 perception.cli."""
 
 import json
@@ -18,6 +18,7 @@ from perception.reports import service as report_cells
 from perception.reports.export_queries import csv_chunks, export_rows
 from perception.reports.queries import ReportError, batch_size, gap_json, gap_report, waiting_answers
 from perception.reports.text_table import render_report
+from perception.reports.trend_queries import trend_report
 from perception.surveys.commands import survey_from_option
 
 
@@ -93,6 +94,38 @@ def gap_command(slug, team_name, by, month_from, month_to, min_n, as_json):
     sentence = waiting_sentence(waiting_answers(survey, team=team), batch_size())
     if sentence:
         click.echo(sentence)
+
+
+def _trend_line(wave):
+    index = wave["care_index"]["customer"]
+    rate = wave["response_rate"]
+    return (f"{wave['survey']}: customer care index {'withheld' if index is None else f'{index:.0f}'}, "
+            f"{wave['respondents']['customer']} customers, response rate "
+            f"{'—' if rate is None else f'{rate * 100:.0f}%'}")
+
+
+@click.command("trend")
+@click.option("--team", "team_name", help="Only responses attributed to this team (every figure).")
+@click.option("--survey-prefix", "prefix", help="Only waves whose slug starts with this (one series of waves).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print {\"waves\": [...]}: each wave's figures of `gap --json` and the change since the "
+                   "previous one.")
+def trend_command(team_name, prefix, as_json):
+    """The care gap across waves, in order of opening: each wave's gap report with the same
+    filters, and the change since the previous wave with its 95% CI and p-value (raw and
+    Benjamini-Hochberg adjusted)."""
+    team = None
+    if team_name is not None:
+        team = find_team(team_name)
+        if team is None:
+            raise click.UsageError(f"no team named {team_name!r}")
+    document = trend_report(team=team, prefix=prefix)
+    if as_json:
+        click.echo(json.dumps(document, allow_nan=False))
+        return
+    for wave in document["waves"]:
+        click.echo(_trend_line(wave))
+    click.echo(document["sentence"])
 
 
 @click.command("report-cells")

@@ -23,7 +23,9 @@ from perception.reports.drivers_queries import driver_report
 from perception.reports.export_queries import csv_chunks, export_rows, gap_rows
 from perception.reports.forms import DashboardFilters, DriverFilters
 from perception.reports.queries import ReportError, gap_report
+from perception.reports.trend_queries import trend_page
 from perception.surveys.queries import visible_survey_or_404
+from perception.web.forms import TeamFilters
 from perception.web.leaders import LEADERS
 from perception.web.leaders import bp as leaders
 from perception.web.security import roles_required
@@ -65,6 +67,17 @@ def drivers(slug):
         "reports/drivers.html", survey=survey, form=form, report=report, chart=chart,
         quadrant_label=quadrant_label, driver_min_n=DRIVER_MIN_N,
     ), (200 if report is not None else 400)
+
+
+@leaders.get("/trend")
+@roles_required(*LEADERS)
+def trend():
+    form = _filters(TeamFilters)
+    document = charts = None
+    if form.validate():
+        document, charts = trend_page(current_user, form.selected_team())
+    return render_template("reports/trend.html", form=form, document=document, charts=charts), \
+        (200 if document is not None else 400)
 
 
 EXPORT_FIELDS = {"from": "month_from", "to": "month_to", "team": "team", "by": "by"}

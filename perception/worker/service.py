@@ -21,6 +21,8 @@ from perception.core.extensions import db
 from perception.core.models import WorkerRun, utcnow
 from perception.core.outbox import insert_ignoring_duplicates
 from perception.core.webhooks_outbox import iso
+from perception.followups.digest_mail import deliver_digests
+from perception.followups.digest_service import queue_due_digests
 from perception.followups.mail import deliver_followup_mail
 from perception.followups.service import announce_overdue
 from perception.invitations.mail import deliver_due
@@ -54,6 +56,16 @@ def account_mail(now):
     return {"sent": report.sent, "retry later": report.retry, "failed": report.failed, "cancelled": report.cancelled}
 
 
+def queue_digests(now):
+    return {"queued": queue_due_digests(now)}
+
+
+def digest_mail(now):
+    """Leaders' digests (perception.followups.digest_mail), written when sent."""
+    report = deliver_digests(now=now)
+    return {"sent": report.sent, "retry later": report.retry, "failed": report.failed}
+
+
 def overdue_followups(now):
     return {"announced": announce_overdue(now)}
 
@@ -66,12 +78,12 @@ def webhooks(now):
 # In order: what queues mail or events first, then what sends them, so one tick does both.
 JOBS = (
     Job("overdue follow-ups", timedelta(minutes=1), overdue_followups),
-    # LEAD: digests slot (issue #16 item 2): uncomment this line and import queue_due_digests from
-    # perception.reports.digest_service above; the mail jobs below send what it queues in the same tick.
-    # Job("digests", timedelta(minutes=15), lambda now: {"queued": queue_due_digests(now)}),
+    # Digests are queued at most once per user and period (UNIQUE key); the mail job below sends them.
+    Job("digests", timedelta(minutes=15), queue_digests),
     Job("invitations", timedelta(0), invitation_mail),
     Job("follow-up mail", timedelta(0), followup_mail),
     Job("account mail", timedelta(0), account_mail),
+    Job("digest mail", timedelta(0), digest_mail),
     Job("webhooks", timedelta(0), webhooks),
 )
 

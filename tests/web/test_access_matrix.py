@@ -24,6 +24,7 @@ API_MATRIX = [
     ("GET", "/api/v1/surveys/{slug}/gap", LEADERS_ONLY),
     ("GET", "/api/v1/surveys/{slug}/responses", LEADERS_ONLY),
     ("GET", "/api/v1/surveys/{slug}/funnel", LEADERS_ONLY),
+    ("GET", "/api/v1/trend", LEADERS_ONLY),
     ("GET", "/api/v1/surveys/no-such-wave/gap", LEADERS_ONLY | {"leader": 404, "admin": 404}),
 ]
 

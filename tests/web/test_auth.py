@@ -82,6 +82,8 @@ ROUTES = {
     "/staff/": {"staff": 200, "leader": 403, "admin": 403},
     "/staff/surveys/wave-1": {"staff": 200, "leader": 403, "admin": 403},
     "/leaders/": {"staff": 403, "leader": 200, "admin": 200},
+    "/leaders/trend": {"staff": 403, "leader": 200, "admin": 200},
+    "/leaders/digest": {"staff": 403, "leader": 200, "admin": 200},
     "/leaders/surveys/wave-1/rate": {"staff": 403, "leader": 200, "admin": 200},
     # Reaching customers: invitations, funnel, open links and their QR codes.
     "/leaders/surveys/wave-1/invitations": {"staff": 403, "leader": 200, "admin": 200},

@@ -88,6 +88,7 @@ GET_MATRIX = [
     ("/leaders/surveys/shared/drivers?team=Quay+Road", _expect(400)),
     ("/leaders/surveys/shared/gap.csv?team=Quay+Road", _expect(400)),
     ("/leaders/surveys/shared/report/print?team=Quay+Road", _expect(400)),
+    ("/leaders/trend?team=Quay+Road", _expect(400)),
     ("/leaders/surveys/shared/edit", _expect(403, 302)),  # a whole-business wave: read, not change
     ("/leaders/open-links/{link}/qr.png", _expect(404)),
     ("/leaders/open-links/{link}/qr.svg", _expect(404)),
@@ -103,6 +104,8 @@ NOT_TEAM_DATA = {
     "/leaders/followups/": "the list: checked for its content below",
     "/leaders/followups/recovery": "figures of the visible follow-ups (followups.queries.visible_condition)",
     "/leaders/customers": "admins only",
+    "/leaders/digest": "the reader's own digest setting",
+    "/leaders/trend": "checked for its content below and in tests/web/test_trend.py",
 }
 
 
@@ -240,6 +243,7 @@ def test_what_each_leader_reads_on_the_shared_wave(app, world, caller):
         "/leaders/surveys/shared/gap.csv?by=team": THEIRS,
         "/leaders/surveys/shared/dashboard": THEIRS,
         "/leaders/surveys/shared/drivers": THEIRS,
+        "/leaders/trend": THEIRS,
     }
     for path, theirs in pages.items():
         response = client.get(path)
@@ -282,6 +286,7 @@ API_MATRIX = [
     ("GET", "/api/v1/surveys/shared/gap?team=Quay+Road", None, _expect(400)),
     ("GET", "/api/v1/surveys/shared/responses?team=Quay+Road", None, _expect(400)),
     ("GET", "/api/v1/surveys/shared/funnel?team=Quay+Road", None, _expect(400)),
+    ("GET", "/api/v1/trend?team=Quay+Road", None, _expect(400)),
     ("GET", "/api/v1/surveys/wave-b/gap", None, _expect(404)),
     ("GET", "/api/v1/surveys/wave-b/responses", None, _expect(404)),
     ("GET", "/api/v1/surveys/wave-b/funnel", None, _expect(404)),
@@ -369,6 +374,7 @@ SCOPED_CALLS = {
     ("GET", "/surveys/{slug}/gap"): ("/api/v1/surveys/shared/gap", None),
     ("GET", "/surveys/{slug}/responses"): ("/api/v1/surveys/shared/responses", None),
     ("GET", "/surveys/{slug}/funnel"): ("/api/v1/surveys/shared/funnel", None),
+    ("GET", "/trend"): ("/api/v1/trend", None),
 }
 
 
@@ -378,7 +384,8 @@ def test_the_document_names_a_scope_for_every_operation_but_the_survey_list(api_
                       ("GET", "/invitations/{invitation_id}"): "invitations:read",
                       ("GET", "/surveys/{slug}/gap"): "reports:read",
                       ("GET", "/surveys/{slug}/responses"): "responses:read",
-                      ("GET", "/surveys/{slug}/funnel"): "invitations:read"}
+                      ("GET", "/surveys/{slug}/funnel"): "invitations:read",
+                      ("GET", "/trend"): "reports:read"}
     assert set(scopes) == set(SCOPED_CALLS)
     assert set(scopes.values()) == set(API_SCOPES)
 

@@ -35,7 +35,7 @@ from perception.core.models.outreach import (
     OpenLink,
     OutboxMessage,
 )
-from perception.core.models.people import ACCOUNT_TOKEN_PURPOSES, AccountToken, ApiToken, Team, User
+from perception.core.models.people import ACCOUNT_TOKEN_PURPOSES, DIGEST_FREQUENCIES, AccountToken, ApiToken, Team, User
 from perception.core.models.responses import Answer, Invitation, PredictedAnswer, ReportCell, Response
 from perception.core.models.surveys import Dimension, Item, Survey, survey_items, survey_teams
 from perception.core.models.webhooks import (
@@ -47,6 +47,7 @@ from perception.core.models.webhooks import (
 )
 
 __all__ = [
+    "DIGEST_FREQUENCIES",
     "ROLES",
     "PERSPECTIVES",
     "SURVEY_STATUSES",

@@ -15,15 +15,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perception.core.extensions import db
 from perception.core.models.base import UTCDateTime, in_values, utcnow
-from perception.core.models.people import AccountToken, Team
+from perception.core.models.people import AccountToken, Team, User
 from perception.core.models.responses import Invitation
 from perception.core.models.surveys import Survey
 
 # invitation and reminder mails go to a customer (invitation_id); alert to a follow-up's assignee
 # (follow_up_id); recovery is a customer's re-survey link (recovery_id); account is an account's
-# invitation or password-reset link (account_token_id). Exactly one subject per row.
-OUTBOX_KINDS = ("invitation", "reminder", "alert", "recovery", "account")
-OUTBOX_SUBJECTS = ("invitation_id", "follow_up_id", "recovery_id", "account_token_id")
+# invitation or password-reset link (account_token_id); digest a leader's periodic summary (user_id,
+# sequence = the period key). Exactly one subject per row.
+OUTBOX_KINDS = ("invitation", "reminder", "alert", "recovery", "account", "digest")
+OUTBOX_SUBJECTS = ("invitation_id", "follow_up_id", "recovery_id", "account_token_id", "user_id")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 
 
@@ -47,6 +48,8 @@ class OutboxMessage(db.Model):
         UniqueConstraint("follow_up_id", "kind", "sequence", name="uq_outbox_messages_follow_up_kind_sequence"),
         UniqueConstraint("recovery_id", "kind", "sequence", name="uq_outbox_messages_recovery_kind_sequence"),
         UniqueConstraint("account_token_id", "kind", "sequence", name="uq_outbox_messages_account_token_kind_sequence"),
+        # One digest per user and period, however many workers queue it (sequence is the period key).
+        UniqueConstraint("user_id", "kind", "sequence", name="uq_outbox_messages_user_kind_sequence"),
         CheckConstraint(one_subject(), name="one_subject"),
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
     )
@@ -55,6 +58,7 @@ class OutboxMessage(db.Model):
     follow_up_id: Mapped[int | None] = mapped_column(ForeignKey("follow_ups.id", ondelete="CASCADE"))
     recovery_id: Mapped[int | None] = mapped_column(ForeignKey("recovery_requests.id", ondelete="CASCADE"))
     account_token_id: Mapped[int | None] = mapped_column(ForeignKey("account_tokens.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(12))
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(10), default="pending")
@@ -70,6 +74,7 @@ class OutboxMessage(db.Model):
     follow_up: Mapped["FollowUp | None"] = relationship()  # noqa: F821  (perception.core.models.followups)
     recovery: Mapped["RecoveryRequest | None"] = relationship()  # noqa: F821
     account_token: Mapped[AccountToken | None] = relationship()
+    user: Mapped[User | None] = relationship()
 
 
 class MailSuppression(db.Model):

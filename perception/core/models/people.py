@@ -37,9 +37,14 @@ class Team(db.Model):
         return f"<Team {self.name}>"
 
 
+# How often a leader or admin gets the digest email (perception.followups.digest_service).
+DIGEST_FREQUENCIES = ("weekly", "daily", "off")
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(in_values("role", ROLES), name="role"),)
+    __table_args__ = (CheckConstraint(in_values("role", ROLES), name="role"),
+                      CheckConstraint(in_values("digest_frequency", DIGEST_FREQUENCIES), name="digest_frequency"))
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120), default="")
@@ -50,6 +55,7 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Part of every session and remember-me cookie (see get_id); raising it ends them all at once.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    digest_frequency: Mapped[str] = mapped_column(String(8), default="weekly", server_default="weekly")
 
     team: Mapped[Team | None] = relationship()
 

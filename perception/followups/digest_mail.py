@@ -1,0 +1,142 @@
+"""Writing and delivering the digest email (part of `flask --app wsgi send-mail`): the queued outbox
+rows of kind "digest" (perception.followups.digest_service queues them) are claimed like every other
+mail (perception.core.outbox), written by the one composer (perception.web.mail.MailWriter) from
+templates/followups/mail_digest.txt|html with the figures of the moment, and sent over SMTP.
+
+A row whose user was deactivated, lost the leader role or switched the digest off meanwhile is
+cancelled without a mail. Temporary failures are retried with back-off, permanent ones fail the row.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy.orm import joinedload
+
+from perception.core.extensions import db
+from perception.core.models import OutboxMessage, utcnow
+from perception.core.outbox import DIGEST_KINDS, claim_due, mark_failed, mark_sent, release, retry_later
+from perception.core.smtp import MailConfigError, PermanentFailure, SmtpConnection, TemporaryFailure, send_on
+from perception.followups.digest_service import DIGEST_ROLES, build_digest, digest_period_start
+from perception.web.mail import MailWriter
+
+log = logging.getLogger(__name__)
+
+DIGEST_TEMPLATE = "followups/mail_digest"
+FREQUENCY_WORDS = {"weekly": "week", "daily": "day"}
+
+
+def percent(share):
+    return "no invitations mailed yet" if share is None else f"{share * 100:.0f}%"
+
+
+def digest_subject(digest, frequency):
+    period = "weekly" if frequency == "weekly" else "daily"
+    count = digest.overdue_followups
+    overdue = f", {count} overdue follow-up{'s' if count != 1 else ''}" if count else ""
+    return f"Your {period} care gap digest: {digest.scope}{overdue}"
+
+
+def digest_message(writer, user, digest, now=None):
+    """The digest mail of `user` (a plain-text and an HTML part)."""
+    latest = digest.latest
+    context = {
+        "name": user.name or user.email,
+        "scope": digest.scope,
+        "period": FREQUENCY_WORDS.get(user.digest_frequency, "week"),
+        "since": f"{digest.since:%d %b %Y}",
+        "wave": latest,
+        "response_rate": percent(latest["response_rate"]) if latest else None,
+        "care_index": (None if latest is None or latest["care_index"]["customer"] is None
+                       else f"{latest['care_index']['customer']:.0f}"),
+        "gap_sentence": digest.gap_sentence,
+        "change_sentence": digest.change_sentence,
+        "trend_sentence": digest.trend_sentence,
+        "new_followups": digest.new_followups,
+        "overdue_followups": digest.overdue_followups,
+        "links": digest.links,
+    }
+    return writer.write(user.email, user.name, digest_subject(digest, user.digest_frequency), DIGEST_TEMPLATE,
+                        context, now=now)
+
+
+@dataclass
+class DigestReport:
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    errors: list = field(default_factory=list)
+
+    def summary(self):
+        return f"sent {self.sent}, retry later {self.retry}, failed {self.failed}, cancelled {self.cancelled}"
+
+
+def _skip_reason(user):
+    if user is None or not user.active:
+        return "account inactive"
+    if user.role not in DIGEST_ROLES:
+        return "no longer a leader"
+    if user.digest_frequency == "off":
+        return "digest switched off"
+    return None
+
+
+def _deliver_one(connection, writer, message, now, report):
+    reason = _skip_reason(message.user)
+    if reason is not None:
+        message.status, message.last_error, message.claim_token = "cancelled", reason, None
+        report.cancelled += 1
+        db.session.commit()
+        return
+    message.attempts += 1
+    try:
+        try:
+            digest = build_digest(message.user, digest_period_start(message), now)
+            mail = digest_message(writer, message.user, digest, now)
+        except ValueError as error:  # an address no header can hold
+            raise PermanentFailure(f"invalid address: {type(error).__name__}") from None
+        send_on(connection, mail)
+    except PermanentFailure as error:
+        mark_failed(message, error)
+        report.failed += 1
+        report.errors.append(f"digest {message.id}: {error}")
+    except TemporaryFailure as error:
+        outcome = retry_later(message, error, now, current_app.config)
+        report.failed += outcome == "failed"
+        report.retry += outcome != "failed"
+        report.errors.append(f"digest {message.id}: {error}")
+    else:
+        mark_sent(message, now)
+        report.sent += 1
+    finally:
+        db.session.commit()
+
+
+def deliver_digests(limit=500, now=None):
+    """Send the due digests of the outbox; returns a DigestReport. Safe in several processes at once
+    (rows are claimed). Raises MailConfigError when the SMTP server refuses our login or sender; the
+    rows not sent go back to the queue."""
+    now = now or utcnow()
+    report = DigestReport()
+    batch = claim_due(limit, now, DIGEST_KINDS, options=(joinedload(OutboxMessage.user),))
+    if not batch:
+        return report
+    connection = SmtpConnection(current_app.config)
+    writer = MailWriter()
+    try:
+        for index, message in enumerate(batch):
+            try:
+                _deliver_one(connection, writer, message, now, report)
+            except MailConfigError as error:
+                release(batch[index:], now, error)
+                raise
+            if connection.smtp is None and message.status == "pending":
+                release(batch[index + 1:], now, message.last_error)  # the server is unreachable: later
+                report.retry += len(batch) - index - 1
+                break
+    finally:
+        connection.close()
+    for line in report.errors:
+        log.warning("digest mail: %s", line)
+    return report
