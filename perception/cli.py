@@ -2,6 +2,7 @@
 Every command has --help; each lives in its feature's commands.py."""
 
 from perception.accounts.commands import create_user_command
+from perception.backups.commands import backup_command, restore_command
 from perception.demo.commands import demo_info_command, seed_demo_command
 from perception.followups.commands import erase_customer_command, send_followup_alerts_command
 from perception.invitations.commands import send_invitations_command, send_mail_command
@@ -20,6 +21,8 @@ COMMANDS = (
     erase_customer_command,
     send_followup_alerts_command,
     export_responses_command,
+    backup_command,
+    restore_command,
 )
 
 
