@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 
 from perception.core.csv_cells import neutralise
 from perception.core.extensions import db
@@ -64,7 +64,7 @@ def event_page(filters, page=1, per_page=PER_PAGE):
 def target_types():
     """The kinds of target the log holds, for the filter's choices."""
     return list(db.session.execute(
-        select(distinct(AuditEvent.target_type)).where(AuditEvent.target_type.is_not(None))
+        select(AuditEvent.target_type).where(AuditEvent.target_type.is_not(None)).distinct()
         .order_by(AuditEvent.target_type)
     ).scalars())
 
