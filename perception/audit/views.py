@@ -5,9 +5,11 @@ admin blueprint checks it before every view."""
 from math import ceil
 
 from flask import Response, render_template, request, stream_with_context
+from flask_login import current_user
 
 from perception.audit.forms import AuditFilterForm
 from perception.audit.queries import NO_ACCOUNT, PER_PAGE, csv_rows, details_text, event_page, target_types
+from perception.audit.service import record_log_download
 from perception.core.csv_cells import csv_chunks
 from perception.web.admin import bp as admin
 
@@ -29,6 +31,7 @@ def audit_csv():
     if not form.validate():
         return render_template("audit/log.html", form=form, rows=None, total=0, page=1, pages=1), 400
     filters = form.filters()
+    record_log_download(current_user, filters)
     # stream_with_context keeps this request's app context (and its database session) for the
     # generator: the rows are read in batches while the body is sent.
     response = Response(stream_with_context(csv_chunks(csv_rows(filters))), mimetype="text/csv")

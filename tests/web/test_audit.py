@@ -115,5 +115,10 @@ def test_the_csv_download_is_streamed_filtered_and_formula_safe(client, db):
     assert header == ["at", "action", "actor", "actor_id", "target_type", "target_id", "details"]
     assert row == ["2026-03-10T12:00:00+00:00", "survey.opened", "'=HYPERLINK(1)@example.com", str(sneaky.id),
                    "surveys", "'-2+3", '{"slug": "spring"}']
-    everything = list(csv.reader(io.StringIO(client.get("/admin/audit.csv").get_data(as_text=True))))
-    assert [line[1] for line in everything[1:]] == ["token.created", "survey.opened"]
+    everything = list(csv.reader(io.StringIO(client.get("/admin/audit.csv?actor=%40example").get_data(as_text=True))))
+    # Each download is on record (committed before the first byte), the newest first; the email filter
+    # is named, not copied.
+    assert [line[1] for line in everything[1:]] == ["export.downloaded", "export.downloaded", "token.created",
+                                                    "survey.opened"]
+    assert everything[1][6] == '{"kind": "audit-log", "text_filters": ["actor"]}'
+    assert everything[2][6] == '{"filter_action": "survey.opened", "kind": "audit-log", "text_filters": []}'
