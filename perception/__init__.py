@@ -48,6 +48,7 @@ def create_app(config=None):
     from perception.accounts import people_views as accounts_people_views  # noqa: F401
     from perception.accounts import views as accounts_views
     from perception.api import views as api_views  # noqa: F401
+    from perception.audit import views as audit_views  # noqa: F401
     from perception.board import views as board_views  # noqa: F401
     from perception.cli import register_commands
     from perception.followups import customer_views as followup_customer_views  # noqa: F401

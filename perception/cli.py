@@ -2,6 +2,7 @@
 Every command has --help; each lives in its feature's commands.py."""
 
 from perception.accounts.commands import create_user_command, users_group
+from perception.backups.commands import backup_command, restore_command
 from perception.demo.commands import demo_info_command, seed_demo_command
 from perception.followups.commands import erase_customer_command, send_followup_alerts_command
 from perception.invitations.commands import send_invitations_command, send_mail_command
@@ -31,6 +32,8 @@ COMMANDS = (
     export_responses_command,
     webhooks_command,
     worker_command,
+    backup_command,
+    restore_command,
 )
 
 

@@ -8,6 +8,7 @@ import secrets
 from sqlalchemy import select
 
 from perception.accounts.queries import find_team, find_user_by_email
+from perception.core.audit import record as audit
 from perception.core.extensions import db
 from perception.core.models import ROLES, ApiToken, Team, User, utcnow
 from perception.core.tokens import API_SCOPES, API_TOKEN_PREFIX, hash_token
@@ -36,6 +37,8 @@ def create_api_token(user, name, scopes=tuple(API_SCOPES)):
     record = ApiToken(user_id=user.id, name=name[:80], token_hash=hash_token(token), prefix=token[:10],
                       scopes=" ".join(scope for scope in API_SCOPES if scope in scopes))
     db.session.add(record)
+    db.session.flush()  # its id, for the audit line; the token's name is free text, so not recorded
+    audit("token.created", actor=user, target=record, scopes=record.scopes)
     db.session.commit()
     return record, token
 
@@ -54,6 +57,7 @@ def revoke_api_token(user, token_id):
         return False
     if record.revoked_at is None:
         record.revoked_at = utcnow()
+        audit("token.revoked", actor=user, target=record)
         db.session.commit()
     return True
 

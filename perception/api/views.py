@@ -27,6 +27,7 @@ from perception.invitations.service import (
     check_language,
     find_staff_member,
 )
+from perception.reports.export_service import record_download
 from perception.reports.queries import ReportError, gap_json, gap_report
 from perception.reports.trend_queries import trend_report
 from perception.surveys.queries import survey_by_slug, surveys_for
@@ -196,9 +197,12 @@ def responses(slug):
     page = int_arg(args["page"], "page", 1, 1, 1_000_000)
     per_page = int_arg(args["per_page"], "per_page", 100, 1, 500)
     min_n = current_app.config["MIN_N"]
+    team = _team(args["team"])
     total, withheld, rows = response_page(
-        survey, team=_team(args["team"]), channel=args["channel"], min_n=min_n, page=page, per_page=per_page,
+        survey, team=team, channel=args["channel"], min_n=min_n, page=page, per_page=per_page,
     )
+    if page == 1:  # one event per pass through the pages, not one per page
+        record_download(g.api_user, survey, "api-responses", team=team, channel=args["channel"])
     return jsonify({
         "survey": survey.slug, "perspective": perspective, "min_n": min_n,
         "page": page, "per_page": per_page, "total": total,

@@ -4,6 +4,7 @@ relationship on one dimension of care."""
 from sqlalchemy import select
 
 from perception.board.queries import survey_dimensions
+from perception.core.audit import record
 from perception.core.extensions import db
 from perception.core.models import CommentTag, Dimension, utcnow
 from perception.insights import EFFECTS, suggest_tags
@@ -38,18 +39,21 @@ def save_tag(survey, response, user, effect, dimension_key):
         for name, value in values.items():
             setattr(tag, name, value)
         tag.updated_at = utcnow()
+    record("comment.tagged", actor=user, target=("responses", response.id), dimension=dimension_key, effect=effect)
     db.session.commit()
     return tag
 
 
-def remove_tag(response, dimension_key):
-    """Remove the tag of `response` on a dimension; True when there was one."""
+def remove_tag(response, dimension_key, user=None):
+    """Remove the tag of `response` on a dimension; True when there was one. `user`: who removed it."""
     tag = db.session.execute(
         select(CommentTag).join(Dimension, Dimension.id == CommentTag.dimension_id)
         .where(CommentTag.response_id == response.id, Dimension.key == dimension_key)
     ).scalar_one_or_none()
     if tag is None:
         return False
+    record("comment.untagged", actor=user, target=("responses", response.id), dimension=dimension_key,
+           effect=tag.effect)
     db.session.delete(tag)
     db.session.commit()
     return True

@@ -140,7 +140,7 @@ def _handle_post(survey, min_n, filters, dimensions):
         form = RemoveTagForm()
         if not form.validate_on_submit():
             abort(400)
-        if remove_tag(response, form.remove.data):
+        if remove_tag(response, form.remove.data, user=current_user):
             flash("The tag is removed.")
         return back
     form = _tag_form(survey, response.id, dimensions, formdata=request.form)

@@ -10,7 +10,8 @@ numbers and dates written by the app never start with a formula character, excep
 numbers, which spreadsheets read as numbers.
 """
 
-
+import csv
+import io
 
 FORMULA_START = frozenset("=+-@\t\r")
 QUOTE = "'"
@@ -30,3 +31,18 @@ def restore(text):
     if len(text) >= 2 and text[0] == QUOTE and (text[1] in FORMULA_START or text[1] == QUOTE):
         return text[1:]
     return text
+
+
+def csv_chunks(rows, lines_per_chunk=200):
+    """CSV text in chunks of about `lines_per_chunk` lines (CRLF line ends, as RFC 4180), for a
+    streamed download or file: nothing holds more than one chunk."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for count, row in enumerate(rows, start=1):
+        writer.writerow(row)
+        if count % lines_per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.getvalue():
+        yield buffer.getvalue()

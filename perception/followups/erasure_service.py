@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import String, delete, func, or_, select, update
 
+from perception.core.audit import record as audit
 from perception.core.extensions import db
 from perception.core.models import (
     ErasureRecord,
@@ -50,7 +51,9 @@ from perception.core.outbox import insert_ignoring_duplicates
 from perception.core.tokens import email_hashes, normalise_email
 
 ERASED = "[erased]"
-NOT_SWEPT = {"users", "alembic_version", "erasure_records", "report_cells"}
+# audit_events: append-only (a trigger refuses UPDATE), and holds no address by construction
+# (perception.core.audit.record refuses one).
+NOT_SWEPT = {"users", "alembic_version", "erasure_records", "report_cells", "audit_events"}
 HASHES = ("_hash", "nonce", "claim_token")  # columns holding hashes or random tokens: never swept
 DELETED_ON_MATCH = {"idempotency_keys"}  # a unique key: the row goes rather than being rewritten
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+")
@@ -190,8 +193,9 @@ def _rekey_suppression(email):
     return 1
 
 
-def erase_customer(email, actor, now=None):
-    """Erase the customer with `email`; `actor` says who asked (for the audit line)."""
+def erase_customer(email, actor, now=None, user=None):
+    """Erase the customer with `email`; `actor` says who asked (for the erasure record), `user` is
+    the acting account (None on the command line) for the audit log."""
     email = normalise_email(email)
     if not email or not EMAIL_RE.fullmatch(email):
         raise ErasureError(f"{email!r} is not an email address")
@@ -253,6 +257,10 @@ def erase_customer(email, actor, now=None):
         responses=len(responses), follow_ups=len(followup_ids), fields_cleared=cleared,
     )
     db.session.add(record)
+    db.session.flush()
+    audit("customer.erased", actor=user, target=record, subject_hash=record.subject_hash,
+          invitations=record.invitations, responses=record.responses, follow_ups=record.follow_ups,
+          fields_cleared=cleared)
     db.session.commit()
     return ErasureResult(record.id, len(invitations), len(responses), len(followup_ids), cleared, account)
 

@@ -22,6 +22,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_, bindparam, func, insert, literal, select, update
 
+from perception.core.audit import record as audit
 from perception.core.extensions import db
 from perception.core.models import FollowUp, FollowUpEvent, OutboxMessage, User, utcnow
 from perception.core.outbox import cancel_pending, insert_ignoring_duplicates
@@ -214,6 +215,8 @@ def reassign(followup, actor, assignee_id, note=None, now=None):
     if target.id == followup.assignee_id:
         raise FollowupError(f"{target.name or target.email} already has this follow-up.", "assignee")
     _event(followup, actor, "reassigned", now or utcnow(), assignee_id=target.id, note=_clean_note(note))
+    audit("followup.reassigned", actor=actor, target=followup, from_assignee_id=followup.assignee_id,
+          to_assignee_id=target.id)
     followup.assignee_id = target.id
     followup.notified_at, followup.notify_attempts, followup.notify_error = None, 0, None
     queue_alert(followup.id, now or utcnow())

@@ -176,7 +176,8 @@ def customers():
         erase = EraseForm(prefix="erase")
         if erase.validate_on_submit():
             try:
-                result = erase_customer(erase.email.data, f"admin {current_user.email} (user #{current_user.id})")
+                result = erase_customer(erase.email.data, f"admin {current_user.email} (user #{current_user.id})",
+                                        user=current_user)
             except ErasureError as error:
                 erase.email.errors = [*erase.email.errors, str(error)]
                 status = 400

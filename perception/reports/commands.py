@@ -11,11 +11,13 @@ from flask import current_app
 from sqlalchemy import select
 
 from perception.accounts.queries import find_team
+from perception.core.csv_cells import csv_chunks
 from perception.core.extensions import db
 from perception.core.models import Survey
 from perception.insights import waiting_sentence
 from perception.reports import service as report_cells
-from perception.reports.export_queries import csv_chunks, export_rows
+from perception.reports.export_queries import export_rows
+from perception.reports.export_service import record_download
 from perception.reports.queries import ReportError, batch_size, gap_json, gap_report, waiting_answers
 from perception.reports.text_table import render_report
 from perception.reports.trend_queries import trend_report
@@ -41,6 +43,7 @@ def export_responses_command(slug, out, anonymous, min_n):
 
     survey = survey_from_option(slug)
     rows = export_rows(survey, anonymous=anonymous, min_n=min_n or current_app.config["MIN_N"])
+    record_download(None, survey, "responses" if anonymous else "responses-full")
     if out is None:
         for chunk in csv_chunks(rows):
             sys.stdout.write(chunk)

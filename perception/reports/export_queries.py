@@ -26,8 +26,6 @@ Two levels of detail:
   Imported again, it gives the customer figures of every published team and month exactly.
 """
 
-import csv
-import io
 from datetime import UTC
 
 from sqlalchemy import and_, select
@@ -128,20 +126,6 @@ def _export_batches(result, item_keys, anonymous):
                 *(str(predicted[item_id]) if item_id in predicted else "" for item_id, _ in item_keys),
                 neutralise(row.comment), "" if row.nps is None else str(row.nps),
             ]
-
-
-def csv_chunks(rows, lines_per_chunk=200):
-    """CSV text in chunks of about `lines_per_chunk` lines (CRLF line ends, as RFC 4180)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for count, row in enumerate(rows, start=1):
-        writer.writerow(row)
-        if count % lines_per_chunk == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    if buffer.getvalue():
-        yield buffer.getvalue()
 
 
 GAP_COLUMNS = (

@@ -15,12 +15,14 @@ from perception.board import queries as board_queries
 from perception.charts.base import cell_text, gap_text, mean_ci, number, percent
 from perception.charts.drivers import driver_matrix, quadrant_label
 from perception.charts.svg import means_svg
+from perception.core.csv_cells import csv_chunks
 from perception.core.extensions import db
 from perception.core.models import Survey, utcnow
 from perception.insights import DRIVER_MIN_N
 from perception.reports.dashboard import build_dashboard
 from perception.reports.drivers_queries import driver_report
-from perception.reports.export_queries import csv_chunks, export_rows, gap_rows
+from perception.reports.export_queries import export_rows, gap_rows
+from perception.reports.export_service import record_download
 from perception.reports.forms import DashboardFilters, DriverFilters
 from perception.reports.queries import ReportError, gap_report
 from perception.reports.trend_queries import trend_page
@@ -125,6 +127,7 @@ def exports(slug):
 def export_responses(slug):
     survey = visible_survey_or_404(slug, current_user)
     team = own_team(current_user)  # a team's leader downloads their team's rows only
+    record_download(current_user, survey, "responses", team=team)
     chunks = _streamed(current_app._get_current_object(), survey.id, current_app.config["MIN_N"],
                        team.id if team is not None else None)
     return _csv_response(chunks, f"{survey.slug}-responses.csv")
@@ -148,6 +151,7 @@ def export_gap(slug):
     if report is None:
         return render_template("reports/exports.html", survey=survey, form=form,
                                min_n=current_app.config["MIN_N"]), 400
+    record_download(current_user, survey, "gap-report", **form.selection(), by=form.by.data)
     return _csv_response(csv_chunks(gap_rows(report)), f"{survey.slug}-gap.csv")
 
 
@@ -161,6 +165,7 @@ def print_report(slug):
         return render_template("reports/exports.html", survey=survey, form=form,
                                min_n=current_app.config["MIN_N"]), 400
     team = form.selection()["team"]
+    record_download(current_user, survey, "printable-report", **form.selection())
     drivers = driver_report(survey, outcome="nps", team=team)
     board = board_queries.board(survey, report.min_n, team_id=team.id if team else None, limit=3)
     return render_template(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
+from perception.core.audit import record
 from perception.core.extensions import db
 from perception.core.models import Dimension, Item, Response, Survey, Team, utcnow
 from perception.surveys.queries import survey_by_slug
@@ -106,8 +107,8 @@ def _commit():
         raise WaveError("That short name was taken a moment ago. Please choose another.", "slug") from None
 
 
-def create_wave(spec):
-    """A new draft wave. Raises WaveError."""
+def create_wave(spec, actor=None):
+    """A new draft wave. Raises WaveError. `actor`: who made it (for the audit log)."""
     title, slug = _check(spec)
     survey = Survey(
         title=title, slug=slug, status="draft", opens_at=spec.opens_at, closes_at=spec.closes_at,
@@ -116,11 +117,17 @@ def create_wave(spec):
         teams=_load(Team, spec.team_ids, "teams", "teams"),
     )
     db.session.add(survey)
+    try:
+        db.session.flush()  # its id, for the audit line
+    except IntegrityError:
+        db.session.rollback()
+        raise WaveError("That short name was taken a moment ago. Please choose another.", "slug") from None
+    record("survey.created", actor=actor, target=survey, slug=slug, items=len(survey.items))
     _commit()
     return survey
 
 
-def update_wave(survey, spec):
+def update_wave(survey, spec, actor=None):
     """Change a wave. Raises WaveError when it may not change (see the module docstring)."""
     responded = has_responses(survey)
     if survey.status != "draft" and responded:
@@ -131,6 +138,7 @@ def update_wave(survey, spec):
             raise WaveError("This wave already has responses, so its items cannot change. "
                             "Create a new wave for new items or wordings.", "items")
         survey.items = _load(Item, spec.item_ids, "items", "items")
+        record("survey.items_changed", actor=actor, target=survey, items=sorted(spec.item_ids))
     survey.title, survey.slug, survey.ask_nps = title, slug, bool(spec.ask_nps)
     survey.opens_at, survey.closes_at = spec.opens_at, spec.closes_at
     survey.teams = _load(Team, spec.team_ids, "teams", "teams")
@@ -138,7 +146,7 @@ def update_wave(survey, spec):
     return survey
 
 
-def open_wave(survey, now=None):
+def open_wave(survey, now=None, actor=None):
     """Start (or restart) collecting answers."""
     now = now or utcnow()
     if survey.status == "open":
@@ -148,14 +156,16 @@ def open_wave(survey, now=None):
     if survey.closes_at is not None and survey.closes_at <= now:
         raise WaveError("The wave's last day has passed. Set a later last day before opening it.")
     survey.status = "open"
+    record("survey.opened", actor=actor, target=survey, slug=survey.slug)
     db.session.commit()
     return survey
 
 
-def close_wave(survey):
+def close_wave(survey, actor=None):
     """Stop collecting answers; the figures stay."""
     if survey.status != "open":
         raise WaveError("Only an open wave can be closed.")
     survey.status = "closed"
+    record("survey.closed", actor=actor, target=survey, slug=survey.slug)
     db.session.commit()
     return survey

@@ -80,7 +80,7 @@ def new_survey():
         form.teams.data = [team.id for team in [own_team(current_user)] if team is not None]
     elif form.validate() and _out_of_scope(form, _spec(form)) is None:
         try:
-            survey = create_wave(_spec(form))
+            survey = create_wave(_spec(form), actor=current_user)
         except WaveError as error:
             refusal = _refused(form, error)
         else:
@@ -103,7 +103,7 @@ def edit_survey(slug):
         form.fill_from(survey)
     elif form.validate() and _out_of_scope(form, _spec(form)) is None:
         try:
-            update_wave(survey, _spec(form))
+            update_wave(survey, _spec(form), actor=current_user)
         except WaveError as error:
             refusal = _refused(form, error)
         else:
@@ -128,7 +128,7 @@ def _change(slug, action, done):
     survey = _managed_or_403(slug)
     if ActionForm().validate_on_submit():
         try:
-            action(survey)
+            action(survey, actor=current_user)
         except WaveError as error:
             flash(str(error))
         else:

@@ -26,7 +26,7 @@ EXPECTED_STATUS = {"leaders.staff_mirror": 403, "auth.set_password": 404}
 # Laid out for A4 paper on purpose; every other page fits a 390 px phone without sideways scrolling.
 WIDER_THAN_A_PHONE = {"leaders-print-report"}
 NOT_PAGES = re.compile(r"\.(csv|json|js|png|svg|pdf)$|\.<kind>$|/qr")
-# Admins see every leader page (some, like erasing a customer, are theirs alone).
+# Admins see every leader page (some, like erasing a customer, are theirs alone) and the admin pages.
 ROLE_OF_BLUEPRINT = {"staff": "staff", "leaders": "admin", "auth": "admin", "admin": "admin"}
 
 

@@ -23,6 +23,8 @@ LAYERS = (
     "insights",
     "charts",
     "web",
+    "audit",
+    "backups",
     "accounts",
     "webhooks",
     "surveys",
