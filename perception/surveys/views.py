@@ -11,7 +11,7 @@ from flask_login import current_user
 from perception.accounts.queries import all_teams
 from perception.accounts.scope import manages_survey, manages_teams, own_team, scoped_teams
 from perception.surveys.forms import ActionForm, WaveForm
-from perception.surveys.queries import visible_survey_or_404, wave_items
+from perception.surveys.queries import customer_minutes, visible_survey_or_404, wave_items
 from perception.surveys.service import (
     WaveError,
     WaveSpec,
@@ -97,7 +97,7 @@ def edit_survey(slug):
     if not can_edit(survey, responses):
         flash("This wave has responses, so it can no longer be edited.")
         return redirect(url_for("leaders.manage_survey", slug=survey.slug))
-    form = WaveForm(item_bank(), scoped_teams(current_user, all_teams()))
+    form = WaveForm(item_bank(keep={item.id for item in survey.items}), scoped_teams(current_user, all_teams()))
     refusal = None
     if not form.is_submitted():
         form.fill_from(survey)
@@ -117,10 +117,11 @@ def edit_survey(slug):
 def manage_survey(slug):
     survey = visible_survey_or_404(slug, current_user)
     responses = response_count(survey)
+    items = wave_items(survey)
     return render_template(
         "surveys/manage.html", survey=survey, responses=responses, editable=can_edit(survey, responses),
-        items=wave_items(survey), form=ActionForm(), manageable=manages_survey(current_user, survey),
-        own_team=own_team(current_user),
+        items=items, form=ActionForm(), manageable=manages_survey(current_user, survey),
+        own_team=own_team(current_user), minutes=customer_minutes(len(items), survey.ask_nps),
     )
 
 

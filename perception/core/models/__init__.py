@@ -37,7 +37,7 @@ from perception.core.models.outreach import (
 )
 from perception.core.models.people import ApiToken, Team, User
 from perception.core.models.responses import Answer, Invitation, PredictedAnswer, ReportCell, Response
-from perception.core.models.surveys import Dimension, Item, Survey, survey_items, survey_teams
+from perception.core.models.surveys import Dimension, Item, ItemVersion, Survey, survey_items, survey_teams
 
 __all__ = [
     "ROLES",
@@ -53,6 +53,7 @@ __all__ = [
     "ApiToken",
     "Dimension",
     "Item",
+    "ItemVersion",
     "survey_items",
     "survey_teams",
     "Survey",
