@@ -69,7 +69,8 @@ def self_assessment_page(slug, template):
     elif response is not None:
         _prefill(form, response, items)
     return render_template(
-        template, survey=survey, form=form, response=response, accepting=accepting, perspective=perspective,
+        template, survey=survey, items=items, form=form, response=response, accepting=accepting,
+        perspective=perspective,
         publication=rating_publication(survey, current_user, response),
     ), (400 if form.errors else 200)
 
