@@ -134,7 +134,8 @@ def test_item_form_refusals(client, db, admin, changes, field, message):
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert message in page and f'id="{field}-errors"' in page
-    assert db.session.execute(select(Item).where(Item.key.in_(["kindness_listened", "Kindness-Listened"]))).first() is None
+    keys = ["kindness_listened", "Kindness-Listened", "kindness2"]
+    assert db.session.execute(select(Item).where(Item.key.in_(keys))).first() is None
     assert not _events(db, "item.created")
 
 
@@ -142,7 +143,7 @@ def test_rewording_keeps_the_wording_an_open_wave_asks_and_new_waves_ask_the_new
     item = bank_items(1)[0]
     old_customer, old_staff = item.customer_text, item.staff_text
     opened = make_survey("opened-before", items=[item])  # open, not yet answered
-    draft = make_survey("draft-before", status="draft", items=[item])
+    make_survey("draft-before", status="draft", items=[item])
     new_customer = "The staff made me feel trusted from the first word."
     new_staff = "I make customers feel trusted from the first word."
     assert _reword(client, item.key, customer=new_customer, staff=new_staff).status_code == 302
