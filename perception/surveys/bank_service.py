@@ -194,19 +194,21 @@ def edit_item(item, wording, actor, known_translations=None):
                previous_version=version.number, waves_kept_on_previous=frozen, languages=sorted(wording.translations))
         db.session.commit()
         return "reworded"
-    if changed_languages:
-        translations = dict(version.customer_translations)
-        for language in changed_languages:
-            if language in wording.translations:
-                translations[language] = wording.translations[language]
-            else:
-                translations.pop(language, None)
-        version.customer_translations = translations  # a new dict: JSON columns notice reassignment only
-        record("item.translated", actor=actor, target=item, key=item.key, version=version.number,
-               languages=changed_languages)
-        db.session.commit()
-        return "translated"
-    return None
+    translations = dict(version.customer_translations)
+    for language in changed_languages:
+        if language in wording.translations:
+            translations[language] = wording.translations[language]
+        else:
+            translations.pop(language, None)
+    # Emptying a built-in item's field stores nothing new: its catalogue translation still shows.
+    stored = sorted(language for language in changed_languages
+                    if translations.get(language) != version.customer_translations.get(language))
+    if not stored:
+        return None
+    version.customer_translations = translations  # a new dict: JSON columns notice reassignment only
+    record("item.translated", actor=actor, target=item, key=item.key, version=version.number, languages=stored)
+    db.session.commit()
+    return "translated"
 
 
 def retire_item(item, actor):

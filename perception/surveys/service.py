@@ -3,7 +3,8 @@
 Rules (DESIGN section 1):
 - a wave can be edited while it is a draft or while it has no responses;
 - the items of a wave that has responses never change (a new wording is a new version of the item,
-  which the wave does not ask: perception/surveys/bank_service.py), whatever its status; this module refuses it, so every caller (pages, CLI, API) obeys it;
+  which the wave does not ask: perception/surveys/bank_service.py), whatever its status; this
+  module refuses it, so every caller (pages, CLI, API) obeys it;
 - a wave needs at least one item; its last day is not before its first; slugs are unique;
 - a retired item is offered to no new wave; a wave that has it already keeps it.
 """

@@ -205,6 +205,11 @@ def _customer_page_in_german(client, survey):
 
 def test_translating_a_built_in_item_stores_it_without_a_new_version(client, db, admin):
     item = bank_items(1)[0]
+    # An emptied field of a built-in item stores nothing: its built-in translation still shows.
+    emptied = post_form(client, f"/admin/items/{item.key}", {
+        "customer": item.customer_text, "staff": item.staff_text, "leader": item.leader_text, "customer_de": ""},
+        follow_redirects=True)
+    assert "Nothing changed." in emptied.get_data(as_text=True) and not _events(db, "item.translated")
     german = "Bei den Mitarbeitenden hatte ich das Gefühl, dass man mir glaubt."
     assert _reword(client, item.key, customer_de=german).status_code == 302
     version = db.session.execute(select(ItemVersion).where(ItemVersion.item_id == item.id)).scalar_one()
