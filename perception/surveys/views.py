@@ -11,7 +11,7 @@ from flask_login import current_user
 from perception.accounts.queries import all_teams
 from perception.accounts.scope import manages_survey, manages_teams, own_team, scoped_teams
 from perception.surveys.forms import ActionForm, WaveForm
-from perception.surveys.queries import customer_minutes, visible_survey_or_404, wave_items
+from perception.surveys.queries import customer_minutes, visible_survey_or_404, wave_items, wave_wordings
 from perception.surveys.service import (
     WaveError,
     WaveSpec,
@@ -63,8 +63,9 @@ def _refused(form, error):
 
 def _render_form(form, survey=None, items_locked=False, refusal=None):
     status = 400 if form.errors or refusal else 200
+    asked = wave_wordings(survey.id) if items_locked else {}  # the wording the answered wave asks
     return render_template(
-        "surveys/form.html", form=form, survey=survey, items_locked=items_locked, refusal=refusal
+        "surveys/form.html", form=form, survey=survey, items_locked=items_locked, refusal=refusal, asked=asked
     ), status
 
 

@@ -7,10 +7,12 @@ from sqlalchemy import select
 
 from perception.core.extensions import db as _db
 from perception.core.models import AuditEvent, Dimension, Item, ItemVersion
+from perception.surveys.queries import wave_items
 from tests.helpers import (
     bank_items,
     login,
     make_invitation,
+    make_responses,
     make_survey,
     make_team,
     make_user,
@@ -144,6 +146,8 @@ def test_rewording_keeps_the_wording_an_open_wave_asks_and_new_waves_ask_the_new
     old_customer, old_staff = item.customer_text, item.staff_text
     opened = make_survey("opened-before", items=[item])  # open, not yet answered
     make_survey("draft-before", status="draft", items=[item])
+    answered_draft = make_survey("answered-draft", status="draft", items=[item])
+    make_responses(answered_draft, 1, team=make_team())
     new_customer = "The staff made me feel trusted from the first word."
     new_staff = "I make customers feel trusted from the first word."
     assert _reword(client, item.key, customer=new_customer, staff=new_staff).status_code == 302
@@ -152,7 +156,8 @@ def test_rewording_keeps_the_wording_an_open_wave_asks_and_new_waves_ask_the_new
     assert (item.version, item.customer_text) == (2, new_customer)
     assert [v.number for v in item.versions] == [1, 2]
     [event] = _events(db, "item.reworded")
-    assert event.details["version"] == 2 and event.details["waves_kept_on_previous"] == 1
+    assert event.details["version"] == 2 and event.details["waves_kept_on_previous"] == 2
+    assert [(i.key, i.version, i.customer_text) for i in wave_items(answered_draft)] == [(item.key, 1, old_customer)]
 
     assert old_customer in _customer_page(client, opened) and new_customer not in _customer_page(client, opened)
     manage = client.get("/leaders/surveys/opened-before").get_data(as_text=True)
