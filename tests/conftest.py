@@ -46,7 +46,7 @@ def database(tmp_path_factory):
 
         upgrade()
         bank = {table: [dict(row._mapping) for row in _db.session.execute(sa.select(_db.metadata.tables[table]))]
-                for table in ("dimensions", "items")}
+                for table in BANK_TABLES}
         _db.session.remove()
         _db.engine.dispose()
     settings["bank"] = bank
@@ -82,21 +82,32 @@ def _fresh_g(sender, **extra):
     g.__dict__.clear()
 
 
+# The item bank as migrated, restored after every test: rows tests added go, rows they changed
+# (reworded, translated, retired, renamed) get their migrated values back.
+BANK_TABLES = ("dimensions", "items", "item_versions")
+
+
 def _wipe():
-    """Delete every row but the item bank (and items tests added to it)."""
+    """Delete every row but the item bank, and put the bank back as it was migrated."""
     clear_data(_db.session, _db.metadata)
-    _db.session.execute(_db.metadata.tables["items"].delete().where(
-        _db.metadata.tables["items"].c.key.not_in([row["key"] for row in _bank_items]))
-    )
+    for name in reversed(BANK_TABLES):  # children first
+        table = _db.metadata.tables[name]
+        _db.session.execute(table.delete().where(table.c.id.not_in([row["id"] for row in _bank[name]])))
+    for name in BANK_TABLES:
+        table = _db.metadata.tables[name]
+        now = {row.id: dict(row._mapping) for row in _db.session.execute(sa.select(table))}
+        for row in _bank[name]:
+            if now.get(row["id"]) != row:
+                _db.session.execute(table.update().where(table.c.id == row["id"]).values(row))
     _db.session.commit()
 
 
-_bank_items = []
+_bank = {}
 
 
 @pytest.fixture
 def app(database):
-    _bank_items[:] = database["bank"]["items"]
+    _bank.update(database["bank"])
     app = make_app(database)
     with app.app_context():
         _wipe()

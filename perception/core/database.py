@@ -26,7 +26,7 @@ def configure_engine(engine):
         cursor.close()
 
 
-ITEM_BANK_TABLES = frozenset({"alembic_version", "dimensions", "items"})
+ITEM_BANK_TABLES = frozenset({"alembic_version", "dimensions", "items", "item_versions"})
 
 
 def clear_data(session, metadata):

@@ -9,6 +9,7 @@ from perception.core.extensions import db
 from perception.core.models import Dimension, FollowUp, Response, Team, User, utcnow
 from perception.core.tokens import derive_token
 from perception.insights.loop import FollowupTimes, decode_reasons, followup_figures
+from perception.surveys.queries import wave_wordings
 
 
 def visible_condition(user):
@@ -109,7 +110,9 @@ def _email_like(text):
 def answers_of(response):
     """[(dimension name, item wording for customers, score)] in survey order."""
     rows = sorted(response.answers, key=lambda a: (a.item.dimension.position, a.item.position, a.item.id))
-    return [(answer.item.dimension.name, answer.item.customer_text, answer.score) for answer in rows]
+    asked = wave_wordings(response.survey_id)  # the wording of the wave they answered, not today's
+    return [(answer.item.dimension.name, asked.get(answer.item_id, answer.item.customer_text), answer.score)
+            for answer in rows]
 
 
 def consented_response(followup_id):

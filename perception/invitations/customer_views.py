@@ -29,6 +29,7 @@ from perception.invitations.open_link_service import (
 from perception.invitations.queries import invitation_for_unsubscribe
 from perception.invitations.service import unsubscribe
 from perception.responses.forms import customer_form_class
+from perception.surveys.queries import customer_minutes, wave_items
 from perception.web.customer import bp as customer
 from perception.web.customer import guess_failed
 from perception.web.forms import collect_scores, contact_choice
@@ -84,10 +85,11 @@ def open_answer():
     if problem is not None:
         return problem
     survey = link.survey
-    form = customer_form_class(survey.items, survey.ask_nps)()
+    items = wave_items(survey)  # in the wording this wave asks
+    form = customer_form_class(items, survey.ask_nps)()
     if form.validate_on_submit():
         record_open_response(
-            link, collect_scores(form, survey.items, "item"), comment=form.comment.data,
+            link, collect_scores(form, items, "item"), comment=form.comment.data,
             nps=form.nps.data if survey.ask_nps else None, contact=contact_choice(form),
         )
         session.pop(SESSION_KEY, None)
@@ -100,9 +102,8 @@ def open_answer():
         return response
     # The form template speaks to one customer; an open link knows only the team.
     visitor = SimpleNamespace(customer_name=None, team=link.team, staff=None)
-    return render_template("responses/form.html", form=form, survey=survey, invitation=visitor), (
-        400 if form.errors else 200
-    )
+    return render_template("responses/form.html", form=form, survey=survey, invitation=visitor,
+                           minutes=customer_minutes(len(items), survey.ask_nps)), (400 if form.errors else 200)
 
 
 @customer.route("/unsubscribe/<token>", methods=["GET", "POST"])

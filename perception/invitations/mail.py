@@ -38,6 +38,7 @@ from perception.core.outbox import (
     schedule_reminders,
 )
 from perception.core.smtp import MailConfigError, PermanentFailure, SmtpConnection, TemporaryFailure, send_on
+from perception.insights.effort import phone_minutes
 from perception.invitations.queries import mail_link, suppression_reasons, unsubscribe_link
 from perception.invitations.service import expire_invitations, suppress
 from perception.web.mail import CRLF, MailWriter, header_line, one_line
@@ -81,6 +82,7 @@ def invitation_mail(writer, invitation, kind, link, unsubscribe_url, now=None):
         "unsubscribe_url": unsubscribe_url,
         "expires_on": format_day(invitation.expires_at, language) if invitation.expires_at else None,
         "item_count": len(invitation.survey.items),
+        "minutes": phone_minutes(len(invitation.survey.items), recommend=invitation.survey.ask_nps),
         "language": language or "en",
     }
     first, reminder = SUBJECTS[mail_language(language)]

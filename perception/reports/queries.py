@@ -28,9 +28,19 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from perception.core.extensions import db
-from perception.core.models import PERSPECTIVES, Dimension, Item, Response, Team, survey_items, survey_teams
+from perception.core.models import (
+    PERSPECTIVES,
+    Dimension,
+    Item,
+    ItemVersion,
+    Response,
+    Team,
+    survey_items,
+    survey_teams,
+)
 from perception.insights import DimensionSpec, GapReport, GroupInput, ItemSpec, build_gap_report
 from perception.reports.histogram_queries import Histograms, cells_statement, collect, item_counts_statement
+from perception.surveys.queries import asked_version
 
 
 def answer_counts(survey, *, team=None, month_from=None, month_to=None):
@@ -86,10 +96,11 @@ def batch_size():
 
 
 def item_wordings(survey):
-    """{item key: customer wording} of the survey's items, in one query."""
+    """{item key: customer wording the survey asks} of the survey's items, in one query."""
     rows = db.session.execute(
-        select(Item.key, Item.customer_text)
+        select(Item.key, ItemVersion.customer_text)
         .join(survey_items, survey_items.c.item_id == Item.id)
+        .join(ItemVersion, asked_version())
         .where(survey_items.c.survey_id == survey.id)
     )
     return dict(rows.all())

@@ -7,6 +7,7 @@ from perception.core.extensions import limiter
 from perception.responses.forms import cached_customer_form_class
 from perception.responses.queries import LINK_ANSWERED, LINK_GONE, LINK_OK, invitation_by_id, open_link
 from perception.responses.service import record_customer_response
+from perception.surveys.queries import customer_minutes
 from perception.web.customer import SESSION_KEY, guess_failed
 from perception.web.customer import bp as customer
 from perception.web.forms import collect_scores, contact_choice
@@ -53,7 +54,8 @@ def answer():
             return render_template("web/answered.html"), 200
         return redirect(url_for("survey.thanks"), code=303)
     return render_template(
-        "responses/form.html", form=form, survey=survey, invitation=invitation
+        "responses/form.html", form=form, survey=survey, invitation=invitation,
+        minutes=customer_minutes(len(survey.items), survey.ask_nps),
     ), (400 if form.errors else 200)
 
 

@@ -11,6 +11,7 @@ from perception.core.models import (
     Dimension,
     Invitation,
     Item,
+    ItemVersion,
     Response,
     Survey,
     Team,
@@ -20,6 +21,7 @@ from perception.core.models import (
 )
 from perception.core.tokens import find_by_token
 from perception.reports.queries import batch_size, waiting_in_group
+from perception.surveys.queries import asked_version, translation_pairs
 from perception.web.i18n import remember_invitation_language
 
 # What a customer link leads to.
@@ -76,7 +78,8 @@ class FormItem:
 
     id: int
     key: str
-    customer_text: str
+    customer_text: str  # the wording of the version the wave asks
+    translations: tuple  # ((language, customer wording), ...) of that version
     dimension: DimensionKey
     dimension_id: int
 
@@ -122,13 +125,13 @@ class CustomerLink:
 
 def _link_statement():
     i, s, t, u = Invitation.__table__, Survey.__table__, Team.__table__, User.__table__
-    si, it, d = survey_items, Item.__table__, Dimension.__table__
-    items = si.join(it, it.c.id == si.c.item_id).join(d, d.c.id == it.c.dimension_id)
+    si, it, d, iv = survey_items, Item.__table__, Dimension.__table__, ItemVersion.__table__
+    items = si.join(it, it.c.id == si.c.item_id).join(d, d.c.id == it.c.dimension_id).join(iv, asked_version())
     return (
         select(
             i.c.id, i.c.survey_id, i.c.team_id, i.c.staff_id, i.c.state, i.c.expires_at, i.c.channel, i.c.language,
             i.c.customer_name, t.c.name, u.c.name, s.c.status, s.c.opens_at, s.c.closes_at, s.c.ask_nps,
-            it.c.id, it.c.key, it.c.customer_text, d.c.key, d.c.id,
+            it.c.id, it.c.key, iv.c.customer_text, iv.c.customer_translations, d.c.key, d.c.id,
         )
         .select_from(
             i.join(s, s.c.id == i.c.survey_id).join(t, t.c.id == i.c.team_id)
@@ -143,7 +146,11 @@ _LINK = _link_statement()
 
 
 def _form_items(rows):
-    return _form_items_of(tuple(row[15:] for row in rows if row[15] is not None))
+    return _form_items_of(tuple(
+        (item_id, key, text, translation_pairs(translations), dimension, dimension_id)
+        for item_id, key, text, translations, dimension, dimension_id in (row[15:] for row in rows)
+        if item_id is not None
+    ))
 
 
 @lru_cache(maxsize=256)
@@ -151,8 +158,8 @@ def _form_items_of(content):
     """The same tuple of FormItem for the same items' rows, shared by every request (and so one
     key of the cached customer form class)."""
     return tuple(
-        FormItem(item_id, key, text, DimensionKey(dimension), dimension_id)
-        for item_id, key, text, dimension, dimension_id in content
+        FormItem(item_id, key, text, translations, DimensionKey(dimension), dimension_id)
+        for item_id, key, text, translations, dimension, dimension_id in content
     )
 
 

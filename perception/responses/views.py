@@ -7,7 +7,7 @@ from flask_login import current_user
 from perception.responses.forms import self_assessment_form_class
 from perception.responses.queries import own_response, own_responses, rating_publication
 from perception.responses.service import RatingPublished, save_self_assessment
-from perception.surveys.queries import survey_overview, surveys_for, visible_survey_or_404
+from perception.surveys.queries import survey_overview, surveys_for, visible_survey_or_404, wave_items
 from perception.web.forms import collect_scores
 from perception.web.leaders import LEADERS
 from perception.web.leaders import bp as leaders
@@ -46,7 +46,8 @@ def self_assessment_page(slug, template):
     perspective = current_user.perspective
     response = own_response(survey, current_user)
     accepting = survey.is_accepting()
-    form = self_assessment_form_class(survey.items, perspective)()
+    items = wave_items(survey)  # in the wording this wave asks
+    form = self_assessment_form_class(items, perspective)()
     if request.method == "POST":
         if not accepting:
             flash("This survey is closed, so your rating can no longer change.")
@@ -56,8 +57,8 @@ def self_assessment_page(slug, template):
                 _, created = save_self_assessment(
                     survey,
                     current_user,
-                    collect_scores(form, survey.items, "item"),
-                    collect_scores(form, survey.items, "predict"),
+                    collect_scores(form, items, "item"),
+                    collect_scores(form, items, "predict"),
                     comment=form.comment.data,
                 )
             except RatingPublished as refused:
@@ -66,9 +67,10 @@ def self_assessment_page(slug, template):
             flash("Your rating is saved." if created else "Your changes are saved.")
             return redirect(request.path)
     elif response is not None:
-        _prefill(form, response, survey.items)
+        _prefill(form, response, items)
     return render_template(
-        template, survey=survey, form=form, response=response, accepting=accepting, perspective=perspective,
+        template, survey=survey, items=items, form=form, response=response, accepting=accepting,
+        perspective=perspective,
         publication=rating_publication(survey, current_user, response),
     ), (400 if form.errors else 200)
 

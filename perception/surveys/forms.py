@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from perception.insights.effort import phone_minutes
 from perception.surveys.service import SLUG_RE
 
 
@@ -52,6 +53,21 @@ class WaveForm(FlaskForm):
             if dimension.key in whole:
                 ids.update(item.id for item in items)
         return ids
+
+    def phone_estimate(self):
+        """What the page says of a customer's time on a phone (perception.insights.effort), for the
+        chosen items, and the minutes for every count with and without the 0-10 question, so that
+        static/js/wave-form.js can follow the ticks without a second definition."""
+        statements = len(self.chosen_item_ids())
+        most = sum(len(items) for _, items in self.bank)
+        return {
+            "statements": statements,
+            "minutes": phone_minutes(statements, recommend=bool(self.ask_nps.data)),
+            "table": {
+                "recommend": [phone_minutes(count) for count in range(most + 1)],
+                "plain": [phone_minutes(count, recommend=False) for count in range(most + 1)],
+            },
+        }
 
     def dates(self):
         """(opens_at, closes_at): midnight UTC of the opening day and of the day after the last day."""

@@ -1,13 +1,49 @@
-"""Reading surveys: the one lookup by slug, the surveys a user may rate, a wave's items, and the
-response counts of the leaders' overview."""
+"""Reading surveys: the one lookup by slug, the surveys a user may rate, a wave's items in the
+wording it asks, and the response counts of the leaders' overview."""
 
+from dataclasses import dataclass
 
 from flask import abort
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from perception.accounts.scope import sees_survey, team_condition
 from perception.core.extensions import db
-from perception.core.models import Dimension, Item, Response, Survey, survey_items
+from perception.core.models import Dimension, Item, ItemVersion, Response, Survey, survey_items
+from perception.insights.effort import phone_minutes
+
+
+def asked_version():
+    """The join condition from survey_items (and items) to the ItemVersion a wave asks: its frozen
+    version, else the item's current one (perception/surveys/bank_service.py says when a wave freezes)."""
+    return and_(
+        ItemVersion.item_id == survey_items.c.item_id,
+        ItemVersion.number == func.coalesce(survey_items.c.item_version, Item.version),
+    )
+
+
+def translation_pairs(translations):
+    """{language: wording} as a sorted tuple of pairs: hashable, so cached forms can key on it."""
+    return tuple(sorted((translations or {}).items()))
+
+
+@dataclass(frozen=True)
+class WaveItem:
+    """One item as a wave asks it: the stable item (id, key, dimension; answers and reports are keyed
+    by these) with the wording of the version the wave asks."""
+
+    id: int
+    key: str
+    version: int
+    customer_text: str
+    staff_text: str
+    leader_text: str
+    translations: tuple  # ((language, customer wording), ...)
+    dimension_key: str
+    dimension_name: str
+    retired: bool
+
+    def text_for(self, perspective):
+        return {"customer": self.customer_text, "staff": self.staff_text, "leader": self.leader_text}[perspective]
 
 
 def survey_overview(surveys, user):
@@ -26,14 +62,39 @@ def survey_overview(surveys, user):
 
 
 def wave_items(survey):
-    """[(Item, Dimension), ...] of the survey in display order, in one query."""
-    return db.session.execute(
-        select(Item, Dimension)
+    """[WaveItem, ...] of the survey in the wording it asks, in display order, in one query."""
+    rows = db.session.execute(
+        select(Item.id, Item.key, ItemVersion.number, ItemVersion.customer_text, ItemVersion.staff_text,
+               ItemVersion.leader_text, ItemVersion.customer_translations, Dimension.key, Dimension.name,
+               Item.retired_at)
         .join(Dimension, Dimension.id == Item.dimension_id)
         .join(survey_items, survey_items.c.item_id == Item.id)
+        .join(ItemVersion, asked_version())
         .where(survey_items.c.survey_id == survey.id)
         .order_by(Dimension.position, Dimension.id, Item.position, Item.id)
-    ).all()
+    )
+    return [
+        WaveItem(item_id, key, number, customer, staff, leader, translation_pairs(translations), dimension_key,
+                 dimension_name, retired_at is not None)
+        for item_id, key, number, customer, staff, leader, translations, dimension_key, dimension_name, retired_at
+        in rows
+    ]
+
+
+def wave_wordings(survey_id):
+    """{item id: customer wording the wave asks}, in one query."""
+    return dict(db.session.execute(
+        select(survey_items.c.item_id, ItemVersion.customer_text)
+        .join(Item, Item.id == survey_items.c.item_id)
+        .join(ItemVersion, asked_version())
+        .where(survey_items.c.survey_id == survey_id)
+    ).all())
+
+
+def customer_minutes(statements, ask_nps):
+    """The minutes a customer needs on a phone for a wave of `statements` statements (its comment
+    box, and its 0-10 question when `ask_nps`): perception.insights.effort, said on every page."""
+    return phone_minutes(statements, recommend=bool(ask_nps))
 
 
 def survey_by_slug(slug):

@@ -2,15 +2,17 @@
 
 Rules (DESIGN section 1):
 - a wave can be edited while it is a draft or while it has no responses;
-- the items of a wave that has responses never change (a new wording is a new item), whatever
-  its status; this module refuses it, so every caller (pages, CLI, API) obeys it;
-- a wave needs at least one item; its last day is not before its first; slugs are unique.
+- the items of a wave that has responses never change (a new wording is a new version of the item,
+  which the wave does not ask: perception/surveys/bank_service.py), whatever its status; this
+  module refuses it, so every caller (pages, CLI, API) obeys it;
+- a wave needs at least one item; its last day is not before its first; slugs are unique;
+- a retired item is offered to no new wave; a wave that has it already keeps it.
 """
 
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from perception.core.audit import record
@@ -61,10 +63,13 @@ def can_edit(survey, responses=None):
     return not (has_responses(survey) if responses is None else responses)
 
 
-def item_bank():
-    """[(Dimension, [Item, ...]), ...] in display order, in one query."""
+def item_bank(keep=()):
+    """[(Dimension, [Item, ...]), ...] a wave may pick from, in display order, in one query: the
+    items not retired, and the retired ones among `keep` (the ids a wave already has)."""
     items = db.session.execute(
-        select(Item).join(Dimension).order_by(Dimension.position, Dimension.id, Item.position, Item.id)
+        select(Item).join(Dimension)
+        .where(or_(Item.retired_at.is_(None), Item.id.in_(set(keep))))
+        .order_by(Dimension.position, Dimension.id, Item.position, Item.id)
     ).scalars()
     bank = {}
     for item in items:
@@ -78,6 +83,16 @@ def _load(model, ids, field, what):
     if len(rows) != len(ids):
         raise WaveError(f"Some of the chosen {what} do not exist any more. Please choose again.", field)
     return rows
+
+
+def _load_items(ids, keep=()):
+    """The chosen items; a retired one only when the wave already has it (`keep`)."""
+    items = _load(Item, ids, "items", "items")
+    retired = [item.key for item in items if item.retired_at is not None and item.id not in set(keep)]
+    if retired:
+        raise WaveError(f"Retired items cannot be asked in a wave any more: {', '.join(sorted(retired))}. "
+                        "Please choose again.", "items")
+    return items
 
 
 def _check(spec, survey=None):
@@ -113,7 +128,7 @@ def create_wave(spec, actor=None):
     survey = Survey(
         title=title, slug=slug, status="draft", opens_at=spec.opens_at, closes_at=spec.closes_at,
         ask_nps=bool(spec.ask_nps),
-        items=_load(Item, spec.item_ids, "items", "items"),
+        items=_load_items(spec.item_ids),
         teams=_load(Team, spec.team_ids, "teams", "teams"),
     )
     db.session.add(survey)
@@ -137,7 +152,7 @@ def update_wave(survey, spec, actor=None):
         if responded:
             raise WaveError("This wave already has responses, so its items cannot change. "
                             "Create a new wave for new items or wordings.", "items")
-        survey.items = _load(Item, spec.item_ids, "items", "items")
+        survey.items = _load_items(spec.item_ids, keep={item.id for item in survey.items})
         record("survey.items_changed", actor=actor, target=survey, items=sorted(spec.item_ids))
     survey.title, survey.slug, survey.ask_nps = title, slug, bool(spec.ask_nps)
     survey.opens_at, survey.closes_at = spec.opens_at, spec.closes_at

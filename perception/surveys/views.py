@@ -11,7 +11,7 @@ from flask_login import current_user
 from perception.accounts.queries import all_teams
 from perception.accounts.scope import manages_survey, manages_teams, own_team, scoped_teams
 from perception.surveys.forms import ActionForm, WaveForm
-from perception.surveys.queries import visible_survey_or_404, wave_items
+from perception.surveys.queries import customer_minutes, visible_survey_or_404, wave_items, wave_wordings
 from perception.surveys.service import (
     WaveError,
     WaveSpec,
@@ -63,8 +63,9 @@ def _refused(form, error):
 
 def _render_form(form, survey=None, items_locked=False, refusal=None):
     status = 400 if form.errors or refusal else 200
+    asked = wave_wordings(survey.id) if items_locked else {}  # the wording the answered wave asks
     return render_template(
-        "surveys/form.html", form=form, survey=survey, items_locked=items_locked, refusal=refusal
+        "surveys/form.html", form=form, survey=survey, items_locked=items_locked, refusal=refusal, asked=asked
     ), status
 
 
@@ -97,7 +98,7 @@ def edit_survey(slug):
     if not can_edit(survey, responses):
         flash("This wave has responses, so it can no longer be edited.")
         return redirect(url_for("leaders.manage_survey", slug=survey.slug))
-    form = WaveForm(item_bank(), scoped_teams(current_user, all_teams()))
+    form = WaveForm(item_bank(keep={item.id for item in survey.items}), scoped_teams(current_user, all_teams()))
     refusal = None
     if not form.is_submitted():
         form.fill_from(survey)
@@ -117,10 +118,11 @@ def edit_survey(slug):
 def manage_survey(slug):
     survey = visible_survey_or_404(slug, current_user)
     responses = response_count(survey)
+    items = wave_items(survey)
     return render_template(
         "surveys/manage.html", survey=survey, responses=responses, editable=can_edit(survey, responses),
-        items=wave_items(survey), form=ActionForm(), manageable=manages_survey(current_user, survey),
-        own_team=own_team(current_user),
+        items=items, form=ActionForm(), manageable=manages_survey(current_user, survey),
+        own_team=own_team(current_user), minutes=customer_minutes(len(items), survey.ask_nps),
     )
 
 

@@ -11,7 +11,7 @@ the compiled .mo files are committed (`make translations` rebuilds them)."""
 
 from babel import Locale
 from flask import g, request, session
-from flask_babel import Domain, get_locale
+from flask_babel import Domain, force_locale, get_locale
 from sqlalchemy.exc import SQLAlchemyError
 
 from perception.core.extensions import babel, db
@@ -86,8 +86,18 @@ def current_language():
 
 
 def customer_item_text(item):
-    """The item's customer wording in the page's language (English when not translated)."""
-    return item_wordings.pgettext(item.key, item.customer_text)
+    """The item's customer wording in the page's language: the translation stored with the item's
+    version (`item.translations`, {language: wording} or its pairs), else the `items` catalogue's for
+    exactly this English wording (the built-in items), else the English."""
+    stored = dict(item.translations or ()).get(current_language())
+    return stored or item_wordings.pgettext(item.key, item.customer_text)
+
+
+def catalogue_item_translation(key, english, language):
+    """The `items` catalogue's translation of this exact English wording into `language`, or None."""
+    with force_locale(language):
+        translated = item_wordings.pgettext(key, english)
+    return translated if translated != english else None
 
 
 def remember_chosen_language():

@@ -13,6 +13,7 @@ import pytest
 
 from perception.core.extensions import db as database
 from perception.core.models import utcnow
+from perception.insights.effort import phone_minutes
 from perception.invitations.mail import (
     INVITATION_TEMPLATE,
     SUBJECTS,
@@ -49,6 +50,7 @@ def reference(invitation, kind, link, unsubscribe_url, now, config, jinja):
         "business_name": one_line(config["BUSINESS_NAME"]),
         "expires_on": format_day(invitation.expires_at, language) if invitation.expires_at else None,
         "item_count": len(invitation.survey.items), "language": language or "en",
+        "minutes": phone_minutes(len(invitation.survey.items), recommend=invitation.survey.ask_nps),
     }
     first, reminder = SUBJECTS[mail_language(language)]
     message = EmailMessage()

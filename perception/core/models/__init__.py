@@ -37,7 +37,7 @@ from perception.core.models.outreach import (
 )
 from perception.core.models.people import ACCOUNT_TOKEN_PURPOSES, DIGEST_FREQUENCIES, AccountToken, ApiToken, Team, User
 from perception.core.models.responses import Answer, Invitation, PredictedAnswer, ReportCell, Response
-from perception.core.models.surveys import Dimension, Item, Survey, survey_items, survey_teams
+from perception.core.models.surveys import Dimension, Item, ItemVersion, Survey, survey_items, survey_teams
 from perception.core.models.webhooks import (
     DELIVERY_STATUSES,
     WEBHOOK_EVENTS,
@@ -63,6 +63,7 @@ __all__ = [
     "ACCOUNT_TOKEN_PURPOSES",
     "Dimension",
     "Item",
+    "ItemVersion",
     "survey_items",
     "survey_teams",
     "Survey",

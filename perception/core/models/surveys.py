@@ -3,14 +3,17 @@
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
+    ForeignKeyConstraint,
     Integer,
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -31,7 +34,13 @@ class Dimension(db.Model):
 
 
 class Item(db.Model):
-    """A mirrored pair: one construct, one wording per perspective."""
+    """A mirrored pair: one construct, one wording per perspective, under a stable `key` (the CSV
+    column; answers and reports are keyed by the item, so they stay comparable across waves).
+
+    The wording columns hold the current version (`version`), the one new waves ask; every version,
+    the current one included, with its translations, is an ItemVersion (written together by
+    perception/surveys/bank_service.py). A retired item is offered to no new wave; waves and reports
+    that have it keep it."""
 
     __tablename__ = "items"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,18 +50,57 @@ class Item(db.Model):
     staff_text: Mapped[str] = mapped_column(Text)
     leader_text: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     dimension: Mapped[Dimension] = relationship(back_populates="items")
+    versions: Mapped[list["ItemVersion"]] = relationship(
+        back_populates="item", order_by="ItemVersion.number", cascade="all, delete-orphan"
+    )
+
+    def text_for(self, perspective):
+        return {"customer": self.customer_text, "staff": self.staff_text, "leader": self.leader_text}[perspective]
+
+    @property
+    def translations(self):
+        """{language: customer wording} of the current version."""
+        current = next((v for v in self.versions if v.number == self.version), None)
+        return dict(current.customer_translations) if current else {}
+
+
+class ItemVersion(db.Model):
+    """One wording of an item: what a wave asked. Rewording adds a version (number + 1); a translation
+    fills in or corrects the customer wording of a version in one more language (customers only:
+    staff and leader pages are in English), since it says the same thing."""
+
+    __tablename__ = "item_versions"
+    __table_args__ = (UniqueConstraint("item_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    customer_text: Mapped[str] = mapped_column(Text)
+    staff_text: Mapped[str] = mapped_column(Text)
+    leader_text: Mapped[str] = mapped_column(Text)
+    # {language code: customer wording}, e.g. {"de": "..."}; English is customer_text.
+    customer_translations: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    item: Mapped[Item] = relationship(back_populates="versions")
 
     def text_for(self, perspective):
         return {"customer": self.customer_text, "staff": self.staff_text, "leader": self.leader_text}[perspective]
 
 
+# `item_version`: the version number the wave asks, frozen when the item is reworded while the wave
+# is open, closed or answered (perception/surveys/bank_service.py); NULL while the wave follows the
+# bank (an unanswered draft), i.e. asks the item's current version.
 survey_items = Table(
     "survey_items",
     db.metadata,
     Column("survey_id", ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True),
     Column("item_id", ForeignKey("items.id"), primary_key=True),
+    Column("item_version", Integer, nullable=True),
+    ForeignKeyConstraint(["item_id", "item_version"], ["item_versions.item_id", "item_versions.number"]),
 )
 
 
