@@ -3,6 +3,7 @@ and that it lists exactly the routes the blueprint has. Each operation's securit
 names the token scope it needs (perception.core.tokens.API_SCOPES)."""
 
 from perception.core.tokens import API_SCOPES
+from perception.web.i18n import LANGUAGES
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 NULLABLE_NUMBER = {"type": ["number", "null"]}
@@ -56,7 +57,8 @@ SCHEMAS = {
         "staff_email": {"type": ["string", "null"], "maxLength": 254,
                         "description": "The staff member (of that team) who served the customer."},
         "interaction_at": {**TIME, "description": "When the interaction happened; default now. No offset: UTC."},
-        "language": {"type": ["string", "null"], "maxLength": 16, "examples": ["en", "de"]},
+        "language": {"enum": [*LANGUAGES, None],
+                     "description": "Language of the mail and the survey page; null: the customer's browser decides."},
         "deliver": {"enum": ["email", "none"], "default": "email",
                     "description": "email: we send the invitation (and a reminder); none: the answer carries the "
                                    "link for you to send through your own channel (SMS, receipt, chat)."},
