@@ -27,8 +27,10 @@ support:
 
 * With relative weights: D stands out when the 95 % bootstrap interval of (D's weight − the mean
   weight) lies above zero (``WeightInterval.stands_out``).
-* Without them (the ``care`` outcome, or too few complete answers): when the lower end of the
-  95 % interval of D's correlation is above the mean correlation of the other dimensions shown.
+* The recommendation outcome without them (too few complete answers): none stands out.
+* The ``care`` outcome (no regression: each dimension has its own rest score): when the lower end
+  of D's correlation interval, Bonferroni-widened to 1 − 0.05/k, is above the mean correlation of
+  the other dimensions shown.
 
 Quadrants, split at the mean performance of the dimensions shown: ``fix_first`` (stands out,
 scores lower), ``strength`` (stands out, scores higher), ``watch`` (no clear lead, scores lower),
@@ -38,8 +40,8 @@ at the mean of either.
 
 When nothing stands out, ``more_answers`` estimates how many more answers would let the leading
 dimension stand out if its lead stayed as it is and its interval narrowed as 1/√n: n·(h/d)² − n
-for a lead d over the mean and an interval reaching h below it (Fisher: 3 + (1.96/(z − z̄))² − n),
-rounded up to tens; and, while relative weights lack complete answers, at least the missing ones.
+for a lead d over the mean and an interval reaching h below it (Fisher: 3 + (z_k/(z − z̄))² − n),
+rounded up to tens; while relative weights lack complete answers, the missing ones.
 
 Input is aggregated: ``Moments`` (sums of x, y, x^2, y^2, xy per dimension) and
 ``CrossProducts`` (sums of products per pair of variables over complete cases), so the
@@ -51,6 +53,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 from .correlation import CrossProducts, Moments, correlation_interval, pearson
 from .inputs import DimensionSpec
@@ -93,7 +96,6 @@ QUADRANTS = {
     "watch": "Watch",
     "maintain": "Maintain",
 }
-Z_95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -196,25 +198,29 @@ def _round_up(value: float) -> int:
 
 
 def _fisher_rule(rows: list) -> tuple[dict[str, bool], int | None]:
-    """Without relative weights: a dimension stands out when the lower end of its correlation's 95 %
-    interval (Fisher z) is above the mean correlation of the other dimensions shown. Returns the
-    flags and, when none stands out, the estimated number of further answers for the leader to
-    (z − z_others > Z_95 / √(n − 3) gives n = 3 + (Z_95 / (z − z_others))²)."""
+    """Without relative weights (the ``care`` outcome): a dimension stands out when the lower end of
+    its correlation's interval (Fisher z) is above the mean correlation of the other dimensions shown.
+    The interval is Bonferroni-widened to 1 − 0.05/k for k dimensions (each is tested, and the
+    others' mean is taken as known). Returns the flags and, when none stands out, the estimated
+    number of further answers for the leader to (z − z_others > z_k / √(n − 3) gives
+    n = 3 + (z_k / (z − z_others))²)."""
     shown = [(spec.key, n, r) for spec, n, r, _ in rows if r is not None]
     flags: dict[str, bool] = {}
     if len(shown) < 2:
         return flags, None
+    confidence = 1 - 0.05 / len(shown)
+    critical = NormalDist().inv_cdf(0.5 + confidence / 2)
     leads = []
     for key, n, r in shown:
         others = sum(other for k, _, other in shown if k != key) / (len(shown) - 1)
-        interval = correlation_interval(r, n)
+        interval = correlation_interval(r, n, confidence)
         flags[key] = interval is not None and interval[0] > others
         if abs(r) < 1.0 and abs(others) < 1.0 and r > others:
             leads.append((math.atanh(r) - math.atanh(others), n))
     if any(flags.values()) or not leads:
         return flags, None
     lead, n = max(leads)
-    return flags, _round_up(max(0.0, 3 + (Z_95 / lead) ** 2 - n))
+    return flags, _round_up(max(0.0, 3 + (critical / lead) ** 2 - n))
 
 
 def _weights_estimate(relative: RelativeImportance) -> int | None:
@@ -285,11 +291,13 @@ def build_driver_report(
         shown = {spec.key for spec, _, importance, _ in rows if importance is not None}
         flags = {key: key in shown and interval.stands_out for key, interval in relative.intervals.items()}
         more = None if any(flags.values()) else _weights_estimate(relative)
+    elif outcome == "nps":
+        # The recommendation outcome names a driver only from the relative weights: until they can be
+        # computed nothing stands out, and at least the missing complete answers are needed.
+        flags = {}
+        more = _round_up(relative.needed - relative.n) if relative.needed > relative.n else None
     else:
         flags, more = _fisher_rule(rows)
-        if outcome == "nps" and not any(flags.values()) and cross is not None and relative.needed:
-            # Until the relative weights can be computed, at least that many complete answers are missing.
-            more = max(more or 0, relative.needed - relative.n) or None
     placed_at = {spec.key: (relative.weights.get(spec.key) if by_weights else importance)
                  for spec, _, importance, _ in rows if importance is not None}
     placed = [(value, performance.get(key)) for key, value in placed_at.items()
