@@ -25,7 +25,11 @@ def _object(properties, required=None, extra=False, **more):
 CELL = _object({"n": {"type": "integer", "minimum": 0}, "mean": NULLABLE_NUMBER, "sd": NULLABLE_NUMBER,
                 "ci": INTERVAL, "top_box": NULLABLE_NUMBER, "suppressed": {"type": "boolean"}}, extra=True,
                description="One perspective's figures; all null but n when suppressed (fewer than min_n).")
-GAP = _object({"value": NULLABLE_NUMBER, "ci": INTERVAL, "p": NULLABLE_NUMBER, "top_box_gap": NULLABLE_NUMBER},
+GAP = _object({"value": NULLABLE_NUMBER, "ci": INTERVAL, "p": NULLABLE_NUMBER,
+               "p_adjusted": {**NULLABLE_NUMBER, "description": (
+                   "p adjusted (Benjamini-Hochberg) for every test of this report: the gap and leader_gap of "
+                   "every dimension and item, at the top level and in every group; null where p is null.")},
+               "top_box_gap": NULLABLE_NUMBER},
               extra=True, description="Staff (or leader) minus customers; all null when either side is suppressed.")
 ROW = {"customer": _ref("Cell"), "staff": _ref("Cell"), "leader": _ref("Cell"), "gap": _ref("Gap"),
        "leader_gap": _ref("Gap"), "calibration": NULLABLE_NUMBER}

@@ -47,7 +47,7 @@ from .inputs import (
     histogram,
 )
 from .mirror import Mirror, MirrorRow, build_mirror
-from .multiple import benjamini_hochberg
+from .multiple import adjust_report, benjamini_hochberg
 from .publication import batches, waiting_sentence
 from .relative_weights import relative_weights, symmetric_eigen, weight_intervals
 from .report import GROUP_BY, CellReport, GapReport, GroupReport, build_gap_report
@@ -65,6 +65,7 @@ from .stats import (
 from .suppression import complementary_suppression
 
 __all__ = [
+    "adjust_report",
     "benjamini_hochberg",
     "DRIVER_MIN_N",
     "EFFECTS",
