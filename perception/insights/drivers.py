@@ -274,7 +274,7 @@ def build_driver_report(
             weights = Weights(note="No complete answers to weigh yet.")
             relative = RelativeImportance(note=weights.note)
         else:
-            weights, relative = standardised_weights(cross, keys), johnson_weights(cross, keys)
+            weights, relative = standardised_weights(cross, keys), johnson_weights(cross, keys, minimum=required)
     rows = []
     for spec in dimensions:
         m = moments.get(spec.key, Moments())

@@ -77,13 +77,14 @@ class RelativeImportance:
     note: str | None = None
 
 
-def johnson_weights(cross: CrossProducts, predictors: Sequence[str], outcome: str = OUTCOME) -> RelativeImportance:
+def johnson_weights(cross: CrossProducts, predictors: Sequence[str], outcome: str = OUTCOME,
+                    minimum: int = 0) -> RelativeImportance:
     """Relative weights of ``predictors`` for ``outcome`` over the complete cases, with the
     intervals that decide which stand out (perception.insights.relative_weights). They need the
-    same number of complete cases as the beta weights, but no VIF limit: splitting R² among
-    correlated dimensions is what they are for."""
+    same number of complete cases as the beta weights (and at least ``minimum``: the drivers'
+    threshold), but no VIF limit: splitting R² among correlated dimensions is what they are for."""
     k = len(predictors)
-    needed = max(WEIGHTS_PER_DIMENSION * k, k + 2)
+    needed = max(WEIGHTS_PER_DIMENSION * k, k + 2, minimum)
     if k < 2 or cross.n < needed:
         return RelativeImportance(n=cross.n, needed=needed, note=(
             f"Relative weights need at least {needed} customers who answered every dimension and the "
