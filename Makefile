@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The app builds its links from BASE_URL, which defaults to http://127.0.0.1:$PORT: so the links that
+# seed-demo prints point at the port `make run PORT=...` serves on.
+export PORT
 
 .PHONY: run test lint audit soak bench clean translations
 

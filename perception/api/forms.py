@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from flask import request
 
 from perception.web.api import ApiError
+from perception.web.i18n import LANGUAGES
 
 IDEMPOTENCY_KEY_MAX = 255
 
@@ -71,6 +72,11 @@ def invitation_input(body):
     if values["deliver"] not in DELIVERY:
         raise ApiError(422, "deliver must be 'email' (we send the invitation) or 'none' (you get the link).",
                        "deliver")
+    if values["language"] is not None and values["language"] not in LANGUAGES:
+        # Only the languages the mails and customer pages exist in (perception.web.i18n); "fr" would
+        # be stored and then silently mailed in English.
+        raise ApiError(422, f"language must be one of {', '.join(LANGUAGES)} (or null: the browser's choice), "
+                            f"not {values['language']!r}.", "language")
     if values["interaction_at"] is not None:
         values["interaction_at"] = parse_time(values["interaction_at"], "interaction_at")
     return values

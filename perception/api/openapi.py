@@ -3,6 +3,7 @@ and that it lists exactly the routes the blueprint has. Each operation's securit
 names the token scope it needs (perception.core.tokens.API_SCOPES)."""
 
 from perception.core.tokens import API_SCOPES
+from perception.web.i18n import LANGUAGES
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 NULLABLE_NUMBER = {"type": ["number", "null"]}
@@ -24,7 +25,11 @@ def _object(properties, required=None, extra=False, **more):
 CELL = _object({"n": {"type": "integer", "minimum": 0}, "mean": NULLABLE_NUMBER, "sd": NULLABLE_NUMBER,
                 "ci": INTERVAL, "top_box": NULLABLE_NUMBER, "suppressed": {"type": "boolean"}}, extra=True,
                description="One perspective's figures; all null but n when suppressed (fewer than min_n).")
-GAP = _object({"value": NULLABLE_NUMBER, "ci": INTERVAL, "p": NULLABLE_NUMBER, "top_box_gap": NULLABLE_NUMBER},
+GAP = _object({"value": NULLABLE_NUMBER, "ci": INTERVAL, "p": NULLABLE_NUMBER,
+               "p_adjusted": {**NULLABLE_NUMBER, "description": (
+                   "p adjusted (Benjamini-Hochberg) for every test of this report: the gap and leader_gap of "
+                   "every dimension and item, at the top level and in every group; null where p is null.")},
+               "top_box_gap": NULLABLE_NUMBER},
               extra=True, description="Staff (or leader) minus customers; all null when either side is suppressed.")
 ROW = {"customer": _ref("Cell"), "staff": _ref("Cell"), "leader": _ref("Cell"), "gap": _ref("Gap"),
        "leader_gap": _ref("Gap"), "calibration": NULLABLE_NUMBER}
@@ -76,7 +81,8 @@ SCHEMAS = {
         "staff_email": {"type": ["string", "null"], "maxLength": 254,
                         "description": "The staff member (of that team) who served the customer."},
         "interaction_at": {**TIME, "description": "When the interaction happened; default now. No offset: UTC."},
-        "language": {"type": ["string", "null"], "maxLength": 16, "examples": ["en", "de"]},
+        "language": {"enum": [*LANGUAGES, None],
+                     "description": "Language of the mail and the survey page; null: the customer's browser decides."},
         "deliver": {"enum": ["email", "none"], "default": "email",
                     "description": "email: we send the invitation (and a reminder); none: the answer carries the "
                                    "link for you to send through your own channel (SMS, receipt, chat)."},

@@ -111,6 +111,8 @@ def gap_text(gap, other, customer, min_n, other_name="staff") -> str:
     text = number(gap.value, signed=True)
     if gap.ci is not None:
         text += f" (95% CI {number(gap.ci[0], signed=True)} to {number(gap.ci[1], signed=True)}), {p_value(gap.p)}"
+        if gap.p_adjusted is not None:  # adjusted for every test of the report (Benjamini-Hochberg)
+            text += f", adjusted {p_value(gap.p_adjusted)}"
     return text
 
 

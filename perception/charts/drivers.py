@@ -1,8 +1,10 @@
-"""The key-driver matrix: importance (correlation with the outcome) against performance (customers' mean).
+"""The key-driver matrix: importance (Johnson's relative weight when the report has them, else the
+correlation with the outcome) against performance (customers' mean).
 
 Every number comes from a `perception.insights.DriverReport`. The dashed lines sit at the mean
-importance and the mean performance of the dimensions shown; the top-left corner is "Fix
-first": dimensions that matter more than most and score lower than most.
+importance and the mean performance of the dimensions shown. "Fix first" marks only dimensions
+whose importance stands out (its interval clears the others'), and which score lower than most;
+a point above the line that does not stand out is not named.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ QUADRANT_STYLE = {
     "maintain": ("#0072B2", "diamond"),
 }
 QUADRANT_HINTS = {
-    "fix_first": "matters more, scores lower",
-    "strength": "matters more, scores higher",
-    "watch": "matters less, scores lower",
-    "maintain": "matters less, scores higher",
+    "fix_first": "clearly matters more, scores lower",
+    "strength": "clearly matters more, scores higher",
+    "watch": "no clear lead, scores lower",
+    "maintain": "no clear lead, scores higher",
 }
 
 
@@ -42,18 +44,32 @@ def _importance_text(cell) -> str:
     return text
 
 
+def _relative_text(cell) -> str:
+    if cell.relative_weight is None:
+        return "—"
+    text = number(cell.relative_weight, digits=3)
+    if cell.weight_interval is not None:
+        text += f" (95% CI {number(cell.weight_interval[0], digits=3)} to {number(cell.weight_interval[1], digits=3)})"
+    return text
+
+
 def _table(report) -> Table:
-    columns = ["Dimension", "Importance r", "Customers (n)", "Customers' mean (1–5)", "Corner"]
+    columns = ["Dimension", "Importance r", "Stands out", "Customers (n)", "Customers' mean (1–5)", "Corner"]
     if report.weights.values:
         columns.insert(2, "Weight β")
+    if report.by_weights:
+        columns.insert(2, "Relative weight")
     rows = []
     for cell in report.cells:
-        row = [cell.name, _importance_text(cell), str(cell.n),
+        row = [cell.name, _importance_text(cell), "yes" if cell.stands_out else "no", str(cell.n),
                number(cell.performance) if cell.performance is not None else "—", quadrant_label(cell.quadrant)]
         if report.weights.values:
             row.insert(2, number(cell.weight) if cell.weight is not None else "—")
+        if report.by_weights:
+            row.insert(2, _relative_text(cell))
         rows.append(tuple(row))
-    caption = (f"Importance (correlation of each dimension with customers' {report.outcome_label}) "
+    caption = (f"Importance (correlation of each dimension with customers' {report.outcome_label}"
+               f"{', and its relative weight: its share of R²' if report.by_weights else ''}) "
                f"and performance (customers' mean score) per dimension")
     return Table(caption, tuple(columns), tuple(rows))
 
@@ -67,23 +83,25 @@ def driver_matrix(report) -> Chart:
         if not cells:
             continue
         figure.add_trace(go.Scatter(
-            x=[cell.performance for cell in cells], y=[cell.importance for cell in cells],
+            x=[cell.performance for cell in cells], y=[cell.placed_at(report.by_weights) for cell in cells],
             mode="markers+text", name=f"{QUADRANTS[quadrant]}: {QUADRANT_HINTS[quadrant]}",
             text=[esc(cell.name) for cell in cells], textposition="top center",
-            customdata=[[esc(cell.name), cell.n, number(cell.weight) if cell.weight is not None else "—"]
-                        for cell in cells],
+            customdata=[[esc(cell.name), cell.n, number(cell.weight) if cell.weight is not None else "—",
+                         number(cell.importance), _relative_text(cell)] for cell in cells],
             marker={"color": colour, "symbol": symbol, "size": 13, "line": {"color": "#ffffff", "width": 1}},
-            hovertemplate="<b>%{customdata[0]}</b><br>Importance r = %{y:.2f}<br>Customers' mean = %{x:.2f}"
+            hovertemplate="<b>%{customdata[0]}</b><br>Correlation r = %{customdata[3]}"
+                          "<br>Relative weight = %{customdata[4]}<br>Customers' mean = %{x:.2f}"
                           "<br>Weight β = %{customdata[2]}<br>n = %{customdata[1]}<extra></extra>",
         ))
     title = f"Key drivers of customers' {report.outcome_label}: importance and performance"
-    layout(figure, title, "Performance: customers' mean score (1–5)",
-           f"Importance: correlation with {report.outcome_label}", height=520)
+    axis = ("Importance: relative weight (share of R²)" if report.by_weights
+            else f"Importance: correlation with {report.outcome_label}")
+    layout(figure, title, "Performance: customers' mean score (1–5)", axis, height=520)
     if placed:
         xs = [cell.performance for cell in placed]
-        ys = [cell.importance for cell in placed]
+        ys = [cell.placed_at(report.by_weights) for cell in placed]
         pad_x = max(0.15, (max(xs) - min(xs)) * 0.15)
-        pad_y = max(0.05, (max(ys) - min(ys)) * 0.2)
+        pad_y = max(0.01 if report.by_weights else 0.05, (max(ys) - min(ys)) * 0.2)
         x_range = [min(xs) - pad_x, max(xs) + pad_x]
         y_range = [min(ys) - pad_y, max(ys) + pad_y]
         figure.update_xaxes(range=x_range)
@@ -95,18 +113,12 @@ def driver_matrix(report) -> Chart:
             else:
                 line |= {"y0": value, "y1": value, "x0": 0, "x1": 1, "yref": "y", "xref": "paper"}
             figure.add_shape(**line)
-        corners = (("fix_first", 0.01, 0.99, "left", "top"), ("strength", 0.99, 0.99, "right", "top"),
-                   ("watch", 0.01, 0.01, "left", "bottom"), ("maintain", 0.99, 0.01, "right", "bottom"))
-        for quadrant, x, y, xanchor, yanchor in corners:
-            figure.add_annotation(
-                text=f"<b>{QUADRANTS[quadrant]}</b>", x=x, y=y, xref="paper", yref="paper", showarrow=False,
-                xanchor=xanchor, yanchor=yanchor, font={"color": QUADRANT_STYLE[quadrant][0], "size": 13},
-            )
     empty = None
     if report.hidden_reason:
         empty = report.hidden_reason
     elif not placed:
         empty = "Too few dimensions have both an importance and a customers' mean to draw the matrix yet."
-    description = (f"Scatter plot of each dimension's importance (correlation with customers' "
+    measure = ("relative weight for" if report.by_weights else "correlation with")
+    description = (f"Scatter plot of each dimension's importance ({measure} customers' "
                    f"{report.outcome_label}) against its performance (customers' mean). {report.sentence()}")
     return Chart("drivers", title, description, figure, _table(report), empty)

@@ -75,6 +75,15 @@ def local_url(name, value):
     return value
 
 
+def default_base_url():
+    """Without BASE_URL, links point at this machine on PORT (what `make run PORT=...` serves on), so
+    the links `seed-demo` and `demo-info` print open the app that is running."""
+    port = _int("PORT", 5000)
+    if not 0 < port < 65536:
+        raise ConfigError(f"PORT must be between 1 and 65535, got {port}")
+    return f"http://127.0.0.1:{port}"
+
+
 def load_config(instance_path):
     """Build the settings mapping from the environment."""
     env = os.environ.get("PERCEPTION_ENV", "development").strip().lower()
@@ -96,7 +105,7 @@ def load_config(instance_path):
     return {
         "PERCEPTION_ENV": env,
         "SECRET_KEY": secret_key,
-        "BASE_URL": (base_url or "http://127.0.0.1:5000").rstrip("/"),
+        "BASE_URL": (base_url or default_base_url()).rstrip("/"),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url, os.environ.get("DATABASE_SCHEMA")),
         "MIN_N": _int("MIN_N", 5),

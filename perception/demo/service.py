@@ -8,9 +8,21 @@ from sqlalchemy import func, select
 
 from perception.core.database import clear_data
 from perception.core.extensions import db
-from perception.core.models import Answer, Dimension, Item, PredictedAnswer, Response, Survey, Team, User, utcnow
+from perception.core.models import (
+    Answer,
+    Dimension,
+    Invitation,
+    Item,
+    PredictedAnswer,
+    Response,
+    Survey,
+    Team,
+    User,
+    utcnow,
+)
+from perception.demo.board_service import tag_demo_comments
 from perception.demo.followups_service import add_closed_loop
-from perception.invitations.queries import survey_link
+from perception.invitations.queries import invitation_link, survey_link
 from perception.invitations.service import create_invitation
 
 DEMO_PASSWORD = "care-demo-2026"
@@ -23,6 +35,7 @@ DEMO_LOGINS = (
     ("staff", "staff@example.com", "their own ratings, board and mirror"),
 )
 TEAM_LEADER_EMAIL = "team.leader@example.com"
+DEMO_CUSTOMER = "Demo customer"  # the name on the invitation whose link seed-demo and demo-info print
 TEAMS = {
     # name: customer-perceived care level (1-5 scale) for the team
     "Harbour Street branch": 3.9,
@@ -179,6 +192,8 @@ def seed_demo(force=False, seed=2026, now=None):
         invitation.state, invitation.sent_at = rng.choice(["sent", "sent", "opened"]), sent
 
     add_closed_loop(rng, now)  # follow-ups, consent, re-surveys and staff guesses
+    db.session.flush()
+    tag_demo_comments(rng, leaders[0])  # the support-vs-erode board tells a story from the first visit
     db.session.commit()
     link = fresh_demo_link()
     return {
@@ -229,14 +244,27 @@ def _add_self_rating(rng, wave, user, items, level, predict=None):
     db.session.add(response)
 
 
-def fresh_demo_link():
-    """Make a new, unanswered invitation in the open demo wave and return its link."""
+def fresh_demo_link(now=None):
+    """The link of the open demo wave's "Demo customer": the same unanswered invitation every time
+    (its link is rebuilt from its nonce), so `demo-info` adds no row to the funnel; a new invitation
+    only once the previous one was answered, expired or closed."""
+    now = now or utcnow()
     survey = db.session.execute(
         select(Survey).where(Survey.status == "open").order_by(Survey.opens_at.desc())
     ).scalars().first()
     team = db.session.execute(select(Team).order_by(Team.id)).scalars().first()
     if survey is None or team is None:
         raise DemoError("there is no open survey and team to make a link for; run seed-demo first")
-    _invitation, token = create_invitation(survey, team, name="Demo customer")
+    waiting = db.session.execute(
+        select(Invitation).where(
+            Invitation.survey_id == survey.id, Invitation.customer_name == DEMO_CUSTOMER,
+            Invitation.customer_email.is_(None), Invitation.state.in_(("created", "sent", "opened")),
+            Invitation.expires_at > now,
+        ).order_by(Invitation.id.desc())
+    ).scalars().first()
+    link = invitation_link(waiting) if waiting is not None else None
+    if link is not None:
+        return link
+    _invitation, token = create_invitation(survey, team, name=DEMO_CUSTOMER, now=now)
     db.session.commit()
     return survey_link(token)

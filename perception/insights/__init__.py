@@ -12,7 +12,10 @@ Modules:
   ``indifference_rate`` on one histogram or two.
 * ``suppression``: the anonymity rules (small cells, complementary suppression).
 * ``report``: ``build_gap_report`` and the Gap JSON.
-* ``drivers``: key drivers (importance x performance), ``build_driver_report``.
+* ``drivers``: key drivers (importance x performance), ``build_driver_report``; from sums
+  (``correlation``), with beta and Johnson's relative weights (``weights``, ``relative_weights``).
+* ``multiple``: Benjamini–Hochberg adjusted p-values (``benjamini_hochberg``) and
+  ``adjust_report``, which sets them on every gap of a gap report.
 * ``mirror``: a staff member's personal mirror, ``build_mirror``.
 * ``board``: suggested support/erode tags for comments, ``suggest_tags``.
 * ``trend``: the change of a figure since the previous wave (``mean_change``, ``gap_change``).
@@ -30,6 +33,7 @@ from .drivers import (
     DriverCell,
     DriverReport,
     Moments,
+    RelativeImportance,
     build_driver_report,
     pearson,
 )
@@ -44,8 +48,9 @@ from .inputs import (
     histogram,
 )
 from .mirror import Mirror, MirrorRow, build_mirror
-from .multiple import benjamini_hochberg
+from .multiple import adjust_report, benjamini_hochberg
 from .publication import batches, waiting_sentence
+from .relative_weights import relative_weights, symmetric_eigen, weight_intervals
 from .report import GROUP_BY, CellReport, GapReport, GroupReport, build_gap_report
 from .stats import (
     GapStats,
@@ -68,6 +73,7 @@ __all__ = [
     "gap_change",
     "mean_change",
     "welch_contrast",
+    "adjust_report",
     "benjamini_hochberg",
     "DRIVER_MIN_N",
     "EFFECTS",
@@ -81,12 +87,16 @@ __all__ = [
     "MirrorRow",
     "Moment",
     "Moments",
+    "RelativeImportance",
     "Suggestion",
     "batches",
     "build_driver_report",
     "build_mirror",
     "pearson",
     "rank_moments",
+    "relative_weights",
+    "symmetric_eigen",
+    "weight_intervals",
     "suggest_tags",
     "PERSPECTIVES",
     "CellReport",

@@ -1,10 +1,23 @@
 """Adjusting p-values for the number of tests on a page (issue #16): Benjamini–Hochberg, which
 controls the false discovery rate. A page that runs 48 Welch tests reports each adjusted p-value
-beside the raw one; headlines and sentences use the adjusted one."""
+beside the raw one; headlines and sentences use the adjusted one.
+
+"The page" is one gap report with its groups: every Welch test it contains (``gap`` and
+``leader_gap`` of every dimension and item, at the top level and in every ``--by`` group) is one
+family, and ``adjust_report`` sets each gap's ``p_adjusted`` over that family. Tests without a
+p-value (a suppressed side, no spread) are not counted. The tests of one report overlap (a team's
+answers are in the whole survey's too); Benjamini–Hochberg holds for such positively dependent
+tests (Benjamini & Yekutieli 2001)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, TypeVar
+
+__all__ = ["adjust_report", "benjamini_hochberg"]
+
+Report = TypeVar("Report")
 
 
 def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
@@ -18,3 +31,32 @@ def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
         running = min(running, p * m / rank)
         adjusted[i] = running
     return adjusted
+
+
+def _adjusted_body(body: Any, adjusted: Any) -> Any:
+    """``body`` (a report or a group) with its cells' gaps given the next adjusted values, in the
+    order of ``_tests``."""
+    def cell_with(cell: Any) -> Any:
+        gap = replace(cell.gap, p_adjusted=next(adjusted))
+        return replace(cell, gap=gap, leader_gap=replace(cell.leader_gap, p_adjusted=next(adjusted)))
+
+    dimensions = tuple(cell_with(cell) for cell in body.dimensions)
+    return replace(body, dimensions=dimensions, items=tuple(cell_with(cell) for cell in body.items))
+
+
+def _tests(body: Any) -> list[float | None]:
+    return [p for cell in (*body.dimensions, *body.items) for p in (cell.gap.p, cell.leader_gap.p)]
+
+
+def adjust_report(report: Report) -> Report:
+    """``report`` with ``p_adjusted`` set on every gap, adjusted over all the tests it contains (its
+    own cells, then each group's). Works for any frozen dataclass with ``dimensions`` and ``items``
+    of cells carrying ``gap`` and ``leader_gap`` (and optionally ``groups`` of the same shape), so
+    other reports of the same figures (the trend) adjust the same way."""
+    groups = tuple(getattr(report, "groups", ()))
+    p_values = _tests(report) + [p for group in groups for p in _tests(group)]
+    adjusted = iter(benjamini_hochberg(p_values))
+    top = _adjusted_body(report, adjusted)
+    if not groups:
+        return top
+    return replace(top, groups=tuple(_adjusted_body(group, adjusted) for group in groups))

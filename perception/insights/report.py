@@ -3,7 +3,9 @@
 ``build_gap_report`` takes the survey structure and aggregated histograms
 (``GroupInput``) and returns a frozen ``GapReport`` whose ``to_dict()`` is the
 Gap JSON served by ``flask gap --json`` and ``GET /api/v1/surveys/<slug>/gap``.
-Anonymity rules are described in ``perception.insights.suppression``.
+Anonymity rules are described in ``perception.insights.suppression``. Every gap carries its
+Welch p-value and the same adjusted for all the tests of the report (``p_adjusted``,
+Benjamini–Hochberg: ``perception.insights.multiple``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from .inputs import PERSPECTIVES, DimensionSpec, GroupInput, ItemSpec
+from .multiple import adjust_report
 from .stats import (
     NULL_GAP,
     GapStats,
@@ -262,11 +265,12 @@ def build_gap_report(
             )
             group_reports.append(GroupReport(by=group_by, label=label, **body))
 
-    return GapReport(
+    # Every gap's p-value is also given adjusted for all the tests of this report (multiple.py).
+    return adjust_report(GapReport(
         survey=survey,
         min_n=min_n,
         filters=MappingProxyType(dict(filters or {})),
         group_by=group_by,
         groups=tuple(group_reports),
         **top,
-    )
+    ))

@@ -143,12 +143,16 @@ class GapStats:
     ci: tuple[float, float] | None
     p: float | None
     top_box_gap: float | None
+    # p adjusted for every test of the report it belongs to (Benjamini-Hochberg, see
+    # perception.insights.multiple.adjust_report); None until adjusted, and wherever p is None.
+    p_adjusted: float | None = None
 
     def to_dict(self) -> dict:
         return {
             "value": self.value,
             "ci": list(self.ci) if self.ci is not None else None,
             "p": self.p,
+            "p_adjusted": self.p_adjusted,
             "top_box_gap": self.top_box_gap,
         }
 

@@ -28,6 +28,7 @@ from perception.core.models import Invitation, MailSuppression, OutboxMessage, U
 from perception.core.outbox import insert_ignoring_duplicates
 from perception.core.tokens import derive_token, email_hashes, hash_token, new_nonce, normalise_email
 from perception.invitations.queries import existing_invitation, is_suppressed
+from perception.web.i18n import LANGUAGES, supported
 
 LANGUAGE_RE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}")
 
@@ -89,9 +90,12 @@ def check_email(email, field="email"):
 
 
 def check_language(language, field="language"):
+    """A tag whose language the mails and customer pages exist in (en, de; a region such as de-AT is kept)."""
     language = (language or "").strip()
-    if language and not LANGUAGE_RE.fullmatch(language):
-        raise InvitationError(f"language must be a language tag such as en, fr or pt-BR, got {language!r}", field)
+    if language and (not LANGUAGE_RE.fullmatch(language) or supported(language) is None):
+        raise InvitationError(
+            f"language must be a language tag we have the survey in ({' or '.join(LANGUAGES)}, e.g. de or de-AT), "
+            f"got {language!r}", field)
     return language or None
 
 

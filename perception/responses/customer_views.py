@@ -5,7 +5,14 @@ from flask import redirect, render_template, session, url_for
 
 from perception.core.extensions import limiter
 from perception.responses.forms import cached_customer_form_class
-from perception.responses.queries import LINK_ANSWERED, LINK_GONE, LINK_OK, invitation_by_id, open_link
+from perception.responses.queries import (
+    LINK_ANSWERED,
+    LINK_GONE,
+    LINK_OK,
+    LINK_UNSUBSCRIBED,
+    invitation_by_id,
+    open_link,
+)
 from perception.responses.service import record_customer_response
 from perception.surveys.queries import customer_minutes
 from perception.web.customer import SESSION_KEY, guess_failed
@@ -16,6 +23,8 @@ from perception.web.forms import collect_scores, contact_choice
 def _link_problem(status):
     if status == LINK_ANSWERED:
         return render_template("web/answered.html"), 410
+    if status == LINK_UNSUBSCRIBED:
+        return render_template("web/link_unsubscribed.html"), 410
     if status == LINK_GONE:
         return render_template("web/closed.html"), 410
     return render_template("web/unknown.html"), 404

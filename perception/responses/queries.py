@@ -26,6 +26,8 @@ from perception.web.i18n import remember_invitation_language
 
 # What a customer link leads to.
 LINK_OK, LINK_UNKNOWN, LINK_GONE, LINK_ANSWERED = "ok", "unknown", "gone", "answered"
+# Closed because the customer unsubscribed: the page says so instead of "this survey has closed".
+LINK_UNSUBSCRIBED = "unsubscribed"
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,9 @@ def check_invitation(invitation, now=None):
         return LinkCheck(LINK_UNKNOWN)
     if invitation.state == "answered":
         return LinkCheck(LINK_ANSWERED, invitation)
-    if invitation.state in ("expired", "unsubscribed") or invitation.is_expired(now):
+    if invitation.state == "unsubscribed":
+        return LinkCheck(LINK_UNSUBSCRIBED, invitation)
+    if invitation.state == "expired" or invitation.is_expired(now):
         return LinkCheck(LINK_GONE, invitation)
     if not invitation.survey.is_accepting(now):
         return LinkCheck(LINK_GONE, invitation)

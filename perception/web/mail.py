@@ -55,8 +55,15 @@ def header_line(name, value):
     if _printable(value):
         if len(name) + len(value) <= 76:
             return f"{name}: {value}{CRLF}"
-        return f"{name}: {Header(value, 'us-ascii', header_name=name).encode(linesep=CRLF)}{CRLF}"
-    return f"{name}: {Header(value, 'utf-8', header_name=name).encode(linesep=CRLF)}{CRLF}"
+        encoded = Header(value, 'us-ascii', header_name=name).encode(linesep=CRLF)
+    else:
+        encoded = Header(value, 'utf-8', header_name=name).encode(linesep=CRLF)
+    # When the first word does not fit beside the name, the email package folds before it, so the
+    # header would start with a line break (readers that do not unfold show an empty subject line).
+    # A first line may be longer than 78 characters (the hard limit is 998; values here are <= 200).
+    if encoded.startswith(CRLF):
+        encoded = encoded[len(CRLF):].lstrip(" \t")
+    return f"{name}: {encoded}{CRLF}"
 
 
 def _toheader_line(name, address):

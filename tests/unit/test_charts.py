@@ -1,11 +1,19 @@
 """Chart builders on known reports: traces, titles, axis labels, suppression and escaping."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from perception import charts
-from perception.insights import DimensionSpec, ItemSpec, Response, build_gap_report, group_input_from_responses
+from perception.insights import (
+    DimensionSpec,
+    ItemSpec,
+    Response,
+    adjust_report,
+    build_gap_report,
+    group_input_from_responses,
+)
 from perception.reports.headline import headline_sentence
 
 DIMENSIONS = (DimensionSpec("trust", "Trust", ("t1", "t2")), DimensionSpec("respect", "Respect", ("r1",)))
@@ -201,8 +209,28 @@ def test_headline_names_the_largest_significant_gap(full):
     sentence = headline_sentence(full)
     assert sentence.lead == "Staff rate" and sentence.subject in ("trust", "respect")
     gap = full.dimensions[0].gap
+    assert gap.p_adjusted < 0.05 and gap.p_adjusted >= gap.p
+    tests = sum(g.p is not None for body in (full, *full.groups) for cell in (*body.dimensions, *body.items)
+                for g in (cell.gap, cell.leader_gap))
     assert sentence.rest == (f"{gap.value:.1f} points higher than customers do "
-                             f"(95% CI {gap.ci[0]:.1f}–{gap.ci[1]:.1f}).")
+                             f"(95% CI {gap.ci[0]:.1f}–{gap.ci[1]:.1f}; p "
+                             f"{'< 0.001' if gap.p_adjusted < 0.001 else f'= {gap.p_adjusted:.3f}'} after adjusting "
+                             f"for the {tests} comparisons on this page).")
+
+
+def test_headline_reads_the_adjusted_p_value(full):
+    # One raw p of 0.03 among tests with p = 0.5 is significant alone, not once the page's tests count.
+    def with_p(cell, p):
+        return replace(cell, gap=replace(cell.gap, p=p), leader_gap=replace(cell.leader_gap, p=None))
+
+    cells = [with_p(cell, 0.03 if index == 0 else 0.5) for index, cell in enumerate(full.dimensions)]
+    items = [with_p(cell, 0.5) for cell in full.items]
+    page = adjust_report(replace(full, dimensions=tuple(cells), items=tuple(items), groups=()))
+    assert page.dimensions[0].gap.p == 0.03 and page.dimensions[0].gap.p_adjusted >= 0.05
+    assert str(headline_sentence(page)).startswith("No gap between customers and staff or leaders is statistically")
+    alone = adjust_report(replace(page, dimensions=page.dimensions[:1], items=()))
+    assert alone.dimensions[0].gap.p_adjusted == 0.03  # one test: nothing to adjust for
+    assert headline_sentence(alone).subject == full.dimensions[0].name.lower()
 
 
 def test_headline_is_honest_without_a_significant_gap():
@@ -218,4 +246,4 @@ def test_headline_reports_a_lower_rating_with_positive_bounds():
     sentence = headline_sentence(lower)
     gap = lower.dimensions[0].gap
     assert "points lower than customers do" in sentence.rest
-    assert f"(95% CI {-gap.ci[1]:.1f}–{-gap.ci[0]:.1f})" in sentence.rest
+    assert f"(95% CI {-gap.ci[1]:.1f}–{-gap.ci[0]:.1f};" in sentence.rest

@@ -136,21 +136,44 @@ def _moments(r, n):
     return Moments.from_pairs((x, r * x + math.sqrt(1 - r * r) * e) for x, e in zip(xs, es, strict=True))
 
 
-def test_report_names_the_fix_first_dimension():
-    moments = {"trust": _moments(0.7, 40), "respect": _moments(0.3, 40), "kindness": _moments(0.2, 40),
-               "attentiveness": _moments(0.6, 40)}
+def test_report_names_the_fix_first_dimension_only_when_it_stands_out():
+    # The care outcome has no relative weights, so the correlations decide: a dimension stands out when
+    # the lower end of its Fisher interval (Bonferroni: 1 - 0.05/4) is above the mean correlation of the others.
+    moments = {"trust": _moments(0.4, 400), "respect": _moments(0.3, 400), "kindness": _moments(0.2, 400),
+               "attentiveness": _moments(0.6, 400)}
     performance = {"trust": 4.1, "respect": 4.0, "kindness": 3.1, "attentiveness": 2.9}
-    report = build_driver_report(dimensions=DIMENSIONS, outcome="nps", moments=moments, performance=performance)
+    report = build_driver_report(dimensions=DIMENSIONS, outcome="care", moments=moments, performance=performance)
     cells = {cell.key: cell for cell in report.cells}
-    assert close(cells["trust"].importance, 0.7) and cells["trust"].n == 40
-    # splits: importance mean 0.45, performance mean 3.525
-    assert close(report.split_importance, 0.45) and close(report.split_performance, 3.525)
+    assert close(cells["trust"].importance, 0.4) and cells["trust"].n == 400
+    # attentiveness: z = atanh(0.6) - 2.498 / sqrt(397) -> r = 0.514 > (0.4 + 0.3 + 0.2) / 3 = 0.3;
+    # trust: atanh(0.4) - 0.125 -> r = 0.290 < (0.3 + 0.2 + 0.6) / 3 = 0.367.
+    assert [key for key, cell in cells.items() if cell.stands_out] == ["attentiveness"]
+    assert close(report.split_importance, 0.375) and close(report.split_performance, 3.525)
     assert {k: c.quadrant for k, c in cells.items()} == {
-        "trust": "strength", "respect": "maintain", "kindness": "watch", "attentiveness": "fix_first"}
+        "trust": "maintain", "respect": "maintain", "kindness": "watch", "attentiveness": "fix_first"}
     assert [cell.key for cell in report.fix_first] == ["attentiveness"]
     assert report.sentence().startswith("Fix first: Attentiveness.")
-    assert "likelihood to recommend" in report.sentence()
-    assert report.hidden_reason is None
+    assert "overall care score" in report.sentence()
+    assert report.hidden_reason is None and report.more_answers is None
+    # The recommendation outcome names a driver only from relative weights, which need complete answers.
+    nps = build_driver_report(dimensions=DIMENSIONS, outcome="nps", moments=moments, performance=performance)
+    assert nps.fix_first == () and not any(cell.stands_out for cell in nps.cells)
+
+
+def test_when_nothing_stands_out_the_report_says_so_and_estimates_the_answers_needed():
+    rs = {"trust": 0.62, "respect": 0.58, "kindness": 0.60, "attentiveness": 0.56}
+    report = build_driver_report(dimensions=DIMENSIONS, outcome="care",
+                                 moments={key: _moments(r, 40) for key, r in rs.items()},
+                                 performance={"trust": 3.0, "respect": 4.0, "kindness": 3.5, "attentiveness": 3.2})
+    assert not any(cell.stands_out for cell in report.cells) and report.fix_first == ()
+    assert {cell.quadrant for cell in report.cells} <= {"watch", "maintain"}
+    # The leader is trust: 3 + (z / (atanh(0.62) - atanh(0.58)))^2 answers in all (z for 1 - 0.05/4),
+    # rounded up to tens.
+    lead = math.atanh(0.62) - math.atanh((0.58 + 0.60 + 0.56) / 3)
+    z = statistics.NormalDist().inv_cdf(1 - 0.025 / 4)
+    assert report.more_answers == math.ceil((3 + (z / lead) ** 2 - 40) / 10) * 10
+    assert report.sentence().startswith("No driver stands out yet")
+    assert f"{report.more_answers} more customers' answers" in report.sentence()
 
 
 def test_report_hides_dimensions_below_the_threshold_and_says_which():

@@ -29,7 +29,7 @@ ITEMS = (ItemSpec("t1", "trust"), ItemSpec("t2", "trust"), ItemSpec("r1", "respe
 PERSPECTIVES = ("customer", "staff", "leader")
 CELL_KEYS = ["customer", "staff", "leader", "gap", "leader_gap", "calibration"]
 STATS_KEYS = ["n", "mean", "sd", "ci", "top_box", "suppressed"]
-GAP_KEYS = ["value", "ci", "p", "top_box_gap"]
+GAP_KEYS = ["value", "ci", "p", "p_adjusted", "top_box_gap"]
 NULL_GAP = dict.fromkeys(GAP_KEYS)
 
 
@@ -200,7 +200,7 @@ def test_min_n_1_shows_single_respondents() -> None:
     result = report(customers((5, 4, None)) + staff((2, 2, None), predicted=(4, 4)), min_n=1)
     trust = result["dimensions"][0]
     assert trust["customer"] == {"n": 1, "mean": 4.5, "sd": None, "ci": None, "top_box": 1.0, "suppressed": False}
-    assert trust["gap"] == {"value": -2.5, "ci": None, "p": None, "top_box_gap": -1.0}
+    assert trust["gap"] == {"value": -2.5, "ci": None, "p": None, "p_adjusted": None, "top_box_gap": -1.0}
     assert trust["calibration"] == -0.5
     assert trust["leader"]["suppressed"] is True  # n = 0 is always suppressed
     assert trust["leader_gap"] == NULL_GAP
@@ -348,7 +348,7 @@ def test_report_accepts_plain_histograms() -> None:
     )
     result = build_gap_report(survey="s", dimensions=DIMENSIONS[:1], items=(), overall=data).to_dict()
     trust = result["dimensions"][0]
-    assert trust["gap"] == {"value": 2.0, "ci": None, "p": None, "top_box_gap": 1.0}
+    assert trust["gap"] == {"value": 2.0, "ci": None, "p": None, "p_adjusted": None, "top_box_gap": 1.0}
     assert trust["calibration"] == 1.5
     assert result["care_index"]["customer"] == 37.5 and result["indifference_rate"] == 0.0
 
@@ -410,12 +410,26 @@ def reference_gap(other: list[float], base: list[float], suppressed: bool) -> di
     value = float(np.mean(other) - np.mean(base))
     top = sum(v >= 4 for v in other) / len(other) - sum(v >= 4 for v in base) / len(base)
     if len(other) < 2 or len(base) < 2 or (np.ptp(other) == 0 and np.ptp(base) == 0):
-        return {"value": value, "ci": None, "p": None, "top_box_gap": top}
+        return {"value": value, "ci": None, "p": None, "p_adjusted": None, "top_box_gap": top}
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
         test = stats.ttest_ind(other, base, equal_var=False)
     low, high = test.confidence_interval(0.95)
-    return {"value": value, "ci": [float(low), float(high)], "p": float(test.pvalue), "top_box_gap": top}
+    return {"value": value, "ci": [float(low), float(high)], "p": float(test.pvalue), "p_adjusted": None,
+            "top_box_gap": top}
+
+
+def with_adjusted_p(expected: dict) -> dict:
+    """Set p_adjusted on every gap of a reference report: scipy's Benjamini-Hochberg over all the
+    report's p-values (top level and groups), which is how the app defines the page's tests."""
+    bodies = [expected, *expected.get("groups", [])]
+    gaps = [cell[key] for body in bodies for cell in (*body["dimensions"], *body["items"])
+            for key in ("gap", "leader_gap") if cell[key]["p"] is not None]
+    if gaps:
+        adjusted = stats.false_discovery_control([gap["p"] for gap in gaps], method="bh")
+        for gap, value in zip(gaps, adjusted, strict=True):
+            gap["p_adjusted"] = float(value)
+    return expected
 
 
 def reference_body(groups: list[list[Response]], min_n: int, grouped_cells: bool) -> list[dict]:
@@ -490,4 +504,4 @@ def test_report_matches_independent_recomputation(groups: list[list[Response]], 
         {"team": label} | body
         for label, body in zip(labels, reference_body(groups, min_n, grouped_cells=True), strict=True)
     ]
-    assert_matches(result, expected)
+    assert_matches(result, with_adjusted_p(expected))

@@ -161,18 +161,19 @@ def test_welch_gap_one_side_constant() -> None:
 def test_welch_gap_both_constant_has_no_ci_or_p() -> None:
     # Both sds are 0: SE = 0, no test, but the difference is known.
     gap = welch_gap(histogram([[5]] * 6), histogram([[3]] * 7))
-    assert gap.to_dict() == {"value": 2.0, "ci": None, "p": None, "top_box_gap": 1.0}
+    assert gap.to_dict() == {"value": 2.0, "ci": None, "p": None, "p_adjusted": None, "top_box_gap": 1.0}
     same = welch_gap(histogram([[3]] * 6), histogram([[3]] * 7))
-    assert same.to_dict() == {"value": 0.0, "ci": None, "p": None, "top_box_gap": 0.0}
+    assert same.to_dict() == {"value": 0.0, "ci": None, "p": None, "p_adjusted": None, "top_box_gap": 0.0}
 
 
 def test_welch_gap_n_1_and_n_0() -> None:
     one = welch_gap(histogram([[4]]), histogram([[1], [2]]))
-    assert one.to_dict() == {"value": 2.5, "ci": None, "p": None, "top_box_gap": 1.0}
+    assert one.to_dict() == {"value": 2.5, "ci": None, "p": None, "p_adjusted": None, "top_box_gap": 1.0}
     assert welch_gap({}, histogram([[1], [2]])).to_dict() == {
         "value": None,
         "ci": None,
         "p": None,
+        "p_adjusted": None,
         "top_box_gap": None,
     }
     assert welch_gap(histogram([[1], [2]]), None).value is None
@@ -181,7 +182,8 @@ def test_welch_gap_n_1_and_n_0() -> None:
 def test_welch_gap_min_n() -> None:
     a, b = histogram([[4], [5], [3]]), histogram([[1], [2], [3], [4], [5]])
     assert welch_gap(a, b, min_n=3).value is not None
-    assert welch_gap(a, b, min_n=4).to_dict() == {"value": None, "ci": None, "p": None, "top_box_gap": None}
+    assert welch_gap(a, b, min_n=4).to_dict() == {"value": None, "ci": None, "p": None, "p_adjusted": None,
+                                                   "top_box_gap": None}
 
 
 def test_welch_gap_identical_samples() -> None:

@@ -142,6 +142,15 @@ def test_deliver_email_queues_the_mail_and_hides_the_link(client, api, runner, s
     assert client.get(urlsplit(mail.link()).path).status_code == 303
 
 
+def test_a_language_we_ship_is_kept_and_the_mail_is_written_in_it(api, runner, smtp_server):
+    make_survey(), make_team()
+    created = api.post("/api/v1/invitations", json=BODY | {"language": "de"})
+    assert created.status_code == 201 and created.get_json()["language"] == "de"
+    assert runner.invoke(args=["send-invitations"]).exit_code == 0
+    [mail] = smtp_server.messages
+    assert "Guten Tag Cara," in mail.text
+
+
 def test_a_retried_call_with_the_same_idempotency_key_makes_one_invitation(api, db):
     make_survey(), make_team()
     headers = {"Idempotency-Key": "till-7:receipt-4711"}
@@ -178,6 +187,8 @@ def test_a_retried_call_with_the_same_idempotency_key_makes_one_invitation(api, 
     (BODY | {"team": "Nowhere"}, 422, "team"),
     (BODY | {"staff_email": "nobody@example.com"}, 422, "staff_email"),
     (BODY | {"language": "english please"}, 422, "language"),
+    (BODY | {"language": "fr"}, 422, "language"),  # only the languages we ship (en, de)
+    (BODY | {"language": "de-AT"}, 422, "language"),
     (BODY | {"name": "x" * 121}, 422, "name"),
 ])
 def test_bad_input_is_refused_naming_the_field(api, body, status, field):

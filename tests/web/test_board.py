@@ -169,6 +169,12 @@ def test_the_demo_board_lists_eroding_moments(app, client, db):
     seed_demo(now=datetime(2026, 11, 20, 12, tzinfo=UTC))
     survey = db.session.execute(select(Survey).where(Survey.slug == "2026-q4")).scalar_one()
     leader = make_user("leader")
+    # On the first visit the board already tells a story: the demo ships most comments tagged, and
+    # leaves some for the tagging page.
+    shipped = board_queries.board(survey, 5)
+    assert shipped.visible_comments > shipped.tagged_comments > shipped.visible_comments / 2
+    assert shipped.eroding and shipped.supporting
+    assert shipped.eroding[0].dimension in {"personal_attention", "attentiveness", "understanding"}
     keys = [key for key, _ in board_queries.survey_dimensions(survey)]
     page = 1
     while True:  # a person confirming every suggestion the word lists make

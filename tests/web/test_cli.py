@@ -5,7 +5,7 @@ import re
 from sqlalchemy import func, select
 
 from perception.core.models import Answer, Invitation, Response, Survey, Team, User
-from tests.helpers import make_user
+from tests.helpers import answers_for, make_user, post_form
 
 
 def test_create_user_prompts_twice_and_hashes(runner, db):
@@ -78,15 +78,26 @@ def test_seed_demo_refuses_a_non_empty_database_unless_forced(runner, db):
     assert db.session.execute(select(User).where(User.email == "real@example.com")).scalar_one_or_none() is None
 
 
-def test_seed_if_empty_twice_gives_fresh_links_and_no_duplicate_demo(runner, db):
+def test_seed_if_empty_twice_and_demo_info_add_nothing_until_the_link_is_answered(app, runner, db):
     first = runner.invoke(args=["seed-demo", "--if-empty"])
     users = db.session.execute(select(func.count()).select_from(User)).scalar()
+    invitations = db.session.execute(select(func.count()).select_from(Invitation)).scalar()
     second = runner.invoke(args=["seed-demo", "--if-empty"])
     assert second.exit_code == 0, second.output
     assert "already holds the demo" in second.output
+    third = runner.invoke(args=["demo-info"])
     assert db.session.execute(select(func.count()).select_from(User)).scalar() == users
-    links = [re.search(r"/s/(\S+)", output).group(1) for output in (first.output, second.output)]
-    assert links[0] != links[1]
+    # The same unanswered link each time: the wave's funnel gains no "Demo customer" per call.
+    links = [re.search(r"/s/(\S+)", output.output).group(1) for output in (first, second, third)]
+    assert links[0] == links[1] == links[2]
+    assert db.session.execute(select(func.count()).select_from(Invitation)).scalar() == invitations
+
+    client = app.test_client()
+    assert client.get(f"/s/{links[0]}").status_code == 303
+    survey = db.session.execute(select(Survey).where(Survey.status == "open")).scalar_one()
+    assert post_form(client, "/s/answer", answers_for(survey.items)).status_code == 303
+    fourth = re.search(r"/s/(\S+)", runner.invoke(args=["demo-info"]).output).group(1)
+    assert fourth != links[0]  # answered: the next call makes a fresh one
     assert db.session.execute(select(func.count()).select_from(Invitation).where(
         Invitation.customer_name == "Demo customer")).scalar() == 2
 

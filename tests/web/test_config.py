@@ -51,3 +51,18 @@ def test_min_n_must_be_a_number(monkeypatch, tmp_path):
         load_config(tmp_path)
     monkeypatch.setenv("MIN_N", "3")
     assert load_config(tmp_path)["MIN_N"] == 3
+
+
+def test_base_url_follows_port_when_not_set(monkeypatch, tmp_path):
+    monkeypatch.delenv("PERCEPTION_ENV", raising=False)
+    monkeypatch.delenv("BASE_URL", raising=False)
+    monkeypatch.delenv("PORT", raising=False)
+    assert load_config(tmp_path)["BASE_URL"] == "http://127.0.0.1:5000"
+    monkeypatch.setenv("PORT", "5876")  # what `make run PORT=5876` exports
+    assert load_config(tmp_path)["BASE_URL"] == "http://127.0.0.1:5876"
+    monkeypatch.setenv("BASE_URL", "https://care.example.com")  # a BASE_URL that is set always wins
+    assert load_config(tmp_path)["BASE_URL"] == "https://care.example.com"
+    monkeypatch.delenv("BASE_URL")
+    monkeypatch.setenv("PORT", "70000")
+    with pytest.raises(ConfigError, match="PORT"):
+        load_config(tmp_path)

@@ -11,7 +11,7 @@ from perception.core.extensions import db as _db
 from perception.core.models import Answer, PredictedAnswer, Response, Survey, Team, User
 from perception.demo.service import DEMO_PASSWORD, seed_demo
 from perception.reports.queries import gap_report
-from tests.helpers import login, make_invitation, make_survey, make_team, make_user
+from tests.helpers import bank_items, login, make_invitation, make_responses, make_survey, make_team, make_user
 
 CHART_KEYS = ["means", "delivery", "teams", "trend", "calibration", "distribution"]
 CHART_RE = re.compile(r'<script type="application/json" id="chart-(\w+)-data" data-chart="chart-\1">(.*?)</script>',
@@ -233,3 +233,28 @@ def test_dashboard_is_linked_from_the_leaders_page(client, db):
     survey = make_survey()
     login(client, make_user("leader"))
     assert f"/leaders/surveys/{survey.slug}/dashboard" in client.get("/leaders/").get_data(as_text=True)
+
+
+def test_the_gap_json_carries_raw_and_adjusted_p_and_the_headline_reads_the_adjusted_one(app, client, runner, db):
+    # Staff rate trust higher than customers with a raw p of 0.038; on every other dimension they
+    # answer exactly as customers do (p = 1). With the page's other tests counted (Benjamini-Hochberg),
+    # trust's p is 0.038 x 8 = 0.31: the headline must not call it significant.
+    survey = make_survey("page", items=bank_items())
+    team = make_team("North")
+    staff_trust = [4, 4, 4, 4, 4, 4, 4, 3, 4, 5]
+    for index in range(10):
+        alternating = 3 + index % 2
+        make_responses(survey, 1, "customer", team, scores=dict.fromkeys(survey.items, alternating))
+        make_responses(survey, 1, "staff", team, scores={
+            item: staff_trust[index] if item.dimension.key == "trust" else alternating for item in survey.items})
+    report = json.loads(runner.invoke(args=["gap", "--survey", "page", "--json"]).output)
+    trust = report["dimensions"][0]
+    assert trust["key"] == "trust"
+    assert trust["gap"]["p"] == pytest.approx(0.038416346006157225, rel=1e-9)
+    assert trust["gap"]["p_adjusted"] == pytest.approx(0.038416346006157225 * 8, rel=1e-9)
+    assert all(cell["gap"]["p_adjusted"] == pytest.approx(1.0) for cell in report["dimensions"][1:])
+    assert all(cell["leader_gap"]["p_adjusted"] is None for cell in report["dimensions"])  # no leaders: no test
+    login(client, make_user("leader"))
+    html = client.get("/leaders/surveys/page/dashboard").get_data(as_text=True)
+    assert "No gap between customers and staff or leaders is statistically significant yet (adjusted p" in html
+    assert "points higher than customers do" not in html

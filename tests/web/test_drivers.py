@@ -110,25 +110,42 @@ def test_unknown_outcome(app, client, db):
     assert "There is no team with that name" in page and "Choose likelihood to recommend" in page
 
 
-def test_the_demo_driver_chart_names_a_dimension_to_fix_first(app, client, db):
+def test_the_demo_drivers_page_names_no_driver_the_data_do_not_support(app, client, db):
+    # Issue #16: the demo's dimensions matter about equally (every interval overlaps), so the page must
+    # not name any to fix first; it says so and how many more answers would help.
     seed_demo(now=NOW)
     login(client, make_user("leader"))
     survey = db.session.query(Survey).filter_by(slug="2026-q4").one()
     report = driver_report(survey, outcome="nps")
-    names = [cell.name for cell in report.fix_first]
-    assert names and report.hidden_reason is None
+    assert report.by_weights and report.hidden_reason is None
+    assert report.fix_first == () and not any(cell.stands_out for cell in report.cells)
+    assert math.isclose(sum(cell.relative_weight for cell in report.cells), report.relative.r_squared, rel_tol=1e-9)
+    assert report.more_answers and report.more_answers % 10 == 0
     page = client.get("/leaders/surveys/2026-q4/drivers").get_data(as_text=True)
-    finding = re.search(r'<p class="finding fix-first"[^>]*>(.*?)</p>', page, re.S).group(1)
-    assert finding.startswith(f"Fix first: {names[0]}")
+    finding = re.search(r'<p class="finding"[^>]*>(.*?)</p>', page, re.S).group(1)
+    assert finding.startswith("No driver stands out yet") and f"About {report.more_answers} more" in finding
+    assert "Fix first:" not in page
     figure = json.loads(re.search(r'data-chart="chart-drivers">(.*?)</script>', page, re.S).group(1))
     assert figure["layout"]["xaxis"]["title"]["text"].startswith("Performance")
-    assert figure["layout"]["yaxis"]["title"]["text"].startswith("Importance")
-    fix_trace = next(trace for trace in figure["data"] if trace["name"].startswith("Fix first"))
-    assert names[0] in fix_trace["text"]
-    assert "Show the figures as a table" in page  # the text alternative
+    assert figure["layout"]["yaxis"]["title"]["text"].startswith("Importance: relative weight")
+    assert not any(trace["name"].startswith("Fix first") for trace in figure["data"])
+    assert "Relative weight" in page and "Show the figures as a table" in page  # the text alternative
     for team in ("Harbour Street branch", "Riverside branch", "Customer contact centre"):
         response = client.get(f"/leaders/surveys/2026-q4/drivers?team={team}&outcome=care")
         assert response.status_code == 200
+
+
+def test_a_driver_that_stands_out_is_named_to_fix_first(app, client, db):
+    # The seeded answers make NPS follow trust (see _answers); respect has no say in it.
+    survey, _ = _seed(90)
+    report = driver_report(survey, outcome="nps")
+    trust, respect = report.cells
+    assert report.by_weights and trust.stands_out and not respect.stands_out
+    assert trust.relative_weight > respect.relative_weight
+    login(client, make_user("leader"))
+    page = client.get("/leaders/surveys/wave-1/drivers").get_data(as_text=True)
+    finding = re.search(r'<p class="finding[^"]*"[^>]*>(.*?)</p>', page, re.S).group(1)
+    assert finding.startswith(("Fix first: Trust", "Keep it up: Trust")), finding
 
 
 def test_the_number_of_statements_does_not_grow_with_the_data(app, db):

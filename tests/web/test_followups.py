@@ -1,7 +1,9 @@
 """Follow-ups end to end: a low response opens one, its assignee is told by real SMTP, records a
 phone call and resolves it; consent decides whether anyone sees who answered."""
 
+import email
 import re
+from email import policy
 
 import pytest
 from sqlalchemy import func, select
@@ -19,7 +21,9 @@ from perception.core.models import (
     utcnow,
 )
 from perception.demo.service import DEMO_PASSWORD, fresh_demo_link, seed_demo
+from perception.followups.mail import alert_message
 from perception.followups.service import insert_followup
+from perception.web.mail import MailWriter
 from tests.helpers import (
     bank_items,
     csrf_token,
@@ -364,3 +368,13 @@ def test_the_event_history_is_deleted_with_nothing_else(app, db, survey):
     db.session.delete(db.session.get(Response, followup.response_id))
     db.session.commit()
     assert count(FollowUp) == 0 and count(FollowUpEvent) == 0 and count(Team) == 1
+
+
+def test_the_alert_subject_starts_on_its_header_line_and_reads_back_whole(app, db, survey):
+    team = make_team("Kundenkontaktzentrum" * 3)  # one long word: the subject must fold before it
+    make_user("leader", team=team)
+    followup = followup_of(invite_and_answer(app.test_client(), survey, team, score=1))
+    mail = alert_message(MailWriter(), followup)
+    assert mail.data.startswith(b"Subject: A customer of")
+    written = email.message_from_bytes(mail.data, policy=policy.default)
+    assert written["Subject"] == f"A customer of {team.name} needs a follow-up by {followup.due_at:%d %b %H:%M} UTC"

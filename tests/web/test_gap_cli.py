@@ -86,13 +86,18 @@ def test_whole_survey_figures(small, runner):
     # Welch: se^2 = (.6875/3)/4 + (11/8)/9; gap 4.375 - 3.5 = .875; top box gap 1 - 4/9 = 5/9
     value, ci, p = welch(staff, customers)
     assert value == 0.875
-    assert_close(trust["gap"], {"value": 0.875, "ci": ci, "p": p, "top_box_gap": 5 / 9}, rel=1e-9)
+    # p_adjusted: Benjamini-Hochberg over every test of the report (dimensions and items, staff and leaders)
+    tested = [cell[key]["p"] for cell in report["dimensions"] + report["items"] for key in ("gap", "leader_gap")
+              if cell[key]["p"] is not None]
+    adjusted = float(stats.false_discovery_control(tested, method="bh")[tested.index(trust["gap"]["p"])])
+    assert_close(trust["gap"], {"value": 0.875, "ci": ci, "p": p, "p_adjusted": adjusted, "top_box_gap": 5 / 9},
+                 rel=1e-9)
     # df = se^4 / ((.6875/12)^2 / 3 + (11/72)^2 / 8) = 11 (exactly); p = 0.0827: not significant at 5 %
     assert p == pytest.approx(stats.ttest_ind(staff, customers, equal_var=False).pvalue, rel=1e-12)
     assert trust["gap"]["p"] == pytest.approx(0.08266791212126, rel=1e-9)
     # Leaders: l1 5, l2 4.5 -> n 2 < 3: suppressed, so the leader gap is all null.
     assert trust["leader"] == {"n": 2, "mean": None, "sd": None, "ci": None, "top_box": None, "suppressed": True}
-    assert trust["leader_gap"] == {"value": None, "ci": None, "p": None, "top_box_gap": None}
+    assert trust["leader_gap"] == {"value": None, "ci": None, "p": None, "p_adjusted": None, "top_box_gap": None}
     # Predicted trust: s1 (4+4)/2 = 4, s2 3.5, s3 5, s4 3 -> mean 3.875; calibration .875 - .5 = .375
     assert trust["calibration"] == pytest.approx(0.375, rel=1e-12)
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from perception.core.models import Invitation, OutboxMessage, Response, utcnow
 from perception.invitations.csv_import import CsvInvitationError, import_invitations
 from perception.invitations.mail import deliver_due
+from perception.invitations.service import InvitationError, check_language
 from tests.helpers import (
     answers_for,
     csrf_token,
@@ -247,3 +248,11 @@ def test_a_wrong_header_an_empty_file_and_a_non_utf8_file_are_explained(client, 
     template = client.get(f"{page}/template.csv")
     assert template.mimetype == "text/csv" and template.get_data(as_text=True).startswith(HEADER)
     assert Invitation.query.count() == 0
+
+
+def test_only_the_languages_we_ship_are_accepted_with_a_region_kept():
+    assert check_language(" de-AT ") == "de-AT" and check_language("EN") == "EN" and check_language("") is None
+    for bad in ("fr", "pt-BR", "klingon please"):
+        with pytest.raises(InvitationError, match="language tag we have the survey in") as refused:
+            check_language(bad)
+        assert refused.value.field == "language"

@@ -228,6 +228,11 @@ def test_unsubscribe_asks_first_then_stops_all_survey_mail(app, db, client, smtp
     db.session.refresh(invitation)
     assert invitation.state == "unsubscribed" and invitation.unsubscribed_at is not None
     assert "You are unsubscribed" in client.get(path).get_data(as_text=True)
+    # The survey link now says why it is closed, not "This survey has closed".
+    survey_page = client.get(urlsplit(smtp_server.messages[0].link()).path)
+    text = survey_page.get_data(as_text=True)
+    assert survey_page.status_code == 410 and "You unsubscribed from our survey emails" in text
+    assert "This survey has closed" not in text
     with pytest.raises(InvitationError):
         queue(make_survey("wave-2"), team, "stop@example.org")
     assert client.get("/s/unsubscribe/forged-value").status_code == 404

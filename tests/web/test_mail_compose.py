@@ -24,7 +24,7 @@ from perception.invitations.mail import (
 )
 from perception.invitations.queries import mail_link, unsubscribe_link
 from perception.invitations.service import create_invitation
-from perception.web.mail import MailWriter, mail_templates, one_line
+from perception.web.mail import MailWriter, header_line, mail_templates, one_line
 from tests.helpers import make_survey, make_team, make_user
 
 NAMES = [
@@ -132,3 +132,27 @@ def test_an_address_that_is_not_ascii_asks_for_smtputf8_and_a_local_part_the_ema
     refused = make_invitation_row(survey, team, None, "jörg@example.de", "Jörg", "de")
     with pytest.raises(ValueError, match="non-ASCII"):  # perception.invitations.mail turns it into a bounce, as before
         invitation_mail(MailWriter(), refused, "invitation", mail_link(refused), unsubscribe_link(refused))
+
+
+def test_the_german_reminder_starts_a_new_sentence_after_its_first_paragraph(app, db):
+    writer, team, survey = MailWriter(), make_team("Hafen"), make_survey()
+    invitation = make_invitation_row(survey, team, None, "jorg@example.de", "Jörg", "de")
+    link, unsubscribe = mail_link(invitation), unsubscribe_link(invitation)
+    texts = {kind: _body(email.message_from_bytes(invitation_mail(writer, invitation, kind, link, unsubscribe,
+                                                                   utcnow()).data, policy=policy.default), "plain")
+             for kind in ("invitation", "reminder")}
+    assert "Guten Tag Jörg,\n\ndanke für Ihren Besuch" in texts["invitation"]
+    assert "weiterhin wichtig.\n\nDanke für Ihren Besuch" in texts["reminder"]
+
+
+@pytest.mark.parametrize("subject", [
+    "B" * 70 + " x",  # a first word that does not fit beside "Subject: "
+    "Ü" + "B" * 80,
+    "A customer of Customer contact centre needs a follow-up by 08 Dec 14:00 UTC",
+])
+def test_a_folded_subject_never_starts_with_a_line_break(subject):
+    line = header_line("Subject", subject)
+    assert line.startswith("Subject: ") and line[len("Subject: ")] not in "\r\n \t"
+    assert max(len(part) for part in line.split("\r\n")) <= 998
+    written = email.message_from_string(line + "\r\nbody", policy=policy.default)
+    assert written["Subject"] == subject

@@ -23,7 +23,7 @@ TEAMS = ["Alpha"] * 6 + ["Beta"] * 4 + ["Gamma"] * 2 + ["Delta"] + [""] * 2  # D
 PERSPECTIVES = ("customer", "staff", "leader")
 BIAS = {"customer": 3.2, "staff": 4.1, "leader": 4.3}
 NULL_STATS = {"mean": None, "sd": None, "ci": None, "top_box": None, "suppressed": True}
-NULL_GAP = {"value": None, "ci": None, "p": None, "top_box_gap": None}
+NULL_GAP = {"value": None, "ci": None, "p": None, "p_adjusted": None, "top_box_gap": None}
 
 
 def random_rows(rng, count):
@@ -99,11 +99,21 @@ def welch(other, customers):
     top = sum(s >= 4 for s in other) / len(other) - sum(s >= 4 for s in customers) / len(customers)
     va, vb = statistics.variance(other) / len(other), statistics.variance(customers) / len(customers)
     if va + vb == 0:
-        return {"value": value, "ci": None, "p": None, "top_box_gap": top}
+        return {"value": value, "ci": None, "p": None, "p_adjusted": None, "top_box_gap": top}
     df = (va + vb) ** 2 / (va**2 / (len(other) - 1) + vb**2 / (len(customers) - 1))
     half = stats.t.ppf(0.975, df) * math.sqrt(va + vb)
     p = 2 * stats.t.sf(abs(value) / math.sqrt(va + vb), df)  # = scipy's ttest_ind(equal_var=False)
-    return {"value": value, "ci": [value - half, value + half], "p": float(p), "top_box_gap": top}
+    return {"value": value, "ci": [value - half, value + half], "p": float(p), "p_adjusted": None, "top_box_gap": top}
+
+
+def adjust_like_scipy(expected):
+    """p_adjusted of every gap: scipy's Benjamini-Hochberg over all the tests of the report, groups included."""
+    gaps = [cell[key] for body in (expected, *expected["groups"]) for cell in body["dimensions"] + body["items"]
+            for key in ("gap", "leader_gap") if cell[key]["p"] is not None]
+    for gap, adjusted in zip(gaps, stats.false_discovery_control([gap["p"] for gap in gaps], method="bh"),
+                             strict=True):
+        gap["p_adjusted"] = float(adjusted)
+    return expected
 
 
 def collect(rows, cells):
@@ -238,7 +248,7 @@ def test_report_matches_plain_python(random_survey, runner, options):
             args += [flag, options[option]]
     actual = gap_json(runner, *args)
     assert actual.pop("waiting") == {"customer": 0, "staff": 0, "leader": 0}  # every answer is published
-    expected = expected_report(truth, cells, labels, **options)
+    expected = adjust_like_scipy(expected_report(truth, cells, labels, **options))
     if "respondents" not in actual:  # an extra the JSON contract does not require
         for body_ in (expected, *expected["groups"]):
             body_.pop("respondents")

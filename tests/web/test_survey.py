@@ -130,7 +130,7 @@ def test_out_of_range_scores_rerender_with_field_message(client, db, survey, bad
     response = post_form(client, "/s/answer", data)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "Please check 1 answer" in html
+    assert "Please check the answer marked below" in html and "Please check 1 answer" not in html
     assert f'href="#{first}"' in html
     second = f"item_{survey.items[1].key}"
     assert re.search(rf'<input checked id="{second}-2" name="{second}"', html)  # other answers are kept
