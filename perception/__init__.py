@@ -58,6 +58,7 @@ def create_app(config=None):
     from perception.responses import customer_views as response_customer_views  # noqa: F401
     from perception.responses import views as response_views  # noqa: F401
     from perception.surveys import views as survey_views  # noqa: F401
+    from perception.teams import views as team_views  # noqa: F401
     from perception.web import admin, assets, customer, errors, i18n, leaders, logs, public, security, staff
     from perception.web import api as api_audience
 

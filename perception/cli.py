@@ -7,6 +7,7 @@ from perception.followups.commands import erase_customer_command, send_followup_
 from perception.invitations.commands import send_invitations_command, send_mail_command
 from perception.reports.commands import export_responses_command, gap_command, report_cells_command
 from perception.responses.commands import import_responses_command
+from perception.teams.commands import teams_group
 
 COMMANDS = (
     create_user_command,
@@ -20,6 +21,7 @@ COMMANDS = (
     erase_customer_command,
     send_followup_alerts_command,
     export_responses_command,
+    teams_group,
 )
 
 

@@ -30,6 +30,7 @@ LAYERS = (
     "followups",
     "responses",
     "invitations",
+    "teams",
     "mirror",
     "api",
     "demo",
