@@ -151,10 +151,12 @@ def merge_teams(source, target, actor=None):
             update(table).where(table.c.team_id == source.id).values(team_id=target.id)).rowcount
     scope = survey_teams.c
     already = select(scope.survey_id).where(scope.team_id == target.id)
-    result.moved["waves"] = connection.execute(insert(survey_teams).from_select(
+    result.moved["waves"] = connection.execute(
+        select(func.count()).select_from(survey_teams).where(scope.team_id == source.id)).scalar_one()
+    connection.execute(insert(survey_teams).from_select(
         ["survey_id", "team_id"],
         select(scope.survey_id, literal(target.id)).where(scope.team_id == source.id, scope.survey_id.not_in(already)),
-    )).rowcount
+    ))
     connection.execute(delete(survey_teams).where(scope.team_id == source.id))
     connection.execute(update(Team.__table__).where(Team.__table__.c.merged_into_id == source.id)
                        .values(merged_into_id=target.id))  # earlier aliases of FROM now name INTO
