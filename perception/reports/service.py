@@ -170,15 +170,17 @@ def publish(connection, groups, *, count_cells=True):
     if connection.dialect.name == "postgresql":
         for group in groups:
             connection.execute(_LOCK, _lock_key(group))
-    published = {}
+    published, stamps = {}, []
     for survey_id, team_id, staff_id, perspective in groups:
         pending = connection.execute(
             _pending_statement(team_id is not None, staff_id is not None),
             {"survey_id": survey_id, "perspective": perspective, "team_id": team_id, "staff_id": staff_id},
         ).all()
         for stamp, ids in batches(pending, size):
-            connection.execute(_PUBLISH, [{"rid": response_id, "stamp": stamp} for response_id in ids])
+            stamps.extend({"rid": response_id, "stamp": stamp} for response_id in ids)
             published.setdefault(survey_id, []).extend(ids)
+    if stamps:  # one executemany for every batch (an import publishes thousands)
+        connection.execute(_PUBLISH, stamps)
     if count_cells:
         _change_by_survey(connection, published, 1)
     return published

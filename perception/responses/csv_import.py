@@ -84,6 +84,7 @@ class _Writer:
         self.groups = set()  # publication groups written to
         # Responses up to this id were stored before the import began (for rows with no respondent).
         self.before = db.session.execute(select(func.max(Response.id))).scalar_one() or 0
+        self.next_id = self.before + 1
 
     def _team_ids(self, rows):
         wanted = sorted({row.team for row in rows if row.team and row.team not in self.teams})
@@ -141,13 +142,18 @@ class _Writer:
             self._insert(kept)
 
     def _insert(self, kept):
-        responses = Response.__table__
-        ids = db.session.execute(
-            insert(responses).returning(responses.c.id, sort_by_parameter_order=True),
-            [{"survey_id": self.survey.id, "perspective": row.perspective, "team_id": team_id,
-              "respondent": row.respondent, "submitted_at": row.submitted_at, "comment": row.comment, "nps": row.nps,
-              "channel": "import", "user_id": None, "invitation_id": None} for row, team_id in kept],
-        ).scalars().all()
+        connection = db.session.connection()
+        if connection.dialect.name == "sqlite":
+            ids = self._insert_sqlite(connection, kept)
+        else:
+            responses = Response.__table__
+            ids = connection.execute(
+                insert(responses).returning(responses.c.id, sort_by_parameter_order=True),
+                [{"survey_id": self.survey.id, "perspective": row.perspective, "team_id": team_id,
+                  "respondent": row.respondent, "submitted_at": row.submitted_at, "comment": row.comment,
+                  "nps": row.nps, "channel": "import", "user_id": None, "invitation_id": None}
+                 for row, team_id in kept],
+            ).scalars().all()
         for table, attribute in ((Answer.__table__, "answers"), (PredictedAnswer.__table__, "predictions")):
             _insert_scores(table, [(response_id, item_id, score)
                                    for response_id, (row, _) in zip(ids, kept, strict=True)
@@ -156,6 +162,24 @@ class _Writer:
             self.summary.per_perspective[row.perspective] += 1
             self.summary.unanswered += not row.answers
             self.groups.add(report_cells.group_of(self.survey.id, team_id, None, row.perspective))
+
+
+    def _insert_sqlite(self, connection, kept):
+        """The driver's executemany with ids given here: SQLite has one writer at a time, and this
+        transaction read the largest id before writing, so the ids are free (were another writer
+        to commit in between, SQLite refuses this transaction's write and nothing is imported)."""
+        dialect = connection.dialect
+        stamp = Response.__table__.c.submitted_at.type.dialect_impl(dialect).bind_processor(dialect)
+        first = self.next_id
+        self.next_id += len(kept)
+        connection.exec_driver_sql(SQLITE_RESPONSES_INSERT, [
+            (first + index, self.survey.id, row.perspective, team_id, row.respondent, stamp(row.submitted_at),
+             row.comment, row.nps) for index, (row, team_id) in enumerate(kept)])
+        return range(first, self.next_id)
+
+
+SQLITE_RESPONSES_INSERT = ("INSERT INTO responses (id, survey_id, perspective, team_id, respondent, submitted_at, "
+                           "comment, nps, channel, contact_consent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'import', 0)")
 
 
 def _insert_scores(table, rows):
