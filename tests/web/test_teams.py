@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from perception.accounts.service import create_api_token
 from perception.core.extensions import db as _db
 from perception.core.models import AuditEvent, FollowUp, Invitation, OpenLink, Response, Team, User, survey_teams
 from perception.reports import service as report_cells
@@ -160,3 +161,14 @@ def test_only_admins_reach_the_team_pages(app, db):
             assert client.get("/admin/teams").status_code == 403
             assert client.post(f"/admin/teams/{team.id}/archive").status_code in (400, 403)
     assert not db.session.get(Team, team.id).archived
+
+
+def test_an_archived_team_takes_no_new_people_or_invitations(two_teams, client, runner, db):
+    runner.invoke(args=["teams", "archive", "North"])
+    refused = runner.invoke(args=["create-user", "new@example.com", "--role", "staff", "--team", "North",
+                                  "--password", "a long enough password"])
+    assert refused.exit_code == 2 and "archived" in refused.stderr
+    token = create_api_token(make_user("admin"), "tests")[1]
+    answer = client.post("/api/v1/invitations", headers={"Authorization": f"Bearer {token}"},
+                         json={"survey": "merge", "team": "North", "deliver": "none"})
+    assert answer.status_code == 422 and answer.get_json()["field"] == "team"
