@@ -81,7 +81,6 @@ class _Writer:
     def __init__(self, survey, create_teams, summary, errors):
         self.survey, self.create_teams, self.summary, self.errors = survey, create_teams, summary, errors
         self.teams = {}  # name -> id (one entry per team named in the file, not per row)
-        self.groups = set()  # publication groups written to
         # Responses up to this id were stored before the import began (for rows with no respondent).
         self.before = db.session.execute(select(func.max(Response.id))).scalar_one() or 0
         self.next_id = self.before + 1
@@ -158,10 +157,15 @@ class _Writer:
             _insert_scores(table, [(response_id, item_id, score)
                                    for response_id, (row, _) in zip(ids, kept, strict=True)
                                    for item_id, score in getattr(row, attribute)])
+        groups = set()
         for row, team_id in kept:
             self.summary.per_perspective[row.perspective] += 1
             self.summary.unanswered += not row.answers
-            self.groups.add(report_cells.group_of(self.survey.id, team_id, None, row.perspective))
+            groups.add(report_cells.group_of(self.survey.id, team_id, None, row.perspective))
+        # Core inserts: no ORM hook sees them. Publish the batches this chunk completes in its groups
+        # (earlier answers of a group included) and count them in the cells, in the same transaction;
+        # chunk by chunk, so memory does not grow with the file.
+        report_cells.publish(connection, groups)
 
 
     def _insert_sqlite(self, connection, kept):
@@ -232,9 +236,6 @@ def import_responses(stream, survey, create_teams=False, actor=None):
                 writer.write(chunk)
         if errors:
             raise errors.failure()
-        # Core inserts: no ORM hook sees them. Publish the complete batches of every group written
-        # to (earlier answers of a group included), in the same transaction.
-        report_cells.publish(db.session.connection(), writer.groups)
         record("responses.imported", actor=actor, target=survey, imported=summary.total, skipped=summary.skipped,
                created_teams=summary.created_teams, **summary.per_perspective)
         db.session.commit()
