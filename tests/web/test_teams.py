@@ -139,6 +139,9 @@ def test_admin_pages_create_rename_merge_archive_restore(two_teams, client, db):
     assert merged.status_code == 302 and merged.headers["Location"].endswith(f"/admin/teams/{south.id}")
     db.session.expire_all()
     assert db.session.get(Team, north.id).merged_into_id == south.id
+    assert "merged into South" in client.get("/admin/teams").get_data(as_text=True)
+    merged_page = client.get(team_url).get_data(as_text=True)
+    assert "Merged into South" in merged_page and "Restore" not in merged_page and "Archive" not in merged_page
 
     west = make_team("West")
     west_url = f"/admin/teams/{west.id}"
