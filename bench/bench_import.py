@@ -1,6 +1,6 @@
 """Import speed and memory: `python -m bench.bench_import [--rows N ...] [--db sqlite|postgresql]`.
 
-Generates a CSV of N rows (16 items, 200 teams, every row a distinct named respondent: the most work
+Generates a CSV of N rows (16 items, 200 teams by default, every row a distinct named respondent: the most work
 for the "already stored?" check), imports it into a fresh database in this process, and prints rows
 per second and the growth of the process's peak memory (ru_maxrss) during the import, then imports
 the same file again (every row skipped). Not part of `make bench` (issue 17's import target:
@@ -21,7 +21,7 @@ ITEMS = 16
 TEAMS = 200
 
 
-def write_file(path, rows, item_keys, seed=2026):
+def write_file(path, rows, item_keys, seed=2026, teams=TEAMS):
     rng = random.Random(seed)
     start = datetime(2025, 1, 1, tzinfo=UTC)
     with open(path, "w", newline="", encoding="utf-8") as handle:
@@ -30,7 +30,7 @@ def write_file(path, rows, item_keys, seed=2026):
         for index in range(rows):
             moment = start + timedelta(seconds=rng.randrange(365 * 86400))
             scores = [str(rng.randint(1, 5)) for _ in item_keys]
-            writer.writerow(["customer", f"customer{index}@example.net", f"Branch {index % TEAMS:03d}",
+            writer.writerow(["customer", f"customer{index}@example.net", f"Branch {index % teams:03d}",
                              moment.isoformat(), *scores, "", str(rng.randint(0, 10))])
 
 
@@ -38,7 +38,7 @@ def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(kind, rows):
+def run(kind, rows, teams=TEAMS):
     with scratch_database(kind) as env, tempfile.TemporaryDirectory() as folder:
         app = flask_app(env)
         with app.app_context():
@@ -52,7 +52,7 @@ def run(kind, rows):
             db.session.add(survey)
             db.session.commit()
             path = os.path.join(folder, "import.csv")
-            write_file(path, rows, [item.key for item in items])
+            write_file(path, rows, [item.key for item in items], teams=teams)
             for label in ("first import", "same file again"):
                 before = peak_mb()
                 started, cpu = time.perf_counter(), time.process_time()
@@ -71,10 +71,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, nargs="+", default=[50_000])
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--teams", type=int, default=TEAMS, help="teams the rows spread over (fewer: denser cells)")
     arguments = parser.parse_args()
     print(f"load average before: {os.getloadavg()}")
     for rows in arguments.rows:
-        run(arguments.db, rows)
+        run(arguments.db, rows, arguments.teams)
     print(f"load average after: {os.getloadavg()}")
 
 
