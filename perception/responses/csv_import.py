@@ -81,8 +81,14 @@ class _Writer:
     def __init__(self, survey, create_teams, summary, errors):
         self.survey, self.create_teams, self.summary, self.errors = survey, create_teams, summary, errors
         self.teams = {}  # name -> id (one entry per team named in the file, not per row)
+        connection = db.session.connection()
+        if connection.dialect.name == "sqlite":
+            # Take the database's one write lock now (the driver begins a transaction only at the
+            # first write): no other writer can add a response until this import ends, so the ids
+            # given from here on are free, and `before` below stays true.
+            connection.exec_driver_sql("UPDATE responses SET id = id WHERE 0")
         # Responses up to this id were stored before the import began (for rows with no respondent).
-        self.before = db.session.execute(select(func.max(Response.id))).scalar_one() or 0
+        self.before = connection.execute(select(func.max(Response.id))).scalar_one() or 0
         self.next_id = self.before + 1
 
     def _team_ids(self, rows):
@@ -169,9 +175,8 @@ class _Writer:
 
 
     def _insert_sqlite(self, connection, kept):
-        """The driver's executemany with ids given here: SQLite has one writer at a time, and this
-        transaction read the largest id before writing, so the ids are free (were another writer
-        to commit in between, SQLite refuses this transaction's write and nothing is imported)."""
+        """The driver's executemany with ids given here: this transaction holds SQLite's one write
+        lock since before it read the largest id (see __init__), so the ids are free."""
         dialect = connection.dialect
         stamp = Response.__table__.c.submitted_at.type.dialect_impl(dialect).bind_processor(dialect)
         first = self.next_id
