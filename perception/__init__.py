@@ -63,6 +63,7 @@ def create_app(config=None):
     from perception.responses import views as response_views  # noqa: F401
     from perception.surveys import bank_views  # noqa: F401
     from perception.surveys import views as survey_views  # noqa: F401
+    from perception.teams import views as team_views  # noqa: F401
     from perception.web import admin, assets, customer, errors, i18n, leaders, logs, public, security, staff
     from perception.web import api as api_audience
     from perception.webhooks import views as webhook_views  # noqa: F401

@@ -13,6 +13,7 @@ from perception.reports.commands import (
     trend_command,
 )
 from perception.responses.commands import import_responses_command
+from perception.teams.commands import teams_group
 from perception.webhooks.commands import webhooks_command
 from perception.worker.commands import worker_command
 
@@ -34,6 +35,7 @@ COMMANDS = (
     worker_command,
     backup_command,
     restore_command,
+    teams_group,
 )
 
 

@@ -7,7 +7,15 @@ from perception.core.models import Team, User
 
 
 def all_teams():
-    return list(db.session.execute(select(Team).order_by(Team.name, Team.id)).scalars())
+    """The teams every picker and filter offers: archived (and merged) teams are left out."""
+    return list(db.session.execute(
+        select(Team).where(Team.archived_at.is_(None)).order_by(Team.name, Team.id)).scalars())
+
+
+def archived_teams():
+    """Archived teams: in no picker, but their history and reports stay readable by name."""
+    return list(db.session.execute(
+        select(Team).where(Team.archived_at.is_not(None)).order_by(Team.name, Team.id)).scalars())
 
 
 def staff_members():

@@ -70,6 +70,8 @@ class UserError(ValueError):
 
 def get_or_create_team(name):
     team = find_team(name)
+    if team is not None and team.archived_at is not None:  # archived teams take no new members
+        raise UserError(f"team {team.name} is archived: restore it first (flask teams restore NAME)")
     if team is None:
         team = Team(name=name)
         db.session.add(team)

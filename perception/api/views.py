@@ -114,6 +114,8 @@ def create_invitation():
     if survey is None or not sees_survey(g.api_user, survey):
         raise ApiError(422, f"There is no survey {values['survey']!r}.", "survey")
     team = _team(values["team"], status=422)
+    if team is not None and team.archived_at is not None:  # history only: no new invitations
+        raise ApiError(422, f"Team {team.name!r} is archived: it takes no new invitations.", "team")
     try:
         staff = find_staff_member(values["staff_email"], team) if values["staff_email"] else None
         email = check_email(values["email"]) if values["email"] is not None else None

@@ -116,7 +116,9 @@ class _Lookups:
 
     def __init__(self, survey, rows):
         emails = {(row.get("email") or "").strip().lower() for row in rows} - {""}
-        self.teams = {team.name.lower(): team for team in db.session.execute(select(Team)).scalars()}
+        # Archived and merged teams take no new invitations: their names read as unknown teams here.
+        self.teams = {team.name.lower(): team for team in db.session.execute(
+            select(Team).where(Team.archived_at.is_(None))).scalars()}
         staff_emails = {(row.get("staff_email") or "").strip().lower() for row in rows} - {""}
         self.staff = {user.email.lower(): user for user in db.session.execute(
             select(User).where(func.lower(User.email).in_(staff_emails))).scalars()} if staff_emails else {}

@@ -80,7 +80,10 @@ def invitation_by_id(invitation_id):
 
 def survey_teams(survey, user=None):
     """The teams a survey covers (every team when its scope is empty), within `user`'s team scope."""
-    teams = survey.teams or list(db.session.execute(select(Team).order_by(Team.name)).scalars())
+    if survey.teams:  # archived teams are offered in no picker
+        teams = [team for team in survey.teams if not team.archived]
+    else:
+        teams = list(db.session.execute(select(Team).where(Team.archived_at.is_(None)).order_by(Team.name)).scalars())
     return teams if user is None else scoped_teams(user, teams)
 
 

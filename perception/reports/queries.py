@@ -193,15 +193,16 @@ def _team_groups(survey_id, team, data):
     if team is not None:
         return [(team.name, team.id)]
     rows = db.session.execute(
-        select(Team.id, Team.name, survey_teams.c.team_id)
+        select(Team.id, Team.name, survey_teams.c.team_id, Team.archived_at)
         .outerjoin(survey_teams, (survey_teams.c.team_id == Team.id) & (survey_teams.c.survey_id == survey_id))
         .order_by(Team.name, Team.id)
     ).all()
-    scoped = any(in_scope is not None for _id, _name, in_scope in rows)
+    scoped = any(in_scope is not None for _id, _name, in_scope, _archived in rows)
+    # An archived team stays in the report where it has answers (its history), and only there.
     return [
         (name, team_id)
-        for team_id, name, in_scope in rows
-        if not scoped or in_scope is not None or team_id in data
+        for team_id, name, in_scope, archived_at in rows
+        if team_id in data or (archived_at is None and (not scoped or in_scope is not None))
     ]
 
 

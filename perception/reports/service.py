@@ -170,15 +170,17 @@ def publish(connection, groups, *, count_cells=True):
     if connection.dialect.name == "postgresql":
         for group in groups:
             connection.execute(_LOCK, _lock_key(group))
-    published = {}
+    published, stamps = {}, []
     for survey_id, team_id, staff_id, perspective in groups:
         pending = connection.execute(
             _pending_statement(team_id is not None, staff_id is not None),
             {"survey_id": survey_id, "perspective": perspective, "team_id": team_id, "staff_id": staff_id},
         ).all()
         for stamp, ids in batches(pending, size):
-            connection.execute(_PUBLISH, [{"rid": response_id, "stamp": stamp} for response_id in ids])
+            stamps.extend({"rid": response_id, "stamp": stamp} for response_id in ids)
             published.setdefault(survey_id, []).extend(ids)
+    if stamps:  # one executemany for every batch (an import publishes thousands)
+        connection.execute(_PUBLISH, stamps)
     if count_cells:
         _change_by_survey(connection, published, 1)
     return published
@@ -203,6 +205,23 @@ def rebuild(session, survey_id):
     connection.execute(delete(ReportCell).where(ReportCell.survey_id == survey_id))
     whole_survey = Response.__table__.c.survey_id == cast(bindparam("survey_id"), Integer)
     connection.execute(_cells_statement(connection.dialect.name, [whole_survey], 1), {"survey_id": survey_id})
+
+
+def merge_team(connection, from_id, into_id):
+    """Move every answer of team `from_id` to team `into_id`, the cells with them, and publish the
+    batches the two teams' waiting answers now complete together (a team merge; the caller commits).
+    Published answers keep their batch and date, so each figure changes by whole batches only."""
+    cell, r = ReportCell.__table__.c, Response.__table__.c
+    moved = select(cell.survey_id, literal_column(str(int(into_id))), *(cell[name] for name in KEY_COLUMNS[2:]),
+                   cell.respondents).where(cell.team_id == from_id).order_by(*(cell[name] for name in KEY_COLUMNS))
+    connection.execute(_adding_respondents(_insert(connection.dialect.name).from_select(
+        [*KEY_COLUMNS, "respondents"], moved)))
+    connection.execute(delete(ReportCell).where(ReportCell.team_id == from_id))
+    connection.execute(update(Response.__table__).where(r.team_id == from_id).values(team_id=into_id))
+    waiting = connection.execute(select(r.survey_id, r.staff_id, r.perspective).distinct().where(
+        r.team_id == into_id, r.published_at.is_(None))).all()
+    return publish(connection, [group_of(survey_id, into_id, staff_id, perspective)
+                                for survey_id, staff_id, perspective in waiting])
 
 
 def cell_total(session, survey_id):

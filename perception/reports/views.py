@@ -9,7 +9,7 @@ from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
-from perception.accounts.queries import all_teams
+from perception.accounts.queries import all_teams, archived_teams
 from perception.accounts.scope import own_team, scoped_teams
 from perception.board import queries as board_queries
 from perception.charts.base import cell_text, gap_text, mean_ci, number, percent
@@ -38,7 +38,7 @@ DASHBOARD_FIELDS = {"from": "month_from", "to": "month_to", "team": "team"}
 def _filters(form_class):
     """The page's filters from the query string, within the leader's team scope."""
     return form_class(scoped_teams(current_user, all_teams()), fixed_team=own_team(current_user),
-                      formdata=request.args)
+                      archived=scoped_teams(current_user, archived_teams()), formdata=request.args)
 
 
 @leaders.get("/surveys/<slug>/dashboard")

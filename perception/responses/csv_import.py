@@ -1,266 +1,201 @@
-"""Importing responses gathered elsewhere (DESIGN section 3, "Import CSV").
+"""Importing responses gathered elsewhere (DESIGN section 3, "Import CSV"; the format and its checks
+are perception/responses/csv_rows.py).
 
-The file is checked completely before anything is written, and written in one transaction:
-either every row is imported or none is. Every error names the row (1 = the first data row),
-its line in the file, the column and the value.
+All or nothing: the rows are written in one transaction while the file is read, and rolled back if
+any row turns out wrong, so nothing is kept unless every row is valid.
 
-Format: UTF-8 (a byte-order mark is accepted), comma-separated, any line endings, a header row.
-Columns (names are case-insensitive, in any order):
-- `perspective` (required): customer, staff or leader;
-- `team` (required column; the value may be empty for respondents who belong to no team):
-  a team that does not exist yet is created;
-- `submitted_at` (required): ISO 8601, e.g. 2026-03-14T09:30:00+01:00; no offset means UTC;
-- `respondent` (optional): free text, e.g. a customer email or a staff login;
-- one column per item key of the survey: an integer 1-5, or empty when not answered;
-- `predicted:<item key>` (optional): staff only, 1-5;
-- `comment` (optional); `nps` (optional): 0-10, customers only.
-A text cell that starts with a single quote followed by = + - @ tab, CR or another quote loses
-that one quote (the formula-injection escape written by `export-responses`, see
-perception.core.csv_cells). Each row is one respondent, even with a blank `respondent`. A row that answers no item is
-imported (it keeps its comment and NPS) but counts in no figure. Lines that are entirely empty
-are skipped and not numbered.
+Streaming: the file is read, checked and written CHUNK rows at a time (one executemany per table and
+chunk; COPY for the answers on PostgreSQL), so memory stays flat whatever the file's size.
+
+Importing a file again adds nothing (DESIGN section 3). A row is skipped, and counted, when its
+survey, perspective, respondent, team and `submitted_at` are already stored. The respondent of a
+stored response is what `export-responses` writes for it: the stored `respondent`, else the
+customer's email of its invitation, else the account's email; so a full export imported back into
+its own survey adds nothing either. Within one file a named respondent counts once per team and
+time. A row with a blank respondent cannot be told from another respondent's blank row (an
+anonymous export has many with the same team and day, and DESIGN section 2 makes each row one
+respondent), so such rows are all imported the first time and skipped when the same blank key was
+stored before this import began.
+
+Teams: a team that does not exist is an error naming the row and column, unless `create_teams`;
+a team merged into another stands for that one (perception/teams/service.py); an archived team
+takes its history back.
 """
 
-import csv
-import io
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from perception.core.csv_cells import restore
+from perception.core.audit import record
 from perception.core.extensions import db
-from perception.core.models import PERSPECTIVES, Answer, Item, PredictedAnswer, Response, Team, survey_items
+from perception.core.models import PERSPECTIVES, Answer, Invitation, PredictedAnswer, Response, Team, User
 from perception.reports import service as report_cells
+from perception.responses.csv_rows import Errors, ImportFailed, checked_rows, shown_value
 
-FIXED_COLUMNS = ("perspective", "respondent", "team", "submitted_at", "comment", "nps")
-REQUIRED_COLUMNS = ("perspective", "team", "submitted_at")
-PREDICTED_PREFIX = "predicted:"
-SCORES = {str(score): score for score in range(1, 6)}
-NPS_SCORES = {str(score): score for score in range(11)}
-COMMENT_MAX = 5000  # the web form's limit
-TEAM_MAX, RESPONDENT_MAX = 120, 254  # the column sizes
-MAX_ERRORS_SHOWN = 50
-BATCH = 2000
+__all__ = ["CHUNK", "ImportFailed", "ImportSummary", "ImportWriteError", "import_responses", "names_summary"]
 
-
-class ImportFailed(Exception):
-    """The file was refused; nothing was written. `errors` lists every problem found."""
-
-    def __init__(self, errors):
-        super().__init__(f"{len(errors)} error(s)")
-        self.errors = errors
+CHUNK = 2000
+NAMES_SHOWN = 3
 
 
 class ImportWriteError(Exception):
     """The database refused the data while writing; the transaction was rolled back."""
 
 
+def names_summary(names, total=None, shown=NAMES_SHOWN):
+    """"A, B, C and 1,997 more": a few names and a count, never a list as long as the data. `names`
+    may hold only the first few of `total`."""
+    names = list(names)
+    total = len(names) if total is None else total
+    if total <= shown + 1:
+        return ", ".join(names[:total])
+    return f"{', '.join(names[:shown])} and {total - shown:,} more"
+
+
 @dataclass
 class ImportSummary:
     survey: str
     per_perspective: dict = field(default_factory=lambda: dict.fromkeys(PERSPECTIVES, 0))
-    created_teams: list = field(default_factory=list)
+    created_teams: int = 0
+    created_team_names: list = field(default_factory=list)  # the first NAMES_SHOWN + 1 only
+    skipped: int = 0
     unanswered: int = 0
 
     @property
     def total(self):
         return sum(self.per_perspective.values())
 
+    def created(self, name):
+        self.created_teams += 1
+        if len(self.created_team_names) <= NAMES_SHOWN:
+            self.created_team_names.append(name)
 
-@dataclass
-class _Row:
-    perspective: str
-    respondent: str | None
-    team: str | None
-    submitted_at: datetime
-    comment: str | None
-    nps: int | None
-    answers: list  # [(item_id, score)]
-    predictions: list  # [(item_id, score)]
+    def created_teams_text(self):
+        return f"Created {self.created_teams:,} team(s): {names_summary(self.created_team_names, self.created_teams)}."
 
 
-def _show(value, limit=60):
-    return repr(value if len(value) <= limit else value[:limit] + "...")
+class _Writer:
+    """Writes checked rows chunk by chunk in the open transaction: teams, duplicates, inserts."""
 
+    def __init__(self, survey, create_teams, summary, errors):
+        self.survey, self.create_teams, self.summary, self.errors = survey, create_teams, summary, errors
+        self.teams = {}  # name -> id (one entry per team named in the file, not per row)
+        connection = db.session.connection()
+        if connection.dialect.name == "sqlite":
+            # Take the database's one write lock now (the driver begins a transaction only at the
+            # first write): no other writer can add a response until this import ends, so the ids
+            # given from here on are free, and `before` below stays true.
+            connection.exec_driver_sql("UPDATE responses SET id = id WHERE 0")
+        # Responses up to this id were stored before the import began (for rows with no respondent).
+        self.before = connection.execute(select(func.max(Response.id))).scalar_one() or 0
+        self.next_id = self.before + 1
 
-def parse_timestamp(value):
-    """An aware UTC datetime from ISO 8601 text; no offset means UTC. ValueError if unreadable."""
-    text = value.strip()
-    if not text:
-        raise ValueError("empty")
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    def _team_ids(self, rows):
+        wanted = sorted({row.team for row in rows if row.team and row.team not in self.teams})
+        if not wanted:
+            return
+        found = dict(db.session.execute(select(Team.name, Team).where(Team.name.in_(wanted))).all())
+        for name in wanted:
+            team = found.get(name)
+            while team is not None and team.merged_into_id is not None:  # a merged name stands for its team
+                team = db.session.get(Team, team.merged_into_id)
+            if team is None and self.create_teams:
+                team = Team(name=name)
+                db.session.add(team)
+                db.session.flush()
+                self.summary.created(name)
+            self.teams[name] = team.id if team is not None else None
 
-
-class _Columns:
-    """The header, checked against the survey: which column is which."""
-
-    def __init__(self, header, in_survey, bank_keys, survey_slug):
-        self.errors = []
-        self.names = [name.strip().lower() for name in header]
-        self.items = {}  # column index -> item id
-        self.predictions = {}  # column index -> item id
-        self.fixed = {}  # column name -> index
-        seen = {}
-        for index, name in enumerate(self.names):
-            where = f"header (line 1), column {index + 1}"
-            if not name:
-                self.errors.append(f"{where}: the column has no name")
-                continue
-            if name in seen:
-                self.errors.append(f"{where}: {name!r} appears twice (also column {seen[name] + 1})")
-                continue
-            seen[name] = index
-            key = name[len(PREDICTED_PREFIX):] if name.startswith(PREDICTED_PREFIX) else name
-            if name in FIXED_COLUMNS:
-                self.fixed[name] = index
-            elif key in in_survey:
-                target = self.predictions if name.startswith(PREDICTED_PREFIX) else self.items
-                target[index] = in_survey[key]
-            elif key in bank_keys:
-                self.errors.append(f"{where}: item {key!r} is not part of survey {survey_slug!r}")
-            elif name.startswith(PREDICTED_PREFIX):
-                self.errors.append(f"{where}: {name!r} names an unknown item key {key!r}")
-            else:
-                self.errors.append(f"{where}: unknown column {name!r} (not an item key of survey {survey_slug!r})")
-        for name in REQUIRED_COLUMNS:
-            if name not in self.fixed:
-                self.errors.append(f"header (line 1): the required column {name!r} is missing")
-        if not self.items and not self.errors:
-            self.errors.append(f"header (line 1): no column names an item of survey {survey_slug!r}")
-
-
-def _check_row(values, columns, where):
-    """A _Row, or the list of this row's errors."""
-    errors = []
-
-    def value(name):
-        # restore: a cell written by perception.reports.export_queries may carry a formula-injection escape.
-        index = columns.fixed.get(name)
-        return restore(values[index].strip()) if index is not None else ""
-
-    def fail(column, raw, message):
-        errors.append(f"{where}, column {column}: {_show(raw)} {message}")
-
-    perspective = value("perspective").lower()
-    if perspective not in PERSPECTIVES:
-        fail("perspective", value("perspective"), "is not one of customer, staff, leader")
-    submitted_at = None
-    try:
-        submitted_at = parse_timestamp(value("submitted_at"))
-    except ValueError:
-        fail("submitted_at", value("submitted_at"), "is not an ISO 8601 date and time (e.g. 2026-03-14T09:30:00Z)")
-    team, respondent, comment = value("team") or None, value("respondent") or None, value("comment") or None
-    if team and len(team) > TEAM_MAX:
-        fail("team", team, f"is longer than {TEAM_MAX} characters")
-    if respondent and len(respondent) > RESPONDENT_MAX:
-        fail("respondent", respondent, f"is longer than {RESPONDENT_MAX} characters")
-    if comment and len(comment) > COMMENT_MAX:
-        fail("comment", comment, f"is longer than {COMMENT_MAX} characters")
-    nps = None
-    if value("nps"):
-        nps = NPS_SCORES.get(value("nps"))
-        if nps is None:
-            fail("nps", value("nps"), "is not an integer from 0 to 10")
-        elif perspective in PERSPECTIVES and perspective != "customer":
-            fail("nps", value("nps"), f"is given, but nps is for customers only (this row is {perspective})")
-    answers, predictions = [], []
-    for target, mapping, predicted in ((answers, columns.items, False), (predictions, columns.predictions, True)):
-        for index, item_id in mapping.items():
-            raw = values[index].strip()
-            if not raw:
-                continue
-            score = SCORES.get(raw)
-            if score is None:
-                fail(columns.names[index], raw, "is not an integer from 1 to 5")
-            elif predicted and perspective in PERSPECTIVES and perspective != "staff":
-                fail(columns.names[index], raw, f"is a prediction, but predictions are for staff only "
-                                                f"(this row is {perspective})")
-            else:
-                target.append((item_id, score))
-    if errors:
-        return errors
-    return _Row(perspective, respondent, team, submitted_at, comment, nps, answers, predictions)
-
-
-def _item_keys(survey):
-    """(item key -> id for the survey's items, every item key in the bank)."""
-    rows = db.session.execute(
-        select(Item.id, Item.key, survey_items.c.survey_id).outerjoin(
-            survey_items, (survey_items.c.item_id == Item.id) & (survey_items.c.survey_id == survey.id)
+    def _stored(self, rows):
+        """(keys of stored responses with a respondent, keys stored before the import with none)."""
+        r, i, u = Response.__table__.c, Invitation.__table__.c, User.__table__.c
+        respondent = func.coalesce(r.respondent, i.customer_email, u.email)
+        statement = (
+            select(r.perspective, respondent, r.team_id, r.submitted_at, r.id)
+            .select_from(Response.__table__.outerjoin(Invitation.__table__, i.id == r.invitation_id)
+                         .outerjoin(User.__table__, u.id == r.user_id))
+            .where(r.survey_id == self.survey.id, r.submitted_at.in_(sorted({row.submitted_at for row in rows})))
         )
-    ).all()
-    return {key: item_id for item_id, key, in_survey in rows if in_survey is not None}, {key for _, key, _ in rows}
+        named, blank = set(), set()
+        for perspective, who, team_id, submitted_at, response_id in db.session.execute(statement):
+            if who is not None:
+                named.add((perspective, who, team_id, submitted_at))
+            elif response_id <= self.before:
+                blank.add((perspective, None, team_id, submitted_at))
+        return named, blank
 
-
-def read_rows(stream, survey):
-    """Check the whole CSV (a binary stream). Returns the rows, or raises ImportFailed."""
-    in_survey, bank_keys = _item_keys(survey)
-    data = stream.read()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise ImportFailed([f"line {line}: the file is not UTF-8 text (save it as \"CSV UTF-8\")"]) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    errors, rows = [], []
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise ImportFailed(["the file is empty: expected a header row"])
-        columns = _Columns(header, in_survey, bank_keys, survey.slug)
-        if columns.errors:
-            raise ImportFailed(columns.errors)
-        number = 0
-        while True:
-            line = reader.line_num + 1
-            values = next(reader, None)
-            if values is None:
-                break
-            if not any(cell.strip() for cell in values):
+    def write(self, rows):
+        self._team_ids(rows)
+        for row in rows:
+            if row.team and self.teams[row.team] is None:
+                self.errors.add(f"{row.where}, column team: {shown_value(row.team)} is not a team "
+                                "(create it first, or import with --create-teams)")
+        if self.errors:
+            return  # the transaction will be rolled back: no use writing
+        named, blank = self._stored(rows)
+        kept, seen = [], set()
+        for row in rows:
+            team_id = self.teams[row.team] if row.team else None
+            key = (row.perspective, row.respondent, team_id, row.submitted_at)
+            if key in (named if row.respondent else blank) or (row.respondent and key in seen):
+                self.summary.skipped += 1
                 continue
-            number += 1
-            where = f"row {number} (line {line})"
-            if len(values) != len(columns.names):
-                errors.append(f"{where}: {len(values)} values, but the header has {len(columns.names)} columns")
-                continue
-            checked = _check_row(values, columns, where)
-            if isinstance(checked, list):
-                errors.extend(checked)
-            else:
-                rows.append(checked)
-    except csv.Error as error:
-        errors.append(f"line {reader.line_num}: not readable as CSV ({error}); nothing after it was checked")
-    if errors:
-        raise ImportFailed(errors)
-    return rows
+            seen.add(key)
+            kept.append((row, team_id))
+        if kept:
+            self._insert(kept)
+
+    def _insert(self, kept):
+        connection = db.session.connection()
+        if connection.dialect.name == "sqlite":
+            ids = self._insert_sqlite(connection, kept)
+        else:
+            responses = Response.__table__
+            ids = connection.execute(
+                insert(responses).returning(responses.c.id, sort_by_parameter_order=True),
+                [{"survey_id": self.survey.id, "perspective": row.perspective, "team_id": team_id,
+                  "respondent": row.respondent, "submitted_at": row.submitted_at, "comment": row.comment,
+                  "nps": row.nps, "channel": "import", "user_id": None, "invitation_id": None}
+                 for row, team_id in kept],
+            ).scalars().all()
+        for table, attribute in ((Answer.__table__, "answers"), (PredictedAnswer.__table__, "predictions")):
+            _insert_scores(table, [(response_id, item_id, score)
+                                   for response_id, (row, _) in zip(ids, kept, strict=True)
+                                   for item_id, score in getattr(row, attribute)])
+        groups = set()
+        for row, team_id in kept:
+            self.summary.per_perspective[row.perspective] += 1
+            self.summary.unanswered += not row.answers
+            groups.add(report_cells.group_of(self.survey.id, team_id, None, row.perspective))
+        # Core inserts: no ORM hook sees them. Publish the batches this chunk completes in its groups
+        # (earlier answers of a group included) and count them in the cells, in the same transaction;
+        # chunk by chunk, so memory does not grow with the file.
+        report_cells.publish(connection, groups)
 
 
-def _team_ids(names, summary):
-    """Team name -> id, creating the teams that do not exist yet (inside the open transaction)."""
-    wanted = sorted(names)
-    ids = {}
-    for start in range(0, len(wanted), BATCH):
-        chunk = wanted[start:start + BATCH]
-        ids.update(db.session.execute(select(Team.name, Team.id).where(Team.name.in_(chunk))).all())
-    for name in wanted:
-        if name not in ids:
-            team = Team(name=name)
-            db.session.add(team)
-            db.session.flush()
-            ids[name] = team.id
-            summary.created_teams.append(name)
-    return ids
+    def _insert_sqlite(self, connection, kept):
+        """The driver's executemany with ids given here: this transaction holds SQLite's one write
+        lock since before it read the largest id (see __init__), so the ids are free."""
+        dialect = connection.dialect
+        stamp = Response.__table__.c.submitted_at.type.dialect_impl(dialect).bind_processor(dialect)
+        first = self.next_id
+        self.next_id += len(kept)
+        connection.exec_driver_sql(SQLITE_RESPONSES_INSERT, [
+            (first + index, self.survey.id, row.perspective, team_id, row.respondent, stamp(row.submitted_at),
+             row.comment, row.nps) for index, (row, team_id) in enumerate(kept)])
+        return range(first, self.next_id)
+
+
+SQLITE_RESPONSES_INSERT = ("INSERT INTO responses (id, survey_id, perspective, team_id, respondent, submitted_at, "
+                           "comment, nps, channel, contact_consent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'import', 0)")
 
 
 def _insert_scores(table, rows):
     """(response_id, item_id, score) rows into answers / predicted_answers, in the open transaction.
 
-    PostgreSQL gets COPY (psycopg would otherwise send one INSERT per row); SQLite an executemany.
+    PostgreSQL gets COPY (psycopg would otherwise send one INSERT per row); SQLite the driver's own
+    executemany with plain tuples (no per-row work in SQLAlchemy).
     """
     if not rows:
         return
@@ -271,52 +206,43 @@ def _insert_scores(table, rows):
             for row in rows:
                 copy.write_row(row)
         return
-    connection.execute(insert(table), [{"response_id": r, "item_id": i, "score": s} for r, i, s in rows])
+    connection.exec_driver_sql(SQLITE_SCORES_INSERT[table.name], rows)
 
 
-def _write(rows, survey, summary):
-    responses = Response.__table__
-    teams = _team_ids({row.team for row in rows if row.team}, summary)
-    for start in range(0, len(rows), BATCH):
-        batch = rows[start:start + BATCH]
-        # Core inserts (not ORM bulk): one executemany per table and batch, ids back in row order.
-        ids = db.session.execute(
-            insert(responses).returning(responses.c.id, sort_by_parameter_order=True),
-            [
-                {
-                    "survey_id": survey.id, "perspective": row.perspective,
-                    "team_id": teams[row.team] if row.team else None, "respondent": row.respondent,
-                    "submitted_at": row.submitted_at, "comment": row.comment, "nps": row.nps,
-                    "channel": "import", "user_id": None, "invitation_id": None,
-                }
-                for row in batch
-            ],
-        ).scalars().all()
-        for table, attribute in ((Answer.__table__, "answers"), (PredictedAnswer.__table__, "predictions")):
-            _insert_scores(table, [
-                (response_id, item_id, score)
-                for response_id, row in zip(ids, batch, strict=True) for item_id, score in getattr(row, attribute)
-            ])
+SQLITE_SCORES_INSERT = {
+    "answers": "INSERT INTO answers (response_id, item_id, score) VALUES (?, ?, ?)",
+    "predicted_answers": "INSERT INTO predicted_answers (response_id, item_id, score) VALUES (?, ?, ?)",
+}
+
+
+def _chunks(rows, size):
+    chunk = []
     for row in rows:
-        summary.per_perspective[row.perspective] += 1
-        summary.unanswered += not row.answers
-    # Core inserts: no ORM hook sees them. Publish the complete batches of every group written to
-    # (earlier answers of a group included), in the same transaction.
-    groups = {report_cells.group_of(survey.id, teams[row.team] if row.team else None, None, row.perspective)
-              for row in rows}
-    report_cells.publish(db.session.connection(), groups)
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
-def import_responses(stream, survey):
-    """Check, then import a CSV (binary stream) into `survey` in one transaction.
+def import_responses(stream, survey, create_teams=False, actor=None):
+    """Check and import a CSV (binary stream) into `survey` in one transaction.
 
-    Returns an ImportSummary. Raises ImportFailed (nothing written) when any row is invalid,
-    and ImportWriteError (rolled back, nothing written) when the database refuses the data.
+    Returns an ImportSummary. Raises ImportFailed (nothing written) when any row is invalid or names
+    a team that does not exist (unless `create_teams`), and ImportWriteError (rolled back, nothing
+    written) when the database refuses the data.
     """
-    rows = read_rows(stream, survey)
-    summary = ImportSummary(survey=survey.slug)
+    summary, errors = ImportSummary(survey=survey.slug), Errors()
     try:
-        _write(rows, survey, summary)
+        writer = _Writer(survey, create_teams, summary, errors)
+        for chunk in _chunks(checked_rows(stream, survey, errors), CHUNK):
+            if not errors:
+                writer.write(chunk)
+        if errors:
+            raise errors.failure()
+        record("responses.imported", actor=actor, target=survey, imported=summary.total, skipped=summary.skipped,
+               created_teams=summary.created_teams, **summary.per_perspective)
         db.session.commit()
     except BaseException as error:
         db.session.rollback()

@@ -121,10 +121,11 @@ class TeamFilters(FlaskForm):
 
     team = SelectField("Team", validate_choice=False)
 
-    def __init__(self, teams, fixed_team=None, **kwargs):
+    def __init__(self, teams, fixed_team=None, archived=(), **kwargs):
         super().__init__(**kwargs)
         self.fixed_team = fixed_team
-        self.teams_by_name = {team.name: team for team in teams}
+        # Archived teams are not offered, but a link naming one still reads its history.
+        self.teams_by_name = {team.name: team for team in (*archived, *teams)}
         self.team.choices = [SelectChoice(team.name, team.name) for team in teams]
         if fixed_team is None:
             self.team.choices.insert(0, SelectChoice("", "All teams"))

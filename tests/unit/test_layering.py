@@ -33,6 +33,7 @@ LAYERS = (
     "followups",
     "responses",
     "invitations",
+    "teams",
     "mirror",
     "worker",
     "api",

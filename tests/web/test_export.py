@@ -34,7 +34,7 @@ def _reimport(runner, db, survey, text, tmp_path):
     make_survey(slug, status="closed", items=items, title=title)
     path = tmp_path / "export.csv"
     path.write_text(text, encoding="utf-8", newline="")
-    result = runner.invoke(args=["import-responses", str(path), "--survey", slug])
+    result = runner.invoke(args=["import-responses", str(path), "--survey", slug, "--create-teams"])
     assert result.exit_code == 0, result.output
     return result.output
 

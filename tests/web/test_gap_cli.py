@@ -45,7 +45,7 @@ def small(app, db, runner):
     # of MIN_N is tested in test_publication_batches.py.
     app.config["MIN_N"] = 1
     survey = make_survey("hand", items=items_by_key(db, ITEM_KEYS))
-    result = runner.invoke(args=["import-responses", str(SMALL), "--survey", "hand"])
+    result = runner.invoke(args=["import-responses", str(SMALL), "--survey", "hand", "--create-teams"])
     assert result.exit_code == 0, result.output
     assert "Imported 17 responses into survey hand: 11 customer, 4 staff, 2 leader." in result.stdout
     assert "Created 3 team(s): East, North, South." in result.stdout

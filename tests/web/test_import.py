@@ -5,10 +5,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
-from perception.core.models import Response, Team
-from tests.helpers import make_survey, make_team
+from perception.core.models import AuditEvent, Response, Team
+from perception.responses import csv_import
+from perception.responses.csv_import import names_summary
+from tests.helpers import make_invitation, make_survey, make_team
 from tests.web.reports_support import items_by_key, row_counts, write_csv
 
 SMALL = Path(__file__).resolve().parent.parent / "data" / "gap_small.csv"
@@ -22,8 +24,8 @@ def survey(db):
     return make_survey("imp", items=items_by_key(db, ["trust_believed", "trust_reliable"]))
 
 
-def run_import(runner, path, slug="imp"):
-    return runner.invoke(args=["import-responses", path, "--survey", slug])
+def run_import(runner, path, slug="imp", *options):
+    return runner.invoke(args=["import-responses", path, "--survey", slug, *options])
 
 
 def refused(runner, db, path, *messages):
@@ -42,7 +44,7 @@ def test_valid_file_stores_every_field(survey, runner, db, tmp_path):
     make_team("North")  # an existing team is reused, a new one is created
     rows = [GOOD, ["staff", "s1", "South", "2026-03-02 09:30", "5", "", "3", "", ""],
             ["leader", "", "", "2026-03-03T08:00:00+02:00", "", "", "", "multi\nline, \"quoted\"", ""]]
-    result = run_import(runner, write_csv(tmp_path / "ok.csv", HEADER, rows))
+    result = run_import(runner, write_csv(tmp_path / "ok.csv", HEADER, rows), "imp", "--create-teams")
     assert result.exit_code == 0, result.output
     assert "Imported 3 responses into survey imp: 1 customer, 1 staff, 1 leader." in result.stdout
     assert "Created 1 team(s): South." in result.stdout
@@ -65,16 +67,18 @@ def test_formula_guard_of_exported_cells_is_removed(survey, runner, db, tmp_path
     row = list(GOOD)
     row[HEADER.index("comment")] = "'=HYPERLINK(1)"  # how export-responses writes "=HYPERLINK(1)"
     row[HEADER.index("team")] = "'+Team"
-    assert run_import(runner, write_csv(tmp_path / "guarded.csv", HEADER, [row])).exit_code == 0
+    result = run_import(runner, write_csv(tmp_path / "guarded.csv", HEADER, [row]), "imp", "--create-teams")
+    assert result.exit_code == 0
     stored = db.session.execute(select(Response)).scalar_one()
     assert (stored.comment, stored.team.name) == ("=HYPERLINK(1)", "+Team")
 
 
 def test_bom_and_crlf_are_accepted(survey, runner, db, tmp_path):
-    path = write_csv(tmp_path / "excel.csv", [name.upper() for name in HEADER], [GOOD, GOOD], bom=True,
+    other = ["customer", "b@example.net", *GOOD[2:]]
+    path = write_csv(tmp_path / "excel.csv", [name.upper() for name in HEADER], [GOOD, other], bom=True,
                      line_ending="\r\n")
     assert Path(path).read_bytes().startswith(b"\xef\xbb\xbfPERSPECTIVE,")
-    result = run_import(runner, path)
+    result = run_import(runner, path, "imp", "--create-teams")
     assert result.exit_code == 0, result.output
     assert "Imported 2 responses" in result.stdout
     assert db.session.execute(select(Team.name)).scalars().all() == ["North"]
@@ -208,7 +212,7 @@ def test_database_error_rolls_everything_back(survey, runner, db, tmp_path):
     try:
         before = row_counts(db)
         staff = ["staff", "s1", "Fresh team", "2026-03-02", "5", "4", "3", "", ""]
-        result = run_import(runner, write_csv(tmp_path / "ok.csv", HEADER, [GOOD, staff]))
+        result = run_import(runner, write_csv(tmp_path / "ok.csv", HEADER, [GOOD, staff]), "imp", "--create-teams")
         assert result.exit_code == 1
         assert "Nothing was imported" in result.stderr and "refused" in result.stderr
         assert row_counts(db) == before
@@ -216,3 +220,74 @@ def test_database_error_rolls_everything_back(survey, runner, db, tmp_path):
         db.session.rollback()
         db.session.execute(text(drop))
         db.session.commit()
+
+
+# --- importing again adds nothing; teams must exist unless --create-teams (issue 15) -----------------
+
+def _customers(db):
+    return db.session.execute(select(func.count()).select_from(Response)).scalar_one()
+
+
+def test_importing_the_same_file_again_adds_nothing_and_says_how_many_were_skipped(survey, runner, db, tmp_path):
+    make_team("North")
+    anonymous = ["customer", "", "North", "2026-03-05T00:00:00Z", "3", "3", "", "", ""]
+    rows = [GOOD, GOOD, ["customer", "b@example.net", *GOOD[2:]], anonymous, anonymous]
+    path = write_csv(tmp_path / "twice.csv", HEADER, rows)
+    first = run_import(runner, path)
+    assert first.exit_code == 0, first.output
+    # GOOD twice is one respondent at one time; two blank respondents are two people (DESIGN section 2).
+    assert "Imported 4 responses" in first.stdout and "Skipped 1 row(s) already stored" in first.stdout
+    again = run_import(runner, path)
+    assert again.exit_code == 0, again.output
+    assert "Imported 0 responses" in again.stdout and "Skipped 5 row(s) already stored" in again.stdout
+    assert _customers(db) == 4
+    events = db.session.execute(select(AuditEvent).where(AuditEvent.action == "responses.imported")).scalars().all()
+    assert [(e.details["imported"], e.details["skipped"]) for e in events] == [(4, 1), (0, 5)]
+    assert "@" not in str([e.details for e in events])
+
+
+def test_a_response_stored_by_the_app_is_not_imported_again(survey, runner, db, tmp_path):
+    """The stored respondent of a link's answer is its invitation's email, as export-responses writes it."""
+    north = make_team("North")
+    invitation, _token = make_invitation(survey, north)
+    invitation.customer_email = "c@example.net"
+    moment = datetime(2026, 3, 1, 10, tzinfo=UTC)
+    db.session.add(Response(survey=survey, perspective="customer", team=north, invitation=invitation,
+                            submitted_at=moment))
+    db.session.commit()
+    row = ["customer", "c@example.net", "North", "2026-03-01T11:00:00+01:00", "4", "4", "", "", ""]
+    result = run_import(runner, write_csv(tmp_path / "same.csv", HEADER, [row]))
+    assert result.exit_code == 0 and "Skipped 1 row(s)" in result.stdout and _customers(db) == 1
+
+
+def test_an_unknown_team_is_an_error_naming_row_and_column(survey, runner, db, tmp_path):
+    make_team("North")
+    typo = ["customer", "x@example.net", "Nowhere branch", *GOOD[3:]]
+    refused(runner, db, write_csv(tmp_path / "typo.csv", HEADER, [GOOD, typo]),
+            "row 2 (line 3), column team: 'Nowhere branch' is not a team", "--create-teams")
+
+
+def test_create_teams_creates_them_and_the_summary_names_only_a_few(survey, runner, db, tmp_path):
+    rows = [["customer", f"p{i}@example.net", f"Branch {i:02d}", *GOOD[3:]] for i in range(6)]
+    result = run_import(runner, write_csv(tmp_path / "new.csv", HEADER, rows), "imp", "--create-teams")
+    assert result.exit_code == 0, result.output
+    assert "Created 6 team(s): Branch 00, Branch 01, Branch 02 and 3 more." in result.stdout
+    assert names_summary(["A", "B", "C", "D"]) == "A, B, C, D"
+    assert names_summary(["A", "B", "C"], total=2000) == "A, B, C and 1,997 more"
+
+
+def test_a_merged_team_name_imports_into_the_team_it_went_into(survey, runner, db, tmp_path):
+    north, south = make_team("North"), make_team("South")
+    assert runner.invoke(args=["teams", "merge", "North", "South"]).exit_code == 0
+    assert run_import(runner, write_csv(tmp_path / "old.csv", HEADER, [GOOD])).exit_code == 0
+    assert db.session.execute(select(Response.team_id)).scalar_one() == south.id != north.id
+
+
+def test_rows_are_written_in_chunks_and_still_all_or_nothing(survey, runner, db, tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_import, "CHUNK", 3)
+    make_team("North")
+    rows = [["customer", f"p{i}@example.net", *GOOD[2:]] for i in range(7)]
+    bad = ["customer", "late@example.net", "North", "2026-03-01T10:00:00Z", "9", "", "", "", ""]
+    refused(runner, db, write_csv(tmp_path / "late.csv", HEADER, [*rows, bad]), "row 8 (line 9), column trust_believed")
+    result = run_import(runner, write_csv(tmp_path / "ok.csv", HEADER, [*rows, rows[0]]))  # across chunks
+    assert result.exit_code == 0 and "Imported 7 responses" in result.stdout and "Skipped 1 row(s)" in result.stdout

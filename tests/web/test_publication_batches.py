@@ -245,7 +245,7 @@ def test_import_publishes_whole_batches_and_says_what_waits(app, db, runner, tmp
             for index in range(7)]
     path = tmp_path / "answers.csv"
     path.write_text("\n".join([header, *rows]) + "\n")
-    result = runner.invoke(args=["import-responses", str(path), "--survey", survey.slug])
+    result = runner.invoke(args=["import-responses", str(path), "--survey", survey.slug, "--create-teams"])
     assert result.exit_code == 0, result.output
     assert "2 answer(s) of the survey wait for their group of 5" in result.output
     report = gap_report(survey, by="month").to_dict()

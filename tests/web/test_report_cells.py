@@ -133,7 +133,7 @@ def test_an_import_is_counted(app, db):
     rows = [f"customer,Harbour Street,2026-0{1 + index % 3}-10T10:00:00Z," + ",".join(
         str(1 + (index + position) % 5) for position in range(len(items))) for index in range(30)]
     rows.append("leader,,2026-02-01T00:00:00+02:00," + ",".join("5" for _ in items))  # no team; January in UTC
-    import_responses(io.BytesIO(("\n".join([header, *rows]) + "\n").encode()), survey)
+    import_responses(io.BytesIO(("\n".join([header, *rows]) + "\n").encode()), survey, create_teams=True)
     assert_in_step(survey.id)
     assert gap_report(survey, min_n=1, by="month").to_dict()["groups"][0]["month"] == "2026-01"
 

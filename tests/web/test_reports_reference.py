@@ -212,7 +212,7 @@ def random_survey(app, db, runner, tmp_path):
     make_survey("random", items=items_by_key(db, ITEM_KEYS))
     truth, header, cells = random_rows(random.Random(20261124), 400)
     result = runner.invoke(args=["import-responses", write_csv(tmp_path / "random.csv", header, cells),
-                                 "--survey", "random"])
+                                 "--survey", "random", "--create-teams"])
     assert result.exit_code == 0, result.output
     rows = db.session.execute(
         select(Item.key, Dimension.key, Dimension.name).join(Dimension)

@@ -28,10 +28,20 @@ def hash_password(password):
 
 
 class Team(db.Model):
+    """A location, branch or department. An archived team is hidden from every picker and filter but
+    kept in history and reports; a team merged into another is archived with `merged_into_id` set,
+    and its name stays as an alias of that team (perception/teams/service.py)."""
+
     __tablename__ = "teams"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+
+    @property
+    def archived(self):
+        return self.archived_at is not None
 
     def __repr__(self):
         return f"<Team {self.name}>"

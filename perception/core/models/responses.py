@@ -89,6 +89,8 @@ class Response(db.Model):
         Index("ix_responses_unpublished", "survey_id", "perspective", "team_id", "staff_id", "submitted_at", "id",
               sqlite_where=text("published_at IS NULL"), postgresql_where=text("published_at IS NULL")),
         Index("ix_responses_published", "survey_id", "published_at"),
+        # The importer's "already stored?" check (perception/responses/import_rows.py).
+        Index("ix_responses_survey_submitted", "survey_id", "submitted_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))

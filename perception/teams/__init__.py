@@ -1,0 +1,1 @@
+"""Teams: list, create, rename, merge, archive and restore (`/admin/teams` and `flask teams`)."""
