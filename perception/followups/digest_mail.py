@@ -7,20 +7,12 @@ A row whose user was deactivated, lost the leader role or switched the digest of
 cancelled without a mail. Temporary failures are retried with back-off, permanent ones fail the row.
 """
 
-import logging
-from dataclasses import dataclass, field
-
-from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from perception.core.extensions import db
 from perception.core.models import OutboxMessage, utcnow
-from perception.core.outbox import DIGEST_KINDS, claim_due, mark_failed, mark_sent, release, retry_later
-from perception.core.smtp import MailConfigError, PermanentFailure, SmtpConnection, TemporaryFailure, send_on
+from perception.core.outbox import DIGEST_KINDS, claim_due
 from perception.followups.digest_service import DIGEST_ROLES, build_digest, digest_period_start
-from perception.web.mail import MailWriter
-
-log = logging.getLogger(__name__)
+from perception.web.mail_delivery import MailReport, cancel, send_batch, send_one
 
 DIGEST_TEMPLATE = "followups/mail_digest"
 FREQUENCY_WORDS = {"weekly": "week", "daily": "day"}
@@ -60,18 +52,6 @@ def digest_message(writer, user, digest, now=None):
                         context, now=now)
 
 
-@dataclass
-class DigestReport:
-    sent: int = 0
-    retry: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    errors: list = field(default_factory=list)
-
-    def summary(self):
-        return f"sent {self.sent}, retry later {self.retry}, failed {self.failed}, cancelled {self.cancelled}"
-
-
 def _skip_reason(user):
     if user is None or not user.active:
         return "account inactive"
@@ -82,61 +62,23 @@ def _skip_reason(user):
     return None
 
 
-def _deliver_one(connection, writer, message, now, report):
-    reason = _skip_reason(message.user)
-    if reason is not None:
-        message.status, message.last_error, message.claim_token = "cancelled", reason, None
-        report.cancelled += 1
-        db.session.commit()
-        return
-    message.attempts += 1
-    try:
-        try:
-            digest = build_digest(message.user, digest_period_start(message), now)
-            mail = digest_message(writer, message.user, digest, now)
-        except ValueError as error:  # an address no header can hold
-            raise PermanentFailure(f"invalid address: {type(error).__name__}") from None
-        send_on(connection, mail)
-    except PermanentFailure as error:
-        mark_failed(message, error)
-        report.failed += 1
-        report.errors.append(f"digest {message.id}: {error}")
-    except TemporaryFailure as error:
-        outcome = retry_later(message, error, now, current_app.config)
-        report.failed += outcome == "failed"
-        report.retry += outcome != "failed"
-        report.errors.append(f"digest {message.id}: {error}")
-    else:
-        mark_sent(message, now)
-        report.sent += 1
-    finally:
-        db.session.commit()
-
-
 def deliver_digests(limit=500, now=None):
-    """Send the due digests of the outbox; returns a DigestReport. Safe in several processes at once
+    """Send the due digests of the outbox; returns a MailReport. Safe in several processes at once
     (rows are claimed). Raises MailConfigError when the SMTP server refuses our login or sender; the
     rows not sent go back to the queue."""
     now = now or utcnow()
-    report = DigestReport()
+    report = MailReport()
+
+    def write(writer, message):
+        digest = build_digest(message.user, digest_period_start(message), now)
+        return digest_message(writer, message.user, digest, now)
+
+    def deliver_one(connection, writer, message):
+        reason = _skip_reason(message.user)
+        if reason is not None:
+            cancel(message, reason, report)
+            return
+        send_one(connection, message, lambda: write(writer, message), now, report)
+
     batch = claim_due(limit, now, DIGEST_KINDS, options=(joinedload(OutboxMessage.user),))
-    if not batch:
-        return report
-    connection = SmtpConnection(current_app.config)
-    writer = MailWriter()
-    try:
-        for index, message in enumerate(batch):
-            try:
-                _deliver_one(connection, writer, message, now, report)
-            except MailConfigError as error:
-                release(batch[index:], now, error)
-                raise
-            if connection.smtp is None and message.status == "pending":
-                release(batch[index + 1:], now, message.last_error)  # the server is unreachable: later
-                report.retry += len(batch) - index - 1
-                break
-    finally:
-        connection.close()
-    for line in report.errors:
-        log.warning("digest mail: %s", line)
-    return report
+    return send_batch(batch, deliver_one, now, report, "digest mail")

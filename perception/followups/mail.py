@@ -13,7 +13,6 @@ shows who the customer is only when they allowed contact.
 """
 
 import logging
-from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import or_
@@ -21,18 +20,10 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from perception.core.extensions import db
 from perception.core.models import FollowUp, FollowUpEvent, OutboxMessage, RecoveryRequest, utcnow
-from perception.core.outbox import (
-    FOLLOWUP_KINDS,
-    claim_due,
-    mark_failed,
-    mark_sent,
-    release,
-    release_stale_claims,
-    retry_later,
-)
-from perception.core.smtp import MailConfigError, PermanentFailure, SmtpConnection, TemporaryFailure, send_on
+from perception.core.outbox import FOLLOWUP_KINDS, claim_due, release_stale_claims
+from perception.core.smtp import MailConfigError
 from perception.followups.queries import customer_email, reason_lines, recovery_link
-from perception.web.mail import MailWriter
+from perception.web.mail_delivery import MailReport, cancel, send_batch, send_one
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +46,6 @@ def alert_message(writer, followup, now=None):
     }
     subject = f"A customer of {team} needs a follow-up by {followup.due_at:%d %b %H:%M} UTC"
     return writer.write(assignee.email, assignee.name, subject, "followups/mail_alert", context, now=now)
-
-
-@dataclass
-class AlertReport:
-    sent: int = 0
-    retry: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    errors: list = field(default_factory=list)
-    last_error: str | None = None  # the last failure's reason, for a page to show
-
-    def summary(self):
-        return f"sent {self.sent}, retry later {self.retry}, failed {self.failed}"
 
 
 def recovery_message(writer, recovery, now=None):
@@ -120,46 +98,15 @@ def _record(message, outcome, now, error=None):
                                      kind="recovery_sent"))
 
 
-def _deliver_one(connection, writer, message, now, report):
-    reason = _skip_reason(message, now)
-    if reason is not None:
-        message.status, message.last_error, message.claim_token = "cancelled", reason, None
-        report.cancelled += 1
-        return
-    message.attempts += 1
-    try:
-        try:
-            if message.kind == "alert":
-                mail = alert_message(writer, message.follow_up, now)
-            else:
-                mail = recovery_message(writer, message.recovery, now)
-        except ValueError as error:  # an address no header can hold
-            raise PermanentFailure(f"invalid address: {type(error).__name__}") from None
-        send_on(connection, mail)
-    except PermanentFailure as error:
-        mark_failed(message, error)
-        _record(message, "failed", now, error)
-        report.failed += 1
-        report.errors.append(f"{message.kind} {message.id}: {error}")
-        report.last_error = str(error)
-    except TemporaryFailure as error:
-        outcome = retry_later(message, error, now, current_app.config)
-        _record(message, outcome, now, error)
-        report.failed += outcome == "failed"
-        report.retry += outcome != "failed"
-        report.errors.append(f"{message.kind} {message.id}: {error}")
-        report.last_error = str(error)
-    else:
-        mark_sent(message, now)
-        _record(message, "sent", now)
-        report.sent += 1
-    finally:
-        db.session.commit()
+def _mail_for(writer, message, now):
+    if message.kind == "alert":
+        return alert_message(writer, message.follow_up, now)
+    return recovery_message(writer, message.recovery, now)
 
 
 def deliver_followup_mail(limit=500, now=None, *, follow_up_ids=None, recovery_ids=None):
     """Send the due alerts and re-survey mails of the outbox (only those of `follow_up_ids` /
-    `recovery_ids` when given); returns an AlertReport. Safe in several processes at once (the rows
+    `recovery_ids` when given); returns a MailReport. Safe in several processes at once (the rows
     are claimed, perception.core.outbox). Raises MailConfigError when the SMTP server refuses our
     login or sender; the rows not sent go back to the queue."""
     now = now or utcnow()
@@ -169,26 +116,18 @@ def deliver_followup_mail(limit=500, now=None, *, follow_up_ids=None, recovery_i
                    OutboxMessage.recovery_id.in_(recovery_ids or ()))
     else:
         release_stale_claims(now)
-    report = AlertReport()
+    report = MailReport()
+
+    def deliver_one(connection, writer, message):
+        reason = _skip_reason(message, now)
+        if reason is not None:
+            cancel(message, reason, report)
+            return
+        send_one(connection, message, lambda: _mail_for(writer, message, now), now, report,
+                 on_outcome=lambda message, outcome, error: _record(message, outcome, now, error))
+
     batch = claim_due(limit, now, FOLLOWUP_KINDS, only=only, options=MAIL_NEEDS)
-    connection = SmtpConnection(current_app.config)
-    writer = MailWriter()
-    try:
-        for index, message in enumerate(batch):
-            try:
-                _deliver_one(connection, writer, message, now, report)
-            except MailConfigError as error:
-                release(batch[index:], now, error)
-                raise
-            if connection.smtp is None and message.status == "pending":
-                release(batch[index + 1:], now, message.last_error)  # the server is unreachable: later
-                report.retry += len(batch) - index - 1
-                break
-    finally:
-        connection.close()
-    for line in report.errors:
-        log.warning("follow-up mail: %s", line)
-    return report
+    return send_batch(batch, deliver_one, now, report, "follow-up mail")
 
 
 def try_alert(followup_id):
