@@ -48,32 +48,39 @@ def insert_ignoring_duplicates(model, **values):
 def claim_due(limit, now, kinds, *, only=None, options=()):
     """Claim up to `limit` due rows of `kinds` (and of the SQL condition `only`) for this worker;
     returns them (status `sending`), loaded with `options` (what the mails need, in a few queries)."""
+    conditions = [OutboxMessage.kind.in_(kinds), *(() if only is None else (only,))]
+    return claim_rows(OutboxMessage, conditions, limit, now, options)
+
+
+def claim_rows(model, conditions, limit, now, options=()):
+    """Claim up to `limit` pending rows of an outbox table (`model` has status, next_attempt_at,
+    claim_token and claimed_at) that are due at `now` and meet `conditions`; returns them, loaded
+    with `options`. Several processes at once take disjoint rows."""
     claim = secrets.token_hex(16)
     # Start from a fresh transaction: on SQLite the claim's UPDATE then takes the write lock first
     # thing, instead of upgrading an older read snapshot (which fails at once under WAL).
     db.session.commit()
     due = (
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
-               OutboxMessage.kind.in_(kinds), *(() if only is None else (only,)))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        select(model.id)
+        .where(model.status == "pending", model.next_attempt_at <= now, *conditions)
+        .order_by(model.next_attempt_at, model.id)
         .limit(limit)
     )
     claimed = {"status": "sending", "claim_token": claim, "claimed_at": now}
     if db.session.get_bind().dialect.name == "postgresql":
         ids = db.session.execute(due.with_for_update(skip_locked=True)).scalars().all()
         if ids:
-            db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(**claimed))
+            db.session.execute(update(model).where(model.id.in_(ids)).values(**claimed))
     else:
         db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(due.scalar_subquery()), OutboxMessage.status == "pending")
+            update(model)
+            .where(model.id.in_(due.scalar_subquery()), model.status == "pending")
             .values(**claimed)
             .execution_options(synchronize_session=False)
         )
     db.session.commit()
     return list(db.session.execute(
-        select(OutboxMessage).where(OutboxMessage.claim_token == claim).order_by(OutboxMessage.id).options(*options)
+        select(model).where(model.claim_token == claim).order_by(model.id).options(*options)
     ).scalars())
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from perception.core.extensions import db
 from perception.core.models import WebhookDelivery, WebhookEndpoint, utcnow
+from perception.core.outbox import claim_rows
 
 STALE_CLAIM = timedelta(minutes=5)  # far above the HTTP timeout: a claim this old lost its worker
 
@@ -69,31 +70,7 @@ def sign(secret, timestamp, raw_body):
 def claim_due(limit, now):
     """Claim up to `limit` due deliveries for this worker; returns them (status `sending`) with
     their endpoints loaded. Several workers at once take disjoint rows."""
-    claim = secrets.token_hex(16)
-    db.session.commit()  # a fresh transaction: on SQLite the UPDATE then takes the write lock first thing
-    due = (
-        select(WebhookDelivery.id)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(limit)
-    )
-    claimed = {"status": "sending", "claim_token": claim, "claimed_at": now}
-    if db.session.get_bind().dialect.name == "postgresql":
-        ids = db.session.execute(due.with_for_update(skip_locked=True)).scalars().all()
-        if ids:
-            db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).values(**claimed))
-    else:
-        db.session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(due.scalar_subquery()), WebhookDelivery.status == "pending")
-            .values(**claimed)
-            .execution_options(synchronize_session=False)
-        )
-    db.session.commit()
-    return list(db.session.execute(
-        select(WebhookDelivery).where(WebhookDelivery.claim_token == claim).order_by(WebhookDelivery.id)
-        .options(joinedload(WebhookDelivery.endpoint))
-    ).scalars())
+    return claim_rows(WebhookDelivery, (), limit, now, (joinedload(WebhookDelivery.endpoint),))
 
 
 def release_stale_claims(now):
