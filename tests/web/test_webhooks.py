@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from perception.core.models import AuditEvent, WebhookDelivery, WebhookEndpoint, utcnow
-from perception.core.webhooks_outbox import emit
+from perception.core.webhooks_outbox import claim_due, emit, next_utc_midnight
 from perception.followups.service import resolve
 from perception.webhooks.delivery_service import deliver_due_webhooks
 from perception.webhooks.service import WebhookError, add_endpoint
@@ -123,6 +123,18 @@ def test_without_consent_a_payload_names_nobody_and_gives_days_only(app, db, cli
     assert opened["data"]["response"]["survey"] == "wave-1" and opened["data"]["follow_up"]["team"] == team.name
     assert opened["data"]["response"]["scores"]["overall"] == 1
     assert "customer" not in opened["data"]["response"] and "Follow-up #" in opened["text"]
+    # One person's answers never reach another system at a time that pins them (DESIGN section 2).
+    received = json.loads(bodies["response.received"])
+    assert "scores" not in received["data"]["response"] and "overall" not in received["text"]
+    assert received["text"] == f"New customer answer for {team.name} (wave-1)."
+    rows = {row.event_type: row for row in db.session.execute(select(WebhookDelivery)).scalars()}
+    held = rows["response.received"]
+    assert held.next_attempt_at == next_utc_midnight(held.created_at) > held.created_at
+    assert (held.next_attempt_at.hour, held.next_attempt_at.minute) == (0, 0)
+    assert rows["followup.opened"].next_attempt_at == rows["followup.opened"].created_at  # at once
+    assert claim_due(10, held.next_attempt_at - timedelta(seconds=1)) == [rows["followup.opened"],
+                                                                          rows["followup.resolved"]]
+    assert claim_due(10, held.next_attempt_at) == [held]
 
 
 def test_with_consent_a_payload_says_who_and_when_until_the_customer_is_erased(app, db, client, runner):
@@ -133,7 +145,8 @@ def test_with_consent_a_payload_says_who_and_when_until_the_customer_is_erased(a
     [row] = db.session.execute(select(WebhookDelivery)).scalars()
     data = json.loads(row.body)["data"]["response"]
     assert data["customer"] == {"name": "Dana Kowalski", "email": "dana@example.org", "phone": "0161 496 0000"}
-    assert EXACT_TIME.match(data["submitted_at"])
+    assert EXACT_TIME.match(data["submitted_at"]) and data["scores"]["overall"] == 1
+    assert "overall 1.0 of 5" in json.loads(row.body)["text"] and row.next_attempt_at == row.created_at
     assert "Dana" not in json.loads(row.body)["text"]  # the chat line never names the customer
     assert runner.invoke(args=["erase-customer", "dana@example.org", "--yes"]).exit_code == 0
     db.session.refresh(row)
@@ -197,6 +210,7 @@ def test_the_admin_page_adds_shows_the_secret_once_shows_the_log_and_removes(app
     again = client.get("/admin/webhooks").get_data(as_text=True)
     assert endpoint.secret not in again
     assert "HTTP 502" in again and delivery.delivery_id in again and "https://crm.example.com/hooks" in again
+    assert delivery.created_at.strftime("%Y-%m-%d") in again and not re.search(r"\d\d:\d\d", again)  # days only
 
     removed = post_form(client, f"/admin/webhooks/{endpoint.id}/remove", {}, form_url="/admin/webhooks")
     assert removed.status_code == 302 and db.session.execute(select(WebhookEndpoint)).first() is None
