@@ -80,7 +80,7 @@ def test_it_gives_up_after_the_last_attempt_and_a_silent_receiver_times_out(app,
         assert deliver_due_webhooks(now=start + timedelta(hours=1)).failed == 1
     db.session.refresh(delivery)
     assert (delivery.status, delivery.attempts, delivery.last_status) == ("failed", 2, None)
-    assert "timed out" in delivery.last_error
+    assert delivery.last_error == "timeout"
 
 
 def test_two_workers_at_once_deliver_each_delivery_exactly_once(app, db):
@@ -166,7 +166,7 @@ def test_endpoints_must_be_https_except_loopback_outside_production(app):
     with pytest.raises(WebhookError, match="https://"):
         add_endpoint("http://127.0.0.1:8080/hook", ["followup.opened"])
     with pytest.raises(WebhookError) as refused:
-        add_endpoint("https://crm.example.com/hooks", ["followup.shouted"])
+        add_endpoint("https://93.184.216.34/hooks", ["followup.shouted"])  # a public address: no DNS needed
     assert refused.value.field == "events"
 
 
