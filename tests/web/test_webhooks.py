@@ -15,6 +15,7 @@ from sqlalchemy import select
 from perception.core.models import AuditEvent, WebhookDelivery, WebhookEndpoint, utcnow
 from perception.core.webhooks_outbox import claim_due, emit, next_utc_midnight
 from perception.followups.service import resolve
+from perception.invitations.open_link_service import create_open_link, record_open_response
 from perception.webhooks.delivery_service import deliver_due_webhooks
 from perception.webhooks.service import WebhookError, add_endpoint
 from tests.helpers import bank_items, login, make_survey, make_team, make_user, post_form
@@ -152,6 +153,20 @@ def test_with_consent_a_payload_says_who_and_when_until_the_customer_is_erased(a
     db.session.refresh(row)
     assert "customer" in json.loads(row.body)["data"]["response"]  # still JSON, sent as it now is
     assert "dana" not in row.body.lower() and "496 0000" not in row.body
+
+
+def test_an_open_link_answer_without_consent_is_announced_after_midnight_without_scores(app, db):
+    survey, team = make_survey(items=bank_items()), make_team()
+    link = create_open_link(survey, team)
+    add_endpoint("https://crm.example.com/hooks", ["response.received"])
+    scores = {item.id: 2 for item in survey.items}
+    record_open_response(link, scores)
+    record_open_response(link, scores, contact=(True, "0161 496 0000"))
+    held, at_once = db.session.execute(select(WebhookDelivery).order_by(WebhookDelivery.id)).scalars()
+    assert "scores" not in json.loads(held.body)["data"]["response"]
+    assert held.next_attempt_at == next_utc_midnight(held.created_at)
+    assert json.loads(at_once.body)["data"]["response"]["scores"]["overall"] == 2
+    assert at_once.next_attempt_at == at_once.created_at
 
 
 def test_endpoints_must_be_https_except_loopback_outside_production(app):
