@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import joinedload
@@ -28,12 +28,14 @@ def subscribed(event_type):
     return WebhookEndpoint.active.is_(True), WebhookEndpoint.events.like(f"% {event_type} %")
 
 
-def emit(event_type, data, text="", *, now=None, created_at=None):
+def emit(event_type, data, text="", *, now=None, created_at=None, not_before=None):
     """Queue `event_type` for every active endpoint subscribed to it, in the current transaction
     (no commit). `data` is the event's dict, or a function returning `(data, text, created_at)`,
     called only when some endpoint listens (so an event nobody subscribed to costs one small SELECT).
     `created_at` is the body's time as a string (callers give only the day when the customer did not
-    agree to be contacted); None means `now`. Returns how many deliveries were queued."""
+    agree to be contacted); None means `now`. `not_before` holds the deliveries until then (a
+    `response.received` without consent waits for the next UTC midnight). Returns how many
+    deliveries were queued."""
     endpoint_ids = db.session.execute(select(WebhookEndpoint.id).where(*subscribed(event_type))).scalars().all()
     if not endpoint_ids:
         return 0
@@ -45,10 +47,17 @@ def emit(event_type, data, text="", *, now=None, created_at=None):
     event = secrets.token_hex(12)
     db.session.execute(insert(WebhookDelivery), [
         {"delivery_id": f"evt_{event}_{endpoint_id}", "endpoint_id": endpoint_id, "event_type": event_type,
-         "body": body, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+         "body": body, "status": "pending", "attempts": 0, "next_attempt_at": max(now, not_before or now),
+         "created_at": now}
         for endpoint_id in endpoint_ids
     ])
     return len(endpoint_ids)
+
+
+def next_utc_midnight(moment):
+    """The first UTC midnight after the aware datetime `moment`."""
+    day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day + timedelta(days=1)
 
 
 def iso(moment):

@@ -2,17 +2,20 @@
 `followup.opened`, `followup.resolved`, `followup.overdue`; perception.core.webhooks_outbox.emit).
 
 DESIGN section 2, "No consent, no link": for a customer who did not agree to be contacted, a
-payload carries ids, the survey's slug, the team, a summary of the scores and days only: no name,
-email or phone, no staff member who served them, no time finer than the day (the body's
-`created_at` included). With consent it adds who they are and exact times, as the follow-up page
-does. The readable `text` line (for a chat channel) never names the customer."""
+payload carries ids, the survey's slug, the team and days only: no name, email or phone, no staff
+member who served them, no time finer than the day (the body's `created_at` included). Their
+`response.received` carries no scores at all and is held until the next UTC midnight
+(`response_hold`), so neither its content nor its arrival pins one person's answers ("No small
+difference"); a `followup.*` event keeps the scores summary, as the follow-up page shows it. With
+consent a payload adds the scores, who they are and exact times, as the follow-up page does. The
+readable `text` line (for a chat channel) never names the customer."""
 
 from flask import current_app
 from sqlalchemy import select
 
 from perception.core.extensions import db
 from perception.core.models import Answer, Dimension, FollowUp, Item, Response
-from perception.core.webhooks_outbox import iso
+from perception.core.webhooks_outbox import iso, next_utc_midnight
 from perception.followups.queries import customer_identity, reason_lines
 
 
@@ -40,7 +43,7 @@ def scores_summary(response_id):
     }
 
 
-def response_data(response):
+def response_data(response, with_scores=True):
     consent = bool(response.contact_consent)
     data = {
         "id": response.id,
@@ -48,9 +51,10 @@ def response_data(response):
         "team": response.team.name if response.team else None,
         "channel": response.channel,
         "submitted_at": moment(response.submitted_at, consent),
-        "scores": {**scores_summary(response.id), "nps": response.nps},
         "contact_consent": consent,
     }
+    if with_scores:
+        data["scores"] = {**scores_summary(response.id), "nps": response.nps}
     if consent:
         data["customer"] = customer_identity(response)
         data["staff"] = response.staff.name if response.staff else None
@@ -62,14 +66,21 @@ def _where(response):
     return f"{team} ({response.survey.slug})"
 
 
+def response_hold(consent, now):
+    """When `response.received` may be sent: at once with consent, else at the next UTC midnight, so
+    its arrival tells no more than the day of the answer."""
+    return None if consent else next_utc_midnight(now)
+
+
 def response_event(response_id):
-    """(data, text, created_at) of `response.received`."""
+    """(data, text, created_at) of `response.received`; the scores only with consent."""
     response = db.session.get(Response, response_id)
-    data = response_data(response)
-    overall = data["scores"]["overall"]
+    consent = bool(response.contact_consent)
+    data = response_data(response, with_scores=consent)
     text = f"New customer answer for {_where(response)}"
+    overall = data["scores"]["overall"] if consent else None
     text += f": overall {overall:.1f} of 5." if overall is not None else "."
-    return {"response": data}, text, moment(response.submitted_at, response.contact_consent)
+    return {"response": data}, text, moment(response.submitted_at, consent)
 
 
 def followup_url(followup_id):

@@ -21,7 +21,7 @@ from perception.core.models import Answer, OpenLink, Response, utcnow
 from perception.core.tokens import derive_token, find_by_token, hash_token, new_nonce
 from perception.core.webhooks_outbox import emit
 from perception.followups.service import alert_reasons, insert_followup
-from perception.followups.webhook_queries import response_event
+from perception.followups.webhook_queries import response_event, response_hold
 
 PURPOSE = "open-link"
 ANSWERED_COOKIE = "perception_answered"
@@ -104,7 +104,7 @@ def record_open_response(link, scores, comment=None, nps=None, now=None, contact
     )
     db.session.add(response)
     db.session.flush()
-    emit("response.received", lambda: response_event(response.id), now=now)
+    emit("response.received", lambda: response_event(response.id), now=now, not_before=response_hold(consent, now))
     reasons = alert_reasons(link.survey.items, scores, nps)
     if reasons:
         insert_followup(response.id, link.team_id, reasons, now)

@@ -13,8 +13,11 @@ care index per perspective and the response rate. A change that involves a withh
 
 Waves are the surveys that are not drafts, in order of opening (`opens_at`, then creation), that
 cover the team (a wave scoped to no team covers every team) and, for a user, that they may see.
-Without a team filter the document also holds one series per team (within the user's scope), each
-computed with that team's filter: `gap --team NAME` of each wave.
+Without a team filter the document also holds one series per team (within the user's scope), taken
+from each wave's report grouped by team (`gap --by team --json`'s `groups`), so the complementary
+suppression across teams holds in the trend too: the whole business minus one team never reveals a
+small team (DESIGN section 2, "No small difference"). With a team filter the one series is
+`gap --team NAME` of each wave (a single group needs no complement).
 
 Every p-value of the document is adjusted together (Benjamini-Hochberg, perception.insights):
 `p` is the raw value, `p_adjusted` the adjusted one; the sentence uses the adjusted ones.
@@ -105,14 +108,34 @@ def _change(previous, current):
     }
 
 
-def wave_series(surveys, team, counts, min_n=None):
-    """The waves of `surveys` covering `team` (None: the whole business), each with its change."""
-    computed = [(survey, gap_report(survey, team=team, min_n=min_n), response_rate(counts, survey.id, team))
-                for survey in surveys if covers(survey, team)]
+def _series(computed):
+    """Waves with their changes from [(survey, report, rate)] in order of opening."""
     waves = [_wave(*entry) for entry in computed]
     for index in range(1, len(computed)):
         waves[index]["change"] = _change(computed[index - 1], computed[index])
     return waves
+
+
+def wave_series(surveys, team, counts, min_n=None):
+    """The waves of `surveys` covering `team` (None: the whole business), each with its change."""
+    return _series([(survey, gap_report(survey, team=team, min_n=min_n), response_rate(counts, survey.id, team))
+                    for survey in surveys if covers(survey, team)])
+
+
+def team_series(surveys, teams, counts, min_n=None):
+    """(whole-business waves, {team id: waves}) from one by-team report per wave: each team's figures
+    are its group of that report, complementary suppression included."""
+    reports = {survey.id: gap_report(survey, by="team", min_n=min_n) for survey in surveys}
+    whole = _series([(survey, reports[survey.id], response_rate(counts, survey.id, None)) for survey in surveys])
+    per_team = {}
+    for team in teams:
+        computed = []
+        for survey in surveys:
+            group = next((group for group in reports[survey.id].groups if group.label == team.name), None)
+            if covers(survey, team) and group is not None:
+                computed.append((survey, group, response_rate(counts, survey.id, team)))
+        per_team[team.id] = _series(computed)
+    return whole, per_team
 
 
 def _tests(document):
@@ -144,13 +167,15 @@ def trend_report(*, user=None, team=None, prefix=None, min_n=None):
     document = {
         "min_n": min_n or batch_size(),
         "filters": {"team": team.name if team is not None else None, "survey_prefix": prefix or None},
-        "waves": wave_series(surveys, team, counts, min_n),
+        "waves": [],
         "teams": [],
     }
     if team is None:
         teams = scoped_teams(user, all_teams()) if user is not None else all_teams()
-        document["teams"] = [{"team": member.name, "waves": wave_series(surveys, member, counts, min_n)}
-                             for member in teams]
+        document["waves"], per_team = team_series(surveys, teams, counts, min_n)
+        document["teams"] = [{"team": member.name, "waves": per_team[member.id]} for member in teams]
+    else:
+        document["waves"] = wave_series(surveys, team, counts, min_n)
     adjust(document)
     document["significance"] = SIGNIFICANCE
     document["sentence"] = trend_sentence(document)

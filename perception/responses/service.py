@@ -9,7 +9,7 @@ from perception.core.extensions import db
 from perception.core.models import Answer, Invitation, PredictedAnswer, Response, Survey, utcnow
 from perception.core.webhooks_outbox import emit
 from perception.followups.service import alert_reasons, insert_followup
-from perception.followups.webhook_queries import response_event
+from perception.followups.webhook_queries import response_event, response_hold
 from perception.reports import service as report_cells
 from perception.responses.queries import own_response
 
@@ -48,7 +48,8 @@ def record_customer_response(invitation, scores, comment=None, nps=None, channel
         answers = [{"response_id": response_id, "item_id": item, "score": score} for item, score in scores.items()]
         if answers:
             connection.execute(_ANSWERS_INSERT, answers)
-        emit("response.received", lambda: response_event(response_id), now=now)
+        emit("response.received", lambda: response_event(response_id), now=now,
+             not_before=response_hold(contact_consent, now))
         if reasons:
             insert_followup(response_id, invitation.team_id, reasons, now)
         connection.execute(_ANSWERED, {"invitation_id": invitation.id, "answered_at": now})

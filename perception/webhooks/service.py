@@ -2,12 +2,16 @@
 
 An endpoint must be `https://`; a loopback address over plain http (`http://127.0.0.1:PORT/...`) is
 accepted outside production, so tests and a local receiver work (DESIGN section 3). A URL with a
-user name or password is refused (it would be shown on the page). The signing secret is made here
+user name or password is refused (it would be shown on the page). In production a host must resolve
+to public addresses only (`checked_addresses`): an admin or a stolen admin session cannot point
+deliveries at the machine itself, the private network or a cloud metadata service; the worker checks
+again at every send and connects to the addresses it checked (DNS rebinding). The signing secret is made here
 with `secrets`, returned once to show, and never logged; the audit line names the host only, since
 a chat channel's incoming-webhook URL is itself a secret."""
 
 import ipaddress
 import secrets
+import socket
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -36,8 +40,47 @@ def is_loopback(host):
         return False
 
 
-def url_problem(url, production):
-    """Why `url` cannot be an endpoint, or None."""
+class PrivateAddress(OSError):
+    """A host resolves to an address that is not on the public internet."""
+
+
+def is_public(address):
+    """Whether an IP address (text, maybe with an IPv6 zone) is globally routable unicast."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def checked_addresses(host, port, production):
+    """[(family, socket address)] `host` resolves to for TCP; in production every one must be public
+    (else PrivateAddress). Raises socket.gaierror when the host is not found."""
+    found = [(family, sockaddr) for family, _type, _proto, _name, sockaddr
+             in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    if production and not all(is_public(sockaddr[0]) for _family, sockaddr in found):
+        raise PrivateAddress(f"{host} resolves to an address that is not public")
+    return found
+
+
+def default_port(parts):
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def address_problem(parts):
+    """Why the host of a production endpoint cannot be used, or None (resolves it)."""
+    try:
+        checked_addresses(parts.hostname, default_port(parts), production=True)
+    except PrivateAddress:
+        return ("Endpoints must be on the public internet: that host is this machine or on a private or "
+                "link-local network.")
+    except (OSError, UnicodeError):
+        return "We could not find that host. Please check the URL (or try again if its DNS was just set up)."
+    return None
+
+
+def url_problem(url, production, resolve=True):
+    """Why `url` cannot be an endpoint, or None. In production with `resolve` its host is looked up
+    and must be public (the worker does its own check at each send, so it passes resolve=False)."""
     if not url:
         return "Please enter the URL that receives the events."
     if len(url) > URL_MAX or any(char.isspace() for char in url):
@@ -51,9 +94,9 @@ def url_problem(url, production):
         return "The URL needs a host name, e.g. https://crm.example.com/hooks/perception."
     if parts.username or parts.password:
         return "Please leave the user name and password out of the URL."
-    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname) and not production):
-        return None
-    return HTTPS_RULE
+    if not (parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname) and not production)):
+        return HTTPS_RULE
+    return address_problem(parts) if production and resolve else None
 
 
 def is_production():

@@ -1,5 +1,6 @@
 """The care gap across waves (issue #16): `flask trend --json`, GET /api/v1/trend and the leaders'
-trend page share one function; every wave's figures are its `gap --json` with the same filters."""
+trend page share one function; every wave's figures are its `gap --json` with the same filters, and
+each team's series is that team's group of `gap --by team --json`."""
 
 import json
 
@@ -7,7 +8,8 @@ import pytest
 from scipy import stats
 
 from perception.accounts.service import create_api_token
-from tests.helpers import login, make_team, make_user
+from perception.reports.trend_queries import trend_report
+from tests.helpers import bank_items, login, make_responses, make_survey, make_team, make_user
 from tests.openapi_check import Api, OpenApiChecker
 from tests.web.reports_support import gap_json
 from tests.web.trend_support import HARBOUR, RIVERSIDE, two_waves
@@ -18,19 +20,10 @@ def waves(app, db):
     return two_waves()
 
 
-
 def _trend(runner, *args):
     result = runner.invoke(args=["trend", "--json", *args])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
-
-
-def _unadjusted(value):
-    if isinstance(value, dict):
-        return {key: _unadjusted(item) for key, item in value.items() if key != "p_adjusted"}
-    if isinstance(value, list):
-        return [_unadjusted(item) for item in value]
-    return value
 
 
 def _assert_waves_equal_gap(runner, waves, *team_args):
@@ -45,13 +38,17 @@ def test_every_figure_of_trend_json_is_the_waves_gap_json(waves, runner):
     assert [wave["survey"] for wave in document["waves"]] == ["2026-q3", "2026-q4"]
     _assert_waves_equal_gap(runner, document["waves"])
     assert [entry["team"] for entry in document["teams"]] == [HARBOUR, RIVERSIDE]
+    # Each team's series is its group of the wave's report by team (complementary suppression kept).
+    by_team = {wave["survey"]: gap_json(runner, "--survey", wave["survey"], "--by", "team")
+               for wave in document["waves"]}
     for entry in document["teams"]:
-        _assert_waves_equal_gap(runner, entry["waves"], "--team", entry["team"])
+        for wave in entry["waves"]:
+            [group] = [group for group in by_team[wave["survey"]]["groups"] if group["team"] == entry["team"]]
+            for key in ("dimensions", "care_index", "respondents"):
+                assert wave[key] == group[key], (wave["survey"], entry["team"], key)
     harbour = _trend(runner, "--team", HARBOUR)
     assert harbour["teams"] == [] and harbour["filters"]["team"] == HARBOUR
     _assert_waves_equal_gap(runner, harbour["waves"], "--team", HARBOUR)
-    # The team's series is the same with or without the filter but for the adjustment (1 series or 3).
-    assert _unadjusted(harbour["waves"]) == _unadjusted(document["teams"][0]["waves"])
     assert harbour["tests"] < document["tests"]
     assert runner.invoke(args=["trend", "--team", "Nowhere"]).exit_code == 2
 
@@ -134,3 +131,26 @@ def test_before_any_wave_and_with_a_prefix(app, db, client, runner):
     two_waves()
     assert [wave["survey"] for wave in _trend(runner, "--survey-prefix", "2026-q4")["waves"]] == ["2026-q4"]
     assert _trend(runner, "--survey-prefix", "2026-q4")["waves"][0]["change"] is None
+
+
+def test_a_small_team_cannot_be_read_off_the_whole_business_minus_another_team(app, db):
+    items = bank_items()
+    first = items[0]
+    second = next(item for item in items if item.dimension_id != first.dimension_id)
+    small, large = make_team("A"), make_team("B")
+    survey = make_survey("w1", items=[first, second])
+    make_responses(survey, 3, team=small, scores={first: 3, second: 1})
+    make_responses(survey, 2, team=small, scores={first: 3})  # team A has 5 respondents, 3 on `second`
+    make_responses(survey, 5, team=large, scores={first: 5, second: 5})
+    document = trend_report()
+
+    def customers(wave):
+        [cell] = [cell for cell in wave["dimensions"] if cell["key"] == second.dimension.key]
+        return cell["customer"]
+
+    whole = customers(document["waves"][0])
+    assert (whole["n"], whole["suppressed"]) == (8, False)
+    teams = {entry["team"]: customers(entry["waves"][0]) for entry in document["teams"]}
+    assert teams["A"]["suppressed"] and teams["A"]["mean"] is None
+    # B alone would be publishable, but whole minus B is A's 3 answers: B is withheld as well.
+    assert teams["B"]["suppressed"] and teams["B"]["mean"] is None and teams["B"]["n"] == 5

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from perception.core.models import AuditEvent, WebhookDelivery, WebhookEndpoint, utcnow
-from perception.core.webhooks_outbox import emit
+from perception.core.webhooks_outbox import claim_due, emit, next_utc_midnight
 from perception.followups.service import resolve
+from perception.invitations.open_link_service import create_open_link, record_open_response
 from perception.webhooks.delivery_service import deliver_due_webhooks
 from perception.webhooks.service import WebhookError, add_endpoint
 from tests.helpers import bank_items, login, make_survey, make_team, make_user, post_form
@@ -80,7 +81,7 @@ def test_it_gives_up_after_the_last_attempt_and_a_silent_receiver_times_out(app,
         assert deliver_due_webhooks(now=start + timedelta(hours=1)).failed == 1
     db.session.refresh(delivery)
     assert (delivery.status, delivery.attempts, delivery.last_status) == ("failed", 2, None)
-    assert "timed out" in delivery.last_error
+    assert delivery.last_error == "timeout"
 
 
 def test_two_workers_at_once_deliver_each_delivery_exactly_once(app, db):
@@ -123,6 +124,18 @@ def test_without_consent_a_payload_names_nobody_and_gives_days_only(app, db, cli
     assert opened["data"]["response"]["survey"] == "wave-1" and opened["data"]["follow_up"]["team"] == team.name
     assert opened["data"]["response"]["scores"]["overall"] == 1
     assert "customer" not in opened["data"]["response"] and "Follow-up #" in opened["text"]
+    # One person's answers never reach another system at a time that pins them (DESIGN section 2).
+    received = json.loads(bodies["response.received"])
+    assert "scores" not in received["data"]["response"] and "overall" not in received["text"]
+    assert received["text"] == f"New customer answer for {team.name} (wave-1)."
+    rows = {row.event_type: row for row in db.session.execute(select(WebhookDelivery)).scalars()}
+    held = rows["response.received"]
+    assert held.next_attempt_at == next_utc_midnight(held.created_at) > held.created_at
+    assert (held.next_attempt_at.hour, held.next_attempt_at.minute) == (0, 0)
+    assert rows["followup.opened"].next_attempt_at == rows["followup.opened"].created_at  # at once
+    assert claim_due(10, held.next_attempt_at - timedelta(seconds=1)) == [rows["followup.opened"],
+                                                                          rows["followup.resolved"]]
+    assert claim_due(10, held.next_attempt_at) == [held]
 
 
 def test_with_consent_a_payload_says_who_and_when_until_the_customer_is_erased(app, db, client, runner):
@@ -133,12 +146,27 @@ def test_with_consent_a_payload_says_who_and_when_until_the_customer_is_erased(a
     [row] = db.session.execute(select(WebhookDelivery)).scalars()
     data = json.loads(row.body)["data"]["response"]
     assert data["customer"] == {"name": "Dana Kowalski", "email": "dana@example.org", "phone": "0161 496 0000"}
-    assert EXACT_TIME.match(data["submitted_at"])
+    assert EXACT_TIME.match(data["submitted_at"]) and data["scores"]["overall"] == 1
+    assert "overall 1.0 of 5" in json.loads(row.body)["text"] and row.next_attempt_at == row.created_at
     assert "Dana" not in json.loads(row.body)["text"]  # the chat line never names the customer
     assert runner.invoke(args=["erase-customer", "dana@example.org", "--yes"]).exit_code == 0
     db.session.refresh(row)
     assert "customer" in json.loads(row.body)["data"]["response"]  # still JSON, sent as it now is
     assert "dana" not in row.body.lower() and "496 0000" not in row.body
+
+
+def test_an_open_link_answer_without_consent_is_announced_after_midnight_without_scores(app, db):
+    survey, team = make_survey(items=bank_items()), make_team()
+    link = create_open_link(survey, team)
+    add_endpoint("https://crm.example.com/hooks", ["response.received"])
+    scores = {item.id: 2 for item in survey.items}
+    record_open_response(link, scores)
+    record_open_response(link, scores, contact=(True, "0161 496 0000"))
+    held, at_once = db.session.execute(select(WebhookDelivery).order_by(WebhookDelivery.id)).scalars()
+    assert "scores" not in json.loads(held.body)["data"]["response"]
+    assert held.next_attempt_at == next_utc_midnight(held.created_at)
+    assert json.loads(at_once.body)["data"]["response"]["scores"]["overall"] == 2
+    assert at_once.next_attempt_at == at_once.created_at
 
 
 def test_endpoints_must_be_https_except_loopback_outside_production(app):
@@ -153,7 +181,7 @@ def test_endpoints_must_be_https_except_loopback_outside_production(app):
     with pytest.raises(WebhookError, match="https://"):
         add_endpoint("http://127.0.0.1:8080/hook", ["followup.opened"])
     with pytest.raises(WebhookError) as refused:
-        add_endpoint("https://crm.example.com/hooks", ["followup.shouted"])
+        add_endpoint("https://93.184.216.34/hooks", ["followup.shouted"])  # a public address: no DNS needed
     assert refused.value.field == "events"
 
 
@@ -197,6 +225,7 @@ def test_the_admin_page_adds_shows_the_secret_once_shows_the_log_and_removes(app
     again = client.get("/admin/webhooks").get_data(as_text=True)
     assert endpoint.secret not in again
     assert "HTTP 502" in again and delivery.delivery_id in again and "https://crm.example.com/hooks" in again
+    assert delivery.created_at.strftime("%Y-%m-%d") in again and not re.search(r"\d\d:\d\d", again)  # days only
 
     removed = post_form(client, f"/admin/webhooks/{endpoint.id}/remove", {}, form_url="/admin/webhooks")
     assert removed.status_code == 302 and db.session.execute(select(WebhookEndpoint)).first() is None
