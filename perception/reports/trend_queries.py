@@ -123,10 +123,11 @@ def wave_series(surveys, team, counts, min_n=None):
 
 
 def team_series(surveys, teams, counts, min_n=None):
-    """(whole-business waves, {team id: waves}) from one by-team report per wave: each team's figures
-    are its group of that report, complementary suppression included."""
+    """(whole-business waves, {team id: waves}). Each team's figures are its group of one by-team report
+    per wave, complementary suppression included; the whole business's are the ungrouped report, so
+    that they equal `gap --json` to the last key (its p-values are adjusted over its own tests)."""
     reports = {survey.id: gap_report(survey, by="team", min_n=min_n) for survey in surveys}
-    whole = _series([(survey, reports[survey.id], response_rate(counts, survey.id, None)) for survey in surveys])
+    whole = wave_series(surveys, None, counts, min_n)
     per_team = {}
     for team in teams:
         computed = []
