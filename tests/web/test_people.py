@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from perception.accounts.password_service import link_url
-from perception.accounts.service import create_api_token
+from perception.accounts.service import create_api_token, revoke_api_token
 from perception.core.extensions import db
 from perception.core.models import AccountToken, AuditEvent, OutboxMessage, User, utcnow
 from perception.core.tokens import email_hash
@@ -219,6 +219,26 @@ def test_deactivating_refuses_the_old_session_and_api_token_at_once(app, db, adm
     post_form(admin_client, f"/admin/people/{staff.id}/activate", {}, form_url=f"/admin/people/{staff.id}")
     assert post_form(app.test_client(), "/login", {"email": staff.email, "password": PASSWORD}).status_code == 302
     assert actions()[-2].action == "user.activated"  # then the login
+
+
+def test_deactivating_revokes_api_tokens_so_reactivating_does_not_bring_them_back(app, db, admin_client):
+    staff = make_user("staff", email="sam@example.com")
+    earlier, _old = create_api_token(staff, "old till")
+    assert revoke_api_token(staff, earlier.id)
+    record, token = create_api_token(staff, "till")
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert app.test_client().get("/api/v1/surveys", headers=bearer).status_code == 200
+
+    done = post_form(admin_client, f"/admin/people/{staff.id}/deactivate", {}, form_url=f"/admin/people/{staff.id}",
+                     follow_redirects=True)
+    assert "API tokens are revoked" in done.get_data(as_text=True)
+    assert app.test_client().get("/api/v1/surveys", headers=bearer).status_code == 401
+    post_form(admin_client, f"/admin/people/{staff.id}/activate", {}, form_url=f"/admin/people/{staff.id}")
+    db.session.expire_all()
+    assert staff.active
+    assert app.test_client().get("/api/v1/surveys", headers=bearer).status_code == 401  # still refused
+    assert record.revoked_at is not None
+    assert actions("user.deactivated")[0].details == {"api_tokens_revoked": 1}  # the one not revoked yet
 
 
 def test_deactivating_voids_unused_links(app, db, admin_client):
