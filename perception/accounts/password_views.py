@@ -12,6 +12,7 @@ from perception.accounts.forms import ForgotPasswordForm, SetPasswordForm
 from perception.accounts.password_service import (
     LINK_OK,
     LINK_UNKNOWN,
+    LINK_USED,
     PasswordError,
     link_by_id,
     link_state,
@@ -79,6 +80,10 @@ def set_password():
             user = set_password_with_link(link, form.password.data)
         except PasswordError as error:
             form.password.errors.append(str(error))
+        except ValueError:
+            # The link was used (a second submit of the same form) or expired since the check above.
+            state = link_state(link_by_id(link.id))
+            return _page("accounts/link_problem.html", 410, state=LINK_USED if state == LINK_OK else state)
         else:
             if current_user.is_authenticated:
                 logout_user()

@@ -5,7 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from perception.accounts.password_service import link_url
 from perception.accounts.service import create_api_token, revoke_api_token
@@ -128,6 +128,22 @@ def test_a_link_opened_before_it_expired_cannot_set_the_password_after(app, db, 
     refused = client.post("/set-password", data={"csrf_token": token, "password": NEW_PASSWORD,
                                                  "confirm": NEW_PASSWORD})
     assert refused.status_code == 410
+
+
+def test_a_link_used_by_another_submit_meanwhile_gets_the_link_page_not_an_error(app, db, admin_client):
+    invite(admin_client, "kim@example.net", role="leader")
+    client = app.test_client()
+    assert client.get(newest_link_path("kim@example.net")).status_code == 303
+    token = csrf_token(client, "/set-password")
+    link = account_mails("kim@example.net")[0].account_token
+    assert link.used_at is None  # what this request has read, as a second submit had read it
+    # The first of two simultaneous submits commits in between, on another connection.
+    with db.engine.begin() as other:
+        other.execute(update(AccountToken).where(AccountToken.id == link.id).values(used_at=utcnow()))
+    second = client.post("/set-password", data={"csrf_token": token, "password": NEW_PASSWORD,
+                                                "confirm": NEW_PASSWORD})
+    assert second.status_code == 410 and "This link was already used" in second.get_data(as_text=True)
+    assert actions("user.password_set") == []
 
 
 def test_a_new_link_voids_the_older_one_and_its_unsent_mail(app, db, admin_client):
