@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from perception.accounts.password_service import link_url
+from perception.accounts.password_service import link_url, request_password_reset
 from perception.accounts.service import create_api_token, revoke_api_token
 from perception.core.extensions import db
 from perception.core.models import AccountToken, AuditEvent, OutboxMessage, User, utcnow
@@ -193,6 +193,17 @@ def test_forgot_password_answers_the_same_for_known_and_unknown_addresses(app, d
         assert set_password(client, path).status_code == 302
     assert post_form(app.test_client(), "/login", {"email": known.email, "password": PASSWORD}).status_code == 401
     assert post_form(app.test_client(), "/login", {"email": known.email, "password": NEW_PASSWORD}).status_code == 302
+
+
+def test_forgot_password_with_a_blank_or_broken_address_re_renders_with_a_field_message(app, db, client):
+    for email, message in (("   ", "Please enter your email."), (" no-at-sign ", "Please enter a whole email address")):
+        response = post_form(client, "/forgot-password", {"email": email})
+        assert response.status_code == 400 and message in response.get_data(as_text=True), email
+    assert actions() == [] and account_mails() == []
+    # The service does not fail on an address it was given empty either.
+    request_password_reset("  ")
+    request_password_reset(None)
+    assert [event.details for event in actions("user.password_reset_requested")] == [{"email_hash": None}] * 2
 
 
 CSRF_VALUE = re.compile(r'value="[^"]*"')
