@@ -8,11 +8,13 @@ import pytest
 from sqlalchemy import select, update
 
 from perception.accounts.password_service import link_url, request_password_reset
+from perception.accounts.password_views import FORGOT_MIN_SECONDS
 from perception.accounts.service import create_api_token, revoke_api_token
 from perception.core.extensions import db
 from perception.core.models import AccountToken, AuditEvent, OutboxMessage, User, utcnow
 from perception.core.tokens import email_hash
 from perception.web.logs import redact
+from perception.web.security import pad_to_minimum
 from tests.helpers import PASSWORD, csrf_token, login, make_team, make_user, post_form
 
 NEW_PASSWORD = "lantern orchard pebble"
@@ -193,6 +195,28 @@ def test_forgot_password_answers_the_same_for_known_and_unknown_addresses(app, d
         assert set_password(client, path).status_code == 302
     assert post_form(app.test_client(), "/login", {"email": known.email, "password": PASSWORD}).status_code == 401
     assert post_form(app.test_client(), "/login", {"email": known.email, "password": NEW_PASSWORD}).status_code == 302
+
+
+def test_forgot_password_answers_are_padded_to_one_minimum_time():
+    """Whatever work a request did (an account: rows written; no account: less), its answer leaves at
+    the same moment. No time is measured here: a clock and a sleep are handed in."""
+    now = []
+
+    def sleep(seconds):
+        now.append(now[-1] + seconds)
+
+    def handle(work):
+        now[:] = [1000.0]
+        started = now[-1]
+        now.append(now[-1] + work)
+        waited = pad_to_minimum(started, FORGOT_MIN_SECONDS, clock=lambda: now[-1], sleep=sleep)
+        return waited, now[-1] - started
+
+    unknown, known = handle(0.004), handle(0.031)
+    assert unknown[1] == pytest.approx(known[1]) == pytest.approx(FORGOT_MIN_SECONDS)
+    assert unknown[0] == pytest.approx(FORGOT_MIN_SECONDS - 0.004)
+    assert handle(FORGOT_MIN_SECONDS + 0.2) == (0.0, pytest.approx(FORGOT_MIN_SECONDS + 0.2))  # never shortened
+    assert 0.1 <= FORGOT_MIN_SECONDS <= 1
 
 
 def test_forgot_password_with_a_blank_or_broken_address_re_renders_with_a_field_message(app, db, client):
