@@ -44,7 +44,9 @@ def _both_at_once(app, db, change, pairs):
             results[actor_id] = str(error)
         except Exception as error:  # noqa: BLE001  (shown by the test's assertion)
             results[actor_id] = repr(error)
-            barrier.abort()
+        finally:
+            if threading.current_thread() not in waited:  # it never wrote: do not leave the other one waiting
+                barrier.abort()
 
     threads = [threading.Thread(target=run, args=pair) for pair in pairs]
     workers.update(threads)
