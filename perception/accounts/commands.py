@@ -62,7 +62,7 @@ def invite_command(email, role, team_name, name):
 @users_group.command("deactivate")
 @click.argument("email")
 def deactivate_command(email):
-    """Stop an account at once: its sessions, API tokens and unused links no longer work."""
+    """Stop an account at once: its sessions and unused links no longer work, its API tokens are revoked."""
     try:
         user = user_by_email(email)
         changed = deactivate_user(user)
@@ -74,7 +74,7 @@ def deactivate_command(email):
 @users_group.command("activate")
 @click.argument("email")
 def activate_command(email):
-    """Let a deactivated account log in again (with its old password)."""
+    """Let a deactivated account log in again (with its old password; its API tokens stay revoked)."""
     try:
         user = user_by_email(email)
         changed = activate_user(user)

@@ -3,7 +3,7 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import EqualTo, InputRequired, Length
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from perception.accounts.password_service import PASSWORD_MAX, PASSWORD_MIN
@@ -34,8 +34,16 @@ class LogoutForm(FlaskForm):
     pass
 
 
+def stripped(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("Email", validators=[InputRequired("Please enter your email."), Length(max=254)])
+    # Stripped first, so an address of spaces alone is "missing", not a request for nobody.
+    email = EmailField("Email", filters=[stripped], validators=[
+        DataRequired("Please enter your email."), Length(max=254),
+        Email("Please enter a whole email address, e.g. name@example.com."),
+    ])
 
 
 class SetPasswordForm(FlaskForm):

@@ -136,6 +136,8 @@ def request_password_reset(email, actor=None, now=None):
     else:
         void_links(0, now)  # the same statements as for an account, matching nothing
         hash_token(derive_token(new_nonce(), purpose=LINK_PURPOSE))
-        record("user.password_reset_requested", actor=actor, email_hash=email_hash(email))
+        # An empty address (from a caller that did not validate it) has no hash: never an error.
+        keyed = email_hash(email) if (email or "").strip() else None
+        record("user.password_reset_requested", actor=actor, email_hash=keyed)
     db.session.commit()
 

@@ -5,20 +5,21 @@ audit event in its own transaction.
 An invited account gets a random password nobody knows (hashed like every password, so a login
 attempt costs the same as for any account) until its owner sets one through the invitation link.
 Deactivating ends the account's sessions and remember-me cookies at once (User.session_version),
-its API tokens are refused from the next call (perception.web.api), its unused links stop working
-and their mails not sent yet are cancelled. Nobody deactivates or demotes themselves, and the last
-active admin stays one, so the business never locks itself out."""
+revokes its API tokens (re-activating does not bring them back: the person makes new ones), voids
+its unused links and cancels their mails not sent yet. Nobody deactivates or demotes themselves, and
+the last active admin stays one, so the business never locks itself out, even when two admins
+demote or deactivate each other at the same moment (see _lock_active_admins)."""
 
 import secrets
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from perception.accounts.password_service import issue_link, void_links
 from perception.accounts.queries import find_team, find_user_by_email
 from perception.core.audit import record
 from perception.core.extensions import db
-from perception.core.models import ROLES, User, utcnow
+from perception.core.models import ROLES, ApiToken, User, utcnow
 from perception.core.models.people import hash_password
 
 
@@ -95,16 +96,38 @@ def send_password_reset(user, actor=None):
     db.session.commit()
 
 
-def _other_active_admins(user):
-    return db.session.execute(
-        select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True), User.id != user.id)
-    ).scalar_one()
+def _lock_active_admins():
+    """Serialise changes that could remove the last active admin. PostgreSQL: lock the active
+    admins' rows until commit, so a second such change waits here until the first is committed and
+    then counts what that one left. SQLite compiles no FOR UPDATE: there the change's own write takes
+    the database's single write lock, and _refuse_if_no_admin_left counts after it."""
+    # In id order, so two such changes take the row locks in the same order (no deadlock).
+    db.session.execute(
+        select(User.id).where(User.role == "admin", User.active.is_(True)).order_by(User.id).with_for_update()
+    ).all()
 
 
-def _check_not_locking_out(user, actor, what):
+def _guard_admin_change(user, actor, what):
+    """Before changing `user`'s role or deactivating it: refuse a change of one's own account, and
+    take the admins' lock if `user` is an active admin. Returns whether it is (then the caller calls
+    _refuse_if_no_admin_left after making the change)."""
     if actor is not None and actor.id == user.id:
         raise PeopleError(f"You cannot {what} your own account: ask another admin.")
-    if user.role == "admin" and user.active and _other_active_admins(user) == 0:
+    if user.role == "admin" and user.active:
+        _lock_active_admins()
+        return True
+    return False
+
+
+def _refuse_if_no_admin_left(what):
+    """Count the active admins after the change is written (never before: two changes counting at
+    once would each see the other admin), and undo the change if none is left."""
+    db.session.flush()  # on SQLite this write takes the write lock: every earlier change is committed
+    left = db.session.execute(
+        select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))
+    ).scalar_one()
+    if left == 0:
+        db.session.rollback()
         raise PeopleError(f"This is the last active admin: make another admin before you {what} it.")
 
 
@@ -112,25 +135,41 @@ def update_user(user, role, team, actor=None):
     """Change the account's role and team together (the people page's form); records what changed."""
     role = checked_role(role)
     _check_team_for_role(role, team)
+    was_admin = False
     if role != user.role:
-        _check_not_locking_out(user, actor, "change the role of")
+        was_admin = _guard_admin_change(user, actor, "change the role of")
         record("user.role_changed", actor=actor, target=user, old=user.role, new=role)
         user.role = role
     new_team_id = getattr(team, "id", None)
     if new_team_id != user.team_id:
         record("user.team_changed", actor=actor, target=user, old_team_id=user.team_id, new_team_id=new_team_id)
         user.team = team
+    if was_admin:
+        _refuse_if_no_admin_left("change the role of")
     db.session.commit()
 
 
+def revoke_api_tokens(user, now):
+    """Revoke every API token of the account not revoked yet; returns how many (the caller commits)."""
+    return db.session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
 def deactivate_user(user, actor=None):
-    """The account stops working at once: sessions, remember-me cookies, API tokens, unused links."""
+    """The account stops working at once: sessions, remember-me cookies, unused links; its API tokens
+    are revoked, so re-activating the account does not bring them back."""
     if not user.active:
         return False
-    _check_not_locking_out(user, actor, "deactivate")
+    was_admin = _guard_admin_change(user, actor, "deactivate")
+    now = utcnow()
     user.active = False  # raises the session version (User._end_sessions_on_change)
-    void_links(user.id, utcnow())
-    record("user.deactivated", actor=actor, target=user)
+    void_links(user.id, now)
+    revoked = revoke_api_tokens(user, now)
+    record("user.deactivated", actor=actor, target=user, api_tokens_revoked=revoked)
+    if was_admin:
+        _refuse_if_no_admin_left("deactivate")
     db.session.commit()
     return True
 

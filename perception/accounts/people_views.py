@@ -107,7 +107,8 @@ def _act(user_id, action, done):
 
 @admin.post("/people/<int:user_id>/deactivate")
 def deactivate_person(user_id):
-    return _act(user_id, deactivate_user, "{email} is deactivated: their sessions and API tokens stopped working.")
+    return _act(user_id, deactivate_user, "{email} is deactivated: their sessions stopped working and their API tokens "
+                                         "are revoked (if the account is activated again, new tokens must be made).")
 
 
 @admin.post("/people/<int:user_id>/activate")

@@ -1,7 +1,8 @@
 """Accounts and personal API tokens: making accounts; API tokens created and revoked by their owner
 in the web UI, shown once, stored as a SHA-256 hash. A token acts with its owner's current role and
 team scope, within the scopes chosen when it was made; a revoked token or a deactivated account stops
-working at once (perception.web.api checks them)."""
+working at once (perception.web.api checks them; deactivating also revokes the account's tokens,
+perception.accounts.people_service)."""
 
 import secrets
 

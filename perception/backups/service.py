@@ -2,11 +2,12 @@
 
 SQLite: `backup_sqlite` copies the live database with SQLite's online backup API (Python's
 `sqlite3.Connection.backup`) in a single step, that is inside one read transaction: the copy is the
-database as it was at one moment, whatever other connections write meanwhile (in WAL mode they go
-on writing while it runs). It is written next to the target and renamed into place, so FILE is
-whole or absent. `restore_sqlite` copies a backup into the configured database with the same API,
-only when that database is empty (no rows beyond the item bank that the migrations seed) and the
-backup was made at the revision of this code's migrations.
+database as it was at one moment, whatever other connections write meanwhile (in WAL mode they go on
+writing while it runs). It is written next to the target and renamed into place, so FILE is whole or
+absent, and it is created readable by its owner alone (0600). FILE may not be the database or one of
+the files SQLite keeps beside it (-wal, -shm, -journal). `restore_sqlite` copies a backup into the
+configured database with the same API, only when that database is empty (no rows beyond the item
+bank that the migrations seed) and the backup was made at the revision of this code's migrations.
 
 PostgreSQL: `pg_dump` and `pg_restore` do this job better than the app could (a consistent snapshot
 of a live database, parallel restore); `postgres_commands` builds their command lines from
@@ -72,18 +73,38 @@ def _check(connection, what):
         raise BackupError(f"{what} is damaged: {result}")
 
 
+def _companions(database):
+    """The files SQLite keeps beside a live database (write-ahead log, its index, rollback journal)."""
+    return {database.with_name(database.name + suffix) for suffix in ("-wal", "-shm", "-journal")}
+
+
+def _create_private(path):
+    """Create the empty file `path` readable and writable by its owner alone (0600), before any data
+    goes in: a backup holds personal data and secrets. SQLite gives its journal beside it the same
+    mode, and the rename into place keeps it."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as error:
+        raise BackupError(f"Cannot create the backup in {path.parent}: {error.strerror}. Choose a file in a "
+                          "folder that exists and that you can write to.") from None
+
+
 def backup_sqlite(engine, out):
     """Copy the live SQLite database of `engine` to the file `out`; returns a Copy."""
     source_path = sqlite_path(str(engine.url))
     target = Path(out).resolve()
     if target == source_path:
         raise BackupError("The backup file cannot be the database itself. Choose another file.")
+    if target in _companions(source_path):
+        raise BackupError(f"The backup file cannot be {target.name}: SQLite keeps part of the live database in "
+                          "it. Choose another file.")
     if target.is_dir():
         raise BackupError(f"{out} is a folder. Give a file name, e.g. {Path(out) / 'perception-backup.db'}.")
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     raw = engine.raw_connection()
     try:
+        _create_private(partial)
         destination = sqlite3.connect(partial)
         try:
             at = utcnow()

@@ -1,7 +1,8 @@
-"""Security headers for every response, the request checks every page shares, role checks, and
-whom a rate limit counts (client_key)."""
+"""Security headers for every response, the request checks every page shares, role checks, whom a
+rate limit counts (client_key), and padding an answer to a fixed minimum time (pad_to_minimum)."""
 
 import ipaddress
+import time
 from functools import wraps
 
 from flask import abort, request
@@ -14,6 +15,17 @@ def no_store(response):
     """Pages and answers that carry personal data stay out of every cache (browser, proxy)."""
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def pad_to_minimum(started, minimum, clock=time.monotonic, sleep=time.sleep):
+    """Wait until `minimum` seconds have passed since `started` (a value of `clock`); returns the
+    seconds waited. For answers whose time must not tell which branch ran (e.g. whether an address has
+    an account): every answer then takes at least `minimum`, whatever work it did."""
+    remaining = started + minimum - clock()
+    if remaining <= 0:
+        return 0.0
+    sleep(remaining)
+    return remaining
 
 
 def address_key(address):

@@ -4,12 +4,15 @@ gap report the source gave at that moment; restore refuses a database with data 
 another migration revision; on PostgreSQL both commands explain pg_dump / pg_restore."""
 
 import json
+import os
 import sqlite3
+import stat
 import threading
 
 import pytest
 from sqlalchemy import func, select
 
+from perception.backups.service import sqlite_path
 from perception.core.models import Response, Survey, Team
 from perception.reports.queries import gap_json, gap_report
 from perception.reports.service import drift
@@ -128,6 +131,37 @@ def test_restore_refuses_a_backup_of_another_revision_and_a_file_that_is_no_back
         assert junk.exit_code == 1 and "not a readable SQLite database" in junk.output
         assert cli.invoke(args=["restore", str(tmp_path / "missing.db")]).exit_code == 1
     assert not (tmp_path / "empty.db").exists() or (tmp_path / "empty.db").stat().st_size == 0
+
+
+def test_a_backup_is_readable_by_its_owner_alone_whatever_the_umask(db, runner, tmp_path):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    backup = tmp_path / "backup.db"
+    backup.write_bytes(b"an older backup")
+    backup.chmod(0o644)
+    umask = os.umask(0o022)
+    try:
+        result = runner.invoke(args=["backup", "--out", str(backup)])
+    finally:
+        os.umask(umask)
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["backup.db"]  # no partial or journal left
+    missing = runner.invoke(args=["backup", "--out", str(tmp_path / "no-such-folder" / "backup.db")])
+    assert missing.exit_code == 1 and "Cannot create the backup in" in missing.output, missing.output
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm", "-journal"])
+def test_a_backup_may_not_overwrite_the_database_or_its_companion_files(db, runner, suffix):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    live = sqlite_path(str(db.engine.url))
+    target = live.with_name(live.name + suffix)
+    before = target.read_bytes() if target.exists() else None
+    result = runner.invoke(args=["backup", "--out", str(target)])
+    assert result.exit_code == 1 and "Choose another file" in result.output, result.output
+    assert (target.read_bytes() if target.exists() else None) == before
+    assert not target.with_name(target.name + ".partial").exists()
 
 
 def test_on_postgresql_both_commands_explain_pg_dump_and_pg_restore(database):

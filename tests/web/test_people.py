@@ -5,14 +5,16 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from perception.accounts.password_service import link_url
-from perception.accounts.service import create_api_token
+from perception.accounts.password_service import link_url, request_password_reset
+from perception.accounts.password_views import FORGOT_MIN_SECONDS
+from perception.accounts.service import create_api_token, revoke_api_token
 from perception.core.extensions import db
 from perception.core.models import AccountToken, AuditEvent, OutboxMessage, User, utcnow
 from perception.core.tokens import email_hash
 from perception.web.logs import redact
+from perception.web.security import pad_to_minimum
 from tests.helpers import PASSWORD, csrf_token, login, make_team, make_user, post_form
 
 NEW_PASSWORD = "lantern orchard pebble"
@@ -130,6 +132,22 @@ def test_a_link_opened_before_it_expired_cannot_set_the_password_after(app, db, 
     assert refused.status_code == 410
 
 
+def test_a_link_used_by_another_submit_meanwhile_gets_the_link_page_not_an_error(app, db, admin_client):
+    invite(admin_client, "kim@example.net", role="leader")
+    client = app.test_client()
+    assert client.get(newest_link_path("kim@example.net")).status_code == 303
+    token = csrf_token(client, "/set-password")
+    link = account_mails("kim@example.net")[0].account_token
+    assert link.used_at is None  # what this request has read, as a second submit had read it
+    # The first of two simultaneous submits commits in between, on another connection.
+    with db.engine.begin() as other:
+        other.execute(update(AccountToken).where(AccountToken.id == link.id).values(used_at=utcnow()))
+    second = client.post("/set-password", data={"csrf_token": token, "password": NEW_PASSWORD,
+                                                "confirm": NEW_PASSWORD})
+    assert second.status_code == 410 and "This link was already used" in second.get_data(as_text=True)
+    assert actions("user.password_set") == []
+
+
 def test_a_new_link_voids_the_older_one_and_its_unsent_mail(app, db, admin_client):
     invite(admin_client, "kim@example.net", role="leader")
     first = newest_link_path("kim@example.net")
@@ -179,6 +197,39 @@ def test_forgot_password_answers_the_same_for_known_and_unknown_addresses(app, d
     assert post_form(app.test_client(), "/login", {"email": known.email, "password": NEW_PASSWORD}).status_code == 302
 
 
+def test_forgot_password_answers_are_padded_to_one_minimum_time():
+    """Whatever work a request did (an account: rows written; no account: less), its answer leaves at
+    the same moment. No time is measured here: a clock and a sleep are handed in."""
+    now = []
+
+    def sleep(seconds):
+        now.append(now[-1] + seconds)
+
+    def handle(work):
+        now[:] = [1000.0]
+        started = now[-1]
+        now.append(now[-1] + work)
+        waited = pad_to_minimum(started, FORGOT_MIN_SECONDS, clock=lambda: now[-1], sleep=sleep)
+        return waited, now[-1] - started
+
+    unknown, known = handle(0.004), handle(0.031)
+    assert unknown[1] == pytest.approx(known[1]) == pytest.approx(FORGOT_MIN_SECONDS)
+    assert unknown[0] == pytest.approx(FORGOT_MIN_SECONDS - 0.004)
+    assert handle(FORGOT_MIN_SECONDS + 0.2) == (0.0, pytest.approx(FORGOT_MIN_SECONDS + 0.2))  # never shortened
+    assert 0.1 <= FORGOT_MIN_SECONDS <= 1
+
+
+def test_forgot_password_with_a_blank_or_broken_address_re_renders_with_a_field_message(app, db, client):
+    for email, message in (("   ", "Please enter your email."), (" no-at-sign ", "Please enter a whole email address")):
+        response = post_form(client, "/forgot-password", {"email": email})
+        assert response.status_code == 400 and message in response.get_data(as_text=True), email
+    assert actions() == [] and account_mails() == []
+    # The service does not fail on an address it was given empty either.
+    request_password_reset("  ")
+    request_password_reset(None)
+    assert [event.details for event in actions("user.password_reset_requested")] == [{"email_hash": None}] * 2
+
+
 CSRF_VALUE = re.compile(r'value="[^"]*"')
 
 
@@ -219,6 +270,26 @@ def test_deactivating_refuses_the_old_session_and_api_token_at_once(app, db, adm
     post_form(admin_client, f"/admin/people/{staff.id}/activate", {}, form_url=f"/admin/people/{staff.id}")
     assert post_form(app.test_client(), "/login", {"email": staff.email, "password": PASSWORD}).status_code == 302
     assert actions()[-2].action == "user.activated"  # then the login
+
+
+def test_deactivating_revokes_api_tokens_so_reactivating_does_not_bring_them_back(app, db, admin_client):
+    staff = make_user("staff", email="sam@example.com")
+    earlier, _old = create_api_token(staff, "old till")
+    assert revoke_api_token(staff, earlier.id)
+    record, token = create_api_token(staff, "till")
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert app.test_client().get("/api/v1/surveys", headers=bearer).status_code == 200
+
+    done = post_form(admin_client, f"/admin/people/{staff.id}/deactivate", {}, form_url=f"/admin/people/{staff.id}",
+                     follow_redirects=True)
+    assert "API tokens are revoked" in done.get_data(as_text=True)
+    assert app.test_client().get("/api/v1/surveys", headers=bearer).status_code == 401
+    post_form(admin_client, f"/admin/people/{staff.id}/activate", {}, form_url=f"/admin/people/{staff.id}")
+    db.session.expire_all()
+    assert staff.active
+    assert app.test_client().get("/api/v1/surveys", headers=bearer).status_code == 401  # still refused
+    assert record.revoked_at is not None
+    assert actions("user.deactivated")[0].details == {"api_tokens_revoked": 1}  # the one not revoked yet
 
 
 def test_deactivating_voids_unused_links(app, db, admin_client):
