@@ -5,6 +5,9 @@ Why cells: a report over a million answers must not read a million answers. Each
 respondent counts once in a handful of cells (survey x team x UTC month of publication x
 perspective x dimension or item x (score sum, items answered)); a report sums the cells it needs
 (`histogram_queries.cells_statement`), so its cost grows with teams and months, not with answers.
+The same statement keeps roll-ups beside them (team ALL_TEAMS, month ALL_MONTHS, and both), so a
+report of the whole chain, by month, or of one team over all months reads a few cells whatever the
+number of teams, and a by-team report reads one cell set per team, not one per team and month.
 
 Why batches (DESIGN section 2, "No small difference"; the rule is perception/insights/publication.py):
 an answer enters the figures only with a whole batch of MIN_N answers of its group (survey, team,
@@ -39,7 +42,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from perception.core.models import Answer, PredictedAnswer, ReportCell, Response
 from perception.insights import batches
-from perception.reports.histogram_queries import CELL, histogram_statement
+from perception.reports.histogram_queries import CELL, histogram_statement, rolled_up
 
 KEY_COLUMNS = ("survey_id", "team_id", "month", "perspective", "kind", "subject_id", "score_sum", "answered")
 
@@ -57,7 +60,8 @@ def _cells_statement(dialect_name, conditions, sign):
     the responses by id where they can: a survey id beside an id can lead the planner to scan
     the survey's responses instead of fetching one (seen on PostgreSQL with a generic plan)."""
     survey_id = cast(bindparam("survey_id"), Integer)
-    histograms = histogram_statement(conditions, by=CELL).subquery()
+    # Each team-and-month cell and its roll-ups (every team, every month, both) in one statement.
+    histograms = rolled_up(histogram_statement(conditions, by=CELL).cte("histograms")).subquery()
     columns = histograms.c
     rows = (
         select(
@@ -213,7 +217,8 @@ def cell_total(session, survey_id):
 def drift(session, survey_id):
     """{cell key: (stored respondents, respondents computed from the answers)} for every cell of
     the survey where the two differ; empty when the cells are in step with the answers."""
-    histograms = histogram_statement([Response.__table__.c.survey_id == survey_id], by=CELL).subquery()
+    histograms = rolled_up(histogram_statement([Response.__table__.c.survey_id == survey_id], by=CELL)
+                           .cte("histograms")).subquery()
     h = histograms.c
     computed = {(row[:7]): int(row[7]) for row in session.execute(
         select(h.team_id, h.month, h.perspective, h.kind, h.key, h.s, h.c, h.n))}
