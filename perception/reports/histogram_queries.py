@@ -214,11 +214,14 @@ def _cell_conditions(survey_id, team_id, month_from, month_to, by=None):
     return conditions
 
 
-def cells_statement(survey_id, *, by=None, team_id=None, month_from=None, month_to=None):
+def cells_statement(survey_id, *, by=None, team_id=None, month_from=None, month_to=None, kinds=None):
     """The histograms of a report, summed from the report cells, in the row shape of
-    `histogram_statement` (one group column). Months are 'YYYY-MM', both bounds inclusive."""
+    `histogram_statement` (one group column). Months are 'YYYY-MM', both bounds inclusive;
+    `kinds`: only these row kinds (e.g. OVERALL alone for the care index per team)."""
     cell = ReportCell.__table__
     conditions = _cell_conditions(survey_id, team_id, month_from, month_to, by)
+    if kinds is not None:
+        conditions.append(cell.c.kind.in_(kinds))
     group = {"team": cell.c.team_id, "month": cell.c.month}.get(by)
     histogram = [cell.c.perspective, cell.c.subject_id, cell.c.score_sum, cell.c.answered]
     respondents = func.sum(cell.c.respondents)
