@@ -95,15 +95,23 @@ def _one_response_statement(dialect_name, sign):
     return _cells_statement(dialect_name, [Response.__table__.c.id == bindparam("response_id")], sign)
 
 
+@functools.cache
+def _many_responses_statement(dialect_name, sign):
+    """Built once too: a submit that completes a batch counts MIN_N responses (building this
+    statement anew cost more than running it)."""
+    ids = Response.__table__.c.id.in_(bindparam("response_ids", expanding=True))
+    return _cells_statement(dialect_name, [ids], sign)
+
+
 def _change(connection, survey_id, response_ids, sign):
     ids = sorted(set(response_ids))
     if len(ids) == 1:
         connection.execute(_one_response_statement(connection.dialect.name, sign),
                            {"survey_id": survey_id, "response_id": ids[0]})
     else:
+        statement = _many_responses_statement(connection.dialect.name, sign)
         for start in range(0, len(ids), CHUNK):
-            chunk = Response.__table__.c.id.in_(ids[start:start + CHUNK])
-            connection.execute(_cells_statement(connection.dialect.name, [chunk], sign), {"survey_id": survey_id})
+            connection.execute(statement, {"survey_id": survey_id, "response_ids": ids[start:start + CHUNK]})
     if sign < 0:
         connection.execute(delete(ReportCell).where(ReportCell.survey_id == survey_id, ReportCell.respondents <= 0))
 
