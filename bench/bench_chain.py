@@ -9,6 +9,7 @@ team under 0.2 s. Baseline, timed on the same database in the same run: a plain
 The notes give the data set's size and what loading it and counting it in the report cells cost."""
 
 import argparse
+import sys
 
 from bench import chain_dataset
 from bench.bench_gap import best_of
@@ -77,7 +78,13 @@ def measure(database, teams, months):
 
 def main(quick=False):
     teams, months = (QUICK_TEAMS, QUICK_MONTHS) if quick else (TEAMS, MONTHS)
-    return [row for database in databases() for row in measure(database, teams, months)]
+    rows = []
+    for database in databases():
+        measured = measure(database, teams, months)
+        for row in measured:  # as they come: a long run interrupted still tells something
+            print(f"   {row['case']} ({database}): {row['value']:.3f} s", file=sys.stderr, flush=True)
+        rows.extend(measured)
+    return rows
 
 
 if __name__ == "__main__":

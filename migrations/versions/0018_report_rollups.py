@@ -33,7 +33,7 @@ def upgrade():
             f"INSERT INTO report_cells (survey_id, team_id, month, {KEY}, respondents) "  # noqa: S608 (constants)
             f"SELECT survey_id, {team}, {month}, {KEY}, SUM(respondents) {base} GROUP BY {group_by}"))
     with op.batch_alter_table('report_cells', schema=None) as batch_op:
-        batch_op.create_index('ix_report_cells_by_month', ['survey_id', 'month', 'team_id', 'perspective', 'kind',
+        batch_op.create_index('ix_report_cells_by_month', ['survey_id', 'month', 'kind', 'team_id', 'perspective',
                                                            'subject_id', 'score_sum', 'answered', 'respondents'],
                               unique=False)
 
