@@ -1,5 +1,6 @@
 """A chain's data set for the chain-scale benchmark: 2,000 teams x 24 months, 3 customers and one
-staff rating per team and month (16 items), loaded past the ORM in seconds.
+staff rating per team and month (16 items), loaded past the ORM in seconds (or the answers of a
+few of the teams, their report cells copied to the others: `load(genuine=...)`).
 
 Publication (DESIGN section 2: answers enter the figures in batches of MIN_N per group) follows the
 app's own rule, `perception.insights.batches`, applied while the rows are generated, so the load
@@ -79,12 +80,19 @@ def _rows(info, months, min_n, rng):
     return responses, answers
 
 
-def load(app, info, months=24):
+def load(app, info, months=24, genuine=None):
     """Load the rows and count them in the report cells; adds `responses`, `answers`, `cells`,
-    `load_s` and `cells_rebuild_s` to `info`."""
+    `load_s` and `cells_rebuild_s` to `info`.
+
+    `genuine`: answers are loaded for that many teams only, and the other teams get copies of
+    their cells (team k has team k % genuine's), the roll-ups over every team recomputed from
+    all of them. Reports read nothing but the cells, so they see a chain of every team; loading
+    and counting 3 million answers would take `make bench` minutes on a shared machine."""
     started = time.perf_counter()
     rng = random.Random("perception-chain")  # the same rows on every run
-    responses, answers = _rows(info, months, app.config["MIN_N"], rng)
+    every_team = info["team_ids"]
+    loaded = dict(info, team_ids=every_team[:genuine] if genuine else every_team)
+    responses, answers = _rows(loaded, months, app.config["MIN_N"], rng)
     with app.app_context():
         from perception.core.extensions import db
         from perception.reports import service as report_cells
@@ -105,6 +113,8 @@ def load(app, info, months=24):
         report_cells.rebuild(db.session, info["survey_id"])
         db.session.commit()
         info["cells_rebuild_s"] = time.perf_counter() - started
+        if genuine and genuine < len(every_team):
+            _copy_cells(db, info["survey_id"], every_team, genuine)
         with db.engine.begin() as connection:
             connection.exec_driver_sql("ANALYZE")
         info["cells"] = report_cells.cell_total(db.session, info["survey_id"])
@@ -137,3 +147,29 @@ def _insert_sqlite(raw, responses, answers):
         "contact_consent) VALUES (?, ?, ?, ?, ?, ?, 'link', 0)",
         [(*row[:4], _text(row[4]), _text(row[5])) for row in responses])
     cursor.executemany("INSERT INTO answers (response_id, item_id, score) VALUES (?, ?, ?)", answers)
+
+
+def _copy_cells(db, survey_id, team_ids, genuine):
+    """Give team k the cells of team k % genuine (every month and its roll-up over the months),
+    then recompute the roll-ups over every team from all the teams' cells."""
+    from sqlalchemy import text
+
+    columns = "perspective, kind, subject_id, score_sum, answered"
+    with db.engine.begin() as connection:
+        connection.execute(text("CREATE TEMPORARY TABLE chain_copies (source INTEGER, target INTEGER)"))
+        connection.execute(text("INSERT INTO chain_copies (source, target) VALUES (:source, :target)"),
+                           [{"source": team_ids[index % genuine], "target": team_ids[index]}
+                            for index in range(genuine, len(team_ids))])
+        connection.execute(text(
+            f"INSERT INTO report_cells (survey_id, team_id, month, {columns}, respondents) "  # noqa: S608
+            f"SELECT c.survey_id, m.target, c.month, {columns}, c.respondents FROM report_cells c "
+            "JOIN chain_copies m ON m.source = c.team_id WHERE c.survey_id = :survey"), {"survey": survey_id})
+        connection.execute(text("DELETE FROM report_cells WHERE survey_id = :survey AND team_id = -1"),
+                           {"survey": survey_id})
+        connection.execute(text(
+            f"INSERT INTO report_cells (survey_id, team_id, month, {columns}, respondents) "  # noqa: S608
+            f"SELECT survey_id, -1, month, {columns}, SUM(respondents) FROM report_cells "
+            f"WHERE survey_id = :survey AND team_id <> -1 GROUP BY survey_id, month, {columns}"),
+            {"survey": survey_id})
+        connection.execute(text("DROP TABLE chain_copies"))
+        connection.exec_driver_sql("ANALYZE")
