@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from http.cookies import SimpleCookie
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+# The token's field name differs between frameworks (Flask-WTF: csrf_token, Django: csrfmiddlewaretoken).
+CSRF_FIELDS = {"csrf_token": CSRF, "csrfmiddlewaretoken": re.compile(r'name="csrfmiddlewaretoken"[^>]*value="([^"]+)"')}
 
 
 def _call(base, method, path, body=None, cookie=None, content_type="application/x-www-form-urlencoded"):
@@ -40,28 +42,45 @@ def _prepare_customer(base, token):
     return _prepare_form(base, "/s/answer", cookie)
 
 
-def _prepare_form(base, path, cookie=None):
+def _prepare_form(base, path, cookie=None, csrf_field="csrf_token"):
     """Load a form (for its session cookie and CSRF token) before the timed submit."""
     status, html, cookie = _call(base, "GET", path, cookie=cookie)
     if status != 200:
         raise RuntimeError(f"loading {path} answered {status}")
-    return cookie, CSRF.search(html).group(1)
+    return cookie, CSRF_FIELDS[csrf_field].search(html).group(1)
+
+
+def _prepare_link(base, token):
+    """Open a customer link (its session cookie) before the timed loads of the form."""
+    status, _html, cookie = _call(base, "GET", f"/s/{token}")
+    if status != 303:
+        raise RuntimeError(f"opening a link answered {status}")
+    return cookie
 
 
 def run(job):
     """Kinds: "submit" (customer links: open each, load the form, then the timed POSTs), "form"
-    (GET `path` for a session and CSRF token `count` times, then the timed POSTs of `form` to it),
-    "baseline" (`count` timed POSTs to `path`)."""
+    (GET `path` for a session and CSRF token `count` times, then the timed POSTs of `form` to it;
+    `csrf_field` names the token's field), "get" (timed GETs of `path`, `count` times, or once per
+    customer link in `tokens`, opened first), "baseline" (`count` timed POSTs to `path`)."""
     base, concurrency = job["base"], job["concurrency"]
+    csrf_field = job.get("csrf_field", "csrf_token")
     if job["kind"] in ("submit", "form"):
         with ThreadPoolExecutor(concurrency) as pool:
             if job["kind"] == "submit":
                 sessions = list(pool.map(lambda token: _prepare_customer(base, token), job["tokens"]))
             else:
-                sessions = list(pool.map(lambda _: _prepare_form(base, job["path"]), range(job["count"])))
+                sessions = list(pool.map(lambda _: _prepare_form(base, job["path"], csrf_field=csrf_field),
+                                         range(job["count"])))
         path = "/s/answer" if job["kind"] == "submit" else job["path"]
-        requests = [("POST", path, urllib.parse.urlencode(job["form"] | {"csrf_token": csrf}), cookie)
+        requests = [("POST", path, urllib.parse.urlencode(job["form"] | {csrf_field: csrf}), cookie)
                     for cookie, csrf in sessions]
+    elif job["kind"] == "get":
+        cookies = [None] * job.get("count", 0)
+        if job.get("tokens"):
+            with ThreadPoolExecutor(concurrency) as pool:
+                cookies = list(pool.map(lambda token: _prepare_link(base, token), job["tokens"]))
+        requests = [("GET", job["path"], None, cookie) for cookie in cookies]
     else:
         requests = [("POST", job["path"], "score=4", None)] * job["count"]
 

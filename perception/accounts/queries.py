@@ -12,10 +12,11 @@ def all_teams():
         select(Team).where(Team.archived_at.is_(None)).order_by(Team.name, Team.id)).scalars())
 
 
-def archived_teams():
-    """Archived teams: in no picker, but their history and reports stay readable by name."""
-    return list(db.session.execute(
-        select(Team).where(Team.archived_at.is_not(None)).order_by(Team.name, Team.id)).scalars())
+def active_and_archived_teams():
+    """(the teams pickers offer, the archived ones) in one statement, for filters that also accept an
+    archived team by name."""
+    teams = list(db.session.execute(select(Team).order_by(Team.name, Team.id)).scalars())
+    return [team for team in teams if team.archived_at is None], [team for team in teams if team.archived_at]
 
 
 def staff_members():

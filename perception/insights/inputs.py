@@ -109,9 +109,12 @@ def clean_counts(counts: ScoreCounts | None) -> dict[tuple[int, int], int]:
             total, count = key
         except (TypeError, ValueError):
             raise TypeError(f"histogram key must be (sum, count), got {key!r}") from None
-        total = _integer(total, "score sum")
-        count = _integer(count, "answer count")
-        frequency = _integer(frequency, "frequency")
+        # Plain ints (what the database layer hands over) need no conversion: a report of
+        # 2,000 teams cleans over a million entries.
+        if type(total) is not int or type(count) is not int or type(frequency) is not int:
+            total = _integer(total, "score sum")
+            count = _integer(count, "answer count")
+            frequency = _integer(frequency, "frequency")
         if count >= 1 and frequency >= 1:
             cleaned[(total, count)] = cleaned.get((total, count), 0) + frequency
     return cleaned

@@ -211,7 +211,10 @@ def care_index(overall: ScoreCounts | Summary | None, *, min_n: int = 1) -> floa
     summary = summarise(overall)
     if summary.n < check_min_n(min_n) or summary.mean is None:
         return None
-    return float((summary.mean - 1) * 25)
+    # (mean - 1) * 25 as one correctly rounded integer division: the same float as converting the
+    # Fraction, without Fraction arithmetic (a by-team report of 2,000 teams does this 6,000 times).
+    mean = summary.mean
+    return (mean.numerator - mean.denominator) * 25 / mean.denominator
 
 
 def indifference_rate(customers_overall: ScoreCounts | Summary | None, *, min_n: int = 1) -> float | None:

@@ -1,9 +1,9 @@
 """The report pages' filters: GET forms (no CSRF, a view can be bookmarked) of team and month range
 (dashboard, exports) or team and outcome (key drivers)."""
 
-from wtforms import SelectField, StringField
+from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from perception.insights import OUTCOMES
 from perception.reports.queries import ReportError, parse_month
@@ -36,12 +36,34 @@ class DashboardFilters(TeamFilters):
         return True
 
     def selection(self):
-        """Keyword arguments for build_dashboard."""
+        """Keyword arguments for gap_report and build_dashboard."""
         return {
             "team": self.selected_team(),
             "month_from": self.month_from.data or None,
             "month_to": self.month_to.data or None,
         }
+
+
+TEAM_ORDERS = [SelectChoice("gap-desc", "Largest gap first"), SelectChoice("gap-asc", "Smallest gap first"),
+               SelectChoice("name", "By name")]
+
+
+class DashboardTeamList(DashboardFilters):
+    """The dashboard's filters plus its team list: search by name, order, page (perception.reports.ranking_queries)."""
+
+    search = StringField("Find a team", name="q", validators=[Optional(), Length(max=120)],
+                         render_kw={"type": "search", "autocomplete": "off"})
+    order = SelectField("Order", default="gap-desc", validate_choice=False, choices=TEAM_ORDERS)
+    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1, message="Pages start at 1.")],
+                        render_kw={"inputmode": "numeric"})
+
+    def validate_order(self, field):
+        if (field.data or "gap-desc") not in {choice.value for choice in TEAM_ORDERS}:
+            raise ValidationError("Choose largest gap first, smallest gap first or by name.")
+
+    def team_list(self):
+        """Keyword arguments for build_dashboard's team list."""
+        return {"search": self.search.data or "", "order": self.order.data or "gap-desc", "page": self.page.data or 1}
 
 
 class DriverFilters(TeamFilters):

@@ -20,7 +20,7 @@ constant (no grouping), the response's team id (0 for no team), or the UTC month
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, literal_column, select, union_all
+from sqlalchemy import and_, func, literal, literal_column, select, union_all
 
 from perception.core.database import utc_month
 from perception.core.models import Answer, Item, PredictedAnswer, ReportCell, Response, survey_items
@@ -28,6 +28,10 @@ from perception.core.models import Answer, Item, PredictedAnswer, ReportCell, Re
 # Row kinds of the aggregate statement.
 DIMENSION, ITEM, PREDICTED_DIMENSION, PREDICTED_ITEM, OVERALL, RESPONSES = range(6)
 CELL = "cell"  # group by team and month: the key of a report cell
+# Roll-up cells: a report of every team, or of every month, sums a few of these instead of one
+# cell per team and month, so its cost does not grow with the number of teams (or months).
+ALL_TEAMS = -1  # team_id of the cells that add up every team (responses without a team included)
+ALL_MONTHS = "*"  # month of the cells that add up every month
 
 
 @dataclass
@@ -171,11 +175,38 @@ def histogram_statement(conditions, *, by=None):
     )
 
 
-def _cell_conditions(survey_id, team_id, month_from, month_to):
+def rolled_up(histograms):
+    """The cells of `histograms` (histogram_statement by CELL, as a CTE) and their roll-ups: the
+    same rows with the team as ALL_TEAMS, the month as ALL_MONTHS, and both, summed per cell key."""
+    h = histograms.c
+    rest = [h.perspective, h.kind, h.key, h.s, h.c, h.n]
+    every_team, every_month = literal_column(str(ALL_TEAMS)), literal(ALL_MONTHS)
+    variants = union_all(
+        select(h.team_id, h.month, *rest),
+        select(every_team.label("team_id"), h.month, *rest),
+        select(h.team_id, every_month.label("month"), *rest),
+        select(every_team.label("team_id"), every_month.label("month"), *rest),
+    ).subquery("rolled")
+    v = variants.c
+    key = [v.team_id, v.month, v.perspective, v.kind, v.key, v.s, v.c]
+    return select(*key, func.sum(v.n).label("n")).group_by(*key)
+
+
+def _cell_conditions(survey_id, team_id, month_from, month_to, by=None):
+    """The cells a report reads: one team's, every team's (by team) or the roll-up of all teams;
+    per month when the report is by month or bounded by months, else the roll-up of all months."""
     cell = ReportCell.__table__
     conditions = [cell.c.survey_id == survey_id]
     if team_id is not None:
         conditions.append(cell.c.team_id == team_id)
+    elif by == "team":
+        conditions.append(cell.c.team_id > ALL_TEAMS)
+    else:
+        conditions.append(cell.c.team_id == ALL_TEAMS)
+    if by == "month" or month_from is not None or month_to is not None:
+        conditions.append(cell.c.month != ALL_MONTHS)
+    else:
+        conditions.append(cell.c.month == ALL_MONTHS)
     if month_from is not None:
         conditions.append(cell.c.month >= month_from)
     if month_to is not None:
@@ -183,11 +214,14 @@ def _cell_conditions(survey_id, team_id, month_from, month_to):
     return conditions
 
 
-def cells_statement(survey_id, *, by=None, team_id=None, month_from=None, month_to=None):
+def cells_statement(survey_id, *, by=None, team_id=None, month_from=None, month_to=None, kinds=None):
     """The histograms of a report, summed from the report cells, in the row shape of
-    `histogram_statement` (one group column). Months are 'YYYY-MM', both bounds inclusive."""
+    `histogram_statement` (one group column). Months are 'YYYY-MM', both bounds inclusive;
+    `kinds`: only these row kinds (e.g. OVERALL alone for the care index per team)."""
     cell = ReportCell.__table__
-    conditions = _cell_conditions(survey_id, team_id, month_from, month_to)
+    conditions = _cell_conditions(survey_id, team_id, month_from, month_to, by)
+    if kinds is not None:
+        conditions.append(cell.c.kind.in_(kinds))
     group = {"team": cell.c.team_id, "month": cell.c.month}.get(by)
     histogram = [cell.c.perspective, cell.c.subject_id, cell.c.score_sum, cell.c.answered]
     respondents = func.sum(cell.c.respondents)

@@ -188,7 +188,7 @@ def _group_input(parts, dimension_keys, item_keys):
     )
 
 
-def _team_groups(survey_id, team, data):
+def team_groups(survey_id, team, data):
     """(label, group key) per team, by name: the scope (or all teams), plus teams with data."""
     if team is not None:
         return [(team.name, team.id)]
@@ -247,7 +247,7 @@ def gap_report(survey, *, team=None, by=None, month_from=None, month_to=None, mi
 
     groups = []
     if by == "team":
-        groups = [(label, key) for label, key in _team_groups(survey.id, team, data)]
+        groups = [(label, key) for label, key in team_groups(survey.id, team, data)]
     elif by == "month" and data:
         groups = [(label, label) for label in _month_labels(min(data), max(data))]
     return build_gap_report(

@@ -5,6 +5,9 @@ Why cells: a report over a million answers must not read a million answers. Each
 respondent counts once in a handful of cells (survey x team x UTC month of publication x
 perspective x dimension or item x (score sum, items answered)); a report sums the cells it needs
 (`histogram_queries.cells_statement`), so its cost grows with teams and months, not with answers.
+The same statement keeps roll-ups beside them (team ALL_TEAMS, month ALL_MONTHS, and both), so a
+report of the whole chain, by month, or of one team over all months reads a few cells whatever the
+number of teams, and a by-team report reads one cell set per team, not one per team and month.
 
 Why batches (DESIGN section 2, "No small difference"; the rule is perception/insights/publication.py):
 an answer enters the figures only with a whole batch of MIN_N answers of its group (survey, team,
@@ -39,7 +42,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from perception.core.models import Answer, PredictedAnswer, ReportCell, Response
 from perception.insights import batches
-from perception.reports.histogram_queries import CELL, histogram_statement
+from perception.reports.histogram_queries import CELL, histogram_statement, rolled_up
 
 KEY_COLUMNS = ("survey_id", "team_id", "month", "perspective", "kind", "subject_id", "score_sum", "answered")
 
@@ -57,7 +60,8 @@ def _cells_statement(dialect_name, conditions, sign):
     the responses by id where they can: a survey id beside an id can lead the planner to scan
     the survey's responses instead of fetching one (seen on PostgreSQL with a generic plan)."""
     survey_id = cast(bindparam("survey_id"), Integer)
-    histograms = histogram_statement(conditions, by=CELL).subquery()
+    # Each team-and-month cell and its roll-ups (every team, every month, both) in one statement.
+    histograms = rolled_up(histogram_statement(conditions, by=CELL).cte("histograms")).subquery()
     columns = histograms.c
     rows = (
         select(
@@ -91,15 +95,23 @@ def _one_response_statement(dialect_name, sign):
     return _cells_statement(dialect_name, [Response.__table__.c.id == bindparam("response_id")], sign)
 
 
+@functools.cache
+def _many_responses_statement(dialect_name, sign):
+    """Built once too: a submit that completes a batch counts MIN_N responses (building this
+    statement anew cost more than running it)."""
+    ids = Response.__table__.c.id.in_(bindparam("response_ids", expanding=True))
+    return _cells_statement(dialect_name, [ids], sign)
+
+
 def _change(connection, survey_id, response_ids, sign):
     ids = sorted(set(response_ids))
     if len(ids) == 1:
         connection.execute(_one_response_statement(connection.dialect.name, sign),
                            {"survey_id": survey_id, "response_id": ids[0]})
     else:
+        statement = _many_responses_statement(connection.dialect.name, sign)
         for start in range(0, len(ids), CHUNK):
-            chunk = Response.__table__.c.id.in_(ids[start:start + CHUNK])
-            connection.execute(_cells_statement(connection.dialect.name, [chunk], sign), {"survey_id": survey_id})
+            connection.execute(statement, {"survey_id": survey_id, "response_ids": ids[start:start + CHUNK]})
     if sign < 0:
         connection.execute(delete(ReportCell).where(ReportCell.survey_id == survey_id, ReportCell.respondents <= 0))
 
@@ -232,7 +244,8 @@ def cell_total(session, survey_id):
 def drift(session, survey_id):
     """{cell key: (stored respondents, respondents computed from the answers)} for every cell of
     the survey where the two differ; empty when the cells are in step with the answers."""
-    histograms = histogram_statement([Response.__table__.c.survey_id == survey_id], by=CELL).subquery()
+    histograms = rolled_up(histogram_statement([Response.__table__.c.survey_id == survey_id], by=CELL)
+                           .cte("histograms")).subquery()
     h = histograms.c
     computed = {(row[:7]): int(row[7]) for row in session.execute(
         select(h.team_id, h.month, h.perspective, h.kind, h.key, h.s, h.c, h.n))}

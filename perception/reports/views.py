@@ -3,13 +3,13 @@ exports (anonymous responses CSV, gap report CSV, printable report). A team's le
 that cover their team, for their team only (perception.accounts.scope): the filters are forced to it,
 another team is a form error, another team's wave is 404."""
 
-from flask import Response, current_app, render_template, request
+from flask import Response, current_app, render_template, request, url_for
 from flask_login import current_user
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
-from perception.accounts.queries import all_teams, archived_teams
+from perception.accounts.queries import active_and_archived_teams
 from perception.accounts.scope import own_team, scoped_teams
 from perception.board import queries as board_queries
 from perception.charts.base import cell_text, gap_text, mean_ci, number, percent
@@ -23,7 +23,7 @@ from perception.reports.dashboard import build_dashboard
 from perception.reports.drivers_queries import driver_report
 from perception.reports.export_queries import export_rows, gap_rows
 from perception.reports.export_service import record_download
-from perception.reports.forms import DashboardFilters, DriverFilters
+from perception.reports.forms import DashboardFilters, DashboardTeamList, DriverFilters
 from perception.reports.queries import ReportError, gap_report
 from perception.reports.trend_queries import trend_page
 from perception.surveys.queries import visible_survey_or_404
@@ -35,25 +35,39 @@ from perception.web.security import roles_required
 DASHBOARD_FIELDS = {"from": "month_from", "to": "month_to", "team": "team"}
 
 
+def page_url(slug, page):
+    """The dashboard with the same query string on another page of its team list."""
+    return url_for("leaders.dashboard", slug=slug, **(request.args.to_dict() | {"page": page}))
+
+
+def team_url(slug, name):
+    """The dashboard of one team, for the same months."""
+    months = {key: value for key, value in request.args.items() if key in ("from", "to") and value}
+    return url_for("leaders.dashboard", slug=slug, team=name, **months)
+
+
 def _filters(form_class):
     """The page's filters from the query string, within the leader's team scope."""
-    return form_class(scoped_teams(current_user, all_teams()), fixed_team=own_team(current_user),
-                      archived=scoped_teams(current_user, archived_teams()), formdata=request.args)
+    active, archived = active_and_archived_teams()
+    return form_class(scoped_teams(current_user, active), fixed_team=own_team(current_user),
+                      archived=scoped_teams(current_user, archived), formdata=request.args)
 
 
 @leaders.get("/surveys/<slug>/dashboard")
 @roles_required(*LEADERS)
 def dashboard(slug):
     survey = visible_survey_or_404(slug, current_user)
-    form = _filters(DashboardFilters)
+    form = _filters(DashboardTeamList)
     dashboard = None
     if form.validate():
         try:
-            dashboard = build_dashboard(survey, **form.selection())
+            dashboard = build_dashboard(survey, **form.selection(), **form.team_list(),
+                                        teams_in_scope=len(form.teams_by_name))
         except ReportError as error:  # the form checks the same rules; this keeps any miss a message
             form[DASHBOARD_FIELDS.get(error.field, "month_from")].errors.append(str(error))
     status = 200 if dashboard is not None else 400
-    return render_template("reports/dashboard.html", survey=survey, form=form, dashboard=dashboard), status
+    return render_template("reports/dashboard.html", survey=survey, form=form, dashboard=dashboard,
+                           page_url=page_url, team_url=team_url), status
 
 
 @leaders.get("/surveys/<slug>/drivers")

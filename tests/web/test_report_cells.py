@@ -154,6 +154,40 @@ def test_reports_from_the_cells_equal_reports_from_the_answers(app, db):
         assert from_cells == from_answers, by
 
 
+def test_roll_up_cells_equal_the_answers_for_every_filter(app, db):
+    """The roll-ups (every team, every month, both) kept beside the team-and-month cells give the
+    histograms the answers give, whatever team, months and grouping a report asks for."""
+    seed_demo()
+    survey = _db.session.execute(select(Survey).order_by(Survey.id)).scalars().first()
+    from perception.core.database import utc_month
+    from perception.reports.histogram_queries import ALL_MONTHS, ALL_TEAMS, cells_statement
+
+    r = Response.__table__
+    months = sorted(_db.session.execute(select(ReportCell.month).distinct().where(
+        ReportCell.survey_id == survey.id, ReportCell.month != ALL_MONTHS)).scalars())
+    team_id = _db.session.execute(select(ReportCell.team_id).where(
+        ReportCell.survey_id == survey.id, ReportCell.team_id > 0)).scalars().first()
+    assert len(months) > 2 and team_id
+    assert _db.session.execute(select(ReportCell).where(ReportCell.team_id == ALL_TEAMS)).first()
+    for by in (None, "team", "month"):
+        for team in (None, team_id):
+            for first, last in ((None, None), (months[1], None), (None, months[1]), (months[1], months[-2])):
+                conditions = [r.c.survey_id == survey.id]
+                if team is not None:
+                    conditions.append(r.c.team_id == team)
+                if first is not None:
+                    conditions.append(utc_month(r.c.published_at) >= first)
+                if last is not None:
+                    conditions.append(utc_month(r.c.published_at) <= last)
+                from_answers = collect(_db.session.execute(histogram_statement(conditions, by=by)))
+                if by == "team":
+                    from_answers = {key or 0: value for key, value in from_answers.items()}
+                from_cells = collect(_db.session.execute(cells_statement(
+                    survey.id, by=by, team_id=team, month_from=first, month_to=last)))
+                assert from_cells == from_answers, (by, team, first, last)
+    assert_in_step(survey.id)
+
+
 def test_the_command_checks_and_rebuilds(app, db, runner):
     items = bank_items(4)
     survey = make_survey(items=items)

@@ -238,6 +238,9 @@ def random_survey(app, db, runner, tmp_path):
         {"min_n": 5, "team": "Alpha", "by": "month"},
         {"min_n": 4, "team": "Beta", "by": "team", "month_from": "2026-02", "month_to": "2026-05"},
         {"min_n": 5, "month_from": "2026-03"},
+        # The roll-up cells (every month of one team, every team by month) against the same truth.
+        {"min_n": 3, "team": "Gamma"},
+        {"min_n": 4, "by": "team", "month_to": "2026-04"},
     ],
 )
 def test_report_matches_plain_python(random_survey, runner, options):
