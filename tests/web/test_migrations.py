@@ -169,7 +169,7 @@ def test_upgrading_publishes_existing_answers_in_batches(tmp_path, database):
         with db.engine.connect() as connection:
             published = dict(connection.execute(sa.text(
                 "SELECT id, published_at FROM responses WHERE published_at IS NOT NULL")).all())
-            # Month "*" holds the roll-ups over every month (migration 0018).
+            # Month "*" holds the roll-ups over every month (migration 0017).
             months = connection.execute(sa.text(
                 "SELECT DISTINCT month FROM report_cells WHERE month <> '*'")).scalars().all()
         # In order of submission: 2, 5, 1, 3, 4 form the batch, dated by 4 (2 February); 6, 7 and the
@@ -177,7 +177,7 @@ def test_upgrading_publishes_existing_answers_in_batches(tmp_path, database):
         assert set(published) == {1, 2, 3, 4, 5}
         assert {str(value)[:10] for value in published.values()} == {"2026-02-02"}
         assert months == ["2026-02"]
-        assert drift(db.session, 1) == {}  # the roll-ups that 0018 added from the cells included
+        assert drift(db.session, 1) == {}  # the roll-ups that 0017 added from the cells included
 
 
 def test_tokens_made_before_scopes_keep_every_scope(tmp_path, database):

@@ -8,8 +8,8 @@ version a wave asks.
   Rewording freezes the waves that are open, closed or answered first (perception/surveys/
   bank_service.py), so the waves that exist need nothing here.
 
-Revision ID: 0012
-Revises: 0016
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-06 18:50:00
 
 """
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0012'
-down_revision = '0016'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

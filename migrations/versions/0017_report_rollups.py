@@ -4,8 +4,8 @@ report of the whole chain reads a few cells whatever the number of teams. Filled
 already stored; kept by perception/reports/service.py from then on. An index over (survey, month,
 team) serves the by-team report over all months.
 
-Revision ID: 0018
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-06 18:45:00
 
 """
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0018'
-down_revision = '0014'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

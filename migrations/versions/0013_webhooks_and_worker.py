@@ -1,8 +1,8 @@
 """Webhooks and one worker (issue #16): webhook endpoints and their deliveries, the worker's record
 of periodic jobs, and the moment a follow-up was announced overdue.
 
-Revision ID: 0017
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-06 18:45:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0017'
-down_revision = '0013'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """People (issue #15): single-use set-password links of accounts (invitations and password resets),
 account_tokens, and their mails in the one outbox (kind 'account', subject account_token_id).
 
-Revision ID: 0013
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-06 18:50:00
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0013'
+revision = '0012'
 down_revision = '0011'
 branch_labels = None
 depends_on = None

@@ -3,8 +3,8 @@ weekly for everyone to start with) and outbox rows of kind 'digest' whose subjec
 (outbox_messages.user_id), one per user and period (UNIQUE (user_id, kind, sequence); the
 sequence holds the period key).
 
-Revision ID: 0016
-Revises: 0017
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-06 19:00:00
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0016'
-down_revision = '0017'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

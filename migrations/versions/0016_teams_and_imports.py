@@ -3,8 +3,8 @@ merged away stays as an archived alias of the one it went into, so a file naming
 right team); responses get an index by survey and time, which the importer's "already stored?" check
 reads (a file imported again adds nothing).
 
-Revision ID: 0014
-Revises: 0012
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-06 18:50:00
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0014'
-down_revision = '0012'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
