@@ -54,7 +54,8 @@ def bare_insert(engine, path, item_count):
         connection.execute(sa.text("CREATE TABLE bench_bare_answers (row_id INTEGER, item INTEGER, score INTEGER)"))
         ids = [next(counter) for _ in rows]
         connection.execute(sa.text("INSERT INTO bench_bare_rows VALUES (:id, :respondent, :team, :at)"),
-                           [{"id": i, "respondent": row[1], "team": row[2], "at": row[3]} for i, row in zip(ids, rows, strict=True)])
+                           [{"id": i, "respondent": row[1], "team": row[2], "at": row[3]}
+                            for i, row in zip(ids, rows, strict=True)])
         connection.execute(sa.text("INSERT INTO bench_bare_answers VALUES (:row, :item, :score)"),
                            [{"row": i, "item": item, "score": int(row[4 + item])}
                             for i, row in zip(ids, rows, strict=True) for item in range(item_count)])
