@@ -171,28 +171,36 @@ def min_n():
     return current_app.config["MIN_N"]
 
 
-def publish(connection, groups, *, count_cells=True):
-    """Publish the complete batches of `groups` (see group_of) in the connection's transaction and
-    count them in the report cells. Returns {survey id: [published response ids]}.
+def publish_dated(connection, groups):
+    """Publish the complete batches of `groups` (see group_of) in the connection's transaction,
+    without counting them in the cells. Returns {survey id: {published response id: published_at}}.
 
     Per group: one select of its unpublished responses (fewer than MIN_N after every write through
-    the app), and only when a batch completes, an update of its MIN_N responses and the cells."""
+    the app), and only when a batch completes, an update of its MIN_N responses."""
     groups = sorted(set(groups), key=_group_order)
     size = min_n()
     if connection.dialect.name == "postgresql":
         for group in groups:
             connection.execute(_LOCK, _lock_key(group))
-    published, stamps = {}, []
+    published = {}
     for survey_id, team_id, staff_id, perspective in groups:
         pending = connection.execute(
             _pending_statement(team_id is not None, staff_id is not None),
             {"survey_id": survey_id, "perspective": perspective, "team_id": team_id, "staff_id": staff_id},
         ).all()
         for stamp, ids in batches(pending, size):
-            stamps.extend({"rid": response_id, "stamp": stamp} for response_id in ids)
-            published.setdefault(survey_id, []).extend(ids)
+            published.setdefault(survey_id, {}).update(dict.fromkeys(ids, stamp))
+    stamps = [{"rid": response_id, "stamp": stamp}
+              for dated in published.values() for response_id, stamp in dated.items()]
     if stamps:  # one executemany for every batch (an import publishes thousands)
         connection.execute(_PUBLISH, stamps)
+    return published
+
+
+def publish(connection, groups, *, count_cells=True):
+    """Publish the complete batches of `groups` (see publish_dated) and count them in the report
+    cells. Returns {survey id: [published response ids]}."""
+    published = {survey_id: list(dated) for survey_id, dated in publish_dated(connection, groups).items()}
     if count_cells:
         _change_by_survey(connection, published, 1)
     return published
