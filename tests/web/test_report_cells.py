@@ -11,8 +11,8 @@ from sqlalchemy import select
 from perception.core.extensions import db as _db
 from perception.core.models import Answer, PredictedAnswer, ReportCell, Response, Survey
 from perception.demo.service import seed_demo
+from perception.reports import batch_service, tally_service
 from perception.reports import service as report_cells
-from perception.reports import tally_service
 from perception.reports.histogram_queries import collect, histogram_statement
 from perception.reports.queries import gap_report
 from perception.responses import csv_import
@@ -140,12 +140,14 @@ def test_an_import_is_counted(app, db):
     assert gap_report(survey, min_n=1, by="month").to_dict()["groups"][0]["month"] == "2026-01"
 
 
-def test_an_import_counted_in_python_equals_the_cells_of_the_answers(app, db, monkeypatch):
+@pytest.mark.parametrize("bulk", [1, 10**6], ids=["one-select-for-many-groups", "one-select-per-group"])
+def test_an_import_counted_in_python_equals_the_cells_of_the_answers(app, db, monkeypatch, bulk):
     """The import counts its cells from the scores it writes (perception/reports/tally_service.py):
     across chunks and partial writes of the counter, with predictions, unanswered items, rows with and
     without a team, and batches completed by answers stored before the import."""
     monkeypatch.setattr(csv_import, "CHUNK", 4)
     monkeypatch.setattr(tally_service, "LIMIT", 7)
+    monkeypatch.setattr(batch_service, "BULK", bulk)
     items = bank_items(4)
     survey = make_survey(items=items)
     team = make_team("Harbour Street")
