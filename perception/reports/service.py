@@ -34,14 +34,12 @@ On SQLite the transaction already holds the database's one write lock.
 """
 
 import functools
-import zlib
 
-from flask import current_app
 from sqlalchemy import Integer, bindparam, cast, delete, event, func, inspect, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from perception.core.models import Answer, PredictedAnswer, ReportCell, Response
-from perception.insights import batches
+from perception.reports.batch_service import group_of, publish_dated
 from perception.reports.histogram_queries import CELL, histogram_statement, rolled_up
 
 KEY_COLUMNS = ("survey_id", "team_id", "month", "perspective", "kind", "subject_id", "score_sum", "answered")
@@ -123,76 +121,10 @@ def add(session, survey_id, response_ids):
         _change(session.connection(), survey_id, response_ids, 1)
 
 
-def group_of(survey_id, team_id, staff_id, perspective):
-    """The publication group of a response: (survey id, team id or None, staff member served or
-    None, perspective)."""
-    return (survey_id, team_id, staff_id, perspective)
-
-
-def _group_order(group):
-    survey_id, team_id, staff_id, perspective = group
-    return (survey_id, team_id is not None, team_id or 0, staff_id is not None, staff_id or 0, perspective)
-
-
-def _lock_key(group):
-    """Two 32-bit integers naming a group for pg_advisory_xact_lock (a collision only makes two
-    groups wait for each other)."""
-    survey_id, team_id, staff_id, perspective = group
-    return {"survey": survey_id, "rest": zlib.crc32(f"{team_id}:{staff_id}:{perspective}".encode()) - 2**31}
-
-
-_LOCK = select(func.pg_advisory_xact_lock(cast(bindparam("survey"), Integer), cast(bindparam("rest"), Integer)))
-_PUBLISH = (
-    update(Response.__table__)
-    .where(Response.__table__.c.id == bindparam("rid"))
-    .values(published_at=bindparam("stamp", type_=Response.__table__.c.published_at.type))
-)
-
-
-@functools.cache
-def _pending_statement(team_known, staff_known):
-    """The unpublished responses of a group in submission order (the partial index
-    ix_responses_unpublished holds only these)."""
-    r = Response.__table__.c
-    return (
-        select(r.id, r.submitted_at)
-        .where(
-            r.survey_id == bindparam("survey_id"), r.perspective == bindparam("perspective"),
-            r.team_id == bindparam("team_id") if team_known else r.team_id.is_(None),
-            r.staff_id == bindparam("staff_id") if staff_known else r.staff_id.is_(None),
-            r.published_at.is_(None),
-        )
-        .order_by(r.submitted_at, r.id)
-    )
-
-
-def min_n():
-    """The batch size: the app's MIN_N."""
-    return current_app.config["MIN_N"]
-
-
 def publish(connection, groups, *, count_cells=True):
-    """Publish the complete batches of `groups` (see group_of) in the connection's transaction and
-    count them in the report cells. Returns {survey id: [published response ids]}.
-
-    Per group: one select of its unpublished responses (fewer than MIN_N after every write through
-    the app), and only when a batch completes, an update of its MIN_N responses and the cells."""
-    groups = sorted(set(groups), key=_group_order)
-    size = min_n()
-    if connection.dialect.name == "postgresql":
-        for group in groups:
-            connection.execute(_LOCK, _lock_key(group))
-    published, stamps = {}, []
-    for survey_id, team_id, staff_id, perspective in groups:
-        pending = connection.execute(
-            _pending_statement(team_id is not None, staff_id is not None),
-            {"survey_id": survey_id, "perspective": perspective, "team_id": team_id, "staff_id": staff_id},
-        ).all()
-        for stamp, ids in batches(pending, size):
-            stamps.extend({"rid": response_id, "stamp": stamp} for response_id in ids)
-            published.setdefault(survey_id, []).extend(ids)
-    if stamps:  # one executemany for every batch (an import publishes thousands)
-        connection.execute(_PUBLISH, stamps)
+    """Publish the complete batches of `groups` (see batch_service.publish_dated) and count them in the report
+    cells. Returns {survey id: [published response ids]}."""
+    published = {survey_id: list(dated) for survey_id, dated in publish_dated(connection, groups).items()}
     if count_cells:
         _change_by_survey(connection, published, 1)
     return published

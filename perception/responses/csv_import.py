@@ -22,6 +22,7 @@ a team merged into another stands for that one (perception/teams/service.py); an
 takes its history back.
 """
 
+import contextlib
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, select
@@ -31,6 +32,7 @@ from perception.core.audit import record
 from perception.core.extensions import db
 from perception.core.models import PERSPECTIVES, Answer, Invitation, PredictedAnswer, Response, Team, User
 from perception.reports import service as report_cells
+from perception.reports.tally_service import CellTally
 from perception.responses.csv_rows import Errors, ImportFailed, checked_rows, shown_value
 
 __all__ = ["CHUNK", "ImportFailed", "ImportSummary", "ImportWriteError", "import_responses", "names_summary"]
@@ -90,6 +92,7 @@ class _Writer:
         # Responses up to this id were stored before the import began (for rows with no respondent).
         self.before = connection.execute(select(func.max(Response.id))).scalar_one() or 0
         self.next_id = self.before + 1
+        self.tally = CellTally(db.session, survey.id)
 
     def _team_ids(self, rows):
         wanted = sorted({row.team for row in rows if row.team and row.team not in self.teams})
@@ -164,15 +167,16 @@ class _Writer:
                                    for response_id, (row, _) in zip(ids, kept, strict=True)
                                    for item_id, score in getattr(row, attribute)])
         groups = set()
-        for row, team_id in kept:
+        for response_id, (row, team_id) in zip(ids, kept, strict=True):
             self.summary.per_perspective[row.perspective] += 1
             self.summary.unanswered += not row.answers
             groups.add(report_cells.group_of(self.survey.id, team_id, None, row.perspective))
+            self.tally.written(response_id, team_id, row.perspective, row.answers, row.predictions)
         # Core inserts: no ORM hook sees them. Publish the batches this chunk completes in its groups
-        # (earlier answers of a group included) and count them in the cells, in the same transaction;
-        # chunk by chunk, so memory does not grow with the file.
-        report_cells.publish(connection, groups)
-
+        # (earlier answers of a group included) and count them in the cells (in Python, from the
+        # scores written: perception/reports/tally_service.py), in the same transaction; chunk by
+        # chunk, so memory does not grow with the file.
+        self.tally.published(report_cells.publish_dated(connection, groups).get(self.survey.id, {}))
 
     def _insert_sqlite(self, connection, kept):
         """The driver's executemany with ids given here: this transaction holds SQLite's one write
@@ -234,6 +238,7 @@ def import_responses(stream, survey, create_teams=False, actor=None):
     written) when the database refuses the data.
     """
     summary, errors = ImportSummary(survey=survey.slug), Errors()
+    writer = None
     try:
         writer = _Writer(survey, create_teams, summary, errors)
         for chunk in _chunks(checked_rows(stream, survey, errors), CHUNK):
@@ -241,10 +246,15 @@ def import_responses(stream, survey, create_teams=False, actor=None):
                 writer.write(chunk)
         if errors:
             raise errors.failure()
+        writer.tally.flush()
+        writer.tally.close()
         record("responses.imported", actor=actor, target=survey, imported=summary.total, skipped=summary.skipped,
                created_teams=summary.created_teams, **summary.per_perspective)
         db.session.commit()
     except BaseException as error:
+        if writer is not None:
+            with contextlib.suppress(Exception):  # the connection may be what failed
+                writer.tally.close()
         db.session.rollback()
         dbapi = db.session.get_bind().dialect.loaded_dbapi
         if isinstance(error, SQLAlchemyError | dbapi.Error):

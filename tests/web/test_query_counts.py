@@ -28,6 +28,9 @@ from tests.helpers import (
 CAPS = {"customer form": 1, "customer submit": 6, "thank-you page": 1, "staff rating form": 6,
         "staff rating submit": 11, "leaders index": 4, "dashboard": 11}
 LOCKING = {"customer submit", "staff rating submit"}  # + 1 on PostgreSQL (pg_advisory_xact_lock)
+# On PostgreSQL the customer submit writes its response, answers and the invitation's "answered" in
+# one statement (perception/responses/service.py), two fewer than on SQLite.
+FEWER_ON_POSTGRESQL = {"customer submit": 2}
 
 
 def statements():
@@ -97,6 +100,8 @@ def test_statements_per_page_are_capped_and_do_not_grow_with_the_data(app, db, p
     _populate(4, bank_items())
     large = _counts(app, (survey_id, staff_two, leader_id))
     assert large == small, "a page's statement count grew with the data (N+1?)"
-    caps = {name: cap + (name in LOCKING and _db.engine.dialect.name == "postgresql") for name, cap in CAPS.items()}
+    postgresql = _db.engine.dialect.name == "postgresql"
+    caps = {name: cap + ((name in LOCKING) - FEWER_ON_POSTGRESQL.get(name, 0) if postgresql else 0)
+            for name, cap in CAPS.items()}
     over = {name: count for name, count in small.items() if count > caps[name]}
     assert not over, f"statements above the cap {caps}: {over} (all: {small})"

@@ -11,9 +11,11 @@ from sqlalchemy import select
 from perception.core.extensions import db as _db
 from perception.core.models import Answer, PredictedAnswer, ReportCell, Response, Survey
 from perception.demo.service import seed_demo
+from perception.reports import batch_service, tally_service
 from perception.reports import service as report_cells
 from perception.reports.histogram_queries import collect, histogram_statement
 from perception.reports.queries import gap_report
+from perception.responses import csv_import
 from perception.responses.csv_import import import_responses
 from perception.responses.service import RatingPublished, save_self_assessment
 from tests.helpers import (
@@ -136,6 +138,38 @@ def test_an_import_is_counted(app, db):
     import_responses(io.BytesIO(("\n".join([header, *rows]) + "\n").encode()), survey, create_teams=True)
     assert_in_step(survey.id)
     assert gap_report(survey, min_n=1, by="month").to_dict()["groups"][0]["month"] == "2026-01"
+
+
+@pytest.mark.parametrize("bulk", [1, 10**6], ids=["one-select-for-many-groups", "one-select-per-group"])
+def test_an_import_counted_in_python_equals_the_cells_of_the_answers(app, db, monkeypatch, bulk):
+    """The import counts its cells from the scores it writes (perception/reports/tally_service.py):
+    across chunks and partial writes of the counter, with predictions, unanswered items, rows with and
+    without a team, and batches completed by answers stored before the import."""
+    monkeypatch.setattr(csv_import, "CHUNK", 4)
+    monkeypatch.setattr(tally_service, "LIMIT", 7)
+    monkeypatch.setattr(batch_service, "BULK", bulk)
+    items = bank_items(4)
+    survey = make_survey(items=items)
+    team = make_team("Harbour Street")
+    make_responses(survey, 3, team=team, submitted_at=MARCH)  # waiting: the import completes their batch
+    make_responses(survey, 2, perspective="staff", team=team, submitted_at=MARCH, predictions={items[0]: 2})
+    keys = [item.key for item in items]
+    header = ",".join(["perspective", "team", "submitted_at", *keys, *(f"predicted:{key}" for key in keys)])
+    rows = []
+    for index in range(37):
+        perspective = ("customer", "staff", "leader")[index % 3]
+        scores = [str(1 + (index * (position + 2)) % 5) if (index + position) % 4 else "" for position in range(4)]
+        predicted = [str(1 + (index + position) % 5) if perspective == "staff" and position != index % 4 else ""
+                     for position in range(4)]
+        rows.append(",".join([perspective, ("Harbour Street", "", "Quay")[index % 3 if index % 2 else 0],
+                              f"2026-0{1 + index % 4}-{10 + index % 7}T10:00:00Z", *scores, *predicted]))
+    import_responses(io.BytesIO(("\n".join([header, *rows]) + "\n").encode()), survey, create_teams=True)
+    assert report_cells.cell_total(_db.session, survey.id) > 0
+    assert_in_step(survey.id)
+    stored_before = _db.session.scalars(select(Response.published_at).where(
+        Response.survey_id == survey.id, Response.channel == "import", Response.respondent.is_(None),
+        Response.submitted_at == MARCH)).all()
+    assert len(stored_before) == 5 and all(stored_before)  # counted by the SQL, beside the import's own
 
 
 def test_reports_from_the_cells_equal_reports_from_the_answers(app, db):

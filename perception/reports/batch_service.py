@@ -1,0 +1,131 @@
+"""Publication in batches (DESIGN section 2, "No small difference"; the rule is
+perception/insights/publication.py): which of a write's groups complete a batch, and the update
+that dates them. Counting the published answers in the report cells is perception/reports/service.py.
+
+On PostgreSQL a transaction takes a lock per group (pg_advisory_xact_lock, in group order, before
+reading its unpublished answers), so two writers never form overlapping batches; on SQLite the
+transaction already holds the database's one write lock.
+"""
+
+import functools
+import zlib
+
+from flask import current_app
+from sqlalchemy import Integer, bindparam, cast, func, or_, select, text, update
+
+from perception.core.models import Response
+from perception.insights import batches
+
+
+def group_of(survey_id, team_id, staff_id, perspective):
+    """The publication group of a response: (survey id, team id or None, staff member served or
+    None, perspective)."""
+    return (survey_id, team_id, staff_id, perspective)
+
+
+def _group_order(group):
+    survey_id, team_id, staff_id, perspective = group
+    return (survey_id, team_id is not None, team_id or 0, staff_id is not None, staff_id or 0, perspective)
+
+
+def _lock_key(group):
+    """Two 32-bit integers naming a group for pg_advisory_xact_lock (a collision only makes two
+    groups wait for each other)."""
+    survey_id, team_id, staff_id, perspective = group
+    return {"survey": survey_id, "rest": zlib.crc32(f"{team_id}:{staff_id}:{perspective}".encode()) - 2**31}
+
+
+_LOCK = select(func.pg_advisory_xact_lock(cast(bindparam("survey"), Integer), cast(bindparam("rest"), Integer)))
+_PUBLISH = (
+    update(Response.__table__)
+    .where(Response.__table__.c.id == bindparam("rid"))
+    .values(published_at=bindparam("stamp", type_=Response.__table__.c.published_at.type))
+)
+
+
+@functools.cache
+def _pending_statement(team_known, staff_known):
+    """The unpublished responses of a group in submission order (the partial index
+    ix_responses_unpublished holds only these)."""
+    r = Response.__table__.c
+    return (
+        select(r.id, r.submitted_at)
+        .where(
+            r.survey_id == bindparam("survey_id"), r.perspective == bindparam("perspective"),
+            r.team_id == bindparam("team_id") if team_known else r.team_id.is_(None),
+            r.staff_id == bindparam("staff_id") if staff_known else r.staff_id.is_(None),
+            r.published_at.is_(None),
+        )
+        .order_by(r.submitted_at, r.id)
+    )
+
+
+def min_n():
+    """The batch size: the app's MIN_N."""
+    return current_app.config["MIN_N"]
+
+
+# Many groups (an import's chunk): every lock in one statement, in the order of the arrays
+# (PostgreSQL evaluates a volatile function of the select list after its ORDER BY).
+_LOCKS = text("SELECT pg_advisory_xact_lock(s, r) FROM unnest(CAST(:surveys AS integer[]), CAST(:rests AS integer[])) "
+              "WITH ORDINALITY AS locks (s, r, o) ORDER BY o")
+BULK = 8  # from this many groups, one select of their unpublished responses instead of one per group
+
+
+def _pending_of_many(connection, groups):
+    """{group: [(id, submitted_at)] in submission order} for many groups, in one select (of the
+    unpublished responses of their surveys, perspectives and teams: fewer than MIN_N per group after
+    every write, so little more than the groups' own)."""
+    r = Response.__table__.c
+    teams = {team_id for _s, team_id, _st, _p in groups}
+    team_condition = r.team_id.in_(sorted(teams - {None}))
+    if None in teams:
+        team_condition = or_(team_condition, r.team_id.is_(None))
+    rows = connection.execute(
+        select(r.id, r.submitted_at, r.survey_id, r.team_id, r.staff_id, r.perspective).where(
+            r.survey_id.in_(sorted({group[0] for group in groups})),
+            r.perspective.in_(sorted({group[3] for group in groups})),
+            team_condition, r.published_at.is_(None))
+        .order_by(r.submitted_at, r.id)
+    )
+    pending = {group: [] for group in groups}
+    for response_id, submitted_at, *group in rows:
+        found = pending.get(group_of(*group))
+        if found is not None:
+            found.append((response_id, submitted_at))
+    return pending
+
+
+def publish_dated(connection, groups):
+    """Publish the complete batches of `groups` (see group_of) in the connection's transaction,
+    without counting them in the cells. Returns {survey id: {published response id: published_at}}.
+
+    Per group: one select of its unpublished responses (fewer than MIN_N after every write through
+    the app; one select for all when there are many), and only when a batch completes, an update
+    of its MIN_N responses."""
+    groups = sorted(set(groups), key=_group_order)
+    size = min_n()
+    if connection.dialect.name == "postgresql":
+        if len(groups) >= BULK:
+            keys = [_lock_key(group) for group in groups]
+            connection.execute(_LOCKS, {"surveys": [key["survey"] for key in keys],
+                                        "rests": [key["rest"] for key in keys]})
+        else:
+            for group in groups:
+                connection.execute(_LOCK, _lock_key(group))
+    if len(groups) >= BULK:
+        pending_by_group = _pending_of_many(connection, groups)
+    else:
+        pending_by_group = {group: connection.execute(
+            _pending_statement(group[1] is not None, group[2] is not None),
+            {"survey_id": group[0], "perspective": group[3], "team_id": group[1], "staff_id": group[2]},
+        ).all() for group in groups}
+    published = {}
+    for (survey_id, *_rest), pending in pending_by_group.items():
+        for stamp, ids in batches(pending, size):
+            published.setdefault(survey_id, {}).update(dict.fromkeys(ids, stamp))
+    stamps = [{"rid": response_id, "stamp": stamp}
+              for dated in published.values() for response_id, stamp in dated.items()]
+    if stamps:  # one executemany for every batch (an import publishes thousands)
+        connection.execute(_PUBLISH, stamps)
+    return published
