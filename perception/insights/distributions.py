@@ -69,19 +69,12 @@ def _log_beta(a: float, b: float) -> float:
     return math.lgamma(small) + _lgamma_ratio(big, small)
 
 
-def _lentz_step(aa: float, c: float, d: float) -> tuple[float, float]:
-    """One term `aa` of a continued fraction in the modified Lentz method: the new (C, 1/D)."""
-    d = 1.0 + aa * d
-    if abs(d) < _TINY:
-        d = _TINY
-    c = 1.0 + aa / c
-    if abs(c) < _TINY:
-        c = _TINY
-    return c, 1.0 / d
-
-
 def _beta_cf(a: float, b: float, x: float) -> float:
-    """Continued fraction of I_x(a, b) (modified Lentz); converges for x < (a+1)/(a+b+2)."""
+    """Continued fraction of I_x(a, b) (modified Lentz); converges for x < (a+1)/(a+b+2).
+
+    The Lentz steps are written out in the loop: a by-team report evaluates this some 50,000
+    times, and a function call per step cost half its time.
+    """
     qab = a + b
     qap = a + 1.0
     qam = a - 1.0
@@ -94,9 +87,23 @@ def _beta_cf(a: float, b: float, x: float) -> float:
     max_iter = 1000 + int(20.0 * math.sqrt(max(a, b)))
     for m in range(1, max_iter + 1):
         m2 = 2 * m
-        c, d = _lentz_step(m * (b - m) * x / ((qam + m2) * (a + m2)), c, d)  # even step
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))  # even step
+        d = 1.0 + aa * d
+        if abs(d) < _TINY:
+            d = _TINY
+        c = 1.0 + aa / c
+        if abs(c) < _TINY:
+            c = _TINY
+        d = 1.0 / d
         h *= d * c
-        c, d = _lentz_step(-(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)), c, d)  # odd step
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))  # odd step
+        d = 1.0 + aa * d
+        if abs(d) < _TINY:
+            d = _TINY
+        c = 1.0 + aa / c
+        if abs(c) < _TINY:
+            c = _TINY
+        d = 1.0 / d
         delta = d * c
         h *= delta
         if abs(delta - 1.0) <= _EPS:

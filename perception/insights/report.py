@@ -29,6 +29,7 @@ from .stats import (
     suppressed_stats,
     welch_gap,
 )
+from .stats import calibration as calibrate
 from .suppression import complementary_suppression, is_small
 
 __all__ = ["GROUP_BY", "CellReport", "GapReport", "GroupReport", "build_gap_report"]
@@ -144,9 +145,8 @@ def _cell_report(cell: _Cell, flags: _Flags, key: str, name: str | None, dimensi
         return welch_gap(summaries[other], summaries["customer"])
 
     calibration = None
-    customer_mean = summaries["customer"].mean
-    if not (flags["customer"] or flags["staff"]) and predicted.mean is not None and customer_mean is not None:
-        calibration = float(predicted.mean - customer_mean)
+    if not (flags["customer"] or flags["staff"]):
+        calibration = calibrate(predicted, summaries["customer"])
     return CellReport(
         key=key,
         name=name,
