@@ -48,6 +48,7 @@ from .inputs import (
     histogram,
 )
 from .mirror import Mirror, MirrorRow, build_mirror
+from .moments import merge_summaries, summary_from_moments
 from .multiple import adjust_report, benjamini_hochberg
 from .publication import batches, waiting_sentence
 from .relative_weights import relative_weights, symmetric_eigen, weight_intervals
@@ -67,6 +68,8 @@ from .suppression import complementary_suppression
 from .trend import NULL_CHANGE, Change, difference, gap_change, mean_change, welch_contrast
 
 __all__ = [
+    "merge_summaries",
+    "summary_from_moments",
     "NULL_CHANGE",
     "Change",
     "difference",

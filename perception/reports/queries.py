@@ -38,8 +38,9 @@ from perception.core.models import (
     survey_items,
     survey_teams,
 )
-from perception.insights import DimensionSpec, GapReport, GroupInput, ItemSpec, build_gap_report
-from perception.reports.histogram_queries import Histograms, cells_statement, collect, item_counts_statement
+from perception.insights import DimensionSpec, GapReport, ItemSpec, build_gap_report
+from perception.reports.histogram_queries import item_counts_statement
+from perception.reports.moments_queries import all_groups, collect_moments, moments_input, moments_statement
 from perception.surveys.queries import asked_version
 
 
@@ -163,31 +164,6 @@ def _structure(survey_id):
     return dimensions, items, dimension_keys, item_keys
 
 
-def _merge(target, source):
-    for key, counts in source.items():
-        cell = target.setdefault(key, {})
-        for score, respondents in counts.items():
-            cell[score] = cell.get(score, 0) + respondents
-
-
-def _group_input(parts, dimension_keys, item_keys):
-    """One GroupInput from the Histograms of one or more groups (histograms add up)."""
-    dimensions, items, predicted_dimensions, predicted_items, overall = {}, {}, {}, {}, {}
-    for part in parts:
-        _merge(dimensions, {(p, dimension_keys[key]): c for (p, key), c in part.dimensions.items()})
-        _merge(items, {(p, item_keys[key][0]): c for (p, key), c in part.items.items()})
-        _merge(predicted_dimensions, {dimension_keys[key]: c for key, c in part.predicted_dimensions.items()})
-        _merge(predicted_items, {item_keys[key][0]: c for key, c in part.predicted_items.items()})
-        _merge(overall, part.overall)
-    return GroupInput(
-        dimension_scores=dimensions,
-        item_scores=items,
-        predicted_dimension_scores=predicted_dimensions,
-        predicted_item_scores=predicted_items,
-        overall_scores=overall,
-    )
-
-
 def team_groups(survey_id, team, data):
     """(label, group key) per team, by name: the scope (or all teams), plus teams with data."""
     if team is not None:
@@ -239,11 +215,11 @@ def gap_report(survey, *, team=None, by=None, month_from=None, month_to=None, mi
         raise ReportError(f"min_n must be a whole number of at least 1, got {min_n!r}", "min_n")
 
     dimensions, items, dimension_keys, item_keys = _structure(survey.id)
-    statement = cells_statement(
+    statement = moments_statement(
         survey.id, by=by, team_id=team.id if team is not None else None,
         month_from=_month_label(start), month_to=_month_label(end),
     )
-    data = collect(db.session.execute(statement).all())
+    data = collect_moments(db.session.execute(statement).all())
 
     groups = []
     if by == "team":
@@ -254,12 +230,12 @@ def gap_report(survey, *, team=None, by=None, month_from=None, month_to=None, mi
         survey=survey.slug,
         dimensions=dimensions,
         items=items,
-        overall=_group_input(data.values(), dimension_keys, item_keys),
+        overall=moments_input(all_groups(data), dimension_keys, item_keys),
         min_n=min_n,
         filters={"team": team.name if team is not None else None, "by": by, "from": month_from, "to": month_to},
         group_by=by,
         groups=[
-            (label, _group_input([data.get(key, Histograms())], dimension_keys, item_keys))
+            (label, moments_input(data.get(key, {}), dimension_keys, item_keys))
             for label, key in groups
         ],
     )
