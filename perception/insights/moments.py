@@ -26,6 +26,9 @@ def summary_from_moments(parts: Iterable[tuple[int, int, int, int, int, int]]) -
     with s <= 2 count)``, one tuple per count. Parts with no respondent or count < 1 are ignored
     (as ``summarise`` ignores such bars)."""
     kept = [part for part in parts if part[0] >= 1 and part[1] >= 1]
+    if len(kept) == 1:  # one count (every item, most overall figures): the count is the scale
+        count, respondents, first, second, high, small = kept[0]
+        return Summary(respondents, first, second, count, high, small)
     if not kept:
         return EMPTY
     scale = math.lcm(*(part[0] for part in kept))
