@@ -23,6 +23,7 @@ Modules:
   sentence that says how many wait (``waiting_sentence``).
 """
 
+from .allocation import gc_paused
 from .board import EFFECTS, Moment, Suggestion, rank_moments, suggest_tags
 from .distributions import t_cdf, t_pdf, t_ppf, t_sf
 from .drivers import (
@@ -68,6 +69,7 @@ from .suppression import complementary_suppression
 from .trend import NULL_CHANGE, Change, difference, gap_change, mean_change, welch_contrast
 
 __all__ = [
+    "gc_paused",
     "merge_summaries",
     "summary_from_moments",
     "NULL_CHANGE",

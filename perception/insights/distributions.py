@@ -226,6 +226,12 @@ def t_sf(t: float, df: float) -> float:
     return upper if t >= 0.0 else 0.5 + central
 
 
+def t_sf_positive(t: float, df: float) -> float:
+    """``t_sf`` for a finite ``t >= 0`` and a finite ``df > 0`` the caller has computed (the Welch
+    test's), without checking them again."""
+    return _split(t, df)[0]
+
+
 def t_cdf(t: float, df: float) -> float:
     """Cumulative distribution function P(T <= t) of Student's t."""
     return t_sf(-_check_t(t), df)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .critical_values import t975
-from .distributions import t_ppf, t_sf
+from .distributions import t_ppf, t_sf_positive
 from .inputs import ScoreCounts, clean_counts
 
 __all__ = [
@@ -144,8 +144,9 @@ class PerspectiveStats:
         }
 
 
+@functools.lru_cache(maxsize=256)
 def suppressed_stats(n: int) -> PerspectiveStats:
-    """The figures of a suppressed cell: ``n`` only."""
+    """The figures of a suppressed cell: ``n`` only (one shared, immutable object per ``n``)."""
     return PerspectiveStats(n=n, mean=None, sd=None, ci=None, top_box=None, suppressed=True)
 
 
@@ -226,7 +227,7 @@ def welch_gap(a: ScoreCounts | Summary | None, b: ScoreCounts | Summary | None, 
         spread1 * spread1 * below2 * below2 * (n2 - 1) + spread2 * spread2 * below1 * below1 * (n1 - 1))
     se = math.sqrt(se_squared / (below1 * below2))
     t_abs = math.sqrt(difference * difference * below1 * below2 / (scaled1 * scaled1 * scaled2 * scaled2 * se_squared))
-    p = min(1.0, 2.0 * t_sf(t_abs, df))
+    p = min(1.0, 2.0 * t_sf_positive(t_abs, df))
     critical = t975(df) if _Q == 0.975 else None
     half_width = (critical if critical is not None else t_ppf(_Q, df)) * se
     return GapStats(value=value, ci=(value - half_width, value + half_width), p=p, top_box_gap=top_box_gap)
