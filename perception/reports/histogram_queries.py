@@ -223,7 +223,7 @@ def cells_statement(survey_id, *, by=None, team_id=None, month_from=None, month_
     if kinds is not None:
         conditions.append(cell.c.kind.in_(kinds))
     group = {"team": cell.c.team_id, "month": cell.c.month}.get(by)
-    histogram = [cell.c.perspective, cell.c.subject_id, cell.c.score_sum, cell.c.answered]
+    histogram = [cell.c.perspective, cell.c.subject_id, cell.c.answered, cell.c.score_sum]  # the index's order
     respondents = func.sum(cell.c.respondents)
     return (
         select(
