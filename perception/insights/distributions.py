@@ -44,15 +44,11 @@ _STIRLING_MIN = 10.0
 
 
 def _stirling_tail(z: float) -> float:
-    """Sum of Stirling's correction series for ``lgamma(z)``, z >= 10."""
+    """Sum of Stirling's correction series for ``lgamma(z)``, z >= 10 (Horner's scheme in 1 / z^2)."""
     inv = 1.0 / z
     inv2 = inv * inv
-    total = 0.0
-    power = inv
-    for coefficient in _STIRLING:
-        total += coefficient * power
-        power *= inv2
-    return total
+    c0, c1, c2, c3, c4, c5, c6, c7 = _STIRLING
+    return inv * (c0 + inv2 * (c1 + inv2 * (c2 + inv2 * (c3 + inv2 * (c4 + inv2 * (c5 + inv2 * (c6 + inv2 * c7)))))))
 
 
 def _lgamma_ratio(a: float, b: float) -> float:

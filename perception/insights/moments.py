@@ -25,13 +25,14 @@ def summary_from_moments(parts: Iterable[tuple[int, int, int, int, int, int]]) -
     ``(count, respondents, sum of r * s, sum of r * s^2, respondents with s >= 4 count, respondents
     with s <= 2 count)``, one tuple per count. Parts with no respondent or count < 1 are ignored
     (as ``summarise`` ignores such bars)."""
-    kept = [part for part in parts if part[0] >= 1 and part[1] >= 1]
-    if len(kept) == 1:  # one count (every item, most overall figures): the count is the scale
-        count, respondents, first, second, high, small = kept[0]
+    if type(parts) is list and len(parts) == 1 and parts[0][0] >= 1 and parts[0][1] >= 1:
+        # One count (every item, most overall figures): the count is the scale.
+        count, respondents, first, second, high, small = parts[0]
         return Summary(respondents, first, second, count, high, small)
+    kept = [part for part in parts if part[0] >= 1 and part[1] >= 1]
     if not kept:
         return EMPTY
-    scale = math.lcm(*(part[0] for part in kept))
+    scale = math.lcm(*(part[0] for part in kept))  # one part: its count
     n = total = squares = top = low = 0
     for count, respondents, first, second, high, small in kept:
         factor = scale // count

@@ -158,17 +158,20 @@ def check_min_n(min_n: int) -> int:
 
 def describe(counts: ScoreCounts | Summary | None, *, min_n: int = 1) -> PerspectiveStats:
     """n, mean, sd, 95 % t interval and top box; suppressed when n < min_n (n = 0 always)."""
-    summary = summarise(counts)
+    summary = counts if type(counts) is Summary else summarise(counts)
+    if type(min_n) is not int or min_n < 1:
+        check_min_n(min_n)
     n = summary.n
-    if n < check_min_n(min_n) or n == 0:
+    if n < min_n or n == 0:
         return suppressed_stats(n)
-    mean = summary.total / (n * summary.scale)
+    total, scale = summary.total, summary.scale
+    mean = total / (n * scale)
     sd = ci = None
     if n >= 2:
-        sd = math.sqrt(summary.spread / (n * (n - 1) * summary.scale * summary.scale))
+        sd = math.sqrt((n * summary.squares - total * total) / (n * (n - 1) * scale * scale))
         half_width = _critical_value(n - 1) * sd / math.sqrt(n)
         ci = (mean - half_width, mean + half_width)
-    return PerspectiveStats(n=n, mean=mean, sd=sd, ci=ci, top_box=summary.top / n, suppressed=False)
+    return PerspectiveStats(n, mean, sd, ci, summary.top / n, False)
 
 
 @dataclass(frozen=True)
@@ -203,8 +206,10 @@ def welch_gap(a: ScoreCounts | Summary | None, b: ScoreCounts | Summary | None, 
     are None when either side has n < 2 or both standard deviations are 0;
     ``p`` equals ``scipy.stats.ttest_ind(a, b, equal_var=False).pvalue``.
     """
-    check_min_n(min_n)
-    first, second = summarise(a), summarise(b)
+    if type(min_n) is not int or min_n < 1:
+        check_min_n(min_n)
+    first = a if type(a) is Summary else summarise(a)
+    second = b if type(b) is Summary else summarise(b)
     n1, n2 = first.n, second.n
     if n1 < min_n or n2 < min_n or n1 == 0 or n2 == 0:
         return NULL_GAP
@@ -216,7 +221,8 @@ def welch_gap(a: ScoreCounts | Summary | None, b: ScoreCounts | Summary | None, 
     if n1 < 2 or n2 < 2:
         return GapStats(value=value, ci=None, p=None, top_box_gap=top_box_gap)
     # part_i = s_i^2 / n_i = spread_i / below_i
-    spread1, spread2 = first.spread, second.spread
+    spread1 = n1 * first.squares - first.total * first.total
+    spread2 = n2 * second.squares - second.total * second.total
     below1 = n1 * n1 * (n1 - 1) * first.scale * first.scale
     below2 = n2 * n2 * (n2 - 1) * second.scale * second.scale
     se_squared = spread1 * below2 + spread2 * below1  # over below1 * below2
@@ -230,7 +236,7 @@ def welch_gap(a: ScoreCounts | Summary | None, b: ScoreCounts | Summary | None, 
     p = min(1.0, 2.0 * t_sf_positive(t_abs, df))
     critical = t975(df) if _Q == 0.975 else None
     half_width = (critical if critical is not None else t_ppf(_Q, df)) * se
-    return GapStats(value=value, ci=(value - half_width, value + half_width), p=p, top_box_gap=top_box_gap)
+    return GapStats(value, (value - half_width, value + half_width), p, top_box_gap)
 
 
 def calibration(predicted: ScoreCounts | Summary | None, customers: ScoreCounts | Summary | None) -> float | None:
