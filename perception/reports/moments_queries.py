@@ -60,21 +60,35 @@ def collect_moments(rows):
     return dict(groups)
 
 
-def moments_input(parts, dimension_keys, item_keys):
-    """One GroupInput of exact Summaries from {(kind, perspective, subject id): [moments]} (those of
-    one group, or of several groups concatenated: moments add up)."""
-    fields = {kind: {} for kind in KINDS}
-    for (kind, perspective, subject), moments in parts.items():
+class ReportKeys(dict):
+    """(kind, perspective, subject id) -> (kind, the GroupInput key), worked out once per report."""
+
+    def __init__(self, dimension_keys, item_keys):
+        super().__init__()
+        self.dimension_keys, self.item_keys = dimension_keys, item_keys
+
+    def __missing__(self, cell):
+        kind, perspective, subject = cell
         if kind == DIMENSION:
-            key = (perspective, dimension_keys[subject])
+            key = (perspective, self.dimension_keys[subject])
         elif kind == ITEM:
-            key = (perspective, item_keys[subject][0])
+            key = (perspective, self.item_keys[subject][0])
         elif kind == PREDICTED_DIMENSION:
-            key = dimension_keys[subject]
+            key = self.dimension_keys[subject]
         elif kind == PREDICTED_ITEM:
-            key = item_keys[subject][0]
+            key = self.item_keys[subject][0]
         else:
             key = perspective
+        self[cell] = (kind, key)
+        return kind, key
+
+
+def moments_input(parts, keys):
+    """One GroupInput of exact Summaries from {(kind, perspective, subject id): [moments]} (those of
+    one group, or of several groups concatenated: moments add up); `keys` a ReportKeys."""
+    fields = {kind: {} for kind in KINDS}
+    for cell, moments in parts.items():
+        kind, key = keys[cell]
         summary = summary_from_moments(moments)
         target = fields[kind]
         target[key] = merge_summaries((target[key], summary)) if key in target else summary

@@ -40,7 +40,13 @@ from perception.core.models import (
 )
 from perception.insights import DimensionSpec, GapReport, ItemSpec, build_gap_report, gc_paused
 from perception.reports.histogram_queries import item_counts_statement
-from perception.reports.moments_queries import all_groups, collect_moments, moments_input, moments_statement
+from perception.reports.moments_queries import (
+    ReportKeys,
+    all_groups,
+    collect_moments,
+    moments_input,
+    moments_statement,
+)
 from perception.surveys.queries import asked_version
 
 
@@ -226,6 +232,7 @@ def _report(survey, team, by, month_from, month_to, min_n, rows):
     """The GapReport of `gap_report` from the rows of its moments statement."""
     dimensions, items, dimension_keys, item_keys = _structure(survey.id)
     data = collect_moments(rows)
+    keys = ReportKeys(dimension_keys, item_keys)
 
     groups = []
     if by == "team":
@@ -236,12 +243,12 @@ def _report(survey, team, by, month_from, month_to, min_n, rows):
         survey=survey.slug,
         dimensions=dimensions,
         items=items,
-        overall=moments_input(all_groups(data), dimension_keys, item_keys),
+        overall=moments_input(all_groups(data), keys),
         min_n=min_n,
         filters={"team": team.name if team is not None else None, "by": by, "from": month_from, "to": month_to},
         group_by=by,
         groups=[
-            (label, moments_input(data.get(key, {}), dimension_keys, item_keys))
+            (label, moments_input(data.get(key, {}), keys))
             for label, key in groups
         ],
     )
