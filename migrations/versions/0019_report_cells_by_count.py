@@ -1,7 +1,9 @@
 """The by-month index of the report cells with `answered` before `score_sum` (issue #17): the gap
 report sums the cells per number of answered items (perception/reports/moments_queries.py), so in
 this order the database reads them already grouped instead of sorting half a million cells of a
-2,000-team chain. Same columns, same coverage.
+2,000-team chain. Same columns, same coverage. The table is analysed again: SQLite forgets the
+statistics of a dropped index, and without them it planned the by-month report over this index
+instead of the primary key (0.2 s instead of 0.01 s at 2,000 teams).
 
 Revision ID: 0019
 Revises: 0018
@@ -24,6 +26,7 @@ def upgrade():
         batch_op.drop_index('ix_report_cells_by_month')
         batch_op.create_index('ix_report_cells_by_month', [*HEAD, 'answered', 'score_sum', 'respondents'],
                               unique=False)
+    op.execute('ANALYZE report_cells')
 
 
 def downgrade():
@@ -31,3 +34,4 @@ def downgrade():
         batch_op.drop_index('ix_report_cells_by_month')
         batch_op.create_index('ix_report_cells_by_month', [*HEAD, 'score_sum', 'answered', 'respondents'],
                               unique=False)
+    op.execute('ANALYZE report_cells')
