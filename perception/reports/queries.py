@@ -2,9 +2,11 @@
 labels the leaders' pages show beside it.
 
 `gap_report` is the one entry point used by the CLI (`flask gap`), the dashboard and the API.
-It reads the survey's structure, lets the database aggregate the answers into small score
-histograms (see perception.reports.histogram_queries), and hands them to `perception.insights.build_gap_report`,
-which computes every figure and applies the anonymity rules.
+It reads the survey's structure, lets the database sum the report cells (the answers' score
+histograms, perception.reports.histogram_queries) into exact moments per group, dimension or item
+and number of answered items (perception.reports.moments_queries), and hands the Summaries built
+from them to `perception.insights.build_gap_report`, which computes every figure and applies the
+anonymity rules.
 
 What counts:
 - each response is one respondent; only answers to items of the survey count;
