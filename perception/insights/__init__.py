@@ -23,6 +23,7 @@ Modules:
   sentence that says how many wait (``waiting_sentence``).
 """
 
+from .allocation import gc_paused
 from .board import EFFECTS, Moment, Suggestion, rank_moments, suggest_tags
 from .distributions import t_cdf, t_pdf, t_ppf, t_sf
 from .drivers import (
@@ -48,6 +49,7 @@ from .inputs import (
     histogram,
 )
 from .mirror import Mirror, MirrorRow, build_mirror
+from .moments import merge_summaries, summary_from_moments
 from .multiple import adjust_report, benjamini_hochberg
 from .publication import batches, waiting_sentence
 from .relative_weights import relative_weights, symmetric_eigen, weight_intervals
@@ -67,6 +69,9 @@ from .suppression import complementary_suppression
 from .trend import NULL_CHANGE, Change, difference, gap_change, mean_change, welch_contrast
 
 __all__ = [
+    "gc_paused",
+    "merge_summaries",
+    "summary_from_moments",
     "NULL_CHANGE",
     "Change",
     "difference",

@@ -21,7 +21,8 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .distributions import t_ppf, t_sf
+from .critical_values import t975
+from .distributions import t_ppf, t_sf_positive
 from .inputs import ScoreCounts, clean_counts
 
 __all__ = [
@@ -49,28 +50,60 @@ def _critical_value(df: int) -> float:
 
 @dataclass(frozen=True)
 class Summary:
-    """Exact sufficient statistics of a histogram.
+    """Exact sufficient statistics of a histogram, in integers.
 
-    ``mean`` and ``top_box`` / ``low_box`` (shares with score >= 4 / <= 2) are
-    ``None`` when n = 0; ``variance`` (sample, n - 1) is ``None`` when n < 2.
+    Every respondent's score times ``scale`` (the least common multiple of the counts) is an
+    integer; ``total`` and ``squares`` are the sums of those integers and of their squares, ``top``
+    and ``low`` the respondents with score >= 4 / <= 2. ``mean``, ``variance`` (sample, n - 1),
+    ``top_box`` and ``low_box`` are exact fractions derived from them: ``mean`` and the shares are
+    ``None`` when n = 0, ``variance`` when n < 2. The figures are computed from the integers with
+    one correctly rounded division each (the same floats as converting the fractions, at a
+    fraction of the cost: a by-team report of 2,000 teams summarises 400,000 histograms).
     """
 
     n: int
-    mean: Fraction | None
-    variance: Fraction | None
-    top_box: Fraction | None
-    low_box: Fraction | None
+    total: int = 0
+    squares: int = 0
+    scale: int = 1
+    top: int = 0
+    low: int = 0
+
+    @property
+    def mean(self) -> Fraction | None:
+        return Fraction(self.total, self.n * self.scale) if self.n else None
+
+    @property
+    def variance(self) -> Fraction | None:
+        return Fraction(self.spread, self.n * (self.n - 1) * self.scale * self.scale) if self.n >= 2 else None
+
+    @property
+    def top_box(self) -> Fraction | None:
+        return Fraction(self.top, self.n) if self.n else None
+
+    @property
+    def low_box(self) -> Fraction | None:
+        return Fraction(self.low, self.n) if self.n else None
+
+    @property
+    def spread(self) -> int:
+        """n * sum(x^2) - sum(x)^2 in scaled integers: n (n - 1) scale^2 times the sample variance."""
+        return self.n * self.squares - self.total * self.total
+
+
+_EMPTY = Summary(0)
 
 
 def summarise(counts: ScoreCounts | Summary | None) -> Summary:
     """Exact n, mean, sample variance, top-box and low-box shares of a histogram."""
     if isinstance(counts, Summary):
         return counts
+    if not counts:
+        return _EMPTY
     cleaned = clean_counts(counts)
     n = sum(cleaned.values())
     if n == 0:
-        return Summary(0, None, None, None, None)
-    scale = math.lcm(*(count for _, count in cleaned))
+        return _EMPTY
+    scale = math.lcm(*{count for _, count in cleaned})
     first = second = top = low = 0
     for (total, count), frequency in cleaned.items():
         scaled = total * (scale // count)  # the score times ``scale``, an integer
@@ -80,12 +113,13 @@ def summarise(counts: ScoreCounts | Summary | None) -> Summary:
             top += frequency
         if total <= 2 * count:
             low += frequency
-    mean = Fraction(first, n * scale)
-    variance = None
-    if n >= 2:
-        # sum((x - mean)^2) / (n - 1) = (n * sum(x^2) - sum(x)^2) / (n (n - 1)), in integers.
-        variance = Fraction(n * second - first * first, n * (n - 1) * scale * scale)
-    return Summary(n, mean, variance, Fraction(top, n), Fraction(low, n))
+    return Summary(n, first, second, scale, top, low)
+
+
+def _mean_difference(a: Summary, b: Summary) -> float:
+    """float(a.mean - b.mean), correctly rounded, both n >= 1."""
+    a_den, b_den = a.n * a.scale, b.n * b.scale
+    return (a.total * b_den - b.total * a_den) / (a_den * b_den)
 
 
 @dataclass(frozen=True)
@@ -110,8 +144,9 @@ class PerspectiveStats:
         }
 
 
+@functools.lru_cache(maxsize=256)
 def suppressed_stats(n: int) -> PerspectiveStats:
-    """The figures of a suppressed cell: ``n`` only."""
+    """The figures of a suppressed cell: ``n`` only (one shared, immutable object per ``n``)."""
     return PerspectiveStats(n=n, mean=None, sd=None, ci=None, top_box=None, suppressed=True)
 
 
@@ -123,16 +158,20 @@ def check_min_n(min_n: int) -> int:
 
 def describe(counts: ScoreCounts | Summary | None, *, min_n: int = 1) -> PerspectiveStats:
     """n, mean, sd, 95 % t interval and top box; suppressed when n < min_n (n = 0 always)."""
-    summary = summarise(counts)
-    if summary.n < check_min_n(min_n) or summary.mean is None or summary.top_box is None:
-        return suppressed_stats(summary.n)
-    mean = float(summary.mean)
+    summary = counts if type(counts) is Summary else summarise(counts)
+    if type(min_n) is not int or min_n < 1:
+        check_min_n(min_n)
+    n = summary.n
+    if n < min_n or n == 0:
+        return suppressed_stats(n)
+    total, scale = summary.total, summary.scale
+    mean = total / (n * scale)
     sd = ci = None
-    if summary.variance is not None:
-        sd = math.sqrt(float(summary.variance))
-        half_width = _critical_value(summary.n - 1) * sd / math.sqrt(summary.n)
+    if n >= 2:
+        sd = math.sqrt((n * summary.squares - total * total) / (n * (n - 1) * scale * scale))
+        half_width = _critical_value(n - 1) * sd / math.sqrt(n)
         ci = (mean - half_width, mean + half_width)
-    return PerspectiveStats(n=summary.n, mean=mean, sd=sd, ci=ci, top_box=float(summary.top_box), suppressed=False)
+    return PerspectiveStats(n, mean, sd, ci, summary.top / n, False)
 
 
 @dataclass(frozen=True)
@@ -167,28 +206,37 @@ def welch_gap(a: ScoreCounts | Summary | None, b: ScoreCounts | Summary | None, 
     are None when either side has n < 2 or both standard deviations are 0;
     ``p`` equals ``scipy.stats.ttest_ind(a, b, equal_var=False).pvalue``.
     """
-    check_min_n(min_n)
-    first, second = summarise(a), summarise(b)
-    if first.n < min_n or second.n < min_n or first.mean is None or second.mean is None:
+    if type(min_n) is not int or min_n < 1:
+        check_min_n(min_n)
+    first = a if type(a) is Summary else summarise(a)
+    second = b if type(b) is Summary else summarise(b)
+    n1, n2 = first.n, second.n
+    if n1 < min_n or n2 < min_n or n1 == 0 or n2 == 0:
         return NULL_GAP
-    assert first.top_box is not None and second.top_box is not None
-    difference = first.mean - second.mean
-    value = float(difference)
-    top_box_gap = float(first.top_box - second.top_box)
-    if first.variance is None or second.variance is None:
+    # Every figure is a ratio of exact integers, divided once (correctly rounded).
+    scaled1, scaled2 = n1 * first.scale, n2 * second.scale
+    difference = first.total * scaled2 - second.total * scaled1  # over scaled1 * scaled2
+    value = difference / (scaled1 * scaled2)
+    top_box_gap = (first.top * n2 - second.top * n1) / (n1 * n2)
+    if n1 < 2 or n2 < 2:
         return GapStats(value=value, ci=None, p=None, top_box_gap=top_box_gap)
-    part_a = first.variance / first.n
-    part_b = second.variance / second.n
-    se_squared = part_a + part_b
+    # part_i = s_i^2 / n_i = spread_i / below_i
+    spread1 = n1 * first.squares - first.total * first.total
+    spread2 = n2 * second.squares - second.total * second.total
+    below1 = n1 * n1 * (n1 - 1) * first.scale * first.scale
+    below2 = n2 * n2 * (n2 - 1) * second.scale * second.scale
+    se_squared = spread1 * below2 + spread2 * below1  # over below1 * below2
     if se_squared == 0:
         return GapStats(value=value, ci=None, p=None, top_box_gap=top_box_gap)
-    # Welch-Satterthwaite degrees of freedom, exact until the final conversion.
-    df = float(se_squared * se_squared / (part_a * part_a / (first.n - 1) + part_b * part_b / (second.n - 1)))
-    se = math.sqrt(float(se_squared))
-    t_abs = math.sqrt(float(difference * difference / se_squared))
-    p = min(1.0, 2.0 * t_sf(t_abs, df))
-    half_width = t_ppf(_Q, df) * se
-    return GapStats(value=value, ci=(value - half_width, value + half_width), p=p, top_box_gap=top_box_gap)
+    # Welch-Satterthwaite degrees of freedom, exact until the final division.
+    df = (se_squared * se_squared * (n1 - 1) * (n2 - 1)) / (
+        spread1 * spread1 * below2 * below2 * (n2 - 1) + spread2 * spread2 * below1 * below1 * (n1 - 1))
+    se = math.sqrt(se_squared / (below1 * below2))
+    t_abs = math.sqrt(difference * difference * below1 * below2 / (scaled1 * scaled1 * scaled2 * scaled2 * se_squared))
+    p = min(1.0, 2.0 * t_sf_positive(t_abs, df))
+    critical = t975(df) if _Q == 0.975 else None
+    half_width = (critical if critical is not None else t_ppf(_Q, df)) * se
+    return GapStats(value, (value - half_width, value + half_width), p, top_box_gap)
 
 
 def calibration(predicted: ScoreCounts | Summary | None, customers: ScoreCounts | Summary | None) -> float | None:
@@ -198,9 +246,9 @@ def calibration(predicted: ScoreCounts | Summary | None, customers: ScoreCounts 
     it None when customers or staff are suppressed.
     """
     guess, actual = summarise(predicted), summarise(customers)
-    if guess.mean is None or actual.mean is None:
+    if guess.n == 0 or actual.n == 0:
         return None
-    return float(guess.mean - actual.mean)
+    return _mean_difference(guess, actual)
 
 
 def care_index(overall: ScoreCounts | Summary | None, *, min_n: int = 1) -> float | None:
@@ -209,12 +257,12 @@ def care_index(overall: ScoreCounts | Summary | None, *, min_n: int = 1) -> floa
     None when fewer than ``min_n`` respondents (or none).
     """
     summary = summarise(overall)
-    if summary.n < check_min_n(min_n) or summary.mean is None:
+    if summary.n < check_min_n(min_n) or summary.n == 0:
         return None
     # (mean - 1) * 25 as one correctly rounded integer division: the same float as converting the
-    # Fraction, without Fraction arithmetic (a by-team report of 2,000 teams does this 6,000 times).
-    mean = summary.mean
-    return (mean.numerator - mean.denominator) * 25 / mean.denominator
+    # exact fraction (a by-team report of 2,000 teams does this 6,000 times).
+    denominator = summary.n * summary.scale
+    return (summary.total - denominator) * 25 / denominator
 
 
 def indifference_rate(customers_overall: ScoreCounts | Summary | None, *, min_n: int = 1) -> float | None:
@@ -223,6 +271,6 @@ def indifference_rate(customers_overall: ScoreCounts | Summary | None, *, min_n:
     None when fewer than ``min_n`` customer respondents (or none).
     """
     summary = summarise(customers_overall)
-    if summary.n < check_min_n(min_n) or summary.low_box is None:
+    if summary.n < check_min_n(min_n) or summary.n == 0:
         return None
-    return float(summary.low_box)
+    return summary.low / summary.n

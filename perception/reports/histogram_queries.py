@@ -192,7 +192,7 @@ def rolled_up(histograms):
     return select(*key, func.sum(v.n).label("n")).group_by(*key)
 
 
-def _cell_conditions(survey_id, team_id, month_from, month_to, by=None):
+def cell_conditions(survey_id, team_id, month_from, month_to, by=None):
     """The cells a report reads: one team's, every team's (by team) or the roll-up of all teams;
     per month when the report is by month or bounded by months, else the roll-up of all months."""
     cell = ReportCell.__table__
@@ -219,11 +219,11 @@ def cells_statement(survey_id, *, by=None, team_id=None, month_from=None, month_
     `histogram_statement` (one group column). Months are 'YYYY-MM', both bounds inclusive;
     `kinds`: only these row kinds (e.g. OVERALL alone for the care index per team)."""
     cell = ReportCell.__table__
-    conditions = _cell_conditions(survey_id, team_id, month_from, month_to, by)
+    conditions = cell_conditions(survey_id, team_id, month_from, month_to, by)
     if kinds is not None:
         conditions.append(cell.c.kind.in_(kinds))
     group = {"team": cell.c.team_id, "month": cell.c.month}.get(by)
-    histogram = [cell.c.perspective, cell.c.subject_id, cell.c.score_sum, cell.c.answered]
+    histogram = [cell.c.perspective, cell.c.subject_id, cell.c.answered, cell.c.score_sum]  # the index's order
     respondents = func.sum(cell.c.respondents)
     return (
         select(
@@ -240,7 +240,7 @@ def cells_statement(survey_id, *, by=None, team_id=None, month_from=None, month_
 def item_counts_statement(survey_id, *, team_id=None, month_from=None, month_to=None):
     """Rows (item key, perspective, score, answers) summed from the report cells."""
     cell, item = ReportCell.__table__, Item.__table__
-    conditions = [*_cell_conditions(survey_id, team_id, month_from, month_to), cell.c.kind == ITEM]
+    conditions = [*cell_conditions(survey_id, team_id, month_from, month_to), cell.c.kind == ITEM]
     answers = func.sum(cell.c.respondents)
     return (
         select(item.c.key, cell.c.perspective, cell.c.score_sum, answers)

@@ -2,9 +2,11 @@
 labels the leaders' pages show beside it.
 
 `gap_report` is the one entry point used by the CLI (`flask gap`), the dashboard and the API.
-It reads the survey's structure, lets the database aggregate the answers into small score
-histograms (see perception.reports.histogram_queries), and hands them to `perception.insights.build_gap_report`,
-which computes every figure and applies the anonymity rules.
+It reads the survey's structure, lets the database sum the report cells (the answers' score
+histograms, perception.reports.histogram_queries) into exact moments per group, dimension or item
+and number of answered items (perception.reports.moments_queries), and hands the Summaries built
+from them to `perception.insights.build_gap_report`, which computes every figure and applies the
+anonymity rules.
 
 What counts:
 - each response is one respondent; only answers to items of the survey count;
@@ -38,8 +40,15 @@ from perception.core.models import (
     survey_items,
     survey_teams,
 )
-from perception.insights import DimensionSpec, GapReport, GroupInput, ItemSpec, build_gap_report
-from perception.reports.histogram_queries import Histograms, cells_statement, collect, item_counts_statement
+from perception.insights import DimensionSpec, GapReport, ItemSpec, build_gap_report, gc_paused
+from perception.reports.histogram_queries import item_counts_statement
+from perception.reports.moments_queries import (
+    ReportKeys,
+    all_groups,
+    collect_moments,
+    moments_input,
+    moments_statement,
+)
 from perception.surveys.queries import asked_version
 
 
@@ -163,31 +172,6 @@ def _structure(survey_id):
     return dimensions, items, dimension_keys, item_keys
 
 
-def _merge(target, source):
-    for key, counts in source.items():
-        cell = target.setdefault(key, {})
-        for score, respondents in counts.items():
-            cell[score] = cell.get(score, 0) + respondents
-
-
-def _group_input(parts, dimension_keys, item_keys):
-    """One GroupInput from the Histograms of one or more groups (histograms add up)."""
-    dimensions, items, predicted_dimensions, predicted_items, overall = {}, {}, {}, {}, {}
-    for part in parts:
-        _merge(dimensions, {(p, dimension_keys[key]): c for (p, key), c in part.dimensions.items()})
-        _merge(items, {(p, item_keys[key][0]): c for (p, key), c in part.items.items()})
-        _merge(predicted_dimensions, {dimension_keys[key]: c for key, c in part.predicted_dimensions.items()})
-        _merge(predicted_items, {item_keys[key][0]: c for key, c in part.predicted_items.items()})
-        _merge(overall, part.overall)
-    return GroupInput(
-        dimension_scores=dimensions,
-        item_scores=items,
-        predicted_dimension_scores=predicted_dimensions,
-        predicted_item_scores=predicted_items,
-        overall_scores=overall,
-    )
-
-
 def team_groups(survey_id, team, data):
     """(label, group key) per team, by name: the scope (or all teams), plus teams with data."""
     if team is not None:
@@ -238,12 +222,19 @@ def gap_report(survey, *, team=None, by=None, month_from=None, month_to=None, mi
     if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 1:
         raise ReportError(f"min_n must be a whole number of at least 1, got {min_n!r}", "min_n")
 
-    dimensions, items, dimension_keys, item_keys = _structure(survey.id)
-    statement = cells_statement(
+    statement = moments_statement(
         survey.id, by=by, team_id=team.id if team is not None else None,
         month_from=_month_label(start), month_to=_month_label(end),
     )
-    data = collect(db.session.execute(statement).all())
+    with gc_paused():  # half a million small objects for 2,000 teams (perception/insights/allocation.py)
+        return _report(survey, team, by, month_from, month_to, min_n, db.session.execute(statement).all())
+
+
+def _report(survey, team, by, month_from, month_to, min_n, rows):
+    """The GapReport of `gap_report` from the rows of its moments statement."""
+    dimensions, items, dimension_keys, item_keys = _structure(survey.id)
+    data = collect_moments(rows)
+    keys = ReportKeys(dimension_keys, item_keys)
 
     groups = []
     if by == "team":
@@ -254,12 +245,12 @@ def gap_report(survey, *, team=None, by=None, month_from=None, month_to=None, mi
         survey=survey.slug,
         dimensions=dimensions,
         items=items,
-        overall=_group_input(data.values(), dimension_keys, item_keys),
+        overall=moments_input(all_groups(data), keys),
         min_n=min_n,
         filters={"team": team.name if team is not None else None, "by": by, "from": month_from, "to": month_to},
         group_by=by,
         groups=[
-            (label, _group_input([data.get(key, Histograms())], dimension_keys, item_keys))
+            (label, moments_input(data.get(key, {}), keys))
             for label, key in groups
         ],
     )

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from perception.insights import t_cdf, t_pdf, t_ppf, t_sf
+from perception.insights.critical_values import t975
 
 REL = 1e-12
 
@@ -123,3 +124,14 @@ def test_ppf_inverts_cdf(log_df: float, q: float) -> None:
         assert math.isclose(t_cdf(t, df), q, rel_tol=1e-11)
     else:
         assert math.isclose(t_sf(t, df), 1 - q, rel_tol=1e-9, abs_tol=1e-15)
+
+
+def test_critical_value_series_against_scipy() -> None:
+    # Welch's t(0.975, df) comes from Chebyshev series in 1 / df (perception.insights.critical_values):
+    # as exact as the solver on a dense grid of real df, piece boundaries and the normal limit included.
+    grid = [1 + k / 400 for k in range(1201)] + [10 ** (k / 200) for k in range(1801)] + [4.0, 2.0, 1e300]
+    for df in grid:
+        assert close(t975(df), stats.t.ppf(0.975, df), rel=5e-15), df
+        assert close(t975(df), t_ppf(0.975, df), rel=1e-13), df
+    assert t975(0.999) is None
+    assert t975(math.nan) is None
