@@ -162,7 +162,7 @@ class ReportCell(db.Model):
     # A by-team report over all months reads the roll-up cells of every team (month "*"): this
     # index holds them together (the dashboard's team list, kind OVERALL alone, a tenth of them),
     # and covers the report's columns so no table row is visited. `answered` before `score_sum`: the
-    # gap report sums the cells per number of answered items (reports/moments_queries.py, 0019).
+    # gap report sums the cells per number of answered items (reports/moments_queries.py, 0018).
     __table_args__ = (
         Index("ix_report_cells_by_month", "survey_id", "month", "kind", "team_id", "perspective", "subject_id",
               "answered", "score_sum", "respondents"),

@@ -5,16 +5,16 @@ this order the database reads them already grouped instead of sorting half a mil
 statistics of a dropped index, and without them it planned the by-month report over this index
 instead of the primary key (0.2 s instead of 0.01 s at 2,000 teams).
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-06 19:55:00
 
 """
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0019'
-down_revision = '0018'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
