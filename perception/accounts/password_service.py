@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 
 from perception.accounts.queries import find_user_by_email
 from perception.core.audit import record
+from perception.core.errors import FieldError
 from perception.core.extensions import db
 from perception.core.models import AccountToken, OutboxMessage, utcnow
 from perception.core.outbox import cancel_pending
@@ -31,10 +32,8 @@ PASSWORD_MAX = 200
 LINK_OK, LINK_USED, LINK_EXPIRED, LINK_UNKNOWN = "ok", "used", "expired", "unknown"
 
 
-class PasswordError(ValueError):
-    def __init__(self, message, field="password"):
-        super().__init__(message)
-        self.field = field
+class PasswordError(FieldError):
+    default_field = "password"
 
 
 def check_password_rule(password):

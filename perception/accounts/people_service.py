@@ -18,17 +18,14 @@ from sqlalchemy import func, select, update
 from perception.accounts.password_service import issue_link, void_links
 from perception.accounts.queries import find_team, find_user_by_email
 from perception.core.audit import record
+from perception.core.errors import FieldError
 from perception.core.extensions import db
 from perception.core.models import ROLES, ApiToken, User, utcnow
 from perception.core.models.people import hash_password
 
 
-class PeopleError(ValueError):
+class PeopleError(FieldError):
     """A change refused, with the form field it concerns."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
 
 
 def checked_email(email):

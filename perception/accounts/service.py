@@ -10,15 +10,16 @@ from sqlalchemy import select
 
 from perception.accounts.queries import find_team, find_user_by_email
 from perception.core.audit import record as audit
+from perception.core.errors import FieldError
 from perception.core.extensions import db
 from perception.core.models import ROLES, ApiToken, Team, User, utcnow
 from perception.core.tokens import API_SCOPES, API_TOKEN_PREFIX, hash_token
 
 
-class TokenError(ValueError):
-    def __init__(self, message, field="name"):
-        super().__init__(message)
-        self.field = field
+class TokenError(FieldError):
+    """An API token refused; the token's name by default."""
+
+    default_field = "name"
 
 
 def create_api_token(user, name, scopes=tuple(API_SCOPES)):
@@ -65,8 +66,6 @@ def revoke_api_token(user, token_id):
 
 class UserError(ValueError):
     pass
-
-
 
 
 def get_or_create_team(name):

@@ -5,17 +5,14 @@ from sqlalchemy import select
 
 from perception.board.queries import survey_dimensions
 from perception.core.audit import record
+from perception.core.errors import FieldError
 from perception.core.extensions import db
 from perception.core.models import CommentTag, Dimension, utcnow
 from perception.insights import EFFECTS, suggest_tags
 
 
-class TagError(ValueError):
+class TagError(FieldError):
     """A tag was refused; `field` names the form field at fault."""
-
-    def __init__(self, message, field):
-        super().__init__(message)
-        self.field = field
 
 
 def save_tag(survey, response, user, effect, dimension_key):

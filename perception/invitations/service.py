@@ -23,6 +23,7 @@ from sqlalchemy import delete, update
 
 from perception.accounts.queries import find_user_by_email
 from perception.accounts.scope import in_scope
+from perception.core.errors import FieldError
 from perception.core.extensions import db
 from perception.core.models import Invitation, MailSuppression, OutboxMessage, User, utcnow
 from perception.core.outbox import insert_ignoring_duplicates
@@ -45,13 +46,12 @@ FARTHEST_ZONE_AHEAD = timedelta(hours=14)
 CHANNEL_EMAIL, CHANNEL_API, CHANNEL_LINK = "email", "api", "link"
 
 
-class InvitationError(ValueError):
+class InvitationError(FieldError):
     """An invitation cannot be made; `field` names the input at fault. `conflict` is true when the
     input is fine but clashes with what exists (the customer was already invited)."""
 
     def __init__(self, message, field, conflict=False):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
         self.conflict = conflict
 
 

@@ -29,6 +29,7 @@ import re
 from flask import current_app
 from sqlalchemy import func, select
 
+from perception.core.errors import FieldError
 from perception.core.extensions import db
 from perception.core.models import (
     PERSPECTIVES,
@@ -119,12 +120,8 @@ GROUP_BY = ("team", "month")
 MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
-class ReportError(ValueError):
+class ReportError(FieldError):
     """A report was asked with an invalid filter; `field` names the argument at fault."""
-
-    def __init__(self, message, field):
-        super().__init__(message)
-        self.field = field
 
 
 def parse_month(value, field):

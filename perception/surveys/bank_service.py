@@ -19,6 +19,7 @@ from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from perception.core.audit import record
+from perception.core.errors import FieldError
 from perception.core.extensions import db
 from perception.core.models import Dimension, Item, ItemVersion, Response, Survey, survey_items, utcnow
 from perception.web.i18n import DEFAULT_LANGUAGE, LANGUAGES
@@ -31,12 +32,8 @@ MAX_WORDING = 500
 TRANSLATED = tuple(code for code in LANGUAGES if code != DEFAULT_LANGUAGE)
 
 
-class BankError(ValueError):
+class BankError(FieldError):
     """A change refused; `field` names the form field at fault (None for the change as a whole)."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from perception.core.audit import record
+from perception.core.errors import FieldError
 from perception.core.extensions import db
 from perception.core.models import Dimension, Item, Response, Survey, Team, utcnow
 from perception.surveys.queries import survey_by_slug
@@ -24,12 +25,8 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_SLUGS = {"new"}  # /leaders/surveys/new is the creation page
 
 
-class WaveError(ValueError):
+class WaveError(FieldError):
     """A change refused; `field` names the form field at fault (None for the wave as a whole)."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, insert, literal, select, update
 
 from perception.core.audit import record
+from perception.core.errors import FieldError
 from perception.core.extensions import db
 from perception.core.models import FollowUp, Invitation, OpenLink, Response, Team, User, survey_teams, utcnow
 from perception.reports import service as report_cells
@@ -28,12 +29,10 @@ from perception.reports import service as report_cells
 NAME_MAX = 120
 
 
-class TeamError(ValueError):
+class TeamError(FieldError):
     """A refused change, with the field it concerns (for forms)."""
 
-    def __init__(self, message, field="name"):
-        super().__init__(message)
-        self.field = field
+    default_field = "name"
 
 
 @dataclass

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 
 from perception.core.audit import record
+from perception.core.errors import FieldError
 from perception.core.extensions import db
 from perception.core.models import WEBHOOK_EVENTS, WebhookEndpoint
 
@@ -25,12 +26,8 @@ HTTPS_RULE = ("Endpoints must use https:// (http:// is accepted only for a loopb
               "http://127.0.0.1:8080/hook, and not in production).")
 
 
-class WebhookError(ValueError):
+class WebhookError(FieldError):
     """An endpoint is refused; `field` names the input at fault."""
-
-    def __init__(self, message, field):
-        super().__init__(message)
-        self.field = field
 
 
 def is_loopback(host):
