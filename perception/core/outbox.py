@@ -86,9 +86,15 @@ def claim_rows(model, conditions, limit, now, options=()):
 
 def release_stale_claims(now):
     """Hand back rows whose worker died mid-batch."""
+    return release_rows_claimed_before(OutboxMessage, now - STALE_CLAIM)
+
+
+def release_rows_claimed_before(model, moment):
+    """Hand back the rows of an outbox table (as `claim_rows` takes) claimed before `moment`: their
+    worker died while sending them, so they go out again (at least once). Returns how many."""
     result = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - STALE_CLAIM)
+        update(model)
+        .where(model.status == "sending", model.claimed_at < moment)
         .values(status="pending", claim_token=None, claimed_at=None)
     )
     db.session.commit()

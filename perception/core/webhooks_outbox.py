@@ -14,12 +14,12 @@ import json
 import secrets
 from datetime import UTC, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import joinedload
 
 from perception.core.extensions import db
 from perception.core.models import WebhookDelivery, WebhookEndpoint, utcnow
-from perception.core.outbox import claim_rows
+from perception.core.outbox import claim_rows, release_rows_claimed_before
 
 STALE_CLAIM = timedelta(minutes=5)  # far above the HTTP timeout: a claim this old lost its worker
 
@@ -91,10 +91,4 @@ def claim_due(limit, now):
 
 def release_stale_claims(now):
     """Hand back deliveries whose worker died while sending them (they go out again: at least once)."""
-    result = db.session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.status == "sending", WebhookDelivery.claimed_at < now - STALE_CLAIM)
-        .values(status="pending", claim_token=None, claimed_at=None)
-    )
-    db.session.commit()
-    return result.rowcount
+    return release_rows_claimed_before(WebhookDelivery, now - STALE_CLAIM)
