@@ -25,8 +25,11 @@ class MailReport:
     errors: list = field(default_factory=list)
     last_error: str | None = None  # the last failure's reason, for a page to show
 
+    def counts(self):
+        return {"sent": self.sent, "retry later": self.retry, "failed": self.failed, "cancelled": self.cancelled}
+
     def summary(self):
-        return f"sent {self.sent}, retry later {self.retry}, failed {self.failed}, cancelled {self.cancelled}"
+        return ", ".join(f"{label} {count}" for label, count in self.counts().items())
 
 
 def cancel(message, reason, report):

@@ -46,14 +46,12 @@ def invitation_mail(now):
 
 def followup_mail(now):
     """Follow-up alerts to their assignees and re-survey links (perception.followups.mail)."""
-    report = deliver_followup_mail(now=now)
-    return {"sent": report.sent, "retry later": report.retry, "failed": report.failed}
+    return deliver_followup_mail(now=now).counts()
 
 
 def account_mail(now):
     """Set-password and reset links (perception.accounts.mail)."""
-    report = deliver_account_mail(now=now)
-    return {"sent": report.sent, "retry later": report.retry, "failed": report.failed, "cancelled": report.cancelled}
+    return deliver_account_mail(now=now).counts()
 
 
 def queue_digests(now):
@@ -62,8 +60,7 @@ def queue_digests(now):
 
 def digest_mail(now):
     """Leaders' digests (perception.followups.digest_mail), written when sent."""
-    report = deliver_digests(now=now)
-    return {"sent": report.sent, "retry later": report.retry, "failed": report.failed}
+    return deliver_digests(now=now).counts()
 
 
 def overdue_followups(now):
