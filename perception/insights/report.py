@@ -10,7 +10,7 @@ Benjamini–Hochberg: ``perception.insights.multiple``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -136,12 +136,12 @@ def _overall(group: GroupInput) -> dict[str, Summary]:
     return {p: summarise(group.overall_scores.get(p)) for p in PERSPECTIVES}
 
 
-def _cell_figures(cell: _Cell, flags: _Flags, key: str, name: str | None, dimension: str | None) -> tuple:
-    """The fields of one CellReport, in its order (the gaps not yet adjusted: ``_finished``)."""
+def _cell_figures(cell: _Cell, flags: _Flags, key: str, name: str | None, dimension: str | None) -> CellReport:
+    """One cell's report (its gaps not yet adjusted: ``_finished``)."""
     summaries, predicted = cell
     customers, staff, leaders = summaries["customer"], summaries["staff"], summaries["leader"]
     hide_customers, hide_staff, hide_leaders = flags["customer"], flags["staff"], flags["leader"]
-    return (
+    return CellReport(
         key,
         suppressed_stats(customers.n) if hide_customers else describe(customers),
         suppressed_stats(staff.n) if hide_staff else describe(staff),
@@ -154,46 +154,67 @@ def _cell_figures(cell: _Cell, flags: _Flags, key: str, name: str | None, dimens
     )
 
 
-def _body(
-    cells: Sequence[_Cell],
-    cell_flags: Sequence[_Flags],
-    overall: Mapping[str, Summary],
-    overall_flags: _Flags,
-    dimensions: Sequence[DimensionSpec],
-    items: Sequence[ItemSpec],
-) -> dict:
-    labels = [(spec.key, spec.name, None) for spec in dimensions]
-    labels += [(spec.key, None, spec.dimension) for spec in items]
+def _labels(dimensions: Sequence[DimensionSpec], items: Sequence[ItemSpec]) -> list[tuple]:
+    """(key, name, dimension) of every cell: the dimensions, then the items."""
+    return [(spec.key, spec.name, None) for spec in dimensions] + [(spec.key, None, spec.dimension) for spec in items]
+
+
+def _figures(cells: Sequence[_Cell], cell_flags: Sequence[_Flags], labels: Sequence[tuple]) -> list[CellReport]:
+    return [
+        _cell_figures(cell, flags, key, name, dimension)
+        for cell, flags, (key, name, dimension) in zip(cells, cell_flags, labels, strict=True)
+    ]
+
+
+def _body(figures: list[CellReport], overall: Mapping[str, Summary], overall_flags: _Flags) -> dict:
     return {
-        "cells": [
-            _cell_figures(cell, flags, key, name, dimension)
-            for cell, flags, (key, name, dimension) in zip(cells, cell_flags, labels, strict=True)
-        ],
+        "cells": figures,
         "care_index": MappingProxyType({p: None if overall_flags[p] else care_index(overall[p]) for p in PERSPECTIVES}),
         "respondents": MappingProxyType({p: overall[p].n for p in PERSPECTIVES}),
         "indifference_rate": None if overall_flags["customer"] else indifference_rate(overall["customer"]),
     }
 
 
+@dataclass(frozen=True)
+class _Draft:
+    """A group's summaries and its figures under the small-cell rule alone, worked out as soon as
+    the group arrives (the groups of a large report arrive while the database still reads the next
+    ones: perception/reports/queries.py). Complementary suppression needs every group's counts, so
+    it is applied when all are in, redoing only the cells it hides."""
+
+    cells: list[_Cell]
+    overall: dict[str, Summary]
+    flags: list[_Flags]
+    figures: list[CellReport]
+
+
+def _draft(data: GroupInput, dimensions: Sequence[DimensionSpec], items: Sequence[ItemSpec],
+           labels: Sequence[tuple], min_n: int) -> _Draft:
+    cells = _cells(data, dimensions, items)
+    flags = [_primary_flags(summaries, min_n) for summaries, _ in cells]
+    return _Draft(cells, _overall(data), flags, _figures(cells, flags, labels))
+
+
 def _p_values(bodies: Sequence[dict]) -> list[float | None]:
     """Every test of the report, in the order of multiple.adjust_report (cells, gap then leader gap)."""
-    return [p for body in bodies for figures in body["cells"] for p in (figures[4].p, figures[5].p)]
+    return [p for body in bodies for cell in body["cells"] for p in (cell.gap.p, cell.leader_gap.p)]
 
 
 def _finished(body: dict, dimension_count: int, adjusted: Iterator[float | None]) -> dict:
-    """The body's CellReports, each gap with the next adjusted p-value. Adjusting the finished report
-    (multiple.adjust_report) would build its 50,000 gaps and cells twice (2,000 teams)."""
-    def adjusted_gap(gap: GapStats) -> GapStats:
-        p_adjusted = next(adjusted)
-        return gap if p_adjusted is None else GapStats(gap.value, gap.ci, gap.p, gap.top_box_gap, p_adjusted)
+    """The body's cells as dimensions and items, each gap given the next adjusted p-value.
 
-    reports = [
-        CellReport(key, customer, staff, leader, adjusted_gap(gap), adjusted_gap(leader_gap), calibration, name,
-                   dimension)
-        for key, customer, staff, leader, gap, leader_gap, calibration, name, dimension in body["cells"]
-    ]
+    The value is set on the gap itself: a gap with a p-value was made by ``welch_gap`` for this
+    cell of this report and nothing else holds it yet (gaps without one, NULL_GAP among them, get
+    None and are left alone). Copying 50,000 gaps and their cells to adjust them (2,000 teams) was
+    a tenth of a by-team report's time."""
+    cells = body["cells"]
+    for cell in cells:
+        for gap in (cell.gap, cell.leader_gap):
+            p_adjusted = next(adjusted)
+            if p_adjusted is not None:
+                object.__setattr__(gap, "p_adjusted", p_adjusted)  # frozen for everyone after this
     rest = {name: value for name, value in body.items() if name != "cells"}
-    return rest | {"dimensions": tuple(reports[:dimension_count]), "items": tuple(reports[dimension_count:])}
+    return rest | {"dimensions": tuple(cells[:dimension_count]), "items": tuple(cells[dimension_count:])}
 
 
 def _primary_flags(summaries: Mapping[str, Summary], min_n: int) -> dict[str, bool]:
@@ -231,12 +252,13 @@ def build_gap_report(
     min_n: int = 5,
     filters: Mapping[str, object] | None = None,
     group_by: str | None = None,
-    groups: Sequence[tuple[str, GroupInput]] = (),
+    groups: Iterable[tuple[str, GroupInput]] = (),
 ) -> GapReport:
     """The gap report of a survey (after filters), and per group when ``group_by`` is set.
 
-    ``groups`` are ``(label, GroupInput)`` pairs in report order; every group
-    is reported, small ones suppressed.  ``group_by`` must be "team" or
+    ``groups`` are ``(label, GroupInput)`` pairs in report order (a list, or an
+    iterator read once: each group's figures are worked out as it arrives); every
+    group is reported, small ones suppressed.  ``group_by`` must be "team" or
     "month" when groups are given.  Dimensions and items keep the given order;
     histogram keys that name no given dimension or item are ignored.
     """
@@ -252,49 +274,44 @@ def _build(
     min_n: int,
     filters: Mapping[str, object] | None,
     group_by: str | None,
-    groups: Sequence[tuple[str, GroupInput]],
+    groups: Iterable[tuple[str, GroupInput]],
 ) -> GapReport:
     check_min_n(min_n)
     _validate(dimensions, items)
-    if group_by is None and groups:
+    if group_by is None and isinstance(groups, Sequence) and groups:
         raise ValueError("groups given without group_by")
     if group_by is not None and group_by not in GROUP_BY:
         raise ValueError(f"group_by must be one of {GROUP_BY}, got {group_by!r}")
 
-    top_cells = _cells(overall, dimensions, items)
-    top_totals = _overall(overall)
-    top = _body(
-        top_cells,
-        [_primary_flags(summaries, min_n) for summaries, _ in top_cells],
-        top_totals,
-        _primary_flags(top_totals, min_n),
-        dimensions,
-        items,
-    )
+    labels = _labels(dimensions, items)
+    top = _draft(overall, dimensions, items, labels, min_n)
+    top_body = _body(top.figures, top.overall, _primary_flags(top.overall, min_n))
 
+    # One pass over `groups`, which may be an iterator whose groups are still being read.
+    drafts = [(label, _draft(data, dimensions, items, labels, min_n)) for label, data in groups]
+    if group_by is None and drafts:
+        raise ValueError("groups given without group_by")
     group_bodies: list[tuple[str, dict]] = []
-    if group_by is not None and groups:
-        group_cells = [_cells(data, dimensions, items) for _, data in groups]
-        group_overall = [_overall(data) for _, data in groups]
+    if drafts:
         per_cell = [
-            _grouped_flags([cells[index][0] for cells in group_cells], min_n)
-            for index in range(len(dimensions) + len(items))
+            _grouped_flags([draft.cells[index][0] for _, draft in drafts], min_n)
+            for index in range(len(labels))
         ]
-        overall_flags = _grouped_flags(group_overall, min_n)
-        for position, (label, _) in enumerate(groups):
-            body = _body(
-                group_cells[position],
-                [flags[position] for flags in per_cell],
-                group_overall[position],
-                overall_flags[position],
-                dimensions,
-                items,
-            )
-            group_bodies.append((label, body))
+        overall_flags = _grouped_flags([draft.overall for _, draft in drafts], min_n)
+        for position, (label, draft) in enumerate(drafts):
+            figures = draft.figures
+            for index, primary in enumerate(draft.flags):
+                flags = per_cell[index][position]
+                if flags != primary:  # hidden by complementary suppression as well
+                    if figures is draft.figures:
+                        figures = list(figures)
+                    key, name, dimension = labels[index]
+                    figures[index] = _cell_figures(draft.cells[index], flags, key, name, dimension)
+            group_bodies.append((label, _body(figures, draft.overall, overall_flags[position])))
 
     # Every gap's p-value is also given adjusted for all the tests of this report (multiple.py).
-    adjusted = iter(benjamini_hochberg(_p_values([top, *(body for _, body in group_bodies)])))
-    top = _finished(top, len(dimensions), adjusted)
+    adjusted = iter(benjamini_hochberg(_p_values([top_body, *(body for _, body in group_bodies)])))
+    top = _finished(top_body, len(dimensions), adjusted)
     group_reports = [
         GroupReport(by=group_by, label=label, **_finished(body, len(dimensions), adjusted))
         for label, body in group_bodies

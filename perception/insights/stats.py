@@ -220,20 +220,20 @@ def welch_gap(a: ScoreCounts | Summary | None, b: ScoreCounts | Summary | None, 
     top_box_gap = (first.top * n2 - second.top * n1) / (n1 * n2)
     if n1 < 2 or n2 < 2:
         return GapStats(value=value, ci=None, p=None, top_box_gap=top_box_gap)
-    # part_i = s_i^2 / n_i = spread_i / below_i
+    # part_i = s_i^2 / n_i, each from exact integers by one correctly rounded division; the
+    # Welch-Satterthwaite df, se and t from those floats (exact integers all the way measured a
+    # third slower on a by-team report's 48,000 gaps, for digits beyond the 1e-13 that the
+    # distribution functions keep anyway).
     spread1 = n1 * first.squares - first.total * first.total
     spread2 = n2 * second.squares - second.total * second.total
-    below1 = n1 * n1 * (n1 - 1) * first.scale * first.scale
-    below2 = n2 * n2 * (n2 - 1) * second.scale * second.scale
-    se_squared = spread1 * below2 + spread2 * below1  # over below1 * below2
-    if se_squared == 0:
+    if spread1 == 0 and spread2 == 0:
         return GapStats(value=value, ci=None, p=None, top_box_gap=top_box_gap)
-    # Welch-Satterthwaite degrees of freedom, exact until the final division.
-    df = (se_squared * se_squared * (n1 - 1) * (n2 - 1)) / (
-        spread1 * spread1 * below2 * below2 * (n2 - 1) + spread2 * spread2 * below1 * below1 * (n1 - 1))
-    se = math.sqrt(se_squared / (below1 * below2))
-    t_abs = math.sqrt(difference * difference * below1 * below2 / (scaled1 * scaled1 * scaled2 * scaled2 * se_squared))
-    p = min(1.0, 2.0 * t_sf_positive(t_abs, df))
+    part1 = spread1 / (n1 * n1 * (n1 - 1) * first.scale * first.scale)
+    part2 = spread2 / (n2 * n2 * (n2 - 1) * second.scale * second.scale)
+    se_squared = part1 + part2
+    df = se_squared * se_squared / (part1 * part1 / (n1 - 1) + part2 * part2 / (n2 - 1))
+    se = math.sqrt(se_squared)
+    p = min(1.0, 2.0 * t_sf_positive(abs(value) / se, df))
     critical = t975(df) if _Q == 0.975 else None
     half_width = (critical if critical is not None else t_ppf(_Q, df)) * se
     return GapStats(value, (value - half_width, value + half_width), p, top_box_gap)
