@@ -37,11 +37,10 @@ from perception.core.models import (
     Item,
     ItemVersion,
     Response,
-    Team,
     survey_items,
-    survey_teams,
 )
 from perception.insights import DimensionSpec, GapReport, ItemSpec, build_gap_report, gc_paused
+from perception.reports.by_team_queries import STREAM_FROM_TEAMS, listed, streamed_team_groups, team_candidates
 from perception.reports.histogram_queries import item_counts_statement
 from perception.reports.moments_queries import (
     ReportKeys,
@@ -173,18 +172,7 @@ def team_groups(survey_id, team, data):
     """(label, group key) per team, by name: the scope (or all teams), plus teams with data."""
     if team is not None:
         return [(team.name, team.id)]
-    rows = db.session.execute(
-        select(Team.id, Team.name, survey_teams.c.team_id, Team.archived_at)
-        .outerjoin(survey_teams, (survey_teams.c.team_id == Team.id) & (survey_teams.c.survey_id == survey_id))
-        .order_by(Team.name, Team.id)
-    ).all()
-    scoped = any(in_scope is not None for _id, _name, in_scope, _archived in rows)
-    # An archived team stays in the report where it has answers (its history), and only there.
-    return [
-        (name, team_id)
-        for team_id, name, in_scope, archived_at in rows
-        if team_id in data or (archived_at is None and (not scoped or in_scope is not None))
-    ]
+    return listed(team_candidates(survey_id), data)
 
 
 def _default_min_n():
@@ -203,7 +191,9 @@ def gap_report(survey, *, team=None, by=None, month_from=None, month_to=None, mi
     arguments. `report.to_dict()` is the Gap JSON (DESIGN section 3); its `filters` are
     {"team": name or None, "by": by, "from": month_from, "to": month_to}.
     Runs 2 SQL statements (3 with by="team"), whatever the number of responses: the answers are
-    summed from the report cells (perception/reports/service.py), not read one by one.
+    summed from the report cells (perception/reports/service.py), not read one by one. A by-team
+    report of STREAM_FROM_TEAMS teams or more reads them in chunks on a second connection while it
+    works out the teams already read (perception/reports/by_team_queries.py).
     """
     if by is not None and by not in GROUP_BY:
         raise ReportError(f"by must be one of {', '.join(GROUP_BY)}, got {by!r}", "by")
@@ -219,23 +209,39 @@ def gap_report(survey, *, team=None, by=None, month_from=None, month_to=None, mi
     if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 1:
         raise ReportError(f"min_n must be a whole number of at least 1, got {min_n!r}", "min_n")
 
-    statement = moments_statement(
-        survey.id, by=by, team_id=team.id if team is not None else None,
-        month_from=_month_label(start), month_to=_month_label(end),
-    )
+    month_from, month_to = _month_label(start), _month_label(end)
     with gc_paused():  # half a million small objects for 2,000 teams (perception/insights/allocation.py)
-        return _report(survey, team, by, month_from, month_to, min_n, db.session.execute(statement).all())
+        candidates = None
+        if by == "team":
+            candidates = [(team.id, team.name, True)] if team is not None else team_candidates(survey.id)
+            if team is None and len(candidates) >= STREAM_FROM_TEAMS:
+                return _streamed_report(survey, candidates, month_from, month_to, min_n)
+        statement = moments_statement(survey.id, by=by, team_id=team.id if team is not None else None,
+                                      month_from=month_from, month_to=month_to)
+        return _report(survey, team, by, month_from, month_to, min_n, db.session.execute(statement).all(), candidates)
 
 
-def _report(survey, team, by, month_from, month_to, min_n, rows):
-    """The GapReport of `gap_report` from the rows of its moments statement."""
+def _streamed_report(survey, candidates, month_from, month_to, min_n):
+    """The by-team report of a large chain, its teams read in the background (by_team_queries)."""
+    dimensions, items, dimension_keys, item_keys = _structure(survey.id)
+    overall, groups = streamed_team_groups(survey.id, candidates, ReportKeys(dimension_keys, item_keys),
+                                           month_from, month_to)
+    return build_gap_report(
+        survey=survey.slug, dimensions=dimensions, items=items, overall=overall, min_n=min_n,
+        filters={"team": None, "by": "team", "from": month_from, "to": month_to}, group_by="team", groups=groups,
+    )
+
+
+def _report(survey, team, by, month_from, month_to, min_n, rows, candidates):
+    """The GapReport of `gap_report` from the rows of its moments statement (`candidates`: the
+    teams a by-team report may list, by_team_queries.team_candidates)."""
     dimensions, items, dimension_keys, item_keys = _structure(survey.id)
     data = collect_moments(rows)
     keys = ReportKeys(dimension_keys, item_keys)
 
     groups = []
     if by == "team":
-        groups = [(label, key) for label, key in team_groups(survey.id, team, data)]
+        groups = listed(candidates, data)
     elif by == "month" and data:
         groups = [(label, label) for label in _month_labels(min(data), max(data))]
     return build_gap_report(
