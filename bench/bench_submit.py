@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from collections import Counter
 
-from bench.common import PYTHON, ROOT, databases, flask_app, gunicorn, percentile, result
+from bench.common import PYTHON, ROOT, analyze, databases, flask_app, gunicorn, percentile, result
 
 CONCURRENCY = 8
 # Each server first takes a tenth as many requests untimed (its workers warm, the tables non-empty),
@@ -114,7 +114,7 @@ def _analyze(env):
         from perception.core.extensions import db
 
         with db.engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
+            analyze(connection)
         db.engine.dispose()
 
 

@@ -63,6 +63,19 @@ def scratch_database(kind):
         admin.dispose()
 
 
+def analyze(connection):
+    """Table statistics, as autovacuum or a DBA would have gathered them by now. On PostgreSQL only
+    the app's tables in this schema: a bare ANALYZE covers the whole database, other schemas (a test
+    run, another benchmark) included, and deadlocks with their own ANALYZE."""
+    if connection.dialect.name != "postgresql":
+        connection.exec_driver_sql("ANALYZE")
+        return
+    from perception.core.extensions import db
+
+    tables = ", ".join(connection.dialect.identifier_preparer.quote(table.name) for table in db.metadata.sorted_tables)
+    connection.exec_driver_sql(f"ANALYZE {tables}")
+
+
 def migrate(env):
     subprocess.run([PYTHON, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
                    capture_output=True)

@@ -9,6 +9,8 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
+from bench.common import analyze
+
 ITEMS_PER_RESPONSE = 16
 TEAMS = ("North Quay", "Market Square", "Station Road")
 PERSPECTIVES = (("customer", 0.8), ("staff", 0.15), ("leader", 0.05))
@@ -75,7 +77,7 @@ def grow_to(app, info, answers, cells=True):
         finally:
             raw.close()
         with db.engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")  # what autovacuum / a DBA would have done by now
+            analyze(connection)  # what autovacuum / a DBA would have done by now
         if cells:
             # Rows loaded past the app are counted in the report cells as an operator would after
             # a bulk load: `flask report-cells` (report_cells.rebuild), timed for the notes.
