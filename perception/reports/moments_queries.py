@@ -12,7 +12,7 @@ from collections import defaultdict
 from sqlalchemy import BigInteger, case, cast, func, literal_column, select
 
 from perception.core.models import ReportCell
-from perception.insights import GroupInput, merge_summaries, summary_from_moments
+from perception.insights import GroupInput, Summary, merge_summaries
 from perception.reports.histogram_queries import (
     DIMENSION,
     ITEM,
@@ -51,15 +51,6 @@ def moments_statement(survey_id, *, by=None, team_id=None, month_from=None, mont
     )
 
 
-def collect_moments(rows):
-    """{group: {(kind, perspective, subject id): [(answered, respondents, first, second, top, low)]}}."""
-    groups = defaultdict(lambda: defaultdict(list))
-    for kind, group, perspective, subject, answered, respondents, first, second, top, low in rows:
-        groups[group][(kind, perspective, subject)].append(
-            (answered, int(respondents), int(first), int(second), int(top), int(low)))
-    return dict(groups)
-
-
 class ReportKeys(dict):
     """(kind, perspective, subject id) -> (kind, the GroupInput key), worked out once per report."""
 
@@ -83,28 +74,37 @@ class ReportKeys(dict):
         return kind, key
 
 
-def moments_input(parts, keys):
-    """One GroupInput of exact Summaries from {(kind, perspective, subject id): [moments]} (those of
-    one group, or of several groups concatenated: moments add up); `keys` a ReportKeys."""
-    fields = {kind: {} for kind in KINDS}
-    for cell, moments in parts.items():
-        kind, key = keys[cell]
-        summary = summary_from_moments(moments)
-        target = fields[kind]
-        target[key] = merge_summaries((target[key], summary)) if key in target else summary
-    return GroupInput(
-        dimension_scores=fields[DIMENSION],
-        item_scores=fields[ITEM],
-        predicted_dimension_scores=fields[PREDICTED_DIMENSION],
-        predicted_item_scores=fields[PREDICTED_ITEM],
-        overall_scores=fields[OVERALL],
-    )
+_FIELDS = {DIMENSION: "dimension_scores", ITEM: "item_scores", PREDICTED_DIMENSION: "predicted_dimension_scores",
+           PREDICTED_ITEM: "predicted_item_scores", OVERALL: "overall_scores"}
 
 
-def all_groups(data):
-    """The moments of every group of `data` (collect_moments) together."""
-    together = defaultdict(list)
-    for parts in data.values():
-        for key, moments in parts.items():
-            together[key].extend(moments)
-    return together
+def group_inputs(rows, keys):
+    """{group: GroupInput of exact Summaries} from the rows of `moments_statement`, in one pass;
+    `keys` a ReportKeys. A (kind, perspective, subject) with one number of answered items (every
+    item, most dimensions) is one row and becomes its Summary at once (`summary_from_moments` of one
+    part: the count is the scale); further rows of it add up exactly (`merge_summaries`)."""
+    fields_by_group = {}
+    for kind, group, perspective, subject, answered, respondents, first, second, top, low in rows:
+        if answered < 1 or respondents < 1:  # as summary_from_moments: no respondent, or nothing answered
+            continue
+        fields = fields_by_group.get(group)
+        if fields is None:
+            fields = fields_by_group[group] = {name: {} for name in _FIELDS}
+        field_kind, key = keys[(kind, perspective, subject)]
+        summary = Summary(int(respondents), int(first), int(second), answered, int(top), int(low))
+        target = fields[field_kind]
+        found = target.get(key)
+        target[key] = summary if found is None else merge_summaries((found, summary))
+    return {group: GroupInput(**{_FIELDS[kind]: values for kind, values in fields.items()})
+            for group, fields in fields_by_group.items()}
+
+
+def merged_input(inputs):
+    """One GroupInput of the respondents of several groups (`group_inputs`) together (exact)."""
+    together = {name: defaultdict(list) for name in _FIELDS.values()}
+    for data in inputs:
+        for name, summaries in together.items():
+            for key, summary in getattr(data, name).items():
+                summaries[key].append(summary)
+    return GroupInput(**{name: {key: merge_summaries(parts) for key, parts in summaries.items()}
+                         for name, summaries in together.items()})

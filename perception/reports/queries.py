@@ -39,14 +39,13 @@ from perception.core.models import (
     Response,
     survey_items,
 )
-from perception.insights import DimensionSpec, GapReport, ItemSpec, build_gap_report, gc_paused
+from perception.insights import DimensionSpec, GapReport, GroupInput, ItemSpec, build_gap_report, gc_paused
 from perception.reports.by_team_queries import STREAM_FROM_TEAMS, listed, streamed_team_groups, team_candidates
 from perception.reports.histogram_queries import item_counts_statement
 from perception.reports.moments_queries import (
     ReportKeys,
-    all_groups,
-    collect_moments,
-    moments_input,
+    group_inputs,
+    merged_input,
     moments_statement,
 )
 from perception.surveys.queries import asked_version
@@ -116,6 +115,7 @@ def item_wordings(survey):
 
 
 GROUP_BY = ("team", "month")
+EMPTY_INPUT = GroupInput()
 MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
@@ -236,8 +236,7 @@ def _report(survey, team, by, month_from, month_to, min_n, rows, candidates):
     """The GapReport of `gap_report` from the rows of its moments statement (`candidates`: the
     teams a by-team report may list, by_team_queries.team_candidates)."""
     dimensions, items, dimension_keys, item_keys = _structure(survey.id)
-    data = collect_moments(rows)
-    keys = ReportKeys(dimension_keys, item_keys)
+    data = group_inputs(rows, ReportKeys(dimension_keys, item_keys))
 
     groups = []
     if by == "team":
@@ -248,12 +247,9 @@ def _report(survey, team, by, month_from, month_to, min_n, rows, candidates):
         survey=survey.slug,
         dimensions=dimensions,
         items=items,
-        overall=moments_input(all_groups(data), keys),
+        overall=merged_input(data.values()),
         min_n=min_n,
         filters={"team": team.name if team is not None else None, "by": by, "from": month_from, "to": month_to},
         group_by=by,
-        groups=[
-            (label, moments_input(data.get(key, {}), keys))
-            for label, key in groups
-        ],
+        groups=[(label, data.get(key, EMPTY_INPUT)) for label, key in groups],
     )
