@@ -53,7 +53,7 @@ def complementary_suppression(counts: Sequence[int], min_n: int) -> list[bool]:
     >>> complementary_suppression([3, 4, 10], 5)      # 3 + 4 = 7 >= 5: nothing more to hide
     [True, True, False]
     """
-    suppressed = [is_small(n, min_n) for n in counts]
+    suppressed = [n < min_n or n == 0 for n in counts]  # is_small, inline: 150,000 counts for 2,000 teams
     while True:
         hidden = sum(n for n, flag in zip(counts, suppressed, strict=True) if flag and n >= 1)
         if hidden == 0 or hidden >= min_n:
