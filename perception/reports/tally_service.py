@@ -24,6 +24,8 @@ A cell key is one int (the `_FIELDS` below, side by side in its bits): hashed, a
 in C, a third of the memory of a tuple, and in the order of SQLite's covering index when sorted.
 """
 
+from collections import Counter
+
 from sqlalchemy import select
 
 from perception.core.models import Item, survey_items
@@ -158,7 +160,7 @@ class CellTally:
         self.answers = _Scores(dimension_of, ITEM, DIMENSION)
         self.predictions = _Scores(dimension_of, PREDICTED_ITEM, PREDICTED_DIMENSION)
         self.waiting = {}  # response id -> (team id or 0, perspective, answers, predictions), unpublished
-        self.counts = {}  # team-and-month cell key -> respondents
+        self.counts = Counter()  # team-and-month cell key -> respondents
         self.cache_size = None
         if self.connection.dialect.name == "sqlite":
             self.cache_size = self.connection.exec_driver_sql("PRAGMA cache_size").scalar()
@@ -177,9 +179,7 @@ class CellTally:
 
     def published(self, dated):
         """Count responses just published ({response id: published_at}, of this survey)."""
-        others = []
-        counts = self.counts
-        get = counts.get
+        others, keys = [], []
         responses, overall = _tail(RESPONSES, 0, 0, 0), _tail(OVERALL, 0, 0, 0)
         for response_id, stamp in dated.items():
             entry = self.waiting.pop(response_id, None)
@@ -195,18 +195,18 @@ class CellTally:
                 self.predictions.tails(predictions, tails)
             # published_at is UTC (UTCDateTime); the roll-ups are added when written (flush).
             place = _place(team, stamp.year * 12 + stamp.month, perspective)
-            for key in map(place.__add__, tails):  # the bits do not overlap: + is |
-                counts[key] = get(key, 0) + 1
+            keys.extend(map(place.__add__, tails))  # the bits do not overlap: + is |
+        self.counts.update(keys)  # counted in C, not in a Python loop
         if others:
             service.add(self.session, self.survey_id, others)
-        if len(counts) >= LIMIT:
+        if len(self.counts) >= LIMIT:
             self.flush()
 
     def flush(self):
         """Write the counted increments and their roll-ups into the report cells."""
         if not self.counts:
             return
-        cells, self.counts = self.counts, {}
+        cells, self.counts = self.counts, Counter()
         roll_ups = {}
         get = roll_ups.get
         for key, respondents in cells.items():
