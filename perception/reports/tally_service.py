@@ -41,7 +41,7 @@ from perception.reports.histogram_queries import (
     RESPONSES,
 )
 
-LIMIT = 400_000  # team-and-month cells held before they are written (some 35 MB)
+LIMIT = 250_000  # team-and-month cells held before they are written (some 25 MB)
 # SQLite's page cache while a tally writes (KiB; its default is 2 MB): the cells' indexes of a large
 # import do not fit in 2 MB, and every cell written then reads its pages back from the file
 # (32 MB measured twice as fast on a 20,000-row import).
