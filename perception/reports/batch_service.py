@@ -112,9 +112,9 @@ def publish_dated(connection, groups, arriving=None):
     of its MIN_N responses.
 
     `arriving` ({group: [(id, submitted_at)]}, for a bulk write): unpublished responses not written
-    yet, whose ids are already given (larger than every stored one). They join their group's
-    unpublished responses in submission order as if stored; the caller writes them with the dates
-    returned (an update of a row just written would write it twice), only stored ones are updated."""
+    yet, whose ids are already given. They join their group's unpublished responses in submission
+    order (then id) as if stored; the caller writes them with the dates returned (an update of a row
+    just written would write it twice), only stored ones are updated here."""
     arriving = arriving or {}
     groups = sorted(set(groups) | arriving.keys(), key=_group_order)
     size = min_n()

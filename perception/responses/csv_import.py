@@ -5,7 +5,10 @@ All or nothing: the rows are written in one transaction while the file is read, 
 any row turns out wrong, so nothing is kept unless every row is valid.
 
 Streaming: the file is read, checked and written CHUNK rows at a time (one executemany per table and
-chunk; COPY for the answers on PostgreSQL), so memory stays flat whatever the file's size.
+chunk on SQLite, COPY on PostgreSQL), so memory stays flat whatever the file's size. A chunk's rows
+get their ids first, so the batches they complete are formed before they are written
+(batch_service.publish_dated with the arriving rows: the same batches as writing the chunk and then
+publishing its groups) and each response is written once, with its publication date.
 
 Importing a file again adds nothing (DESIGN section 3). A row is skipped, and counted, when its
 survey, perspective, respondent, team and `submitted_at` are already stored. The respondent of a
@@ -166,7 +169,7 @@ class _Writer:
             dialect = connection.dialect
             stamp = Response.__table__.c.submitted_at.type.dialect_impl(dialect).bind_processor(dialect)
             connection.exec_driver_sql(SQLITE_RESPONSES_INSERT, [
-                (*row[:5], stamp(row[5]), *row[6:8], stamp(row[8]) if row[8] is not None else None)
+                (*row[:5], stamp(row[5]), *row[6:8], stamp(row[8]))
                 for row in rows])
         else:
             _copy(connection, POSTGRESQL_RESPONSES_COPY, ((*row, "import", False) for row in rows))
