@@ -102,6 +102,7 @@ class _Writer:
         if not wanted:
             return
         found = dict(db.session.execute(select(Team.name, Team).where(Team.name.in_(wanted))).all())
+        teams = {}
         for name in wanted:
             team = found.get(name)
             while team is not None and team.merged_into_id is not None:  # a merged name stands for its team
@@ -109,9 +110,10 @@ class _Writer:
             if team is None and self.create_teams:
                 team = Team(name=name)
                 db.session.add(team)
-                db.session.flush()
                 self.summary.created(name)
-            self.teams[name] = team.id if team is not None else None
+            teams[name] = team
+        db.session.flush()  # the new teams' ids, all in one flush
+        self.teams.update((name, team.id if team is not None else None) for name, team in teams.items())
 
     def _stored(self, rows):
         """(keys of stored responses with a respondent, keys stored before the import with none)."""
