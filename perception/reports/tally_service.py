@@ -125,7 +125,7 @@ class _Scores:
     def __init__(self, dimension_of, kind_item, kind_dimension):
         self.item = {item_id: (dimension, _tail(kind_item, item_id, 0, 1))
                      for item_id, dimension in dimension_of.items()}
-        self.kind_dimension = kind_dimension
+        self.dimension = {dimension: _tail(kind_dimension, dimension, 0, 0) for dimension in dimension_of.values()}
 
     def tails(self, scores, into):
         """Add the tails of `scores` ([(item id, score)]) to `into`; (their sum, their count)."""
@@ -144,8 +144,9 @@ class _Scores:
                 sums[0] += score
                 sums[1] += 1
         total = count = 0
+        dimension_tail, answered = self.dimension, _SHIFT["answered"]
         for dimension, (dimension_sum, dimension_count) in per_dimension.items():
-            into.append(_tail(self.kind_dimension, dimension, dimension_sum, dimension_count))
+            into.append(dimension_tail[dimension] + (dimension_count << answered) + dimension_sum)
             total += dimension_sum
             count += dimension_count
         return total, count
@@ -215,8 +216,9 @@ class CellTally:
                 roll_ups[rolled] = get(rolled, 0) + respondents
         cells.update(roll_ups)  # a roll-up's team or month bits are 0, a team-and-month cell's never
         del roll_ups
-        rows = self._rows(cells)
-        if self.connection.dialect.name == "postgresql":
+        postgresql = self.connection.dialect.name == "postgresql"
+        rows = self._rows(cells, () if postgresql else (self.survey_id,))
+        if postgresql:
             self.connection.exec_driver_sql(POSTGRESQL_INCREMENTS)
             with self.connection.connection.driver_connection.cursor() as cursor:
                 with cursor.copy(POSTGRESQL_COPY) as copy:
@@ -229,17 +231,16 @@ class CellTally:
         # index ix_report_cells_by_month its pages are written in sequence, which measured twice as
         # fast as the primary key's order.
         # The driver's own cursor takes the rows one at a time (SQLAlchemy's executemany wants a list).
-        survey_id = self.survey_id
         cursor = self.connection.connection.driver_connection.cursor()
         try:
-            cursor.executemany(SQLITE_UPSERT, ((survey_id, *row) for row in rows))
+            cursor.executemany(SQLITE_UPSERT, rows)
         finally:
             cursor.close()
 
     @staticmethod
-    def _rows(cells):
-        """(month, kind, team_id, perspective, subject_id, answered, score_sum, respondents) of each
-        cell, in key order, one at a time."""
+    def _rows(cells, head):
+        """(*head, month, kind, team_id, perspective, subject_id, answered, score_sum, respondents)
+        of each cell, in key order, one at a time."""
         places = {}  # the high bits (month, kind, team, perspective) -> their columns
         shift = _SHIFT["perspective"]
         for key in sorted(cells):
@@ -249,6 +250,6 @@ class CellTally:
                 month = high >> (_SHIFT["month"] - shift)
                 kind = (high >> (_SHIFT["kind"] - shift)) & 7
                 team = ((high >> (_SHIFT["team"] - shift)) & 0xFFFFFFFF) + ALL_TEAMS
-                place = places[high] = (_month_text(month), kind, team, _PERSPECTIVES[high & 3])
+                place = places[high] = (*head, _month_text(month), kind, team, _PERSPECTIVES[high & 3])
             low = key & _LOW
             yield (*place, low >> 32, (low >> 16) & 0xFFFF, low & 0xFFFF, cells[key])
