@@ -69,6 +69,8 @@ def min_n():
 # (PostgreSQL evaluates a volatile function of the select list after its ORDER BY).
 _LOCKS = text("SELECT pg_advisory_xact_lock(s, r) FROM unnest(CAST(:surveys AS integer[]), CAST(:rests AS integer[])) "
               "WITH ORDINALITY AS locks (s, r, o) ORDER BY o")
+_PUBLISH_MANY = text("UPDATE responses SET published_at = dated.stamp FROM unnest(CAST(:ids AS integer[]), "
+                     "CAST(:stamps AS timestamptz[])) AS dated (id, stamp) WHERE responses.id = dated.id")
 BULK = 8  # from this many groups, one select of their unpublished responses instead of one per group
 
 
@@ -96,14 +98,25 @@ def _pending_of_many(connection, groups):
     return pending
 
 
-def publish_dated(connection, groups):
+def _submission_order(pending):
+    response_id, submitted_at = pending
+    return submitted_at, response_id
+
+
+def publish_dated(connection, groups, arriving=None):
     """Publish the complete batches of `groups` (see group_of) in the connection's transaction,
     without counting them in the cells. Returns {survey id: {published response id: published_at}}.
 
     Per group: one select of its unpublished responses (fewer than MIN_N after every write through
     the app; one select for all when there are many), and only when a batch completes, an update
-    of its MIN_N responses."""
-    groups = sorted(set(groups), key=_group_order)
+    of its MIN_N responses.
+
+    `arriving` ({group: [(id, submitted_at)]}, for a bulk write): unpublished responses not written
+    yet, whose ids are already given. They join their group's unpublished responses in submission
+    order (then id) as if stored; the caller writes them with the dates returned (an update of a row
+    just written would write it twice), only stored ones are updated here."""
+    arriving = arriving or {}
+    groups = sorted(set(groups) | arriving.keys(), key=_group_order)
     size = min_n()
     if connection.dialect.name == "postgresql":
         if len(groups) >= BULK:
@@ -121,11 +134,18 @@ def publish_dated(connection, groups):
             {"survey_id": group[0], "perspective": group[3], "team_id": group[1], "staff_id": group[2]},
         ).all() for group in groups}
     published = {}
-    for (survey_id, *_rest), pending in pending_by_group.items():
+    for group, pending in pending_by_group.items():
+        if group in arriving:  # in submission order, then id: the order of the select above
+            pending = sorted([*pending, *arriving[group]], key=_submission_order)
         for stamp, ids in batches(pending, size):
-            published.setdefault(survey_id, {}).update(dict.fromkeys(ids, stamp))
+            published.setdefault(group[0], {}).update(dict.fromkeys(ids, stamp))
+    written = {response_id for new in arriving.values() for response_id, _at in new}
     stamps = [{"rid": response_id, "stamp": stamp}
-              for dated in published.values() for response_id, stamp in dated.items()]
-    if stamps:  # one executemany for every batch (an import publishes thousands)
+              for dated in published.values() for response_id, stamp in dated.items() if response_id not in written]
+    if connection.dialect.name == "postgresql" and len(stamps) >= BULK:
+        # One statement: psycopg's executemany is still one UPDATE per row for the server.
+        connection.execute(_PUBLISH_MANY, {"ids": [stamp["rid"] for stamp in stamps],
+                                           "stamps": [stamp["stamp"] for stamp in stamps]})
+    elif stamps:  # one executemany for every batch
         connection.execute(_PUBLISH, stamps)
     return published

@@ -5,7 +5,10 @@ All or nothing: the rows are written in one transaction while the file is read, 
 any row turns out wrong, so nothing is kept unless every row is valid.
 
 Streaming: the file is read, checked and written CHUNK rows at a time (one executemany per table and
-chunk; COPY for the answers on PostgreSQL), so memory stays flat whatever the file's size.
+chunk on SQLite, COPY on PostgreSQL), so memory stays flat whatever the file's size. A chunk's rows
+get their ids first, so the batches they complete are formed before they are written
+(batch_service.publish_dated with the arriving rows: the same batches as writing the chunk and then
+publishing its groups) and each response is written once, with its publication date.
 
 Importing a file again adds nothing (DESIGN section 3). A row is skipped, and counted, when its
 survey, perspective, respondent, team and `submitted_at` are already stored. The respondent of a
@@ -25,7 +28,7 @@ takes its history back.
 import contextlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from perception.core.audit import record
@@ -99,6 +102,7 @@ class _Writer:
         if not wanted:
             return
         found = dict(db.session.execute(select(Team.name, Team).where(Team.name.in_(wanted))).all())
+        teams = {}
         for name in wanted:
             team = found.get(name)
             while team is not None and team.merged_into_id is not None:  # a merged name stands for its team
@@ -106,9 +110,10 @@ class _Writer:
             if team is None and self.create_teams:
                 team = Team(name=name)
                 db.session.add(team)
-                db.session.flush()
                 self.summary.created(name)
-            self.teams[name] = team.id if team is not None else None
+            teams[name] = team
+        db.session.flush()  # the new teams' ids, all in one flush
+        self.teams.update((name, team.id if team is not None else None) for name, team in teams.items())
 
     def _stored(self, rows):
         """(keys of stored responses with a respondent, keys stored before the import with none)."""
@@ -151,48 +156,64 @@ class _Writer:
 
     def _insert(self, kept):
         connection = db.session.connection()
+        ids = self._new_ids(connection, len(kept))
+        # The batches this chunk completes in its groups (earlier answers of a group included) are
+        # formed before the rows are written, so each is written once, with its publication date.
+        arriving = {}
+        for response_id, (row, team_id) in zip(ids, kept, strict=True):
+            group = report_cells.group_of(self.survey.id, team_id, None, row.perspective)
+            arriving.setdefault(group, []).append((response_id, row.submitted_at))
+        dated = report_cells.publish_dated(connection, arriving.keys(), arriving).get(self.survey.id, {})
+        rows = [(response_id, self.survey.id, row.perspective, team_id, row.respondent, row.submitted_at,
+                 row.comment, row.nps, dated.get(response_id))
+                for response_id, (row, team_id) in zip(ids, kept, strict=True)]
         if connection.dialect.name == "sqlite":
-            ids = self._insert_sqlite(connection, kept)
+            dialect = connection.dialect
+            stamp = Response.__table__.c.submitted_at.type.dialect_impl(dialect).bind_processor(dialect)
+            connection.exec_driver_sql(SQLITE_RESPONSES_INSERT, [
+                (*row[:5], stamp(row[5]), *row[6:8], stamp(row[8]))
+                for row in rows])
         else:
-            responses = Response.__table__
-            ids = connection.execute(
-                insert(responses).returning(responses.c.id, sort_by_parameter_order=True),
-                [{"survey_id": self.survey.id, "perspective": row.perspective, "team_id": team_id,
-                  "respondent": row.respondent, "submitted_at": row.submitted_at, "comment": row.comment,
-                  "nps": row.nps, "channel": "import", "user_id": None, "invitation_id": None}
-                 for row, team_id in kept],
-            ).scalars().all()
+            _copy(connection, POSTGRESQL_RESPONSES_COPY, ((*row, "import", False) for row in rows))
+        del rows
         for table, attribute in ((Answer.__table__, "answers"), (PredictedAnswer.__table__, "predictions")):
             _insert_scores(table, [(response_id, item_id, score)
                                    for response_id, (row, _) in zip(ids, kept, strict=True)
                                    for item_id, score in getattr(row, attribute)])
-        groups = set()
         for response_id, (row, team_id) in zip(ids, kept, strict=True):
             self.summary.per_perspective[row.perspective] += 1
             self.summary.unanswered += not row.answers
-            groups.add(report_cells.group_of(self.survey.id, team_id, None, row.perspective))
             self.tally.written(response_id, team_id, row.perspective, row.answers, row.predictions)
-        # Core inserts: no ORM hook sees them. Publish the batches this chunk completes in its groups
-        # (earlier answers of a group included) and count them in the cells (in Python, from the
-        # scores written: perception/reports/tally_service.py), in the same transaction; chunk by
-        # chunk, so memory does not grow with the file.
-        self.tally.published(report_cells.publish_dated(connection, groups).get(self.survey.id, {}))
+        # Core inserts: no ORM hook sees them. Count the published responses in the cells (in
+        # Python, from the scores written: perception/reports/tally_service.py), in the same
+        # transaction; chunk by chunk, so memory does not grow with the file.
+        self.tally.published(dated)
 
-    def _insert_sqlite(self, connection, kept):
-        """The driver's executemany with ids given here: this transaction holds SQLite's one write
-        lock since before it read the largest id (see __init__), so the ids are free."""
-        dialect = connection.dialect
-        stamp = Response.__table__.c.submitted_at.type.dialect_impl(dialect).bind_processor(dialect)
-        first = self.next_id
-        self.next_id += len(kept)
-        connection.exec_driver_sql(SQLITE_RESPONSES_INSERT, [
-            (first + index, self.survey.id, row.perspective, team_id, row.respondent, stamp(row.submitted_at),
-             row.comment, row.nps) for index, (row, team_id) in enumerate(kept)])
-        return range(first, self.next_id)
+    def _new_ids(self, connection, count):
+        """Ids for `count` new responses, increasing in the order of the rows. SQLite: this
+        transaction holds the one write lock since before it read the largest id (see __init__),
+        so the ids above it are free. PostgreSQL: taken from the table's sequence, as an insert
+        would (other writers may take the ones between)."""
+        if connection.dialect.name == "sqlite":
+            first = self.next_id
+            self.next_id += count
+            return range(first, self.next_id)
+        return sorted(connection.exec_driver_sql(POSTGRESQL_RESPONSE_IDS, (count,)).scalars())
 
 
 SQLITE_RESPONSES_INSERT = ("INSERT INTO responses (id, survey_id, perspective, team_id, respondent, submitted_at, "
-                           "comment, nps, channel, contact_consent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'import', 0)")
+                           "comment, nps, published_at, channel, contact_consent) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'import', 0)")
+POSTGRESQL_RESPONSE_IDS = "SELECT nextval(pg_get_serial_sequence('responses', 'id')) FROM generate_series(1, %s)"
+POSTGRESQL_RESPONSES_COPY = ("COPY responses (id, survey_id, perspective, team_id, respondent, submitted_at, comment, "
+                             "nps, published_at, channel, contact_consent) FROM STDIN")
+
+
+def _copy(connection, statement, rows):
+    """COPY `rows` in the open transaction (psycopg would otherwise send one INSERT per row)."""
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _insert_scores(table, rows):
@@ -205,10 +226,7 @@ def _insert_scores(table, rows):
         return
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        statement = f"COPY {table.name} (response_id, item_id, score) FROM STDIN"
-        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
+        _copy(connection, f"COPY {table.name} (response_id, item_id, score) FROM STDIN", rows)
         return
     connection.exec_driver_sql(SQLITE_SCORES_INSERT[table.name], rows)
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from perception.core.extensions import db as _db
 from perception.core.models import Answer, PredictedAnswer, ReportCell, Response, Survey
 from perception.demo.service import seed_demo
+from perception.insights.publication import batches
 from perception.reports import batch_service, tally_service
 from perception.reports import service as report_cells
 from perception.reports.histogram_queries import collect, histogram_statement
@@ -170,6 +171,47 @@ def test_an_import_counted_in_python_equals_the_cells_of_the_answers(app, db, mo
         Response.survey_id == survey.id, Response.channel == "import", Response.respondent.is_(None),
         Response.submitted_at == MARCH)).all()
     assert len(stored_before) == 5 and all(stored_before)  # counted by the SQL, beside the import's own
+
+
+def test_an_import_publishes_what_writing_and_publishing_chunk_by_chunk_publishes(app, db, monkeypatch):
+    """The import forms a chunk's batches before writing its rows (each row is written once, with its
+    date): the batches are those of writing the chunk and then publishing its groups, in submission
+    order and then id, with the responses waiting from before the import and from earlier chunks;
+    rows in no order of time, ties of time, and groups whose batches span chunks."""
+    monkeypatch.setattr(csv_import, "CHUNK", 7)
+    items = bank_items(2)
+    survey = make_survey(items=items)
+    team = make_team("Harbour Street")
+    stored = make_responses(survey, 3, team=team, submitted_at=lambda index: MARCH.replace(day=10 + 2 * index))
+    waiting = [(response.id, response.submitted_at, (team.id, "customer")) for response in stored]
+    header = "perspective,team,submitted_at," + ",".join(item.key for item in items)
+    lines, rows = [], []
+    for index in range(40):
+        perspective = ("customer", "staff")[index % 5 == 4]
+        team_name = ("Harbour Street", "")[index % 3 == 2]
+        moment = MARCH.replace(day=1 + (index * 11) % 28, hour=index % 2)  # shuffled, with ties
+        lines.append(f"{perspective},{team_name},{moment.isoformat()},3,4")
+        rows.append((moment, (team.id if team_name else None, perspective)))
+    import_responses(io.BytesIO(("\n".join([header, *lines]) + "\n").encode()), survey)
+
+    imported = _db.session.execute(select(Response.id).where(Response.survey_id == survey.id, Response.id.not_in(
+        [response.id for response in stored])).order_by(Response.id)).scalars().all()
+    assert len(imported) == len(rows)
+    expected = {}
+    for start in range(0, len(rows), 7):  # the model: write a chunk, then publish its groups
+        chunk = [(response_id, moment, group) for response_id, (moment, group) in
+                 zip(imported[start:start + 7], rows[start:start + 7], strict=True)]
+        waiting += chunk
+        for group in {group for _id, _at, group in chunk}:
+            pending = sorted(((at, response_id) for response_id, at, of in waiting if of == group))
+            for stamp, ids in batches([(response_id, at) for at, response_id in pending], MIN_N):
+                expected.update(dict.fromkeys(ids, stamp))
+        waiting = [entry for entry in waiting if entry[0] not in expected]
+    published = dict(_db.session.execute(select(Response.id, Response.published_at).where(
+        Response.survey_id == survey.id, Response.published_at.is_not(None))).all())
+    assert published == expected
+    assert len(expected) > 20 and waiting  # batches formed, and some rows still wait
+    assert_in_step(survey.id)
 
 
 def test_reports_from_the_cells_equal_reports_from_the_answers(app, db):
