@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from perception.insights import t_cdf, t_pdf, t_ppf, t_sf
+from perception.insights import incomplete_beta, t_cdf, t_pdf, t_ppf, t_sf
 from perception.insights.critical_values import t975
 
 REL = 1e-12
@@ -135,3 +135,14 @@ def test_critical_value_series_against_scipy() -> None:
         assert close(t975(df), t_ppf(0.975, df), rel=1e-13), df
     assert t975(0.999) is None
     assert t975(math.nan) is None
+
+
+def test_the_unguarded_continued_fraction_is_the_guarded_one():
+    """The fast loop of _beta_cf returns exactly what the guarded loop does, and falls back to it
+    when a denominator is zero (here at the very first step: 1 - (a + b) x / (a + 1) = 0)."""
+    for a in (0.5, 1.0, 2.5, 13.7, 40.0, 400.0):
+        for b in (0.5, 1.0, 7.0):
+            for x in (1e-6, 0.01, 0.2, 0.5 * (a + 1.0) / (a + b + 2.0), 0.95 * (a + 1.0) / (a + b + 2.0)):
+                assert incomplete_beta._beta_cf(a, b, x) == incomplete_beta._beta_cf_guarded(a, b, x)
+    assert 1.0 - 4.0 * 0.5 / 2.0 == 0.0
+    assert incomplete_beta._beta_cf(1.0, 3.0, 0.5) == incomplete_beta._beta_cf_guarded(1.0, 3.0, 0.5) > 0.0
