@@ -99,17 +99,22 @@ _OPENED_EVENT = insert(FollowUpEvent.__table__)
 
 
 def _opened_in_one_statement():
-    """PostgreSQL: the follow-up and its "opened" event in one statement (a data-modifying WITH);
-    SQLite has no such thing, so there it takes the two above."""
+    """PostgreSQL: the follow-up, its "opened" event and its alert mail in one statement (data-
+    modifying WITHs); SQLite has no such thing, so there it takes the three statements around this."""
     opened = _FOLLOWUP_INSERT.returning(FollowUp.__table__.c.opened_at).cte("opened")
+    alert = insert(OutboxMessage.__table__).from_select(
+        ["follow_up_id", "kind", "sequence", "status", "attempts", "next_attempt_at", "created_at"],
+        select(opened.c.id, literal("alert"), literal(0), literal("pending"), literal(0), opened.c.opened_at,
+               opened.c.opened_at),
+    ).cte("alert")
     events = FollowUpEvent.__table__
     return insert(events).from_select(
         ["follow_up_id", "at", "kind", "to_state", "assignee_id"],
         select(opened.c.id, opened.c.opened_at, literal("opened"), literal("open"), opened.c.assignee_id),
-    ).returning(events.c.follow_up_id)
+    ).returning(events.c.follow_up_id).add_cte(alert)
 
 
-_FOLLOWUP_WITH_EVENT = _opened_in_one_statement()
+_FOLLOWUP_WITH_EVENT_AND_ALERT = _opened_in_one_statement()
 
 
 _ALERT_INSERT = insert(OutboxMessage.__table__).values(
@@ -118,28 +123,30 @@ _ALERT_INSERT = insert(OutboxMessage.__table__).values(
 )
 
 
-def insert_followup(response_id, team_id, reasons, now):
+def insert_followup(response_id, team_id, reasons, now, *, endpoints_active=True):
     """Add the follow-up of a response, its "opened" event and its assignee's alert mail (an outbox
     row) to the current transaction (no commit), the assignee chosen inside the INSERT, and the
-    `followup.opened` webhooks. Returns the new follow-up's id."""
+    `followup.opened` webhooks (`endpoints_active`: see webhooks_outbox.emit). Returns the new
+    follow-up's id."""
     followup_id = _insert_opened(response_id, team_id, reasons, now)
-    db.session.connection().execute(_ALERT_INSERT, {"follow_up_id": followup_id, "now": now})
-    emit("followup.opened", lambda: followup_event(followup_id, "followup.opened", now), now=now)
+    emit("followup.opened", lambda: followup_event(followup_id, "followup.opened", now), now=now,
+         endpoints_active=endpoints_active)
     return followup_id
 
 
 def _insert_opened(response_id, team_id, reasons, now):
-    """The follow-up and its "opened" event: one statement on PostgreSQL, two on SQLite."""
+    """The follow-up, its "opened" event and its alert mail: one statement on PostgreSQL, three on SQLite."""
     due = now + timedelta(hours=current_app.config["FOLLOWUP_DUE_HOURS"])
     connection = db.session.connection()
     values = {"f_response": response_id, "f_team": team_id, "f_reasons": reasons, "f_opened": now, "f_due": due}
     if connection.dialect.name == "postgresql":
-        return connection.execute(_FOLLOWUP_WITH_EVENT, values).scalar_one()
+        return connection.execute(_FOLLOWUP_WITH_EVENT_AND_ALERT, values).scalar_one()
     followup_id, assignee_id = connection.execute(_FOLLOWUP_INSERT, values).one()
     connection.execute(
         _OPENED_EVENT,
         {"follow_up_id": followup_id, "at": now, "kind": "opened", "to_state": "open", "assignee_id": assignee_id},
     )
+    connection.execute(_ALERT_INSERT, {"follow_up_id": followup_id, "now": now})
     return followup_id
 
 

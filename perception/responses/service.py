@@ -78,10 +78,11 @@ def record_customer_response(invitation, scores, comment=None, nps=None, channel
             if answers:
                 connection.execute(_ANSWERS_INSERT, answers)
             connection.execute(_ANSWERED, {"invitation_id": invitation.id, "answered_at": now})
+        webhooks = invitation.webhooks_active
         emit("response.received", lambda: response_event(response_id), now=now,
-             not_before=response_hold(contact_consent, now))
+             not_before=response_hold(contact_consent, now), endpoints_active=webhooks)
         if reasons:
-            insert_followup(response_id, invitation.team_id, reasons, now)
+            insert_followup(response_id, invitation.team_id, reasons, now, endpoints_active=webhooks)
         # Enters the figures with its batch (Core inserts: no ORM hook sees them): one select of the
         # group's unpublished answers, and the batch's update and cells when this one completes it.
         report_cells.publish(connection, [report_cells.group_of(
