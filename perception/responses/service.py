@@ -18,6 +18,7 @@ from perception.followups.service import (
 )
 from perception.followups.webhook_queries import response_event, response_hold
 from perception.reports import service as report_cells
+from perception.reports.batch_service import GROUP_LOCK, lock_key
 from perception.responses.queries import own_response
 
 _RESPONSE_INSERT = insert(Response.__table__).returning(Response.__table__.c.id)
@@ -35,7 +36,10 @@ def _submit_in_one_statement(with_followup):
     """PostgreSQL: the response, its answers and the invitation's "answered" in one statement (data-
     modifying WITHs: one round trip instead of three), and `with_followup` its follow-up too (its
     "opened" event and alert mail: perception.followups.service.opened_ctes); the statement returns the
-    response's id and the follow-up's. SQLite has no such thing: three statements, and three more."""
+    response's id and the follow-up's. It also takes the lock of the response's publication group
+    (batch_service.GROUP_LOCK, held to the commit), which publishing would otherwise take with a
+    statement of its own just before reading the group's unpublished answers: the same lock, one
+    round trip fewer. SQLite has no such thing: three statements, and three more for a follow-up."""
     r = Response.__table__
     # Parameters named apart from every column: an INSERT or UPDATE takes a parameter named like one
     # of its table's columns as a value to set.
@@ -51,9 +55,9 @@ def _submit_in_one_statement(with_followup):
     answered = update(i).where(i.c.id == bindparam("answered_invitation")).values(
         state=bindparam("answered_state"), answered_at=bindparam("answered_time")).cte("answered")
     if not with_followup:
-        return select(response.c.id).add_cte(answered, answers)
+        return select(response.c.id, GROUP_LOCK).add_cte(answered, answers)
     _opened, alert, event = opened_ctes(select(response.c.id).scalar_subquery())
-    return (select(response.c.id, event.c.follow_up_id).join_from(response, event, true())
+    return (select(response.c.id, event.c.follow_up_id, GROUP_LOCK).join_from(response, event, true())
             .add_cte(answered, answers, alert))
 
 
@@ -81,16 +85,18 @@ def record_customer_response(invitation, scores, comment=None, nps=None, channel
             "nps": nps, "channel": channel, "submitted_at": now, "contact_consent": bool(contact_consent),
             "contact_phone": (contact_phone or None) if contact_consent else None,
         }
-        followup_id = None
+        followup_id, locked = None, frozenset()
+        group = report_cells.group_of(invitation.survey_id, invitation.team_id, invitation.staff_id, "customer")
         if connection.dialect.name == "postgresql":
             values = {f"new_{name}": value for name, value in response.items()} | {
                 "answer_items": list(scores), "answer_scores": list(scores.values()), "answered_state": "answered",
-                "answered_invitation": invitation.id, "answered_time": now}
+                "answered_invitation": invitation.id, "answered_time": now} | lock_key(group)
             if reasons:
-                response_id, followup_id = connection.execute(
+                response_id, followup_id, _lock = connection.execute(
                     _SUBMIT_WITH_FOLLOWUP, values | followup_values(invitation.team_id, reasons, now)).one()
             else:
-                response_id = connection.execute(_SUBMIT, values).scalar_one()
+                response_id, _lock = connection.execute(_SUBMIT, values).one()
+            locked = {group}
         else:
             response_id = connection.execute(_RESPONSE_INSERT, response).scalar_one()
             answers = [{"response_id": response_id, "item_id": item, "score": score} for item, score in scores.items()]
@@ -106,8 +112,7 @@ def record_customer_response(invitation, scores, comment=None, nps=None, channel
             insert_followup(response_id, invitation.team_id, reasons, now, endpoints_active=webhooks)
         # Enters the figures with its batch (Core inserts: no ORM hook sees them): one select of the
         # group's unpublished answers, and the batch's update and cells when this one completes it.
-        report_cells.publish(connection, [report_cells.group_of(
-            invitation.survey_id, invitation.team_id, invitation.staff_id, "customer")])
+        report_cells.publish(connection, [group], locked=locked)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

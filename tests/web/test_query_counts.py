@@ -28,9 +28,9 @@ from tests.helpers import (
 # no endpoints (perception.core.webhooks_outbox.emit).
 CAPS = {"customer form": 1, "customer submit": 5, "thank-you page": 1, "staff rating form": 6,
         "staff rating submit": 11, "leaders index": 4, "dashboard": 11}
-LOCKING = {"customer submit", "staff rating submit"}  # + 1 on PostgreSQL (pg_advisory_xact_lock)
+LOCKING = {"staff rating submit"}  # + 1 on PostgreSQL (pg_advisory_xact_lock)
 # On PostgreSQL the customer submit writes its response, answers and the invitation's "answered" in
-# one statement (perception/responses/service.py), two fewer than on SQLite.
+# one statement that also takes its group's lock (perception/responses/service.py), two fewer than on SQLite.
 FEWER_ON_POSTGRESQL = {"customer submit": 2}
 
 
