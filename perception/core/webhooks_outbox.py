@@ -14,7 +14,7 @@ import json
 import secrets
 from datetime import UTC, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import joinedload
 
 from perception.core.extensions import db
@@ -35,14 +35,24 @@ def _subscribers(event_type):
     return select(WebhookEndpoint.__table__.c.id).where(*subscribed(event_type))
 
 
-def emit(event_type, data, text="", *, now=None, created_at=None, not_before=None):
+def any_endpoint_active():
+    """SQL, a boolean column: is any endpoint active? The customer submit folds it into the read of
+    its link (one statement it makes anyway) and hands the answer to `emit` as `endpoints_active`,
+    sparing emit's SELECT per event when nobody listens (most businesses register no webhook)."""
+    return exists().where(WebhookEndpoint.__table__.c.active.is_(True))
+
+
+def emit(event_type, data, text="", *, now=None, created_at=None, not_before=None, endpoints_active=True):
     """Queue `event_type` for every active endpoint subscribed to it, in the current transaction
     (no commit). `data` is the event's dict, or a function returning `(data, text, created_at)`,
     called only when some endpoint listens (so an event nobody subscribed to costs one small SELECT).
     `created_at` is the body's time as a string (callers give only the day when the customer did not
     agree to be contacted); None means `now`. `not_before` holds the deliveries until then (a
-    `response.received` without consent waits for the next UTC midnight). Returns how many
-    deliveries were queued."""
+    `response.received` without consent waits for the next UTC midnight). `endpoints_active` False
+    says the caller read `any_endpoint_active()` false in this request: nothing to queue, no SELECT.
+    Returns how many deliveries were queued."""
+    if not endpoints_active:
+        return 0
     endpoint_ids = db.session.connection().execute(_subscribers(event_type)).scalars().all()
     if not endpoint_ids:
         return 0

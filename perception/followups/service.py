@@ -84,32 +84,51 @@ def _first_assignee(team_id):
     return func.coalesce(leader, admin.scalar_subquery())
 
 
-# Built once: the submit path opens a follow-up on every unhappy response.
-_FOLLOWUP_INSERT = (
-    insert(FollowUp.__table__)
-    .values(
-        response_id=bindparam("f_response"), team_id=bindparam("f_team"), state="open", reasons=bindparam("f_reasons"),
-        opened_at=bindparam("f_opened", type_=FollowUp.__table__.c.opened_at.type),
-        due_at=bindparam("f_due", type_=FollowUp.__table__.c.due_at.type),
-        assignee_id=_first_assignee(bindparam("f_team")), notify_attempts=0,
+def _followup_insert(response_id):
+    """The INSERT of an open follow-up of `response_id` (a bind, or a subquery of a larger statement)."""
+    return (
+        insert(FollowUp.__table__)
+        .values(
+            response_id=response_id, team_id=bindparam("f_team"), state="open", reasons=bindparam("f_reasons"),
+            opened_at=bindparam("f_opened", type_=FollowUp.__table__.c.opened_at.type),
+            due_at=bindparam("f_due", type_=FollowUp.__table__.c.due_at.type),
+            assignee_id=_first_assignee(bindparam("f_team")), notify_attempts=0,
+        )
+        .returning(FollowUp.__table__.c.id, FollowUp.__table__.c.assignee_id)
     )
-    .returning(FollowUp.__table__.c.id, FollowUp.__table__.c.assignee_id)
-)
+
+
+# Built once: the submit path opens a follow-up on every unhappy response.
+_FOLLOWUP_INSERT = _followup_insert(bindparam("f_response"))
 _OPENED_EVENT = insert(FollowUpEvent.__table__)
 
 
-def _opened_in_one_statement():
-    """PostgreSQL: the follow-up and its "opened" event in one statement (a data-modifying WITH);
-    SQLite has no such thing, so there it takes the two above."""
-    opened = _FOLLOWUP_INSERT.returning(FollowUp.__table__.c.opened_at).cte("opened")
+def opened_ctes(response_id):
+    """PostgreSQL: the data-modifying WITHs that open the follow-up of `response_id` (a bind, or a
+    scalar subquery of the caller's statement, so the customer submit writes its response and opens its
+    follow-up in one statement): the follow-up, its "opened" event and its alert mail. Returns the CTEs
+    (opened, alert, event); `event.c.follow_up_id` is the new follow-up's id. Parameters: followup_values.
+    SQLite has no such thing: there insert_followup takes three statements."""
+    opened = _followup_insert(response_id).returning(FollowUp.__table__.c.opened_at).cte("opened")
+    alert = insert(OutboxMessage.__table__).from_select(
+        ["follow_up_id", "kind", "sequence", "status", "attempts", "next_attempt_at", "created_at"],
+        select(opened.c.id, literal("alert"), literal(0), literal("pending"), literal(0), opened.c.opened_at,
+               opened.c.opened_at),
+    ).cte("alert")
     events = FollowUpEvent.__table__
-    return insert(events).from_select(
+    event = insert(events).from_select(
         ["follow_up_id", "at", "kind", "to_state", "assignee_id"],
         select(opened.c.id, opened.c.opened_at, literal("opened"), literal("open"), opened.c.assignee_id),
-    ).returning(events.c.follow_up_id)
+    ).returning(events.c.follow_up_id).cte("opened_event")
+    return opened, alert, event
 
 
-_FOLLOWUP_WITH_EVENT = _opened_in_one_statement()
+def _opened_in_one_statement():
+    _opened, alert, event = opened_ctes(bindparam("f_response"))
+    return select(event.c.follow_up_id).add_cte(alert)
+
+
+_OPENED_WITH_EVENT_AND_ALERT = _opened_in_one_statement()
 
 
 _ALERT_INSERT = insert(OutboxMessage.__table__).values(
@@ -118,28 +137,40 @@ _ALERT_INSERT = insert(OutboxMessage.__table__).values(
 )
 
 
-def insert_followup(response_id, team_id, reasons, now):
+def followup_values(team_id, reasons, now):
+    """The parameters of a follow-up opened `now` (see opened_ctes)."""
+    due = now + timedelta(hours=current_app.config["FOLLOWUP_DUE_HOURS"])
+    return {"f_team": team_id, "f_reasons": reasons, "f_opened": now, "f_due": due}
+
+
+def insert_followup(response_id, team_id, reasons, now, *, endpoints_active=True):
     """Add the follow-up of a response, its "opened" event and its assignee's alert mail (an outbox
     row) to the current transaction (no commit), the assignee chosen inside the INSERT, and the
-    `followup.opened` webhooks. Returns the new follow-up's id."""
+    `followup.opened` webhooks (`endpoints_active`: see webhooks_outbox.emit). Returns the new
+    follow-up's id."""
     followup_id = _insert_opened(response_id, team_id, reasons, now)
-    db.session.connection().execute(_ALERT_INSERT, {"follow_up_id": followup_id, "now": now})
-    emit("followup.opened", lambda: followup_event(followup_id, "followup.opened", now), now=now)
+    announce_opened(followup_id, now, endpoints_active=endpoints_active)
     return followup_id
 
 
+def announce_opened(followup_id, now, *, endpoints_active=True):
+    """The `followup.opened` webhooks of a follow-up just opened (in the current transaction)."""
+    emit("followup.opened", lambda: followup_event(followup_id, "followup.opened", now), now=now,
+         endpoints_active=endpoints_active)
+
+
 def _insert_opened(response_id, team_id, reasons, now):
-    """The follow-up and its "opened" event: one statement on PostgreSQL, two on SQLite."""
-    due = now + timedelta(hours=current_app.config["FOLLOWUP_DUE_HOURS"])
+    """The follow-up, its "opened" event and its alert mail: one statement on PostgreSQL, three on SQLite."""
     connection = db.session.connection()
-    values = {"f_response": response_id, "f_team": team_id, "f_reasons": reasons, "f_opened": now, "f_due": due}
+    values = followup_values(team_id, reasons, now) | {"f_response": response_id}
     if connection.dialect.name == "postgresql":
-        return connection.execute(_FOLLOWUP_WITH_EVENT, values).scalar_one()
+        return connection.execute(_OPENED_WITH_EVENT_AND_ALERT, values).scalar_one()
     followup_id, assignee_id = connection.execute(_FOLLOWUP_INSERT, values).one()
     connection.execute(
         _OPENED_EVENT,
         {"follow_up_id": followup_id, "at": now, "kind": "opened", "to_state": "open", "assignee_id": assignee_id},
     )
+    connection.execute(_ALERT_INSERT, {"follow_up_id": followup_id, "now": now})
     return followup_id
 
 

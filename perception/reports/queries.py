@@ -40,7 +40,7 @@ from perception.core.models import (
     survey_items,
 )
 from perception.insights import DimensionSpec, GapReport, GroupInput, ItemSpec, build_gap_report, gc_paused
-from perception.reports.by_team_queries import STREAM_FROM_TEAMS, listed, streamed_team_groups, team_candidates
+from perception.reports.by_team_queries import listed, streamed_team_groups, team_candidates, worth_streaming
 from perception.reports.histogram_queries import item_counts_statement
 from perception.reports.moments_queries import (
     ReportKeys,
@@ -192,8 +192,8 @@ def gap_report(survey, *, team=None, by=None, month_from=None, month_to=None, mi
     {"team": name or None, "by": by, "from": month_from, "to": month_to}.
     Runs 2 SQL statements (3 with by="team"), whatever the number of responses: the answers are
     summed from the report cells (perception/reports/service.py), not read one by one. A by-team
-    report of STREAM_FROM_TEAMS teams or more reads them in chunks on a second connection while it
-    works out the teams already read (perception/reports/by_team_queries.py).
+    report of a large chain on PostgreSQL reads them in chunks on a second connection while it works
+    out the teams already read (perception/reports/by_team_queries.py).
     """
     if by is not None and by not in GROUP_BY:
         raise ReportError(f"by must be one of {', '.join(GROUP_BY)}, got {by!r}", "by")
@@ -214,7 +214,7 @@ def gap_report(survey, *, team=None, by=None, month_from=None, month_to=None, mi
         candidates = None
         if by == "team":
             candidates = [(team.id, team.name, True)] if team is not None else team_candidates(survey.id)
-            if team is None and len(candidates) >= STREAM_FROM_TEAMS:
+            if team is None and worth_streaming(candidates):
                 return _streamed_report(survey, candidates, month_from, month_to, min_n)
         statement = moments_statement(survey.id, by=by, team_id=team.id if team is not None else None,
                                       month_from=month_from, month_to=month_to)

@@ -121,10 +121,11 @@ def add(session, survey_id, response_ids):
         _change(session.connection(), survey_id, response_ids, 1)
 
 
-def publish(connection, groups, *, count_cells=True):
-    """Publish the complete batches of `groups` (see batch_service.publish_dated) and count them in the report
-    cells. Returns {survey id: [published response ids]}."""
-    published = {survey_id: list(dated) for survey_id, dated in publish_dated(connection, groups).items()}
+def publish(connection, groups, *, count_cells=True, locked=frozenset()):
+    """Publish the complete batches of `groups` (see batch_service.publish_dated, and its `locked`) and count
+    them in the report cells. Returns {survey id: [published response ids]}."""
+    published = {survey_id: list(dated)
+                 for survey_id, dated in publish_dated(connection, groups, locked=locked).items()}
     if count_cells:
         _change_by_survey(connection, published, 1)
     return published

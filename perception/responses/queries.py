@@ -20,6 +20,7 @@ from perception.core.models import (
     utcnow,
 )
 from perception.core.tokens import find_by_token
+from perception.core.webhooks_outbox import any_endpoint_active
 from perception.reports.queries import batch_size, waiting_in_group
 from perception.surveys.queries import asked_version, translation_pairs
 from perception.web.i18n import remember_invitation_language
@@ -123,6 +124,7 @@ class CustomerLink:
     team: Named
     staff: Named | None
     survey: LinkSurvey
+    webhooks_active: bool  # whether any webhook endpoint is active (read with the link; see emit)
 
     is_expired = Invitation.is_expired
 
@@ -135,6 +137,7 @@ def _link_statement():
         select(
             i.c.id, i.c.survey_id, i.c.team_id, i.c.staff_id, i.c.state, i.c.expires_at, i.c.channel, i.c.language,
             i.c.customer_name, t.c.name, u.c.name, s.c.status, s.c.opens_at, s.c.closes_at, s.c.ask_nps,
+            any_endpoint_active().label("webhooks_active"),
             it.c.id, it.c.key, iv.c.customer_text, iv.c.customer_translations, d.c.key, d.c.id,
         )
         .select_from(
@@ -152,7 +155,7 @@ _LINK = _link_statement()
 def _form_items(rows):
     return _form_items_of(tuple(
         (item_id, key, text, translation_pairs(translations), dimension, dimension_id)
-        for item_id, key, text, translations, dimension, dimension_id in (row[15:] for row in rows)
+        for item_id, key, text, translations, dimension, dimension_id in (row[16:] for row in rows)
         if item_id is not None
     ))
 
@@ -178,7 +181,7 @@ def invitation_by_id(invitation_id):
     survey = LinkSurvey(first[1], first[11], first[12], first[13], first[14], _form_items(rows))
     link = CustomerLink(
         first[0], first[1], first[2], first[3], first[4], first[5], first[6], first[7], first[8],
-        Named(first[9]), Named(first[10]) if first[3] is not None else None, survey,
+        Named(first[9]), Named(first[10]) if first[3] is not None else None, survey, bool(first[15]),
     )
     remember_invitation_language(link.id, link.language)
     return check_invitation(link)

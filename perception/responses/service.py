@@ -9,9 +9,16 @@ from sqlalchemy.exc import IntegrityError
 from perception.core.extensions import db
 from perception.core.models import Answer, Invitation, PredictedAnswer, Response, Survey, utcnow
 from perception.core.webhooks_outbox import emit
-from perception.followups.service import alert_reasons, insert_followup
+from perception.followups.service import (
+    alert_reasons,
+    announce_opened,
+    followup_values,
+    insert_followup,
+    opened_ctes,
+)
 from perception.followups.webhook_queries import response_event, response_hold
 from perception.reports import service as report_cells
+from perception.reports.batch_service import GROUP_LOCK, lock_key
 from perception.responses.queries import own_response
 
 _RESPONSE_INSERT = insert(Response.__table__).returning(Response.__table__.c.id)
@@ -25,9 +32,14 @@ _RESPONSE_FIELDS = ("survey_id", "perspective", "team_id", "invitation_id", "sta
                    "submitted_at", "contact_consent", "contact_phone")
 
 
-def _submit_in_one_statement():
+def _submit_in_one_statement(with_followup):
     """PostgreSQL: the response, its answers and the invitation's "answered" in one statement (data-
-    modifying WITHs: one round trip instead of three). SQLite has no such thing: three statements."""
+    modifying WITHs: one round trip instead of three), and `with_followup` its follow-up too (its
+    "opened" event and alert mail: perception.followups.service.opened_ctes); the statement returns the
+    response's id and the follow-up's. It also takes the lock of the response's publication group
+    (batch_service.GROUP_LOCK, held to the commit), which publishing would otherwise take with a
+    statement of its own just before reading the group's unpublished answers: the same lock, one
+    round trip fewer. SQLite has no such thing: three statements, and three more for a follow-up."""
     r = Response.__table__
     # Parameters named apart from every column: an INSERT or UPDATE takes a parameter named like one
     # of its table's columns as a value to set.
@@ -42,10 +54,15 @@ def _submit_in_one_statement():
     i = Invitation.__table__
     answered = update(i).where(i.c.id == bindparam("answered_invitation")).values(
         state=bindparam("answered_state"), answered_at=bindparam("answered_time")).cte("answered")
-    return select(response.c.id).add_cte(answered, answers)
+    if not with_followup:
+        return select(response.c.id, GROUP_LOCK).add_cte(answered, answers)
+    _opened, alert, event = opened_ctes(select(response.c.id).scalar_subquery())
+    return (select(response.c.id, event.c.follow_up_id, GROUP_LOCK).join_from(response, event, true())
+            .add_cte(answered, answers, alert))
 
 
-_SUBMIT = _submit_in_one_statement()
+_SUBMIT = _submit_in_one_statement(with_followup=False)
+_SUBMIT_WITH_FOLLOWUP = _submit_in_one_statement(with_followup=True)
 _EXISTING = select(Response.__table__.c.id).where(Response.__table__.c.invitation_id == bindparam("invitation_id"))
 
 
@@ -68,24 +85,34 @@ def record_customer_response(invitation, scores, comment=None, nps=None, channel
             "nps": nps, "channel": channel, "submitted_at": now, "contact_consent": bool(contact_consent),
             "contact_phone": (contact_phone or None) if contact_consent else None,
         }
+        followup_id, locked = None, frozenset()
+        group = report_cells.group_of(invitation.survey_id, invitation.team_id, invitation.staff_id, "customer")
         if connection.dialect.name == "postgresql":
-            response_id = connection.execute(_SUBMIT, {f"new_{name}": value for name, value in response.items()} | {
+            values = {f"new_{name}": value for name, value in response.items()} | {
                 "answer_items": list(scores), "answer_scores": list(scores.values()), "answered_state": "answered",
-                "answered_invitation": invitation.id, "answered_time": now}).scalar_one()
+                "answered_invitation": invitation.id, "answered_time": now} | lock_key(group)
+            if reasons:
+                response_id, followup_id, _lock = connection.execute(
+                    _SUBMIT_WITH_FOLLOWUP, values | followup_values(invitation.team_id, reasons, now)).one()
+            else:
+                response_id, _lock = connection.execute(_SUBMIT, values).one()
+            locked = {group}
         else:
             response_id = connection.execute(_RESPONSE_INSERT, response).scalar_one()
             answers = [{"response_id": response_id, "item_id": item, "score": score} for item, score in scores.items()]
             if answers:
                 connection.execute(_ANSWERS_INSERT, answers)
             connection.execute(_ANSWERED, {"invitation_id": invitation.id, "answered_at": now})
+        webhooks = invitation.webhooks_active
         emit("response.received", lambda: response_event(response_id), now=now,
-             not_before=response_hold(contact_consent, now))
-        if reasons:
-            insert_followup(response_id, invitation.team_id, reasons, now)
+             not_before=response_hold(contact_consent, now), endpoints_active=webhooks)
+        if followup_id is not None:
+            announce_opened(followup_id, now, endpoints_active=webhooks)
+        elif reasons:
+            insert_followup(response_id, invitation.team_id, reasons, now, endpoints_active=webhooks)
         # Enters the figures with its batch (Core inserts: no ORM hook sees them): one select of the
         # group's unpublished answers, and the batch's update and cells when this one completes it.
-        report_cells.publish(connection, [report_cells.group_of(
-            invitation.survey_id, invitation.team_id, invitation.staff_id, "customer")])
+        report_cells.publish(connection, [group], locked=locked)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

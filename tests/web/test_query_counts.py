@@ -24,12 +24,13 @@ from tests.helpers import (
 # Each submit reads the unpublished answers of its group with one more statement (answers enter the
 # figures in batches: report_cells.publish; on PostgreSQL one more, the group's lock). The rating
 # form and the dashboard count the answers waiting for their batch (one statement each). A customer
-# submit also asks which webhook endpoints take `response.received` (perception.core.webhooks_outbox.emit).
-CAPS = {"customer form": 1, "customer submit": 6, "thank-you page": 1, "staff rating form": 6,
+# submit learns whether any webhook endpoint is active with its link, so without one it asks
+# no endpoints (perception.core.webhooks_outbox.emit).
+CAPS = {"customer form": 1, "customer submit": 5, "thank-you page": 1, "staff rating form": 6,
         "staff rating submit": 11, "leaders index": 4, "dashboard": 11}
-LOCKING = {"customer submit", "staff rating submit"}  # + 1 on PostgreSQL (pg_advisory_xact_lock)
+LOCKING = {"staff rating submit"}  # + 1 on PostgreSQL (pg_advisory_xact_lock)
 # On PostgreSQL the customer submit writes its response, answers and the invitation's "answered" in
-# one statement (perception/responses/service.py), two fewer than on SQLite.
+# one statement that also takes its group's lock (perception/responses/service.py), two fewer than on SQLite.
 FEWER_ON_POSTGRESQL = {"customer submit": 2}
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import func, insert, select
 from perception.core.background_reads import read_in_background
 from perception.core.models import Response
 from perception.reports import by_team_queries
-from perception.reports import queries as report_queries
 from perception.reports.queries import gap_report
 from tests.helpers import make_survey, make_team
 from tests.web.reports_support import items_by_key
@@ -37,10 +36,16 @@ def chain(db):
     return survey
 
 
+@pytest.fixture(autouse=True)
+def _stream_on_both_databases(monkeypatch):
+    """The app streams on PostgreSQL only (by_team_queries.STREAM_DIALECTS); the path is the same."""
+    monkeypatch.setattr(by_team_queries, "STREAM_DIALECTS", frozenset({"sqlite", "postgresql"}))
+
+
 def _both_ways(monkeypatch, db, survey, chunk, **options):
-    monkeypatch.setattr(report_queries, "STREAM_FROM_TEAMS", 10**6)
+    monkeypatch.setattr(by_team_queries, "STREAM_FROM_TEAMS", 10**6)
     plain = gap_report(fresh(db, survey), by="team", **options)
-    monkeypatch.setattr(report_queries, "STREAM_FROM_TEAMS", 1)
+    monkeypatch.setattr(by_team_queries, "STREAM_FROM_TEAMS", 1)
     monkeypatch.setattr(by_team_queries, "CHUNK_TEAMS", chunk)
     streamed = gap_report(fresh(db, survey), by="team", **options)
     return plain, streamed
@@ -70,7 +75,7 @@ def test_streamed_report_with_month_bounds(monkeypatch, db, chain):
 
 
 def test_a_failing_read_is_raised_to_the_caller(monkeypatch, db, chain):
-    monkeypatch.setattr(report_queries, "STREAM_FROM_TEAMS", 1)
+    monkeypatch.setattr(by_team_queries, "STREAM_FROM_TEAMS", 1)
     monkeypatch.setattr(by_team_queries, "CHUNK_TEAMS", 2)
     original = by_team_queries.moments_statement
     calls = []
@@ -118,3 +123,10 @@ def test_closing_the_reads_early_stops_the_reader(db, chain):
     reads.close()
     assert len(started) < 50
     assert [thread for thread in threading.enumerate() if thread.name == "background-reads"] == []
+
+
+def test_a_large_chain_streams_on_postgresql_only(monkeypatch, db):
+    monkeypatch.undo()
+    candidates = [(number, f"Team {number}", True) for number in range(by_team_queries.STREAM_FROM_TEAMS)]
+    assert by_team_queries.worth_streaming(candidates) == (db.engine.dialect.name == "postgresql")
+    assert not by_team_queries.worth_streaming(candidates[:-1])

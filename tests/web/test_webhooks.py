@@ -169,6 +169,22 @@ def test_an_open_link_answer_without_consent_is_announced_after_midnight_without
     assert at_once.next_attempt_at == at_once.created_at
 
 
+def test_a_customer_submit_queues_events_exactly_while_an_endpoint_is_active(app, db, client):
+    # The submit reads "is any endpoint active?" with its link and skips emit's queries when none is:
+    # read at every submit, never remembered, so adding or deactivating an endpoint counts at once.
+    survey, team = make_survey(items=bank_items()), make_team()
+    invite_and_answer(client, survey, team, score=1)
+    assert db.session.execute(select(WebhookDelivery)).scalars().all() == []
+    endpoint, _secret = add_endpoint("https://crm.example.com/hooks", ["response.received", "followup.opened"])
+    invite_and_answer(client, survey, team, score=1)
+    events = sorted(row.event_type for row in db.session.execute(select(WebhookDelivery)).scalars())
+    assert events == ["followup.opened", "response.received"]
+    endpoint.active = False
+    db.session.commit()
+    invite_and_answer(client, survey, team, score=1)
+    assert len(db.session.execute(select(WebhookDelivery)).scalars().all()) == 2
+
+
 def test_endpoints_must_be_https_except_loopback_outside_production(app):
     add_endpoint("https://crm.example.com/hooks", ["followup.opened"])
     add_endpoint("http://127.0.0.1:8080/hook", ["followup.opened"])
