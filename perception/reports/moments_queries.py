@@ -74,6 +74,8 @@ class ReportKeys(dict):
         return kind, key
 
 
+EMPTY_INPUT = GroupInput()  # a group without answers
+
 _FIELDS = {DIMENSION: "dimension_scores", ITEM: "item_scores", PREDICTED_DIMENSION: "predicted_dimension_scores",
            PREDICTED_ITEM: "predicted_item_scores", OVERALL: "overall_scores"}
 

@@ -39,10 +39,11 @@ from perception.core.models import (
     Response,
     survey_items,
 )
-from perception.insights import DimensionSpec, GapReport, GroupInput, ItemSpec, build_gap_report, gc_paused
+from perception.insights import DimensionSpec, GapReport, ItemSpec, build_gap_report, gc_paused
 from perception.reports.by_team_queries import listed, streamed_team_groups, team_candidates, worth_streaming
 from perception.reports.histogram_queries import item_counts_statement
 from perception.reports.moments_queries import (
+    EMPTY_INPUT,
     ReportKeys,
     group_inputs,
     merged_input,
@@ -115,7 +116,6 @@ def item_wordings(survey):
 
 
 GROUP_BY = ("team", "month")
-EMPTY_INPUT = GroupInput()
 MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
