@@ -24,8 +24,6 @@ fi
 pg_status=skipped
 pg_log=$(mktemp)
 if "$PY" scripts/db_reachable.py "$pg_url"; then
-  # The quick run of every benchmark (tests/web/test_bench_quick.py) goes to this pass, the shorter one.
-  export BENCH_QUICK_PASS=postgresql
   (env -u DATABASE_URL TEST_DATABASE_URL="$pg_url" TEST_REDIS_URL="redis://127.0.0.1:6379/14" \
      "$PY" -m pytest -m "not browser" --durations=10 tests/web "$@" >"$pg_log" 2>&1; echo $? >"$pg_log.rc") &
   pg_pid=$!

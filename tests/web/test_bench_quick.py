@@ -3,9 +3,7 @@
 No thresholds and no timings: only that each bench/bench_*.py runs end to end, prints its rows
 and that `python -m bench.run --quick` writes the JSON with the machine's description. The
 benchmarks pick their databases themselves (SQLite, and PostgreSQL when reachable), so this runs
-once: in the PostgreSQL pass of `make test` when there is one (scripts/test.sh sets
-BENCH_QUICK_PASS=postgresql; it is the shorter of the two passes that run side by side), else in the
-SQLite pass."""
+once, in the SQLite pass of `make test`."""
 
 import json
 import os
@@ -19,11 +17,9 @@ from bench.run import benchmark_names
 
 ROOT = Path(__file__).resolve().parents[2]
 
-_IN_POSTGRESQL_PASS = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql")
-_WANTED_IN_POSTGRESQL_PASS = os.environ.get("BENCH_QUICK_PASS") == "postgresql"
 pytestmark = pytest.mark.skipif(
-    _IN_POSTGRESQL_PASS is not _WANTED_IN_POSTGRESQL_PASS,
-    reason="the benchmarks cover both databases themselves: they run in one pass of make test only",
+    (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql"),
+    reason="the benchmarks cover PostgreSQL themselves; they run once, in the SQLite pass",
 )
 
 
