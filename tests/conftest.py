@@ -11,6 +11,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 from flask import g, request_started
+from jinja2 import BytecodeCache
 from werkzeug.serving import make_server
 
 from perception import create_app
@@ -71,11 +72,31 @@ def make_app(settings, **overrides):
     }
     config.update(overrides)
     app = create_app(config)
+    app.jinja_env.bytecode_cache = _TEMPLATE_CODE
     # Tests hold an app context open (for db access) and Flask reuses it for test-client requests;
     # give every request a fresh `g`, as in production, so nothing cached (CSRF token, current
     # user) leaks from one request to the next.
     request_started.connect(_fresh_g, app)
     return app
+
+
+class _CompiledTemplates(BytecodeCache):
+    """Every test builds its own app, so its own Jinja environment: without a shared cache each test
+    compiled the templates it rendered again (a sixth of the suite's time). Jinja keys each entry
+    by template name and checks the source's checksum, so an edited template is compiled afresh."""
+
+    def __init__(self):
+        self.code = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CODE = _CompiledTemplates()
 
 
 def _fresh_g(sender, **extra):
