@@ -1,20 +1,33 @@
 """Chart builders on known reports: traces, titles, axis labels, suppression and escaping."""
 
 import json
+import random
 from dataclasses import replace
 
+import plotly.graph_objects as go
 import pytest
 
 from perception import charts
+from perception.charts.drivers import driver_matrix
+from perception.charts.trend import care_index_chart, dimension_slopes, team_multiples
 from perception.insights import (
+    PERSPECTIVES,
+    CrossProducts,
     DimensionSpec,
     ItemSpec,
+    Moments,
     Response,
     adjust_report,
+    build_driver_report,
     build_gap_report,
+    difference,
+    gap_change,
     group_input_from_responses,
+    mean_change,
 )
+from perception.insights.drivers import OUTCOME
 from perception.reports.headline import headline_sentence
+from perception.reports.trend_queries import adjust
 
 DIMENSIONS = (DimensionSpec("trust", "Trust", ("t1", "t2")), DimensionSpec("respect", "Respect", ("r1",)))
 ITEMS = (ItemSpec("t1", "trust"), ItemSpec("t2", "trust"), ItemSpec("r1", "respect"))
@@ -203,6 +216,116 @@ def test_empty_report_gives_empty_states():
     assert charts.means_chart(empty).empty.startswith("Not enough responses")
     assert charts.team_heatmap(empty).empty.startswith("No teams yet")
     assert charts.care_trend_chart(empty).empty.startswith("No responses in this period")
+
+
+# ----------------------------------------------------------------------------- valid plotly figures
+
+
+def trend_wave(slug, gap, before=None):
+    """One wave of a trend document (perception.reports.trend_queries' shape) from its gap report."""
+    body = gap.to_dict()
+    change = None
+    if before is not None:
+        change = {
+            "care_index": {p: difference(before.care_index.get(p), gap.care_index.get(p)) for p in PERSPECTIVES},
+            "dimensions": [
+                {"key": cell.key, "customer_mean": mean_change(old.customer, cell.customer).to_dict(),
+                 "gap": gap_change(old.gap.value, (old.staff, old.customer), cell.gap.value,
+                                   (cell.staff, cell.customer)).to_dict()}
+                for old, cell in zip(before.dimensions, gap.dimensions, strict=True)
+            ],
+        }
+    return {"survey": slug, "dimensions": body["dimensions"], "care_index": body["care_index"],
+            "respondents": body["respondents"], "response_rate": 0.4, "change": change}
+
+
+def trend_document(waves, teams=0):
+    """A trend document over gap reports in wave order, with `teams` teams that each have those waves."""
+    series = [trend_wave(f"2026-q{index + 1}", gap, waves[index - 1] if index else None)
+              for index, gap in enumerate(waves)]
+    document = {"min_n": 5, "waves": series,
+                "teams": [{"team": f"Team {number} <&>", "waves": series} for number in range(teams)]}
+    adjust(document)
+    return document
+
+
+def pairs(rng, slope, n):
+    xs = [rng.gauss(0, 1) for _ in range(n)]
+    return Moments.from_pairs((x, slope * x + rng.gauss(0, 1)) for x in xs)
+
+
+def driver_reports():
+    """Key-driver reports: by correlation with all four corners, by relative weight, one dimension
+    too thin to place, and hidden altogether."""
+    rng = random.Random(3)
+    names = ("trust", "respect", "kindness", "attentiveness")
+    dimensions = [DimensionSpec(name, name.title()) for name in names]
+    performance = {"trust": 4.1, "respect": 4.0, "kindness": 3.1, "attentiveness": 2.9}
+    slopes = {"trust": 1.2, "respect": 0.1, "kindness": 0.1, "attentiveness": 1.2}
+    moments = {name: pairs(rng, slopes[name], 400) for name in names}
+    rows = []
+    for _ in range(300):
+        row = {name: rng.gauss(0, 1) for name in names}
+        rows.append(row | {OUTCOME: sum(slopes[name] * row[name] for name in names) + rng.gauss(0, 1)})
+    cross = CrossProducts.from_rows(rows, [*names, OUTCOME])
+    return [
+        build_driver_report(dimensions=dimensions, outcome="care", moments=moments, performance=performance),
+        build_driver_report(dimensions=dimensions, outcome="nps", moments=moments, performance=performance,
+                            cross=cross),
+        build_driver_report(dimensions=dimensions[:3], outcome="care", performance=performance,
+                            moments=moments | {"trust": pairs(rng, 0.5, 28)}),
+        build_driver_report(dimensions=dimensions[:2], outcome="nps", performance=performance,
+                            moments={name: pairs(rng, 0.5, 28) for name in names[:2]}),
+    ]
+
+
+def every_chart():
+    """Every builder on full, partly withheld and empty inputs."""
+    full = report(CUSTOMERS + STAFF + LEADERS)
+    big, small = CUSTOMERS + STAFF, answers("customer", 1, 1, 1) + STAFF
+    other = answers("customer", 5, 5, 5) + STAFF
+    teams = report(big + small + other, [("Big", big), ("<b>Small</b> & co", small), ("Other", other)], "team")
+    april, may = answers("customer", 4, 4) + STAFF, answers("customer", 2, 2, 2) + STAFF
+    months = report(big + april + may, [("2026-03", big), ("2026-04", april), ("2026-05", may)], "month")
+    thin = report(answers("customer", 3, 4) + STAFF)
+    counts = {("t1", "customer"): {2: 2, 3: 3, 4: 1}, ("t1", "staff"): {4: 3, 5: 2}}
+    wordings = {"t1": "The staff made me feel trusted.", "r1": "<i>Respected</i> & heard"}
+    for gap in (full, teams, months, thin, report([])):
+        yield charts.means_chart(gap)
+        yield charts.delivery_gap_chart(gap)
+        yield charts.calibration_chart(gap)
+        yield charts.team_heatmap(gap)
+        yield charts.care_trend_chart(gap)
+        yield charts.likert_chart(gap, counts, wordings)
+        yield charts.likert_chart(gap, {}, {})
+    for driver_report in driver_reports():
+        yield driver_matrix(driver_report)
+    for waves, team_count in (([], 0), ([full], 1), ([thin, full, months], 3), ([full, teams], 5)):
+        document = trend_document(waves, team_count)
+        yield care_index_chart(document, document["waves"], "the whole business")
+        yield dimension_slopes(document, document["waves"])
+        yield team_multiples(document)
+
+
+def plain_data(value):
+    """Only what JSON holds: no tuples, numpy numbers or other objects."""
+    if type(value) is dict:
+        return all(type(key) is str and plain_data(item) for key, item in value.items())
+    if type(value) is list:
+        return all(plain_data(item) for item in value)
+    return type(value) in (str, int, float, bool, type(None))
+
+
+def test_every_builder_emits_a_valid_plotly_figure_of_plain_data():
+    built = list(every_chart())
+    assert {chart.key for chart in built} == {"means", "delivery", "calibration", "teams", "trend", "distribution",
+                                              "drivers", "trend-care", "trend-dimensions", "trend-teams"}
+    for chart in built:
+        # What plotly validated at every page view before the builders wrote dictionaries: graph objects
+        # raise ValueError on an unknown property or an invalid value.
+        go.Figure(chart.figure)
+        assert plain_data(chart.figure), chart.key
+        assert json.loads(chart.json()) == chart.figure
 
 
 def test_headline_names_the_largest_significant_gap(full):
