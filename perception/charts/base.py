@@ -2,6 +2,12 @@
 
 Numbers are rounded here, at display, and nowhere else. A suppressed value is always shown as
 the reason it is withheld, never as a number.
+
+Figures are plotly figure dictionaries ({"data": [trace, ...], "layout": {...}}, each trace with its
+"type"), which plotly.js draws as they are: building plotly graph objects validated every property
+at each page view (~40 ms a chart). tests/unit/test_charts.py validates every builder's output
+through plotly.graph_objects instead. Everything in them is plain JSON data: str, int, float, bool,
+None, list and dict.
 """
 
 from __future__ import annotations
@@ -9,8 +15,6 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
-
-import plotly.graph_objects as go
 
 PERSPECTIVES = ("customer", "staff", "leader")
 PERSPECTIVE_LABELS = {"customer": "Customers", "staff": "Staff", "leader": "Leaders"}
@@ -33,7 +37,7 @@ class Table:
 
 @dataclass(frozen=True)
 class Chart:
-    """One figure with its title, a one-line description and its data as a table.
+    """One figure (a plotly figure dictionary) with its title, a one-line description and its data as a table.
 
     `empty` is set when there is nothing to draw yet; the page shows that message instead.
     `wide` charts keep a minimum width and scroll sideways on a phone rather than squash.
@@ -42,7 +46,7 @@ class Chart:
     key: str
     title: str
     description: str
-    figure: go.Figure
+    figure: dict  # {"data": [...], "layout": {...}}: a plotly figure dictionary
     table: Table
     empty: str | None = None
     wide: bool = False
@@ -51,10 +55,10 @@ class Chart:
         return figure_json(self.figure)
 
 
-def figure_json(figure: go.Figure) -> str:
-    """The figure as JSON that is safe inside <script type="application/json"> (no "</script>")."""
-    text = figure.to_json()
-    json.loads(text)  # plotly writes strict JSON (no NaN); fail loudly here if that ever changes
+def figure_json(figure: dict) -> str:
+    """The figure as JSON that is safe inside <script type="application/json"> (no "</script>").
+    Strict JSON: a NaN or an infinity raises ValueError (JSON.parse would reject it)."""
+    text = json.dumps(figure, allow_nan=False, separators=(",", ":"))
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
@@ -119,51 +123,70 @@ def gap_text(gap, other, customer, min_n, other_name="staff") -> str:
 # ----------------------------------------------------------------------------- layout
 
 
-def layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: int, **extra) -> go.Figure:
-    """Shared look: plain white, readable fonts, legend above the plot, axis titles always set."""
-    figure.update_layout(
-        template="none",
+def _x_axis(x_title):
+    return {"title": {"text": esc(x_title), "standoff": 12}, "gridcolor": "#e3e6eb", "zeroline": False,
+            "automargin": True}
+
+
+def _y_axis(y_title):
+    # Invisible outside ticks keep the labels off the bars and markers.
+    return {"title": {"text": esc(y_title), "standoff": 14}, "gridcolor": "#e3e6eb", "zeroline": False,
+            "automargin": True, "ticks": "outside", "ticklen": 8, "tickcolor": "rgba(0,0,0,0)"}
+
+
+def layout(title: str, x_title: str, y_title: str, height: int, axes=None, **extra) -> dict:
+    """Shared look: plain white, readable fonts, legend above the plot, axis titles always set.
+
+    `axes` maps layout axis names ("xaxis", "yaxis2" ...) to their own settings (a subplot grid's
+    domains); each gets the shared axis look and its title. Without it: one x and one y axis."""
+    result = {
+        # What plotly's template="none" serialises to: a template that sets nothing (its one entry only
+        # names the trace type), so plotly.js draws with its own defaults, as with no template at all.
+        "template": {"data": {"scatter": [{"type": "scatter"}]}},
         # The title sits at the top of the figure and the legend right under it; a legend that wraps
         # (on a phone) pushes the plot down instead of covering it (plotly's margin autoexpand).
-        title={"text": esc(title), "x": 0.01, "xanchor": "left", "yref": "container", "y": 1 - 12 / height,
-               "yanchor": "top", "font": {"size": 16}},
-        font={"family": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif", "size": 13, "color": INK},
-        height=height,
-        margin={"l": 10, "r": 20, "t": 84, "b": 60},
-        paper_bgcolor="#ffffff",
-        plot_bgcolor="#ffffff",
-        legend={"orientation": "h", "xref": "container", "x": 0.01, "xanchor": "left", "yref": "container",
-                "y": 1 - 40 / height, "yanchor": "top"},
-        hoverlabel={"bgcolor": "#ffffff", "font": {"color": INK}},
+        "title": {"text": esc(title), "x": 0.01, "xanchor": "left", "yref": "container", "y": 1 - 12 / height,
+                  "yanchor": "top", "font": {"size": 16}},
+        "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif", "size": 13,
+                 "color": INK},
+        "height": height,
+        "margin": {"l": 10, "r": 20, "t": 84, "b": 60},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "legend": {"orientation": "h", "xref": "container", "x": 0.01, "xanchor": "left", "yref": "container",
+                   "y": 1 - 40 / height, "yanchor": "top"},
+        "hoverlabel": {"bgcolor": "#ffffff", "font": {"color": INK}},
         **extra,
-    )
-    figure.update_xaxes(title={"text": esc(x_title), "standoff": 12}, gridcolor="#e3e6eb", zeroline=False,
-                        automargin=True)
-    # Invisible outside ticks keep the labels off the bars and markers.
-    figure.update_yaxes(title={"text": esc(y_title), "standoff": 14}, gridcolor="#e3e6eb", zeroline=False,
-                        automargin=True, ticks="outside", ticklen=8, tickcolor="rgba(0,0,0,0)")
-    return figure
+    }
+    for name, settings in (axes or {"xaxis": {}, "yaxis": {}}).items():
+        result[name] = settings | (_x_axis(x_title) if name.startswith("x") else _y_axis(y_title))
+    return result
 
 
-def rows_axis(figure: go.Figure, labels) -> None:
+def axes_of(layout: dict, letter: str) -> list[dict]:
+    """Every x ("x") or y ("y") axis of a layout, to set something on all of them."""
+    return [axis for name, axis in layout.items() if name.startswith(f"{letter}axis")]
+
+
+def rows_axis(layout: dict, labels) -> None:
     """Rows top to bottom at 0, 1, 2 ...: numeric positions, so two equal names never merge."""
-    figure.update_yaxes(
-        tickmode="array", tickvals=list(range(len(labels))), ticktext=[esc(label) for label in labels],
-        range=[len(labels) - 0.5, -0.5], showgrid=False,
-    )
+    layout["yaxis"] |= {"tickmode": "array", "tickvals": list(range(len(labels))),
+                        "ticktext": [esc(label) for label in labels], "range": [len(labels) - 0.5, -0.5],
+                        "showgrid": False}
 
 
 WITHHELD_TRACE = "withheld"
 
 
-def withheld_labels(figure: go.Figure, positions, texts) -> None:
+def withheld_labels(traces: list, positions, texts) -> None:
     """Text where a suppressed value would be drawn: the reason, never a number."""
     if positions:
-        figure.add_trace(go.Scatter(
-            x=[x for x, _ in positions], y=[y for _, y in positions], mode="text",
-            text=[esc(text) for text in texts], textposition="middle right",
-            textfont={"color": MUTED, "size": 11}, hoverinfo="skip", showlegend=False, name=WITHHELD_TRACE,
-        ))
+        traces.append({
+            "type": "scatter", "x": [x for x, _ in positions], "y": [y for _, y in positions], "mode": "text",
+            "text": [esc(text) for text in texts], "textposition": "middle right",
+            "textfont": {"color": MUTED, "size": 11}, "hoverinfo": "skip", "showlegend": False,
+            "name": WITHHELD_TRACE,
+        })
 
 
 def not_enough(min_n) -> str:

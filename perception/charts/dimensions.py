@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
-
 from .base import (
     COLOURS,
     PERSPECTIVE_LABELS,
@@ -35,7 +33,7 @@ def _gaps(cell):
 
 def means_chart(report) -> Chart:
     """(a) Each perspective's mean per dimension with its 95 % confidence interval."""
-    figure = go.Figure()
+    traces = []
     withheld_at, reasons, drawn = [], [], 0
     for p in PERSPECTIVES:
         xs, ys, plus, minus, data = [], [], [], [], []
@@ -52,19 +50,20 @@ def means_chart(report) -> Chart:
             minus.append(stats.mean - low)
             data.append([esc(cell.name), stats.n, mean_ci(stats)])
         drawn += len(xs)
-        figure.add_trace(go.Scatter(
-            x=xs, y=ys, mode="markers", name=PERSPECTIVE_LABELS[p], customdata=data,
-            marker={"color": COLOURS[p], "symbol": SYMBOLS[p], "size": 11, "line": {"color": "#ffffff", "width": 1}},
-            error_x={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus,
-                     "color": COLOURS[p], "thickness": 1.5, "width": 4},
-            hovertemplate=f"<b>%{{customdata[0]}}</b><br>{PERSPECTIVE_LABELS[p]}: %{{customdata[2]}}"
-                          "<br>n = %{customdata[1]}<extra></extra>",
-        ))
-    withheld_labels(figure, withheld_at, reasons)
-    layout(figure, "Mean score per dimension, with 95% confidence intervals", SCORE_AXIS, "Dimension of care",
-           height=140 + 48 * max(1, len(report.dimensions)))
-    figure.update_xaxes(range=[0.9, 5.1], dtick=1)
-    rows_axis(figure, [cell.name for cell in report.dimensions])
+        traces.append({
+            "type": "scatter", "x": xs, "y": ys, "mode": "markers", "name": PERSPECTIVE_LABELS[p], "customdata": data,
+            "marker": {"color": COLOURS[p], "symbol": SYMBOLS[p], "size": 11,
+                       "line": {"color": "#ffffff", "width": 1}},
+            "error_x": {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus,
+                        "color": COLOURS[p], "thickness": 1.5, "width": 4},
+            "hovertemplate": f"<b>%{{customdata[0]}}</b><br>{PERSPECTIVE_LABELS[p]}: %{{customdata[2]}}"
+                             "<br>n = %{customdata[1]}<extra></extra>",
+        })
+    withheld_labels(traces, withheld_at, reasons)
+    look = layout("Mean score per dimension, with 95% confidence intervals", SCORE_AXIS, "Dimension of care",
+                  height=140 + 48 * max(1, len(report.dimensions)))
+    look["xaxis"] |= {"range": [0.9, 5.1], "dtick": 1}
+    rows_axis(look, [cell.name for cell in report.dimensions])
     table = Table(
         "Mean score (95% confidence interval) per dimension and perspective, and the gaps in points",
         ("Dimension", *PERSPECTIVE_LABELS.values(), "Staff − customers", "Leaders − customers"),
@@ -78,7 +77,7 @@ def means_chart(report) -> Chart:
     return Chart(
         "means", "How each perspective rates each dimension",
         "Dot plot of the customers', staff's and leaders' mean score per dimension with 95% confidence intervals.",
-        figure, table, None if drawn else not_enough(report.min_n),
+        {"data": traces, "layout": look}, table, None if drawn else not_enough(report.min_n),
     )
 
 
@@ -90,7 +89,7 @@ def _points_vs_customers(gap) -> str:
 
 def delivery_gap_chart(report) -> Chart:
     """(b) Share rating a dimension 4 or higher, per perspective: the delivery gap."""
-    figure = go.Figure()
+    traces = []
     withheld_at, reasons, drawn = [], [], 0
     for p in PERSPECTIVES:
         xs, ys, data = [], [], []
@@ -104,18 +103,18 @@ def delivery_gap_chart(report) -> Chart:
             ys.append(row + OFFSETS[p])
             data.append([esc(cell.name), stats.n, _points_vs_customers(_gaps(cell)[p])])
         drawn += len(xs)
-        figure.add_trace(go.Bar(
-            x=xs, y=ys, orientation="h", width=0.2, name=PERSPECTIVE_LABELS[p], customdata=data,
-            marker={"color": COLOURS[p]},
-            hovertemplate=f"<b>%{{customdata[0]}}</b><br>{PERSPECTIVE_LABELS[p]}: %{{x:.0f}}% score 4 or higher"
-                          "<br>%{customdata[2]}<br>n = %{customdata[1]}<extra></extra>",
-        ))
-    withheld_labels(figure, withheld_at, reasons)
-    layout(figure, "Delivery gap: share scoring 4 or higher (agree or strongly agree)",
-           "Respondents whose score on the dimension is 4 or higher (%)", "Dimension of care",
-           height=140 + 52 * max(1, len(report.dimensions)), barmode="overlay")
-    figure.update_xaxes(range=[0, 100], ticksuffix="%")
-    rows_axis(figure, [cell.name for cell in report.dimensions])
+        traces.append({
+            "type": "bar", "x": xs, "y": ys, "orientation": "h", "width": 0.2, "name": PERSPECTIVE_LABELS[p],
+            "customdata": data, "marker": {"color": COLOURS[p]},
+            "hovertemplate": f"<b>%{{customdata[0]}}</b><br>{PERSPECTIVE_LABELS[p]}: %{{x:.0f}}% score 4 or higher"
+                             "<br>%{customdata[2]}<br>n = %{customdata[1]}<extra></extra>",
+        })
+    withheld_labels(traces, withheld_at, reasons)
+    look = layout("Delivery gap: share scoring 4 or higher (agree or strongly agree)",
+                  "Respondents whose score on the dimension is 4 or higher (%)", "Dimension of care",
+                  height=140 + 52 * max(1, len(report.dimensions)), barmode="overlay")
+    look["xaxis"] |= {"range": [0, 100], "ticksuffix": "%"}
+    rows_axis(look, [cell.name for cell in report.dimensions])
     table = Table(
         "Share of respondents scoring each dimension 4 or higher, and the difference from customers",
         ("Dimension", *PERSPECTIVE_LABELS.values(), "Staff − customers", "Leaders − customers"),
@@ -130,7 +129,7 @@ def delivery_gap_chart(report) -> Chart:
     return Chart(
         "delivery", "Delivery gap",
         "Bar chart of the share of customers, staff and leaders scoring each dimension 4 or higher.",
-        figure, table, None if drawn else not_enough(report.min_n),
+        {"data": traces, "layout": look}, table, None if drawn else not_enough(report.min_n),
     )
 
 
@@ -151,7 +150,6 @@ def _calibration_missing(cell, min_n):
 
 def calibration_chart(report) -> Chart:
     """(f) What staff predicted customers would say, next to what customers said."""
-    figure = go.Figure()
     said, predicted, line_x, line_y, withheld_at, reasons = [], [], [], [], [], []
     for row, cell in enumerate(report.dimensions):
         if cell.calibration is None:
@@ -164,21 +162,22 @@ def calibration_chart(report) -> Chart:
         predicted.append((guess, row, extra))
         line_x += [cell.customer.mean, guess, None]
         line_y += [row, row, None]
-    figure.add_trace(go.Scatter(x=line_x, y=line_y, mode="lines", line={"color": "#9aa3b2", "width": 3},
-                                hoverinfo="skip", showlegend=False, name="connector"))
+    traces = [{"type": "scatter", "x": line_x, "y": line_y, "mode": "lines", "line": {"color": "#9aa3b2", "width": 3},
+               "hoverinfo": "skip", "showlegend": False, "name": "connector"}]
     for label, marks, colour, symbol in (("Customers said", said, COLOURS["customer"], "circle"),
                                          ("Staff predicted", predicted, COLOURS["staff"], "diamond")):
-        figure.add_trace(go.Scatter(
-            x=[x for x, _, _ in marks], y=[y for _, y, _ in marks], customdata=[c for _, _, c in marks],
-            mode="markers", name=label, marker={"color": colour, "symbol": symbol, "size": 12},
-            hovertemplate=f"<b>%{{customdata[0]}}</b><br>{label}: %{{x:.2f}}"
-                          "<br>Prediction − customers: %{customdata[1]}<extra></extra>",
-        ))
-    withheld_labels(figure, withheld_at, reasons)
-    layout(figure, "Calibration: what staff predicted customers would say, and what they said",
-           SCORE_AXIS, "Dimension of care", height=140 + 40 * max(1, len(report.dimensions)))
-    figure.update_xaxes(range=[0.9, 5.1], dtick=1)
-    rows_axis(figure, [cell.name for cell in report.dimensions])
+        traces.append({
+            "type": "scatter", "x": [x for x, _, _ in marks], "y": [y for _, y, _ in marks],
+            "customdata": [c for _, _, c in marks], "mode": "markers", "name": label,
+            "marker": {"color": colour, "symbol": symbol, "size": 12},
+            "hovertemplate": f"<b>%{{customdata[0]}}</b><br>{label}: %{{x:.2f}}"
+                             "<br>Prediction − customers: %{customdata[1]}<extra></extra>",
+        })
+    withheld_labels(traces, withheld_at, reasons)
+    look = layout("Calibration: what staff predicted customers would say, and what they said",
+                  SCORE_AXIS, "Dimension of care", height=140 + 40 * max(1, len(report.dimensions)))
+    look["xaxis"] |= {"range": [0.9, 5.1], "dtick": 1}
+    rows_axis(look, [cell.name for cell in report.dimensions])
     table = Table(
         "Staff's predictions of customers' answers compared with customers' answers (mean scores)",
         ("Dimension", "Customers said", "Staff predicted", "Prediction − customers"),
@@ -198,5 +197,5 @@ def calibration_chart(report) -> Chart:
     return Chart(
         "calibration", "Calibration",
         "Dot plot of staff's predicted customer score next to the customers' actual score per dimension.",
-        figure, table, empty,
+        {"data": traces, "layout": look}, table, empty,
     )

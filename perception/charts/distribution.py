@@ -7,8 +7,6 @@ themselves are answer counts turned into shares of the row.
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
-
 from .base import PERSPECTIVE_LABELS, PERSPECTIVES, Chart, Table, esc, layout, not_enough, withheld
 
 LIKERT_LABELS = ("Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree")
@@ -47,7 +45,7 @@ def likert_chart(report, counts, labels) -> Chart:
                 scores = counts.get((cell.key, p), {})
                 rows.append((position, label, p, [int(scores.get(s, 0)) for s in range(1, 6)], None))
 
-    figure = go.Figure()
+    traces = []
     shown = [row for row in rows if row[3] and sum(row[3])]
     # Relative stacking: each sign stacks outward in trace order, so the neutral halves come first.
     for score, side, half in ((3, -1, True), (3, 1, True), (2, -1, False), (4, 1, False), (1, -1, False),
@@ -59,29 +57,30 @@ def likert_chart(report, counts, labels) -> Chart:
             xs.append(side * (share / 2 if half else share))
             ys.append(position)
             data.append([esc(label), PERSPECTIVE_LABELS[p], count, total, _share_text(count, total)])
-        figure.add_trace(go.Bar(
-            x=xs, y=ys, orientation="h", name=LIKERT_LABELS[score - 1], customdata=data,
-            marker={"color": LIKERT_COLOURS[score - 1], "line": {"color": "#ffffff", "width": 0.5}},
-            legendgroup=str(score), legendrank=score, showlegend=not (half and side > 0),
-            hovertemplate=f"<b>%{{customdata[0]}}</b><br>%{{customdata[1]}}, {LIKERT_LABELS[score - 1]}: "
-                          "%{customdata[4]} (%{customdata[2]} of %{customdata[3]})<extra></extra>",
-        ))
+        traces.append({
+            "type": "bar", "x": xs, "y": ys, "orientation": "h", "name": LIKERT_LABELS[score - 1], "customdata": data,
+            "marker": {"color": LIKERT_COLOURS[score - 1], "line": {"color": "#ffffff", "width": 0.5}},
+            "legendgroup": str(score), "legendrank": score, "showlegend": not (half and side > 0),
+            "hovertemplate": f"<b>%{{customdata[0]}}</b><br>%{{customdata[1]}}, {LIKERT_LABELS[score - 1]}: "
+                             "%{customdata[4]} (%{customdata[2]} of %{customdata[3]})<extra></extra>",
+        })
     hidden = [row for row in rows if row[4] is not None]
     if hidden:
-        figure.add_trace(go.Scatter(
-            x=[-98] * len(hidden), y=[row[0] for row in hidden], mode="text",
-            text=[esc(row[4]) for row in hidden], textposition="middle right",
-            textfont={"color": "#4a5468", "size": 11}, hoverinfo="skip", showlegend=False, name="withheld",
-        ))
-    layout(figure, "How answers spread over the scale, per item and perspective",
-           "Share of answers (%): disagreement to the left, agreement to the right", "Item and perspective",
-           height=150 + 20 * max(3, len(rows)), barmode="relative", bargap=0.25)
+        traces.append({
+            "type": "scatter", "x": [-98] * len(hidden), "y": [row[0] for row in hidden], "mode": "text",
+            "text": [esc(row[4]) for row in hidden], "textposition": "middle right",
+            "textfont": {"color": "#4a5468", "size": 11}, "hoverinfo": "skip", "showlegend": False,
+            "name": "withheld",
+        })
+    look = layout("How answers spread over the scale, per item and perspective",
+                  "Share of answers (%): disagreement to the left, agreement to the right", "Item and perspective",
+                  height=150 + 20 * max(3, len(rows)), barmode="relative", bargap=0.25)
     ticks = [(row[0], f"{short_label(row[1])} · {PERSPECTIVE_LABELS[row[2]]}" if row[2] == "customer"
               else PERSPECTIVE_LABELS[row[2]]) for row in rows]
-    figure.update_yaxes(tickmode="array", tickvals=[t[0] for t in ticks], ticktext=[esc(t[1]) for t in ticks],
-                        range=[(rows[-1][0] + 0.6) if rows else 1, -0.6], showgrid=False)
-    figure.update_xaxes(range=[-100, 100], tickvals=[-100, -50, 0, 50, 100],
-                        ticktext=["100%", "50%", "0", "50%", "100%"], zeroline=True, zerolinecolor="#4a5468")
+    look["yaxis"] |= {"tickmode": "array", "tickvals": [t[0] for t in ticks], "ticktext": [esc(t[1]) for t in ticks],
+                      "range": [(rows[-1][0] + 0.6) if rows else 1, -0.6], "showgrid": False}
+    look["xaxis"] |= {"range": [-100, 100], "tickvals": [-100, -50, 0, 50, 100],
+                      "ticktext": ["100%", "50%", "0", "50%", "100%"], "zeroline": True, "zerolinecolor": "#4a5468"}
     table = Table(
         "Answers per item and perspective: share of answers (number of answers) at each point of the scale",
         ("Item", "Perspective", *LIKERT_LABELS, "Answers"),
@@ -91,7 +90,7 @@ def likert_chart(report, counts, labels) -> Chart:
         "distribution", "Spread of answers",
         "Diverging stacked bars of the share of answers from strongly disagree to strongly agree, "
         "for each item and perspective.",
-        figure, table, None if shown else not_enough(report.min_n), wide=True,
+        {"data": traces, "layout": look}, table, None if shown else not_enough(report.min_n), wide=True,
     )
 
 

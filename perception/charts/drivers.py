@@ -9,8 +9,6 @@ a point above the line that does not stand out is not named.
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
-
 from ..insights import QUADRANTS
 from .base import MUTED, Chart, Table, esc, layout, number
 
@@ -76,43 +74,42 @@ def _table(report) -> Table:
 
 def driver_matrix(report) -> Chart:
     """Importance × performance scatter with the four corners named; empty when too few customers."""
-    figure = go.Figure()
+    traces = []
     placed = [cell for cell in report.cells if cell.quadrant is not None]
     for quadrant, (colour, symbol) in QUADRANT_STYLE.items():
         cells = [cell for cell in placed if cell.quadrant == quadrant]
         if not cells:
             continue
-        figure.add_trace(go.Scatter(
-            x=[cell.performance for cell in cells], y=[cell.placed_at(report.by_weights) for cell in cells],
-            mode="markers+text", name=f"{QUADRANTS[quadrant]}: {QUADRANT_HINTS[quadrant]}",
-            text=[esc(cell.name) for cell in cells], textposition="top center",
-            customdata=[[esc(cell.name), cell.n, number(cell.weight) if cell.weight is not None else "—",
-                         number(cell.importance), _relative_text(cell)] for cell in cells],
-            marker={"color": colour, "symbol": symbol, "size": 13, "line": {"color": "#ffffff", "width": 1}},
-            hovertemplate="<b>%{customdata[0]}</b><br>Correlation r = %{customdata[3]}"
-                          "<br>Relative weight = %{customdata[4]}<br>Customers' mean = %{x:.2f}"
-                          "<br>Weight β = %{customdata[2]}<br>n = %{customdata[1]}<extra></extra>",
-        ))
+        traces.append({
+            "type": "scatter", "x": [cell.performance for cell in cells],
+            "y": [cell.placed_at(report.by_weights) for cell in cells],
+            "mode": "markers+text", "name": f"{QUADRANTS[quadrant]}: {QUADRANT_HINTS[quadrant]}",
+            "text": [esc(cell.name) for cell in cells], "textposition": "top center",
+            "customdata": [[esc(cell.name), cell.n, number(cell.weight) if cell.weight is not None else "—",
+                            number(cell.importance), _relative_text(cell)] for cell in cells],
+            "marker": {"color": colour, "symbol": symbol, "size": 13, "line": {"color": "#ffffff", "width": 1}},
+            "hovertemplate": "<b>%{customdata[0]}</b><br>Correlation r = %{customdata[3]}"
+                             "<br>Relative weight = %{customdata[4]}<br>Customers' mean = %{x:.2f}"
+                             "<br>Weight β = %{customdata[2]}<br>n = %{customdata[1]}<extra></extra>",
+        })
     title = f"Key drivers of customers' {report.outcome_label}: importance and performance"
     axis = ("Importance: relative weight (share of R²)" if report.by_weights
             else f"Importance: correlation with {report.outcome_label}")
-    layout(figure, title, "Performance: customers' mean score (1–5)", axis, height=520)
+    look = layout(title, "Performance: customers' mean score (1–5)", axis, height=520)
     if placed:
         xs = [cell.performance for cell in placed]
         ys = [cell.placed_at(report.by_weights) for cell in placed]
         pad_x = max(0.15, (max(xs) - min(xs)) * 0.15)
         pad_y = max(0.01 if report.by_weights else 0.05, (max(ys) - min(ys)) * 0.2)
-        x_range = [min(xs) - pad_x, max(xs) + pad_x]
-        y_range = [min(ys) - pad_y, max(ys) + pad_y]
-        figure.update_xaxes(range=x_range)
-        figure.update_yaxes(range=y_range)
-        for axis, value in (("x", report.split_performance), ("y", report.split_importance)):
-            line = {"type": "line", "line": {"color": MUTED, "dash": "dash", "width": 1}}
-            if axis == "x":
-                line |= {"x0": value, "x1": value, "y0": 0, "y1": 1, "xref": "x", "yref": "paper"}
-            else:
-                line |= {"y0": value, "y1": value, "x0": 0, "x1": 1, "yref": "y", "xref": "paper"}
-            figure.add_shape(**line)
+        look["xaxis"]["range"] = [min(xs) - pad_x, max(xs) + pad_x]
+        look["yaxis"]["range"] = [min(ys) - pad_y, max(ys) + pad_y]
+        dashed = {"color": MUTED, "dash": "dash", "width": 1}
+        look["shapes"] = [
+            {"type": "line", "line": dashed, "x0": report.split_performance, "x1": report.split_performance,
+             "y0": 0, "y1": 1, "xref": "x", "yref": "paper"},
+            {"type": "line", "line": dict(dashed), "y0": report.split_importance, "y1": report.split_importance,
+             "x0": 0, "x1": 1, "yref": "y", "xref": "paper"},
+        ]
     empty = None
     if report.hidden_reason:
         empty = report.hidden_reason
@@ -121,4 +118,4 @@ def driver_matrix(report) -> Chart:
     measure = ("relative weight for" if report.by_weights else "correlation with")
     description = (f"Scatter plot of each dimension's importance ({measure} customers' "
                    f"{report.outcome_label}) against its performance (customers' mean). {report.sentence()}")
-    return Chart("drivers", title, description, figure, _table(report), empty)
+    return Chart("drivers", title, description, {"data": traces, "layout": look}, _table(report), empty)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
-
 from .base import (
     COLOURS,
     MUTED,
@@ -82,25 +80,23 @@ def team_heatmap(report) -> Chart:
     shown = [abs(v) for row in values for v in row if v is not None]
     limit = max([0.5, *shown])
     x, y = list(range(len(names))), list(range(len(groups)))
-    figure = go.Figure()
     hover = "<b>%{customdata[0]}</b>, %{customdata[1]}<br>Staff − customers: %{customdata[2]}<extra></extra>"
-    figure.add_trace(go.Heatmap(
-        x=x, y=y, z=grey, text=grey_text, texttemplate="%{text}", textfont={"color": "#1d2433", "size": 11},
-        colorscale=[[0, WITHHELD_GREY], [1, WITHHELD_GREY]], showscale=False, customdata=data,
-        hovertemplate=hover, name="withheld", xgap=2, ygap=2,
-    ))
-    figure.add_trace(go.Heatmap(
-        x=x, y=y, z=values, text=texts, texttemplate="%{text}", textfont={"color": "#1d2433", "size": 13},
-        colorscale=GAP_SCALE, zmin=-limit, zmax=limit, zmid=0, customdata=data, hovertemplate=hover,
-        name="Staff − customers", xgap=2, ygap=2,
-        colorbar={"title": {"text": "Staff −<br>customers<br>(points)"}, "thickness": 14},
-    ))
-    layout(figure, "Gap by team and dimension: staff score minus customer score (points on the 1–5 scale)",
-           "Dimension of care", "Team", height=190 + 56 * max(1, len(groups)))
-    figure.update_xaxes(tickmode="array", tickvals=x, ticktext=[_wrap(name) for name in names], showgrid=False,
-                        side="bottom", tickfont={"size": 12})
-    figure.update_yaxes(tickmode="array", tickvals=y, ticktext=[esc(group.label) for group in groups],
-                        range=[len(groups) - 0.5, -0.5], showgrid=False)
+    traces = [
+        {"type": "heatmap", "x": x, "y": y, "z": grey, "text": grey_text, "texttemplate": "%{text}",
+         "textfont": {"color": "#1d2433", "size": 11}, "colorscale": [[0, WITHHELD_GREY], [1, WITHHELD_GREY]],
+         "showscale": False, "customdata": data, "hovertemplate": hover, "name": "withheld", "xgap": 2, "ygap": 2},
+        {"type": "heatmap", "x": x, "y": y, "z": values, "text": texts, "texttemplate": "%{text}",
+         "textfont": {"color": "#1d2433", "size": 13}, "colorscale": [list(stop) for stop in GAP_SCALE],
+         "zmin": -limit, "zmax": limit, "zmid": 0, "customdata": data, "hovertemplate": hover,
+         "name": "Staff − customers", "xgap": 2, "ygap": 2,
+         "colorbar": {"title": {"text": "Staff −<br>customers<br>(points)"}, "thickness": 14}},
+    ]
+    look = layout("Gap by team and dimension: staff score minus customer score (points on the 1–5 scale)",
+                  "Dimension of care", "Team", height=190 + 56 * max(1, len(groups)))
+    look["xaxis"] |= {"tickmode": "array", "tickvals": x, "ticktext": [_wrap(name) for name in names],
+                      "showgrid": False, "side": "bottom", "tickfont": {"size": 12}}
+    look["yaxis"] |= {"tickmode": "array", "tickvals": y, "ticktext": [esc(group.label) for group in groups],
+                      "range": [len(groups) - 0.5, -0.5], "showgrid": False}
     table = Table(
         "Staff score minus customer score per team and dimension, in points on the 1–5 scale",
         ("Team", *names),
@@ -118,7 +114,7 @@ def team_heatmap(report) -> Chart:
     return Chart(
         "teams", "Gap by team",
         "Heatmap of the staff minus customer gap for each team and dimension; grey cells are withheld.",
-        figure, table, empty, wide=True,
+        {"data": traces, "layout": look}, table, empty, wide=True,
     )
 
 
@@ -134,19 +130,20 @@ def care_trend_chart(report) -> Chart:
     """(e) Each perspective's care index (0–100) by month; months with too few responses are marked."""
     groups = list(report.groups)
     months = [esc(group.label) for group in groups]
-    figure = go.Figure()
+    traces = []
     drawn = 0
     gaps_x, gaps_y, gaps_text = [], [], []
     for p in PERSPECTIVES:
         ys = [group.care_index[p] for group in groups]
         drawn += sum(value is not None for value in ys)
-        figure.add_trace(go.Scatter(
-            x=months, y=ys, mode="lines+markers", name=PERSPECTIVE_LABELS[p], connectgaps=False,
-            line={"color": COLOURS[p], "width": 2.5, "dash": {"customer": "solid", "staff": "dash",
-                                                                "leader": "dot"}[p]},
-            marker={"color": COLOURS[p], "symbol": SYMBOLS[p], "size": 9},
-            hovertemplate=f"%{{x}}<br>{PERSPECTIVE_LABELS[p]}: care index %{{y:.0f}}<extra></extra>",
-        ))
+        traces.append({
+            "type": "scatter", "x": months, "y": ys, "mode": "lines+markers", "name": PERSPECTIVE_LABELS[p],
+            "connectgaps": False,
+            "line": {"color": COLOURS[p], "width": 2.5, "dash": {"customer": "solid", "staff": "dash",
+                                                                   "leader": "dot"}[p]},
+            "marker": {"color": COLOURS[p], "symbol": SYMBOLS[p], "size": 9},
+            "hovertemplate": f"%{{x}}<br>{PERSPECTIVE_LABELS[p]}: care index %{{y:.0f}}<extra></extra>",
+        })
         for group, value in zip(groups, ys, strict=True):
             n = group.respondents.get(p, 0)
             if value is None and n > 0:
@@ -154,15 +151,16 @@ def care_trend_chart(report) -> Chart:
                 gaps_y.append(2)
                 gaps_text.append(f"{esc(group.label)}, {PERSPECTIVE_LABELS[p]}: {withheld(n, report.min_n)}")
     if gaps_x:
-        figure.add_trace(go.Scatter(
-            x=gaps_x, y=gaps_y, mode="markers", name="Withheld (too few responses)", text=gaps_text,
-            marker={"color": MUTED, "symbol": "x-thin-open", "size": 10, "line": {"width": 2, "color": MUTED}},
-            hovertemplate="%{text}<extra></extra>",
-        ))
-    layout(figure, "Care index by month (0 = strongly disagree on everything, 100 = strongly agree)",
-           "Month (UTC)", "Care index (0–100)", height=420)
-    figure.update_xaxes(type="category")
-    figure.update_yaxes(range=[0, 100])
+        traces.append({
+            "type": "scatter", "x": gaps_x, "y": gaps_y, "mode": "markers", "name": "Withheld (too few responses)",
+            "text": gaps_text,
+            "marker": {"color": MUTED, "symbol": "x-thin-open", "size": 10, "line": {"width": 2, "color": MUTED}},
+            "hovertemplate": "%{text}<extra></extra>",
+        })
+    look = layout("Care index by month (0 = strongly disagree on everything, 100 = strongly agree)",
+                  "Month (UTC)", "Care index (0–100)", height=420)
+    look["xaxis"]["type"] = "category"
+    look["yaxis"]["range"] = [0, 100]
     table = Table(
         "Care index (0–100) per month and perspective, with the number of respondents",
         ("Month", *PERSPECTIVE_LABELS.values()),
@@ -176,5 +174,5 @@ def care_trend_chart(report) -> Chart:
     return Chart(
         "trend", "Care index over time",
         "Line chart of the customers', staff's and leaders' care index for each month.",
-        figure, table, empty,
+        {"data": traces, "layout": look}, table, empty,
     )

@@ -7,10 +7,19 @@ A withheld figure is a break in its line and the reason in its table cell, never
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
-
-from .base import COLOURS, PERSPECTIVE_LABELS, PERSPECTIVES, SYMBOLS, Chart, Table, esc, layout, number, percent
+from .base import (
+    COLOURS,
+    PERSPECTIVE_LABELS,
+    PERSPECTIVES,
+    SYMBOLS,
+    Chart,
+    Table,
+    axes_of,
+    esc,
+    layout,
+    number,
+    percent,
+)
 
 COLUMNS = 2
 
@@ -62,6 +71,37 @@ def _grid(count):
     return rows, min(COLUMNS, max(count, 1))
 
 
+def _subplots(rows, columns, titles):
+    """A grid of small charts, top left first, one y range per row: (axes, title annotations,
+    [(x, y) axis references of each cell]). The domains and titles are those plotly's
+    make_subplots(rows, columns, subplot_titles=titles, shared_yaxes=True) computes, to the last bit."""
+    column_spacing = 0.2 / columns
+    row_spacing = 0.6 / rows if rows > 1 else 0.2
+    width = (1.0 - column_spacing * (columns - 1)) / columns
+    height = (1.0 - row_spacing * (rows - 1)) / rows
+    axes, annotations, cells = {}, [], []
+    for row in range(rows):
+        below = rows - 1 - row  # rows under this one: the domains count from the bottom
+        bottom = sum([height] * below) + below * row_spacing
+        y_domain = [min(max(bottom, 0.0), 1.0), min(max(bottom + height, 0.0), 1.0)]
+        for column in range(columns):
+            suffix = str(len(cells) + 1) if cells else ""  # plotly's axis names: x, x2, x3 ...
+            left = sum([width] * column) + column * column_spacing
+            x_domain = [left, left + width]
+            axes[f"xaxis{suffix}"] = {"domain": x_domain, "anchor": f"y{suffix}"}
+            axes[f"yaxis{suffix}"] = {"domain": list(y_domain), "anchor": f"x{suffix}"}
+            if column > 0:  # the row shares the first chart's y axis; only that one shows tick labels
+                axes[f"yaxis{suffix}"] |= {"matches": cells[-column][1], "showticklabels": False}
+            cells.append((f"x{suffix}", f"y{suffix}"))
+            if len(cells) <= len(titles) and titles[len(cells) - 1]:
+                annotations.append({
+                    "y": y_domain[1], "xref": "paper", "x": sum(x_domain) / 2.0, "yref": "paper",
+                    "text": titles[len(cells) - 1], "showarrow": False, "font": {"size": 16},
+                    "xanchor": "center", "yanchor": "bottom",
+                })
+    return axes, annotations, cells
+
+
 def _empty(waves):
     if len(waves) < 1:
         return "No wave has been opened yet."
@@ -74,22 +114,23 @@ def dimension_slopes(document, waves) -> Chart:
     slugs = [wave["survey"] for wave in waves]
     names = [cell["name"] for cell in (waves[-1]["dimensions"] if waves else [])]
     rows, columns = _grid(len(names))
-    figure = make_subplots(rows=rows, cols=columns, subplot_titles=[esc(name) for name in names] or None,
-                           shared_yaxes=True, vertical_spacing=0.6 / rows if rows > 1 else 0.2)
-    table_rows = []
+    axes, titles, cells = _subplots(rows, columns, [esc(name) for name in names])
+    traces, table_rows = [], []
     for index, name in enumerate(names):
-        row, column = index // columns + 1, index % columns + 1
+        x_axis, y_axis = cells[index]
         for perspective in ("customer", "staff"):
             values = []
             for wave in waves:
                 cell = next((c for c in wave["dimensions"] if c["name"] == name), None)
                 values.append(cell[perspective]["mean"] if cell is not None else None)
-            figure.add_trace(go.Scatter(
-                x=slugs, y=values, mode="lines+markers", name=PERSPECTIVE_LABELS[perspective],
-                legendgroup=perspective, showlegend=index == 0, connectgaps=False,
-                line={"color": COLOURS[perspective]}, marker={"symbol": SYMBOLS[perspective], "size": 8},
-                hovertemplate="%{x}: %{y:.2f}<extra>" + PERSPECTIVE_LABELS[perspective] + "</extra>",
-            ), row=row, col=column)
+            traces.append({
+                "type": "scatter", "x": slugs, "y": values, "mode": "lines+markers",
+                "name": PERSPECTIVE_LABELS[perspective], "legendgroup": perspective, "showlegend": index == 0,
+                "connectgaps": False, "line": {"color": COLOURS[perspective]},
+                "marker": {"symbol": SYMBOLS[perspective], "size": 8},
+                "hovertemplate": "%{x}: %{y:.2f}<extra>" + PERSPECTIVE_LABELS[perspective] + "</extra>",
+                "xaxis": x_axis, "yaxis": y_axis,
+            })
         for wave in waves:
             cell = next((c for c in wave["dimensions"] if c["name"] == name), None)
             if cell is None:
@@ -100,9 +141,10 @@ def dimension_slopes(document, waves) -> Chart:
                 _gap_text(cell["gap"]), percent(cell["gap"]["top_box_gap"]).replace("-", "\u2212"),
                 change_text(change["customer_mean"]) if change else "—", change_text(change["gap"]) if change else "—",
             ))
-    layout(figure, "Each dimension across waves: customers and staff", "Wave", "Mean (1–5)",
-           height=140 + 230 * rows)
-    figure.update_yaxes(range=[1, 5.2])
+    look = layout("Each dimension across waves: customers and staff", "Wave", "Mean (1–5)",
+                  height=140 + 230 * rows, axes=axes, **({"annotations": titles} if titles else {}))
+    for axis in axes_of(look, "y"):
+        axis["range"] = [1, 5.2]
     table = Table(
         caption="Per dimension and wave: means, the staff − customer gap, the delivery gap and the change since the "
                 "previous wave (95% CI; p raw and adjusted for every test on this page)",
@@ -111,7 +153,8 @@ def dimension_slopes(document, waves) -> Chart:
         rows=tuple(table_rows),
     )
     return Chart("trend-dimensions", "Each dimension across waves",
-                 "A slope chart per dimension: the customers' and the staff's mean in each wave.", figure, table,
+                 "A slope chart per dimension: the customers' and the staff's mean in each wave.",
+                 {"data": traces, "layout": look}, table,
                  empty=_empty(waves))
 
 
@@ -137,46 +180,47 @@ CARE_COLUMNS = ("Care index customers", "Care index staff", "Care index leaders"
 def care_index_chart(document, waves, label) -> Chart:
     """The care index per perspective across the waves of the selection."""
     slugs = [wave["survey"] for wave in waves]
-    figure = go.Figure()
-    for perspective in PERSPECTIVES:
-        figure.add_trace(go.Scatter(
-            x=slugs, y=[wave["care_index"][perspective] for wave in waves], mode="lines+markers",
-            name=PERSPECTIVE_LABELS[perspective], connectgaps=False, line={"color": COLOURS[perspective]},
-            marker={"symbol": SYMBOLS[perspective], "size": 9},
-            hovertemplate="%{x}: %{y:.0f}<extra>" + PERSPECTIVE_LABELS[perspective] + "</extra>",
-        ))
-    layout(figure, f"Care index across waves: {label}", "Wave", "Care index (0–100)", height=360)
-    figure.update_yaxes(range=[0, 100])
+    traces = [{
+        "type": "scatter", "x": slugs, "y": [wave["care_index"][perspective] for wave in waves],
+        "mode": "lines+markers", "name": PERSPECTIVE_LABELS[perspective], "connectgaps": False,
+        "line": {"color": COLOURS[perspective]}, "marker": {"symbol": SYMBOLS[perspective], "size": 9},
+        "hovertemplate": "%{x}: %{y:.0f}<extra>" + PERSPECTIVE_LABELS[perspective] + "</extra>",
+    } for perspective in PERSPECTIVES]
+    look = layout(f"Care index across waves: {label}", "Wave", "Care index (0–100)", height=360)
+    look["yaxis"]["range"] = [0, 100]
     table = Table(caption=f"Care index, customers and response rate per wave: {label}",
                   columns=("Wave", *CARE_COLUMNS), rows=tuple(_care_rows("", waves)))
     return Chart("trend-care", f"Care index across waves: {label}",
-                 "The care index of customers, staff and leaders in each wave.", figure, table, empty=_empty(waves))
+                 "The care index of customers, staff and leaders in each wave.", {"data": traces, "layout": look},
+                 table, empty=_empty(waves))
 
 
 def team_multiples(document) -> Chart:
     """Small multiples, one per team: the customers' and staff care index across waves."""
     teams = document["teams"]
     rows, columns = _grid(len(teams))
-    figure = make_subplots(rows=rows, cols=columns, subplot_titles=[esc(t["team"]) for t in teams] or None,
-                           shared_yaxes=True, vertical_spacing=0.6 / rows if rows > 1 else 0.2)
-    table_rows = []
+    axes, titles, cells = _subplots(rows, columns, [esc(t["team"]) for t in teams])
+    traces, table_rows = [], []
     for index, entry in enumerate(teams):
-        row, column = index // columns + 1, index % columns + 1
+        x_axis, y_axis = cells[index]
         slugs = [wave["survey"] for wave in entry["waves"]]
         for perspective in ("customer", "staff"):
-            figure.add_trace(go.Scatter(
-                x=slugs, y=[wave["care_index"][perspective] for wave in entry["waves"]], mode="lines+markers",
-                name=PERSPECTIVE_LABELS[perspective], legendgroup=perspective, showlegend=index == 0,
-                connectgaps=False, line={"color": COLOURS[perspective]},
-                marker={"symbol": SYMBOLS[perspective], "size": 8},
-                hovertemplate="%{x}: %{y:.0f}<extra>" + PERSPECTIVE_LABELS[perspective] + "</extra>",
-            ), row=row, col=column)
+            traces.append({
+                "type": "scatter", "x": slugs, "y": [wave["care_index"][perspective] for wave in entry["waves"]],
+                "mode": "lines+markers", "name": PERSPECTIVE_LABELS[perspective], "legendgroup": perspective,
+                "showlegend": index == 0, "connectgaps": False, "line": {"color": COLOURS[perspective]},
+                "marker": {"symbol": SYMBOLS[perspective], "size": 8},
+                "hovertemplate": "%{x}: %{y:.0f}<extra>" + PERSPECTIVE_LABELS[perspective] + "</extra>",
+                "xaxis": x_axis, "yaxis": y_axis,
+            })
         table_rows.extend(_care_rows(entry["team"], entry["waves"]))
-    layout(figure, "Care index per team across waves", "Wave", "Care index (0–100)", height=140 + 230 * rows)
-    figure.update_yaxes(range=[0, 100])
+    look = layout("Care index per team across waves", "Wave", "Care index (0–100)", height=140 + 230 * rows,
+                  axes=axes, **({"annotations": titles} if titles else {}))
+    for axis in axes_of(look, "y"):
+        axis["range"] = [0, 100]
     table = Table(caption="Care index, customers and response rate per team and wave",
                   columns=("Team · wave", *CARE_COLUMNS), rows=tuple(table_rows))
     empty = None if teams else "No teams yet."
     return Chart("trend-teams", "Care index per team across waves",
                  "Small multiples: one chart per team with the customers' and staff care index in each wave.",
-                 figure, table, empty=empty, wide=len(teams) > 2)
+                 {"data": traces, "layout": look}, table, empty=empty, wide=len(teams) > 2)
