@@ -18,39 +18,60 @@ else
   .venv/bin/ruff check .
 fi
 
-# The two passes run side by side (the machine has two cores; the PostgreSQL pass spends much of its time
-# waiting on the server), each on its own database and Redis database; the PostgreSQL pass's output is
-# printed when the SQLite pass is done.
-pg_status=skipped
-pg_log=$(mktemp)
+# The passes run side by side, each on its own database and Redis database: the SQLite pass, the browser
+# suite (also on SQLite; it spends most of its time waiting on Chromium) and the PostgreSQL pass (it spends
+# much of its time waiting on the server), so the machine's two cores are kept busy. The SQLite pass prints
+# as it goes, the others when it is done. With arguments (`scripts/test.sh tests/web/test_api.py`) the SQLite pass and the
+# PostgreSQL pass run those (the PostgreSQL pass without browser tests).
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+passes=()
+
+start_pass() {  # start_pass NAME COMMAND...: run it in the background, its output, exit code and time in $logs
+  local name=$1
+  shift
+  passes+=("$name")
+  (pass_started=$(date +%s)
+   rc=0
+   "$@" >"$logs/$name.log" 2>&1 || rc=$?
+   echo "== the $name pass took $(( $(date +%s) - pass_started )) s" >>"$logs/$name.log"
+   echo "$rc" >"$logs/$name.rc") &
+}
+
+pg_selection=("$@")
+if [ "$#" = 0 ]; then pg_selection=(tests/web); fi
 if "$PY" scripts/db_reachable.py "$pg_url"; then
-  (env -u DATABASE_URL TEST_DATABASE_URL="$pg_url" TEST_REDIS_URL="redis://127.0.0.1:6379/14" \
-     "$PY" -m pytest -m "not browser" --durations=10 tests/web "$@" >"$pg_log" 2>&1; echo $? >"$pg_log.rc") &
-  pg_pid=$!
-  pg_status=running
+  start_pass PostgreSQL env -u DATABASE_URL TEST_DATABASE_URL="$pg_url" TEST_REDIS_URL="redis://127.0.0.1:6379/14" \
+    "$PY" -m pytest -m "not browser" --durations=10 "${pg_selection[@]}"
 elif [ "${CI:-}" = "true" ]; then
   echo "PostgreSQL is unreachable and CI=true: failing (the suite must run on both databases)." >&2
   exit 1
 else
   echo "!! PostgreSQL is unreachable: running on SQLite only. Set TEST_DATABASE_URL to include it." >&2
 fi
-
-echo "== tests on SQLite"
-sqlite_rc=0
-env -u DATABASE_URL -u TEST_DATABASE_URL "$PY" -m pytest --durations=10 "$@" || sqlite_rc=$?
-
-pg_rc=0
-if [ "$pg_status" = running ]; then
-  wait "$pg_pid" || true
-  pg_rc=$(cat "$pg_log.rc" 2>/dev/null || echo 1)
-  echo "== tests on PostgreSQL: tests/web (tests/unit touch no database and the browser suite runs once,"
-  echo "   both in the SQLite pass, to keep CI under 15 minutes; run the browser suite here with:"
-  echo "   TEST_DATABASE_URL=... .venv/bin/python -m pytest tests/browser)"
-  cat "$pg_log"
+if [ "$#" = 0 ]; then
+  start_pass browser env -u DATABASE_URL -u TEST_DATABASE_URL TEST_REDIS_URL="redis://127.0.0.1:6379/13" \
+    "$PY" -m pytest --durations=5 tests/browser
+  sqlite_selection=(-m "not browser")
+else
+  sqlite_selection=("$@")
 fi
-rm -f "$pg_log" "$pg_log.rc"
-if [ "$sqlite_rc" != 0 ] || [ "$pg_rc" != 0 ]; then
-  echo "!! failed: SQLite pass exit $sqlite_rc, PostgreSQL pass exit $pg_rc" >&2
+echo "== tests: the SQLite pass"
+sqlite_started=$(date +%s)
+failed=()
+env -u DATABASE_URL -u TEST_DATABASE_URL "$PY" -m pytest --durations=10 "${sqlite_selection[@]}" || failed+=(SQLite)
+echo "== the SQLite pass took $(( $(date +%s) - sqlite_started )) s"
+wait
+
+for name in "${passes[@]}"; do
+  echo "== tests: the $name pass"
+  cat "$logs/$name.log"
+  if [ "$(cat "$logs/$name.rc" 2>/dev/null || echo 1)" != 0 ]; then failed+=("$name"); fi
+done
+echo "(tests/unit read no database and the browser suite runs once, both on SQLite; to run the browser suite on"
+echo " PostgreSQL: TEST_DATABASE_URL=... .venv/bin/python -m pytest tests/browser)"
+if [ "${#failed[@]}" != 0 ]; then
+  echo "!! failed: the ${failed[*]} pass(es)" >&2
   exit 1
 fi
 echo "== make test took $(( $(date +%s) - started )) s"
