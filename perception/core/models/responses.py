@@ -124,11 +124,18 @@ class Response(db.Model):
 
 
 class Answer(db.Model):
+    """One score. Every reader comes from the responses, by response id (the primary key's first
+    column): report cells, drivers, mirror, exports, API, webhooks, follow-ups. On SQLite the table is
+    its primary key (WITHOUT ROWID, migration 0019): one b-tree, clustered by response, holding the
+    score, so a submit writes its answers into one or two pages and a reader finds a response's scores
+    together; a rowid table would add a b-tree of rowids beside the key's index, and need a covering
+    index to read scores without visiting it. No index by item: the one there was (item, response,
+    score) put each answer of a submit on another page and no reader needs it any more."""
+
     __tablename__ = "answers"
     __table_args__ = (
         CheckConstraint("score >= 1 AND score <= 5", name="score_range"),
-        # Covers the gap queries: item -> (response, score) without touching the table.
-        Index("ix_answers_item_response_score", "item_id", "response_id", "score"),
+        {"sqlite_with_rowid": False},
     )
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
@@ -142,7 +149,8 @@ class PredictedAnswer(db.Model):
     """A staff member's prediction of how customers will answer an item."""
 
     __tablename__ = "predicted_answers"
-    __table_args__ = (CheckConstraint("score >= 1 AND score <= 5", name="score_range"),)
+    # WITHOUT ROWID on SQLite, as answers (and read the same way).
+    __table_args__ = (CheckConstraint("score >= 1 AND score <= 5", name="score_range"), {"sqlite_with_rowid": False})
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
     score: Mapped[int] = mapped_column(Integer)
