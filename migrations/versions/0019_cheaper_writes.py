@@ -6,6 +6,10 @@ slower reader.
   a third of the pages a submit wrote). On SQLite answers and predicted_answers become WITHOUT ROWID
   tables: the primary key is the table, one b-tree clustered by response that holds the score, so the
   readers that used the index to read scores without visiting the table read the table itself.
+- outbox_messages: the five UNIQUE (subject, kind, sequence) become unique indexes over the rows of
+  their subject (WHERE subject IS NOT NULL): a row has one subject, so it enters one of them instead
+  of five. NULL subjects never conflicted, so what is unique is unchanged, and the outbox's inserts
+  name no conflict target (ON CONFLICT DO NOTHING), so every one of them still counts.
 
 SQLite rebuilds the tables (batch mode copies every row; env.py turns foreign keys off while
 migrating), then analyses them: it forgets the statistics of the indexes of a rebuilt table.
@@ -15,6 +19,7 @@ Revises: 0018
 Create Date: 2026-12-07 01:30:00
 
 """
+import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
@@ -23,7 +28,17 @@ down_revision = '0018'
 branch_labels = None
 depends_on = None
 
-REBUILT = ('answers', 'predicted_answers')
+OUTBOX_SUBJECTS = ('invitation_id', 'follow_up_id', 'recovery_id', 'account_token_id', 'user_id')
+REBUILT = ('answers', 'predicted_answers', 'outbox_messages')
+
+
+def _outbox_name(subject):
+    return f"uq_outbox_messages_{subject.removesuffix('_id')}_kind_sequence"
+
+
+def _where(column):
+    where = sa.text(f'{column} IS NOT NULL')
+    return {'sqlite_where': where, 'postgresql_where': where}
 
 
 def _sqlite():
@@ -49,10 +64,23 @@ def upgrade():
         batch_op.drop_index('ix_answers_item_response_score')
     with _scores_table('predicted_answers', with_rowid=False):
         pass
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        for subject in OUTBOX_SUBJECTS:
+            batch_op.drop_constraint(_outbox_name(subject), type_='unique')
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        for subject in OUTBOX_SUBJECTS:
+            batch_op.create_index(_outbox_name(subject), [subject, 'kind', 'sequence'], unique=True,
+                                  **_where(subject))
     _analyze()
 
 
 def downgrade():
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        for subject in OUTBOX_SUBJECTS:
+            batch_op.drop_index(_outbox_name(subject))
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        for subject in OUTBOX_SUBJECTS:
+            batch_op.create_unique_constraint(_outbox_name(subject), [subject, 'kind', 'sequence'])
     with _scores_table('predicted_answers', with_rowid=True):
         pass
     with _scores_table('answers', with_rowid=True) as batch_op:
