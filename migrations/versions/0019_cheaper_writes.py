@@ -10,6 +10,13 @@ slower reader.
   their subject (WHERE subject IS NOT NULL): a row has one subject, so it enters one of them instead
   of five. NULL subjects never conflicted, so what is unique is unchanged, and the outbox's inserts
   name no conflict target (ON CONFLICT DO NOTHING), so every one of them still counts.
+- responses: UNIQUE (survey, user) and UNIQUE (invitation), and the index by staff member served,
+  hold only the rows where that column is set (a customer's response has no user, an imported or
+  staff one no invitation, most have no staff member); a lookup by `column = value` implies the
+  column is set, so both databases still use them for it. The index (survey, published_at) goes:
+  its readers (the report cells' statements, the counts of answers waiting for their batch) read the
+  survey's responses through ix_responses_report or ix_responses_unpublished as fast. On PostgreSQL
+  publishing a batch (an UPDATE of published_at) writes a new entry into every index of the table.
 
 SQLite rebuilds the tables (batch mode copies every row; env.py turns foreign keys off while
 migrating), then analyses them: it forgets the statistics of the indexes of a rebuilt table.
@@ -29,7 +36,7 @@ branch_labels = None
 depends_on = None
 
 OUTBOX_SUBJECTS = ('invitation_id', 'follow_up_id', 'recovery_id', 'account_token_id', 'user_id')
-REBUILT = ('answers', 'predicted_answers', 'outbox_messages')
+REBUILT = ('answers', 'predicted_answers', 'outbox_messages', 'responses')
 
 
 def _outbox_name(subject):
@@ -71,10 +78,29 @@ def upgrade():
         for subject in OUTBOX_SUBJECTS:
             batch_op.create_index(_outbox_name(subject), [subject, 'kind', 'sequence'], unique=True,
                                   **_where(subject))
+    with op.batch_alter_table('responses', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_responses_survey_user', type_='unique')
+        batch_op.drop_constraint('uq_responses_invitation_id', type_='unique')
+        batch_op.drop_index('ix_responses_staff_id')
+        batch_op.drop_index('ix_responses_published')
+    with op.batch_alter_table('responses', schema=None) as batch_op:
+        batch_op.create_index('uq_responses_survey_user', ['survey_id', 'user_id'], unique=True, **_where('user_id'))
+        batch_op.create_index('uq_responses_invitation_id', ['invitation_id'], unique=True,
+                              **_where('invitation_id'))
+        batch_op.create_index('ix_responses_staff_id', ['staff_id'], unique=False, **_where('staff_id'))
     _analyze()
 
 
 def downgrade():
+    with op.batch_alter_table('responses', schema=None) as batch_op:
+        batch_op.drop_index('ix_responses_staff_id')
+        batch_op.drop_index('uq_responses_invitation_id')
+        batch_op.drop_index('uq_responses_survey_user')
+    with op.batch_alter_table('responses', schema=None) as batch_op:
+        batch_op.create_unique_constraint('uq_responses_survey_user', ['survey_id', 'user_id'])
+        batch_op.create_unique_constraint('uq_responses_invitation_id', ['invitation_id'])
+        batch_op.create_index('ix_responses_staff_id', ['staff_id'], unique=False)
+        batch_op.create_index('ix_responses_published', ['survey_id', 'published_at'], unique=False)
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         for subject in OUTBOX_SUBJECTS:
             batch_op.drop_index(_outbox_name(subject))
