@@ -105,7 +105,7 @@ def schedule_reminders(now, after_days, max_reminders):
     """Queue the next reminder for every mailed invitation still unanswered `after_days` after
     its last mail. Never for answered, unsubscribed, bounced or expired invitations (their state
     says so), nor after the survey closes. Concurrent workers cannot queue a reminder twice: the
-    outbox's UNIQUE (invitation, kind, sequence) keeps one."""
+    outbox's unique index (invitation, kind, sequence) keeps one."""
     if max_reminders <= 0:
         return 0
     rows = db.session.execute(

@@ -1,5 +1,5 @@
 """Recording answers. One link, one response; one staff/leader response per survey, editable
-while the survey is open. The database's UNIQUE constraints decide races, so a double click,
+while the survey is open. The database's unique indexes decide races, so a double click,
 a second tab or twenty concurrent submits store exactly one response."""
 
 from sqlalchemy import Integer, bindparam, func, insert, select, true, update
@@ -70,7 +70,7 @@ def record_customer_response(invitation, scores, comment=None, nps=None, channel
     """Store the response and all answers in one transaction. Returns (response id, created).
 
     `invitation` is a `CustomerLink`. Core statements built once rather than ORM objects: this
-    is the hottest write path of the app. The UNIQUE constraint on responses.invitation_id makes
+    is the hottest write path of the app. The unique index on responses.invitation_id makes
     a second submit fail, whoever commits first. A response at or below the alert rule opens its
     follow-up in the same transaction (the rule is evaluated on the scores in memory; see
     perception.followups). `contact` is (consent, phone)."""

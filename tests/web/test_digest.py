@@ -1,4 +1,4 @@
-"""The digest email (issue #16): queued exactly once per leader and period (a UNIQUE constraint,
+"""The digest email (issue #16): queued exactly once per leader and period (a unique index,
 also with several workers at once), off means none, each leader's scope, plain text and HTML,
 delivered by `flask send-mail` through a real SMTP server."""
 

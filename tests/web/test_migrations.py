@@ -3,6 +3,7 @@
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -62,6 +63,18 @@ def test_upgraded_database_matches_the_models(app):
         assert compare_metadata(context, db.metadata) == []
         head = _script().get_current_head()
         assert context.get_current_revision() == head
+
+
+def test_tables_declared_without_rowid_are_so_on_sqlite(app):
+    """compare_metadata does not see SQLite's WITHOUT ROWID: a model and the migrations could part."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    declared = {table.name for table in db.metadata.sorted_tables
+                if table.dialect_options["sqlite"]["with_rowid"] is False}
+    assert {"answers", "predicted_answers"} <= declared
+    stored = dict(db.session.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all())
+    assert {name for name in declared if stored[name].rstrip().endswith("WITHOUT ROWID")} == declared
+    assert not [name for name, sql in stored.items() if name not in declared and sql.rstrip().endswith("WITHOUT ROWID")]
 
 
 def test_item_bank_is_installed(app):
@@ -195,3 +208,60 @@ def test_tokens_made_before_scopes_keep_every_scope(tmp_path, database):
         with db.engine.connect() as connection:
             scopes = connection.execute(sa.text("SELECT scopes FROM api_tokens WHERE id = 1")).scalar_one()
         assert set(scopes.split()) == set(API_SCOPES)
+
+
+def test_migration_0019_keeps_every_row_and_constraint_both_ways(tmp_path, database):
+    """0019 rebuilds answers, predicted_answers, outbox_messages and responses on SQLite (and swaps
+    unique constraints for partial unique indexes on both databases): every row stays, the answers'
+    CHECK and ON DELETE CASCADE hold, an outbox row still cannot be queued twice for its subject, and
+    the downgrade gives all of it back."""
+    counts = "SELECT (SELECT count(*) FROM responses), (SELECT count(*) FROM answers), " \
+             "(SELECT count(*) FROM predicted_answers), (SELECT count(*) FROM outbox_messages)"
+    outbox = ("INSERT INTO outbox_messages (invitation_id, user_id, kind, sequence, status, attempts, next_attempt_at, "
+              "created_at) VALUES ({}, {}, 'reminder', 1, 'pending', 0, '2026-01-03', '2026-01-03')")
+    with _empty_database(tmp_path, database, "writes"):
+        upgrade(revision="0018")
+        with db.engine.begin() as connection:
+            run = connection.execute
+            run(sa.text("INSERT INTO teams (id, name, created_at) VALUES (1, 'T', '2026-01-01')"))
+            run(sa.text("INSERT INTO users (id, email, name, password_hash, role, active, created_at) "
+                        "VALUES (1, 'lead@example.com', 'Lead', 'x', 'leader', true, '2026-01-01')"))
+            run(sa.text("INSERT INTO surveys (id, slug, title, status, ask_nps, created_at) "
+                        "VALUES (1, 's', 'S', 'open', true, '2026-01-01')"))
+            run(sa.text("INSERT INTO invitations (id, survey_id, token_hash, team_id, state, created_at, channel, "
+                        "reminders_sent) VALUES (1, 1, 'h', 1, 'answered', '2026-01-01', 'link', 0)"))
+            run(sa.text("INSERT INTO responses (id, survey_id, perspective, team_id, invitation_id, submitted_at, "
+                        "channel) VALUES (1, 1, 'customer', 1, 1, '2026-01-02', 'link')"))
+            run(sa.text("INSERT INTO responses (id, survey_id, perspective, team_id, user_id, submitted_at, channel) "
+                        "VALUES (2, 1, 'staff', 1, 1, '2026-01-02', 'self')"))
+            run(sa.text("INSERT INTO answers (response_id, item_id, score) SELECT r.id, i.id, 1 + i.id % 5 "
+                        "FROM responses r, items i"))
+            run(sa.text("INSERT INTO predicted_answers (response_id, item_id, score) SELECT 2, id, 3 FROM items"))
+            run(sa.text(outbox.format(1, "NULL")))
+            run(sa.text(outbox.format("NULL", 1)))
+            before = run(sa.text(counts)).one()
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text(counts)).one() == before
+        for statement in (outbox.format(1, "NULL"), outbox.format("NULL", 1),  # queued twice for one subject
+                          "UPDATE answers SET score = 6 WHERE response_id = 1",
+                          "INSERT INTO responses (survey_id, perspective, invitation_id, submitted_at, channel) "
+                          "VALUES (1, 'customer', 1, '2026-01-03', 'link')",
+                          "INSERT INTO responses (survey_id, perspective, user_id, submitted_at, channel) "
+                          "VALUES (1, 'staff', 1, '2026-01-03', 'self')"):
+            with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as connection:
+                connection.execute(sa.text(statement))
+        with db.engine.begin() as connection:  # rows without the column never conflict
+            for _ in range(2):
+                connection.execute(sa.text("INSERT INTO responses (survey_id, perspective, team_id, submitted_at, "
+                                           "channel) VALUES (1, 'customer', 1, '2026-01-03', 'import')"))
+            connection.execute(sa.text("DELETE FROM responses WHERE id > 2"))
+        downgrade(revision="0018")
+        with db.engine.begin() as connection:
+            assert connection.execute(sa.text(counts)).one() == before
+            connection.execute(sa.text("DELETE FROM responses WHERE id = 1"))  # its answers go with it
+            assert connection.execute(sa.text("SELECT count(*) FROM answers WHERE response_id = 1")).scalar() == 0
+        upgrade()
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DELETE FROM responses WHERE id = 2"))
+            assert connection.execute(sa.text(counts)).one() == (0, 0, 0, 2)

@@ -1,6 +1,6 @@
 """SQLAlchemy models. Rules that protect the data live in the database as well as in Python:
 score ranges are CHECKs, one customer response per invitation and one staff/leader response
-per user and survey are UNIQUE constraints."""
+per user and survey are unique indexes (over the responses that have an invitation, a user)."""
 
 from perception.core.models.audit import AuditEvent
 from perception.core.models.base import (

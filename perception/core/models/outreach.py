@@ -10,6 +10,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -28,6 +29,13 @@ OUTBOX_SUBJECTS = ("invitation_id", "follow_up_id", "recovery_id", "account_toke
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 
 
+def one_per_subject(subject):
+    """The unique index of one subject column: (subject, kind, sequence), over the rows of that subject."""
+    name = f"uq_outbox_messages_{subject.removesuffix('_id')}_kind_sequence"
+    where = text(f"{subject} IS NOT NULL")
+    return Index(name, subject, "kind", "sequence", unique=True, sqlite_where=where, postgresql_where=where)
+
+
 def one_subject():
     """SQL: exactly one of the subject columns is set (booleans are not numbers in PostgreSQL)."""
     return " + ".join(f"(CASE WHEN {column} IS NULL THEN 0 ELSE 1 END)" for column in OUTBOX_SUBJECTS) + " = 1"
@@ -42,14 +50,12 @@ class OutboxMessage(db.Model):
     __table_args__ = (
         CheckConstraint(in_values("kind", OUTBOX_KINDS), name="kind"),
         CheckConstraint(in_values("status", OUTBOX_STATUSES), name="status"),
-        # One invitation mail and one row per reminder number, however many workers enqueue.
-        UniqueConstraint("invitation_id", "kind", "sequence", name="uq_outbox_messages_invitation_kind_sequence"),
-        # One alert per assignment (sequence counts them) and one mail per re-survey link.
-        UniqueConstraint("follow_up_id", "kind", "sequence", name="uq_outbox_messages_follow_up_kind_sequence"),
-        UniqueConstraint("recovery_id", "kind", "sequence", name="uq_outbox_messages_recovery_kind_sequence"),
-        UniqueConstraint("account_token_id", "kind", "sequence", name="uq_outbox_messages_account_token_kind_sequence"),
-        # One digest per user and period, however many workers queue it (sequence is the period key).
-        UniqueConstraint("user_id", "kind", "sequence", name="uq_outbox_messages_user_kind_sequence"),
+        # One invitation mail and one row per reminder number, however many workers enqueue; one alert
+        # per assignment (sequence counts them) and one mail per re-survey link; one digest per user and
+        # period (sequence is the period key). Partial (migration 0019): a row has one subject, so it
+        # enters only that subject's index, not five (the other four columns are NULL, and NULLs never
+        # conflict anyway). `insert_ignoring_duplicates` names no conflict target, so every one counts.
+        *(one_per_subject(subject) for subject in OUTBOX_SUBJECTS),
         CheckConstraint(one_subject(), name="one_subject"),
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
     )

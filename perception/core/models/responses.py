@@ -11,7 +11,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    UniqueConstraint,
     false,
     text,
 )
@@ -75,30 +74,44 @@ class Invitation(db.Model):
         return "sent" if self.sent_at is not None else "created"
 
 
+def _only_set(name, column, *columns, unique=False):
+    """An index on `columns` over the rows where `column` is set."""
+    where = text(f"{column} IS NOT NULL")
+    return Index(name, *columns, unique=unique, sqlite_where=where, postgresql_where=where)
+
+
 class Response(db.Model):
     """One submission from one perspective."""
 
     __tablename__ = "responses"
+    # Every index here is written by every customer submit, and on PostgreSQL again when its batch is
+    # published (that UPDATE of published_at writes a new entry into each one): so few, and those over
+    # a column most responses leave NULL hold only the rows that have it (migration 0019; a customer's
+    # response has no user, an imported or staff one no invitation, most no staff member served). A
+    # lookup by `column = value` implies `column IS NOT NULL`, so both databases use them for it.
     __table_args__ = (
         CheckConstraint(in_values("perspective", PERSPECTIVES), name="perspective"),
         CheckConstraint("nps IS NULL OR (nps >= 0 AND nps <= 10)", name="nps_range"),
-        UniqueConstraint("survey_id", "user_id", name="uq_responses_survey_user"),
+        _only_set("uq_responses_survey_user", "user_id", "survey_id", "user_id", unique=True),
+        _only_set("uq_responses_invitation_id", "invitation_id", "invitation_id", unique=True),
+        # The staff mirror: the customers a staff member served.
+        _only_set("ix_responses_staff_id", "staff_id", "staff_id"),
+        # A survey's responses by perspective and team: drivers, exports, API, the report cells' statements.
         Index("ix_responses_report", "survey_id", "perspective", "team_id", "submitted_at"),
-        # Publication in batches (perception/reports/service.py): the few unpublished responses of a
-        # group, in submission order, and the published ones by publication time.
+        # Publication in batches (perception/reports/batch_service.py): the few unpublished responses of
+        # a group, in submission order.
         Index("ix_responses_unpublished", "survey_id", "perspective", "team_id", "staff_id", "submitted_at", "id",
               sqlite_where=text("published_at IS NULL"), postgresql_where=text("published_at IS NULL")),
-        Index("ix_responses_published", "survey_id", "published_at"),
-        # The importer's "already stored?" check (perception/responses/import_rows.py).
+        # The importer's "already stored?" check (perception/responses/csv_import.py).
         Index("ix_responses_survey_submitted", "survey_id", "submitted_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
     perspective: Mapped[str] = mapped_column(String(10))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
-    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"), unique=True)
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     respondent: Mapped[str | None] = mapped_column(String(254))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -124,11 +137,18 @@ class Response(db.Model):
 
 
 class Answer(db.Model):
+    """One score. Every reader comes from the responses, by response id (the primary key's first
+    column): report cells, drivers, mirror, exports, API, webhooks, follow-ups. On SQLite the table is
+    its primary key (WITHOUT ROWID, migration 0019): one b-tree, clustered by response, holding the
+    score, so a submit writes its answers into one or two pages and a reader finds a response's scores
+    together; a rowid table would add a b-tree of rowids beside the key's index, and need a covering
+    index to read scores without visiting it. No index by item: the one there was (item, response,
+    score) put each answer of a submit on another page and no reader needs it any more."""
+
     __tablename__ = "answers"
     __table_args__ = (
         CheckConstraint("score >= 1 AND score <= 5", name="score_range"),
-        # Covers the gap queries: item -> (response, score) without touching the table.
-        Index("ix_answers_item_response_score", "item_id", "response_id", "score"),
+        {"sqlite_with_rowid": False},
     )
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
@@ -142,7 +162,8 @@ class PredictedAnswer(db.Model):
     """A staff member's prediction of how customers will answer an item."""
 
     __tablename__ = "predicted_answers"
-    __table_args__ = (CheckConstraint("score >= 1 AND score <= 5", name="score_range"),)
+    # WITHOUT ROWID on SQLite, as answers (and read the same way).
+    __table_args__ = (CheckConstraint("score >= 1 AND score <= 5", name="score_range"), {"sqlite_with_rowid": False})
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
     score: Mapped[int] = mapped_column(Integer)
