@@ -3,7 +3,7 @@ slower reader.
 
 - answers: no index (item, response, score). Every reader comes from the responses by response id,
   the primary key's first column; the index put each answer of a submit on another page (on SQLite
-  a third of the pages a submit wrote). On SQLite answers and predicted_answers become WITHOUT ROWID
+  18 of the 46 pages a submit wrote, 1,100 responses stored). On SQLite answers and predicted_answers become WITHOUT ROWID
   tables: the primary key is the table, one b-tree clustered by response that holds the score, so the
   readers that used the index to read scores without visiting the table read the table itself.
 - outbox_messages: the five UNIQUE (subject, kind, sequence) become unique indexes over the rows of
