@@ -2,37 +2,22 @@
 
 Speed is answers written per second (and MB/s), against a plain dump of the same answer rows
 in the same run on the same database (`COPY ... TO STDOUT CSV` on PostgreSQL, a SELECT written
-with csv.writer on SQLite). Both run as separate processes, so their peak RSS (from wait4) is
-the process's own. Target: peak RSS < 150 MB, flat from 100k to 1M answers."""
+with csv.writer on SQLite). Both run as separate processes, each measured alone (bench/peak.py).
+Target: peak RSS < 150 MB, flat from 100k to 1M answers."""
 
 import argparse
 import csv
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bench import dataset
-from bench.common import PYTHON, ROOT, databases, flask_app, result, scratch_database
+from bench.common import PYTHON, databases, flask_app, result, scratch_database
+from bench.peak import run_measured
 
 SIZES = (100_000, 1_000_000)
 RSS_TARGET_MB = 150
-
-
-def _run(command, env):
-    """(seconds, peak RSS in MB) of a child process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    error = process.stderr.read().decode()
-    process.stderr.close()
-    if process.returncode != 0:
-        raise RuntimeError(f"{command[2:5]} failed: {error[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024  # ru_maxrss is in KB on Linux
 
 
 def plain_dump(out):
@@ -61,9 +46,9 @@ def plain_dump(out):
 
 def _measure_size(env, database, answers, folder):
     export_file, dump_file = Path(folder, "export.csv"), Path(folder, "dump.csv")
-    seconds, rss = _run([PYTHON, "-m", "flask", "--app", "wsgi", "export-responses", "--survey", dataset.SLUG,
+    seconds, rss = run_measured([PYTHON, "-m", "flask", "--app", "wsgi", "export-responses", "--survey", dataset.SLUG,
                          "--out", str(export_file)], env)
-    base_seconds, base_rss = _run([PYTHON, "-m", "bench.bench_export", "--dump", str(dump_file)], env)
+    base_seconds, base_rss = run_measured([PYTHON, "-m", "bench.bench_export", "--dump", str(dump_file)], env)
     megabytes = export_file.stat().st_size / 1e6
     base_megabytes = dump_file.stat().st_size / 1e6
     with export_file.open() as handle:

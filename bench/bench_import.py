@@ -2,7 +2,7 @@
 
 Generates a CSV of N rows (16 items, 200 teams by default, every row a distinct named respondent: the most work
 for the "already stored?" check), imports it into a fresh database in this process, and reports rows
-per second and the growth of the process's peak memory (ru_maxrss) during the import, then imports
+per second and the growth of the process's peak memory during the import (bench/peak.py), then imports
 the same file again (every row skipped). The baseline, measured in the same run and database: the
 same rows and answers written by one bare executemany each into two plain tables (no checks, no
 report cells). Issue 17's target: 10,000 rows a second, memory flat in the file's size."""
@@ -12,7 +12,6 @@ import csv
 import itertools
 import os
 import random
-import resource
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from bench.common import databases, flask_app, scratch_database
+from bench.peak import peak_mb, reset_peak
 
 ITEMS = 16
 TEAMS = 200
@@ -36,10 +36,6 @@ def write_file(path, rows, item_keys, seed=2026, teams=TEAMS):
             scores = [str(rng.randint(1, 5)) for _ in item_keys]
             writer.writerow(["customer", f"customer{index}@example.net", f"Branch {index % teams:03d}",
                              moment.isoformat(), *scores, "", str(rng.randint(0, 10))])
-
-
-def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def bare_insert(engine, path, item_count):
@@ -84,7 +80,7 @@ def run(kind, rows, teams=TEAMS):
             path = os.path.join(folder, "import.csv")
             write_file(path, rows, [item.key for item in items], teams=teams)
             for label in ("first import", "same file again"):
-                before = peak_mb()
+                before = reset_peak()
                 started, cpu = time.perf_counter(), time.process_time()
                 with open(path, "rb") as stream:
                     summary = import_responses(stream, survey, create_teams=True)
