@@ -130,7 +130,8 @@ def _export_batches(result, item_keys, anonymous):
 
 GAP_COLUMNS = (
     "survey", "group_by", "group", "level", "key", "name", "dimension", "perspective", "n", "suppressed", "mean",
-    "sd", "ci_low", "ci_high", "top_box", "gap", "gap_ci_low", "gap_ci_high", "gap_p", "top_box_gap", "calibration",
+    "sd", "ci_low", "ci_high", "top_box", "gap", "gap_ci_low", "gap_ci_high", "gap_p", "gap_p_adjusted",
+    "top_box_gap", "calibration",
 )
 
 
@@ -150,7 +151,8 @@ def _cell_rows(survey, group_by, group, level, cell):
             "true" if stats.suppressed else "false", _number(stats.mean), _number(stats.sd), _number(ci[0]),
             _number(ci[1]), _number(stats.top_box),
             _number(gap.value) if gap else "", _number(gap_ci[0]), _number(gap_ci[1]),
-            _number(gap.p) if gap else "", _number(gap.top_box_gap) if gap else "",
+            _number(gap.p) if gap else "", _number(gap.p_adjusted) if gap else "",
+            _number(gap.top_box_gap) if gap else "",
             _number(cell.calibration) if perspective == "staff" else "",
         ]
 

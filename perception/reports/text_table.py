@@ -31,14 +31,16 @@ def _gap(gap):
         return f"{'–':>6} {'':>16} {'–':>6}"
     ci = gap["ci"]
     interval = f"[{_number(ci[0], signed=True)}, {_number(ci[1], signed=True)}]" if ci else "–"
-    return f"{_number(gap['value'], signed=True):>6} {interval:>16} {_p_value(gap['p']):>6}"
+    # The p-value adjusted for every test of the report: with many cells and groups, raw p-values
+    # under 0.05 turn up by chance alone (the dashboard's "significant" reads the adjusted one too).
+    return f"{_number(gap['value'], signed=True):>6} {interval:>16} {_p_value(gap['p_adjusted']):>6}"
 
 
 def _table(cells, label_width=28):
     head = (
         f"{'':<{label_width}} "
         + " ".join(f"{LABELS[p]:>12}" for p in PERSPECTIVES)
-        + f"  {'Staff − customers (95% CI, p)':<31}  {'Leaders − customers':<31}  {'Calibr.':>7}"
+        + f"  {'Staff − customers (95% CI, adj. p)':<31}  {'Leaders − customers':<31}  {'Calibr.':>7}"
     )
     sub = f"{'':<{label_width}} " + " ".join(f"{'n':>5} {'mean':>6}" for _ in PERSPECTIVES)
     lines = [head, sub]

@@ -225,6 +225,8 @@ def test_gap_csv_has_one_row_per_cell_and_perspective(app, client, db):
     assert float(trust_staff["mean"]) == cell.staff.mean
     assert float(trust_staff["gap"]) == cell.gap.value
     assert float(trust_staff["calibration"]) == cell.calibration
+    assert cell.gap.p_adjusted is not None and cell.gap.p_adjusted >= cell.gap.p
+    assert (float(trust_staff["gap_p"]), float(trust_staff["gap_p_adjusted"])) == (cell.gap.p, cell.gap.p_adjusted)
     leader_rows = [dict(zip(header, row, strict=True)) for row in rows[1:] if row[1] == "team" and row[7] == "leader"]
     assert leader_rows and all(row["suppressed"] == "true" and row["mean"] == "" for row in leader_rows)
 

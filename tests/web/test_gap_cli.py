@@ -24,6 +24,7 @@ respect_dignity (rd) [respect], min_n = 3:
     l2   North  2026-02   4  5  4
 """
 
+import json
 import math
 from pathlib import Path
 
@@ -210,6 +211,13 @@ def test_table_output_rounds_for_display_only(small, runner):
     assert "Trust" in text and "3.50" in text and "+0.88" in text  # gap .875 shown with 2 decimals
     assert "hidden" in text  # the suppressed leader cell
     assert "Care index (0–100): customers 62.5, staff 83.3" in text
+    # The trust gap's p is shown adjusted for the report's every test (raw 0.083), as the dashboard reads it.
+    report = json.loads(runner.invoke(args=["gap", "--survey", "hand", "--min-n", "3", "--json"]).stdout)
+    adjusted = report["dimensions"][0]["gap"]["p_adjusted"]
+    assert adjusted > report["dimensions"][0]["gap"]["p"]
+    trust_line = next(line for line in text.splitlines() if line.startswith("Trust"))
+    assert f"{adjusted:.3f}" in trust_line and "0.083" not in trust_line
+    assert "adj. p" in text
 
 
 @pytest.mark.parametrize(
