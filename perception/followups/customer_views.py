@@ -16,6 +16,7 @@ from perception.followups.recovery_service import (
     find_recovery,
     record_recovery_answer,
 )
+from perception.surveys.queries import wave_item
 from perception.web.customer import bp as customer
 from perception.web.customer import guess_failed
 from perception.web.forms import NPS_CHOICES, int_or_none, likert_field
@@ -63,7 +64,9 @@ def recovery_answer():
     problem = _problem(check_recovery(recovery))
     if problem is not None:
         return problem
-    form = recovery_form_class(recovery.item)()
+    # The item as the customer's wave asked it: "after" is compared with their answer to that wording.
+    asked = wave_item(recovery.follow_up.response.survey_id, recovery.item_id) or recovery.item
+    form = recovery_form_class(asked)()
     if form.validate_on_submit():
         if not record_recovery_answer(recovery, form.score.data, form.nps.data):
             return render_template("web/answered.html"), 200

@@ -2,8 +2,8 @@
 two-question re-survey, and leaders see whether calling back repaired the relationship.
 
 The two questions: the customer wording of the item the customer scored lowest in the original
-response (the dimension that hurt most; ties go to survey order), and the recommendation
-question (0-10, optional). "Before" is the customer's original score on that item's dimension
+response, as their wave asked it (the dimension that hurt most; ties go to survey order), and the
+recommendation question (0-10, optional). "Before" is the customer's original score on that item's dimension
 (the mean of their answered items in it, DESIGN section 2), "after" is the re-survey's score.
 
 The link follows the invitation rules: a 256-bit token derived from a random nonce with the

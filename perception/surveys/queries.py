@@ -61,24 +61,34 @@ def survey_overview(surveys, user):
     return counts
 
 
-def wave_items(survey):
-    """[WaveItem, ...] of the survey in the wording it asks, in display order, in one query."""
-    rows = db.session.execute(
+def _wave_item_rows(*conditions):
+    return db.session.execute(
         select(Item.id, Item.key, ItemVersion.number, ItemVersion.customer_text, ItemVersion.staff_text,
                ItemVersion.leader_text, ItemVersion.customer_translations, Dimension.key, Dimension.name,
                Item.retired_at)
         .join(Dimension, Dimension.id == Item.dimension_id)
         .join(survey_items, survey_items.c.item_id == Item.id)
         .join(ItemVersion, asked_version())
-        .where(survey_items.c.survey_id == survey.id)
+        .where(*conditions)
         .order_by(Dimension.position, Dimension.id, Item.position, Item.id)
     )
-    return [
-        WaveItem(item_id, key, number, customer, staff, leader, translation_pairs(translations), dimension_key,
-                 dimension_name, retired_at is not None)
-        for item_id, key, number, customer, staff, leader, translations, dimension_key, dimension_name, retired_at
-        in rows
-    ]
+
+
+def _wave_item(row):
+    item_id, key, number, customer, staff, leader, translations, dimension_key, dimension_name, retired_at = row
+    return WaveItem(item_id, key, number, customer, staff, leader, translation_pairs(translations), dimension_key,
+                    dimension_name, retired_at is not None)
+
+
+def wave_items(survey):
+    """[WaveItem, ...] of the survey in the wording it asks, in display order, in one query."""
+    return [_wave_item(row) for row in _wave_item_rows(survey_items.c.survey_id == survey.id)]
+
+
+def wave_item(survey_id, item_id):
+    """The WaveItem of one item as the survey asks it (None when the survey does not ask it)."""
+    row = _wave_item_rows(survey_items.c.survey_id == survey_id, Item.id == item_id).one_or_none()
+    return None if row is None else _wave_item(row)
 
 
 def wave_wordings(survey_id):

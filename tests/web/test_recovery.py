@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from perception.core.models import RecoveryRequest, utcnow
 from perception.core.tokens import hash_token
+from perception.surveys.bank_service import Wording, edit_item
 from tests.helpers import bank_items, login, make_survey, make_team, make_user, post_form
 from tests.web.loop_helpers import followup_of, invite_and_answer, page_post
 
@@ -107,3 +108,23 @@ def test_a_mail_failure_is_shown_and_can_be_retried(app, db, client, survey, smt
     assert page_post(client, path, "recovery", {}).status_code == 303
     assert db.session.execute(select(RecoveryRequest)).scalar_one().state == "sent"
     assert len(smtp_server.to("lena@example.net")) == 1
+
+
+def test_the_resurvey_asks_the_wording_the_customers_wave_asked(app, db, client, survey, smtp_server):
+    """An admin rewords the item after the customer answered: the re-survey still asks the statement
+    the customer scored, so "before" and "after" answer the same question."""
+    team = make_team("Riverside")
+    leader = make_user("leader", team=team)
+    worst = survey.items[3]
+    asked = worst.customer_text
+    scores = {item.key: 2 for item in survey.items} | {worst.key: 1}
+    _followup, path = resolved_followup(app, client, survey, team, leader, scores=scores)
+    reworded = "A brand new statement about this, written after the wave."
+    wording = Wording(reworded, worst.staff_text, worst.leader_text, {})
+    assert edit_item(worst, wording, make_user("admin")) == "reworded"
+    assert page_post(client, path, "recovery", {}).status_code == 303
+    [mail] = smtp_server.to("lena@example.net")
+    customer = app.test_client()
+    assert customer.get(urlsplit(LINK_RE.search(mail.text).group(0)).path).status_code == 303
+    form = customer.get("/s/r/answer").get_data(as_text=True)
+    assert asked in form and reworded not in form
