@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from html.parser import HTMLParser
 
 from sqlalchemy import select
 
@@ -75,6 +76,35 @@ def post_form(client, url, data, follow_redirects=False, form_url=None):
     payload = {"csrf_token": csrf_token(client, form_url or url)}
     payload.update(data)
     return client.post(url, data=payload, follow_redirects=follow_redirects)
+
+
+class _FormFields(HTMLParser):
+    def __init__(self, form_class):
+        super().__init__()
+        self.form_class, self.inside, self.fields = form_class, False, {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = self.form_class in (attrs.get("class") or "").split()
+        elif self.inside and tag == "input" and attrs.get("name") and "disabled" not in attrs:
+            if attrs.get("type") in ("checkbox", "radio") and "checked" not in attrs:
+                return
+            if attrs.get("type") in ("submit", "button", "file"):
+                return
+            self.fields.setdefault(attrs["name"], []).append(attrs.get("value", "on"))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+
+
+def form_fields(html, form_class):
+    """What a browser sends for the form of class `form_class` as the page shows it, untouched: every
+    named input's value, ticked boxes only ({name: [values]}; inputs only, no select or textarea)."""
+    parser = _FormFields(form_class)
+    parser.feed(html)
+    return parser.fields
 
 
 def login(client, user, password=PASSWORD):

@@ -9,10 +9,11 @@ import secrets
 from sqlalchemy import select
 
 from perception.accounts.queries import find_team, find_user_by_email
+from perception.accounts.team_service import add_teams, spaced
 from perception.core.audit import record as audit
 from perception.core.errors import FieldError
 from perception.core.extensions import db
-from perception.core.models import ROLES, ApiToken, Team, User, utcnow
+from perception.core.models import ROLES, ApiToken, User, utcnow
 from perception.core.tokens import API_SCOPES, API_TOKEN_PREFIX, hash_token
 
 
@@ -68,14 +69,17 @@ class UserError(ValueError):
     pass
 
 
-def get_or_create_team(name):
-    team = find_team(name)
+def get_or_create_team(name, actor=None):
+    """The team named `name` (as typed, or with its white space tidied as a new team's would be), else a
+    new one made like every team (perception.accounts.team_service), in the caller's transaction."""
+    team = find_team(name) or find_team(spaced(name))
     if team is not None and team.archived_at is not None:  # archived teams take no new members
         raise UserError(f"team {team.name} is archived: restore it first (flask teams restore NAME)")
     if team is None:
-        team = Team(name=name)
-        db.session.add(team)
-        db.session.flush()
+        created, refused = add_teams([name], actor=actor)
+        if name in refused:
+            raise UserError(str(refused[name]))
+        team = created[name]
     return team
 
 

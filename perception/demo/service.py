@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from perception.accounts.team_service import add_teams
 from perception.core.database import clear_data
 from perception.core.extensions import db
 from perception.core.models import (
@@ -137,8 +138,7 @@ def seed_demo(force=False, seed=2026, now=None):
     if not items:
         raise DemoError("the item bank is empty: run `flask --app wsgi db upgrade` first")
 
-    teams = {name: Team(name=name) for name in TEAMS}
-    db.session.add_all(teams.values())
+    teams, _refused = add_teams(TEAMS)  # made as every team is, audit event included; the database is empty
     staff_by_team = {name: [] for name in TEAMS}
     users = []
     for index, full_name in enumerate(STAFF_NAMES):

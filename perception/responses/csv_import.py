@@ -22,7 +22,11 @@ stored before this import began.
 
 Teams: a team that does not exist is an error naming the row and column, unless `create_teams`;
 a team merged into another stands for that one (perception/teams/service.py); an archived team
-takes its history back.
+takes its history back. `create_teams` makes the missing teams as every team is made
+(perception/accounts/team_service.py: the same name rules and a `team.created` audit event each, in
+the import's transaction, so they go if it fails); a name those rules refuse (one differing from a
+team's only in case) is an error naming the row. A name is found as written or with its white space
+tidied, the name a team made from it gets, so importing the file again finds that team.
 """
 
 import contextlib
@@ -31,6 +35,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from perception.accounts.team_service import add_teams, spaced
 from perception.core.audit import record
 from perception.core.extensions import db
 from perception.core.models import PERSPECTIVES, Answer, Invitation, PredictedAnswer, Response, Team, User
@@ -83,9 +88,11 @@ class ImportSummary:
 class _Writer:
     """Writes checked rows chunk by chunk in the open transaction: teams, duplicates, inserts."""
 
-    def __init__(self, survey, create_teams, summary, errors):
+    def __init__(self, survey, create_teams, summary, errors, actor=None):
         self.survey, self.create_teams, self.summary, self.errors = survey, create_teams, summary, errors
+        self.actor = actor  # who makes the new teams (None: the command line)
         self.teams = {}  # name -> id (one entry per team named in the file, not per row)
+        self.refused = {}  # name -> why --create-teams could not make it (perception.accounts.team_service)
         connection = db.session.connection()
         if connection.dialect.name == "sqlite":
             # Take the database's one write lock now (the driver begins a transaction only at the
@@ -98,21 +105,27 @@ class _Writer:
         self.tally = CellTally(db.session, survey.id)
 
     def _team_ids(self, rows):
+        """Look up the teams the chunk names that earlier chunks did not, in one query (a name as written,
+        else with its white space tidied, as a team made from it is named); with `create_teams`, make the
+        missing ones as every team is made: name rules, one flush, one audit event per new team."""
         wanted = sorted({row.team for row in rows if row.team and row.team not in self.teams})
         if not wanted:
             return
-        found = dict(db.session.execute(select(Team.name, Team).where(Team.name.in_(wanted))).all())
+        names = set(wanted) | {spaced(name) for name in wanted}
+        found = dict(db.session.execute(select(Team.name, Team).where(Team.name.in_(sorted(names)))).all())
         teams = {}
         for name in wanted:
-            team = found.get(name)
+            team = found.get(name) or found.get(spaced(name))
             while team is not None and team.merged_into_id is not None:  # a merged name stands for its team
                 team = db.session.get(Team, team.merged_into_id)
-            if team is None and self.create_teams:
-                team = Team(name=name)
-                db.session.add(team)
-                self.summary.created(name)
             teams[name] = team
-        db.session.flush()  # the new teams' ids, all in one flush
+        missing = [name for name, team in teams.items() if team is None]
+        if missing and self.create_teams:
+            created, refused = add_teams(missing, actor=self.actor)
+            teams.update(created)
+            self.refused.update((name, str(error)) for name, error in refused.items())
+            for team in dict.fromkeys(created.values()):
+                self.summary.created(team.name)
         self.teams.update((name, team.id if team is not None else None) for name, team in teams.items())
 
     def _stored(self, rows):
@@ -137,8 +150,10 @@ class _Writer:
         self._team_ids(rows)
         for row in rows:
             if row.team and self.teams[row.team] is None:
+                refusal = self.refused.get(row.team)
                 self.errors.add(f"{row.where}, column team: {shown_value(row.team)} is not a team "
-                                "(create it first, or import with --create-teams)")
+                                + (f"and cannot be created: {refusal}" if refusal
+                                   else "(create it first, or import with --create-teams)"))
         if self.errors:
             return  # the transaction will be rolled back: no use writing
         named, blank = self._stored(rows)
@@ -258,7 +273,7 @@ def import_responses(stream, survey, create_teams=False, actor=None):
     summary, errors = ImportSummary(survey=survey.slug), Errors()
     writer = None
     try:
-        writer = _Writer(survey, create_teams, summary, errors)
+        writer = _Writer(survey, create_teams, summary, errors, actor)
         for chunk in _chunks(checked_rows(stream, survey, errors), CHUNK):
             if not errors:
                 writer.write(chunk)

@@ -39,7 +39,10 @@ class WaveForm(FlaskForm):
         self.bank = bank  # [(Dimension, [Item, ...]), ...]
         self.dimensions.choices = [SelectChoice(dimension.key, dimension.name) for dimension, _ in bank]
         self.items.choices = [SelectChoice(item.id, item.customer_text) for _, items in bank for item in items]
-        self.teams.choices = [SelectChoice(team.id, team.name) for team in teams]
+        # `teams` may hold archived teams a wave covers already: offered, marked, so that saving keeps them.
+        self.teams.choices = [SelectChoice(team.id, f"{team.name} (archived)" if team.archived else team.name)
+                              for team in teams]
+        self.archived_teams = [team for team in teams if team.archived]
 
     def validate_last_day(self, field):
         if field.data and self.opens_on.data and field.data < self.opens_on.data:

@@ -6,7 +6,9 @@ Rules (DESIGN section 1):
   which the wave does not ask: perception/surveys/bank_service.py), whatever its status; this
   module refuses it, so every caller (pages, CLI, API) obeys it;
 - a wave needs at least one item; its last day is not before its first; slugs are unique;
-- a retired item is offered to no new wave; a wave that has it already keeps it.
+- a retired item is offered to no new wave; a wave that has it already keeps it;
+- likewise an archived team is added to no wave; a wave that covers it already keeps it until the
+  team is unticked (the edit form offers it, marked archived, ticked).
 """
 
 import re
@@ -92,6 +94,18 @@ def _load_items(ids, keep=()):
     return items
 
 
+def _load_teams(ids, keep=()):
+    """The chosen teams; an archived (or merged) one only when the wave covers it already (`keep`): a wave
+    keeps an archived team of its scope until it is unticked, but none is added."""
+    teams = _load(Team, ids, "teams", "teams")
+    archived = sorted(team.name for team in teams if team.archived and team.id not in set(keep))
+    if archived:
+        verb = "is" if len(archived) == 1 else "are"
+        raise WaveError(f"{', '.join(archived)} {verb} archived: an archived team cannot be added to a wave. "
+                        "Restore it first (Administration, Teams).", "teams")
+    return teams
+
+
 def _check(spec, survey=None):
     title = (spec.title or "").strip()
     if not title:
@@ -126,7 +140,7 @@ def create_wave(spec, actor=None):
         title=title, slug=slug, status="draft", opens_at=spec.opens_at, closes_at=spec.closes_at,
         ask_nps=bool(spec.ask_nps),
         items=_load_items(spec.item_ids),
-        teams=_load(Team, spec.team_ids, "teams", "teams"),
+        teams=_load_teams(spec.team_ids),
     )
     db.session.add(survey)
     try:
@@ -153,7 +167,7 @@ def update_wave(survey, spec, actor=None):
         record("survey.items_changed", actor=actor, target=survey, items=sorted(spec.item_ids))
     survey.title, survey.slug, survey.ask_nps = title, slug, bool(spec.ask_nps)
     survey.opens_at, survey.closes_at = spec.opens_at, spec.closes_at
-    survey.teams = _load(Team, spec.team_ids, "teams", "teams")
+    survey.teams = _load_teams(spec.team_ids, keep={team.id for team in survey.teams})
     _commit()
     return survey
 

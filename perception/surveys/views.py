@@ -46,6 +46,13 @@ def _out_of_scope(form, spec):
     return form.teams.errors[-1]
 
 
+def _team_choices(survey):
+    """The teams the edit form offers: the active ones, and the archived ones the wave covers already,
+    so that saving the form unchanged keeps them (unticking one takes it out; none is added)."""
+    archived = sorted((team for team in survey.teams if team.archived), key=lambda team: (team.name, team.id))
+    return scoped_teams(current_user, [*all_teams(), *archived])
+
+
 def _managed_or_403(slug):
     survey = visible_survey_or_404(slug, current_user)
     if not manages_survey(current_user, survey):
@@ -98,7 +105,7 @@ def edit_survey(slug):
     if not can_edit(survey, responses):
         flash("This wave has responses, so it can no longer be edited.")
         return redirect(url_for("leaders.manage_survey", slug=survey.slug))
-    form = WaveForm(item_bank(keep={item.id for item in survey.items}), scoped_teams(current_user, all_teams()))
+    form = WaveForm(item_bank(keep={item.id for item in survey.items}), _team_choices(survey))
     refusal = None
     if not form.is_submitted():
         form.fill_from(survey)

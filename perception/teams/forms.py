@@ -5,7 +5,7 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from perception.teams.service import NAME_MAX
+from perception.accounts.team_service import NAME_MAX
 
 
 class TeamNameForm(FlaskForm):

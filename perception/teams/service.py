@@ -1,5 +1,6 @@
 """Teams' rules and writes: create, rename, merge, archive, restore. Each records its audit event in
-its own transaction and commits.
+its own transaction and commits. A team is made, and its name checked, by
+perception.accounts.team_service, the one way every feature makes a team.
 
 Merging team FROM into team INTO moves everything of FROM to INTO in one transaction: responses (and
 with them their report cells), invitations (so a link still unanswered submits to INTO), open links,
@@ -20,19 +21,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, insert, literal, select, update
 
+from perception.accounts.team_service import TeamError, add_teams, check_free, clean_name, shown_name
 from perception.core.audit import record
-from perception.core.errors import FieldError
 from perception.core.extensions import db
 from perception.core.models import FollowUp, Invitation, OpenLink, Response, Team, User, survey_teams, utcnow
 from perception.reports import service as report_cells
-
-NAME_MAX = 120
-
-
-class TeamError(FieldError):
-    """A refused change, with the field it concerns (for forms)."""
-
-    default_field = "name"
 
 
 @dataclass
@@ -41,28 +34,6 @@ class MergeResult:
     target: str
     moved: dict = field(default_factory=dict)  # what moved: label -> count
     published: int = 0  # waiting answers that completed a batch together
-
-
-def clean_name(name):
-    name = " ".join((name or "").split())
-    if not name:
-        raise TeamError("Please give the team a name.")
-    if len(name) > NAME_MAX:
-        raise TeamError(f"Please keep the name to {NAME_MAX} characters.")
-    return name
-
-
-def _check_free(name, team=None):
-    """Names differing only in case would be confused in pickers and CSV files: refused too."""
-    other = db.session.execute(select(Team).where(func.lower(Team.name) == name.lower())).scalars().first()
-    if other is not None and other is not team:
-        kind = "an archived team" if other.archived else "another team"
-        raise TeamError(f"{other.name!r} is already the name of {kind}. Choose another name.")
-
-
-def _shown(name):
-    """A team name for the audit log, which refuses anything that looks like an address."""
-    return None if "@" in name else name
 
 
 def resolved(team):
@@ -75,24 +46,22 @@ def resolved(team):
 
 
 def create_team(name, actor=None):
-    name = clean_name(name)
-    _check_free(name)
-    team = Team(name=name)
-    db.session.add(team)
-    db.session.flush()
-    record("team.created", actor=actor, target=team, name=_shown(name))
+    """A new team, made like every team (perception.accounts.team_service), committed."""
+    created, refused = add_teams([name], actor=actor)
+    if name in refused:
+        raise refused[name]
     db.session.commit()
-    return team
+    return created[name]
 
 
 def rename_team(team, new_name, actor=None):
     new_name = clean_name(new_name)
     if new_name == team.name:
         raise TeamError(f"The team is already called {new_name!r}.")
-    _check_free(new_name, team)
+    check_free(new_name, team)
     old = team.name
     team.name = new_name
-    record("team.renamed", actor=actor, target=team, old=_shown(old), new=_shown(new_name))
+    record("team.renamed", actor=actor, target=team, old=shown_name(old), new=shown_name(new_name))
     db.session.commit()
     return team
 
@@ -103,7 +72,7 @@ def archive_team(team, actor=None):
     if team.archived:
         raise TeamError(f"{team.name} is archived already.", "team")
     team.archived_at = utcnow()
-    record("team.archived", actor=actor, target=team, name=_shown(team.name))
+    record("team.archived", actor=actor, target=team, name=shown_name(team.name))
     db.session.commit()
     return team
 
@@ -114,7 +83,7 @@ def restore_team(team, actor=None):
     if not team.archived:
         raise TeamError(f"{team.name} is not archived.", "team")
     team.archived_at = None
-    record("team.restored", actor=actor, target=team, name=_shown(team.name))
+    record("team.restored", actor=actor, target=team, name=shown_name(team.name))
     db.session.commit()
     return team
 
@@ -161,8 +130,8 @@ def merge_teams(source, target, actor=None):
                        .values(merged_into_id=target.id))  # earlier aliases of FROM now name INTO
     source.merged_into_id = target.id
     source.archived_at = source.archived_at or utcnow()
-    record("team.merged", actor=actor, target=source, into_id=target.id, source_name=_shown(source.name),
-           into_name=_shown(target.name), published=result.published, **{
+    record("team.merged", actor=actor, target=source, into_id=target.id, source_name=shown_name(source.name),
+           into_name=shown_name(target.name), published=result.published, **{
                label.replace(" ", "_"): count for label, count in result.moved.items()})
     db.session.commit()
     db.session.expire_all()  # rows moved past the ORM: nothing loaded may keep the old team

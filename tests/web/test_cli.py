@@ -4,8 +4,8 @@ import re
 
 from sqlalchemy import func, select
 
-from perception.core.models import Answer, Invitation, Response, Survey, Team, User
-from tests.helpers import answers_for, make_user, post_form
+from perception.core.models import Answer, AuditEvent, Invitation, Response, Survey, Team, User
+from tests.helpers import answers_for, make_team, make_user, post_form
 
 
 def test_create_user_prompts_twice_and_hashes(runner, db):
@@ -32,6 +32,25 @@ def test_create_user_rejects_mismatch_duplicates_and_missing_team(runner, db):
     assert "--team" in no_team.output
     bad_role = runner.invoke(args=["create-user", "s@example.com", "--role", "owner"])
     assert bad_role.exit_code == 2
+
+
+def test_create_user_makes_a_new_team_like_the_teams_pages_do(runner, db):
+    """A new team named by --team is recorded in the audit log (no actor on the command line) and obeys
+    the teams' name rules: a name differing from a team's only in case is refused, and nothing is made."""
+    made = runner.invoke(args=["create-user", "a@example.com", "--role", "staff", "--team", "  River   Side "],
+                         input="password1\npassword1\n")
+    assert made.exit_code == 0, made.output
+    team = db.session.execute(select(Team)).scalar_one()
+    assert team.name == "River Side"
+    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "team.created")).scalar_one()
+    assert (event.actor_id, event.target_type, event.target_id, event.details) == (
+        None, "teams", str(team.id), {"name": "River Side"})
+    make_team("North")
+    refused = runner.invoke(args=["create-user", "b@example.com", "--role", "staff", "--team", "north"],
+                            input="password1\npassword1\n")
+    assert refused.exit_code == 2 and "already the name of another team" in refused.output
+    assert db.session.execute(select(func.count()).select_from(Team)).scalar_one() == 2
+    assert db.session.execute(select(func.count()).select_from(User)).scalar_one() == 1
 
 
 def test_seed_demo_fills_an_empty_database_and_prints_a_working_link(app, runner, db):

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from perception.core.extensions import db as _db
 from perception.core.models import Dimension, Item, Survey, utcnow
 from perception.surveys.service import WaveError, WaveSpec, close_wave, create_wave, open_wave, update_wave
-from tests.helpers import bank_items, login, make_survey, make_team, make_user, post_form
+from perception.teams.service import archive_team
+from tests.helpers import bank_items, form_fields, login, make_survey, make_team, make_user, post_form
 from tests.web.test_dashboard import add_responses
 
 
@@ -184,3 +185,49 @@ def test_slug_made_from_title_and_dates_prefilled(client, db, leader):
     html = client.get("/leaders/surveys/dated/edit").get_data(as_text=True)
     assert 'value="2026-09-01"' in html and 'value="2026-09-30"' in html
     assert survey.closes_at.date() - timedelta(days=1) == date(2026, 9, 30)
+
+
+# --- a draft scoped to a team that was archived since: the edit form keeps it unless it is unticked --------
+
+@pytest.fixture
+def archived_scope(db):
+    """A draft of North (archived since) and South; West is archived and not in the scope."""
+    north, south, west = make_team("North"), make_team("South"), make_team("West")
+    survey = make_survey("scoped", status="draft", items=bank_items(2), teams=[north, south])
+    archive_team(north)
+    archive_team(west)
+    return survey, north, south
+
+
+def _teams_of(db, survey):
+    db.session.expire_all()
+    return {team.name for team in db.session.get(Survey, survey.id).teams}
+
+
+def test_saving_the_edit_form_unchanged_keeps_an_archived_team_of_the_scope(client, db, leader, archived_scope):
+    survey, north, south = archived_scope
+    html = client.get("/leaders/surveys/scoped/edit").get_data(as_text=True)
+    response = client.post("/leaders/surveys/scoped/edit", data=form_fields(html, "wave-form"))
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    assert _teams_of(db, survey) == {"North", "South"}
+    # Shown ticked and marked archived; an archived team outside the scope is not offered.
+    assert sorted(form_fields(html, "wave-form")["teams"]) == sorted([str(north.id), str(south.id)])
+    assert "North (archived)" in html and "West" not in html
+
+
+def test_unticking_an_archived_team_removes_it_and_one_outside_the_scope_cannot_be_added(
+        client, db, leader, archived_scope):
+    survey, north, south = archived_scope
+    fields = form_fields(client.get("/leaders/surveys/scoped/edit").get_data(as_text=True), "wave-form")
+    fields["teams"] = [str(south.id)]
+    assert client.post("/leaders/surveys/scoped/edit", data=fields).status_code == 302
+    assert _teams_of(db, survey) == {"South"}
+    # Once out of the scope, an archived team is offered no more, and a hand-made request cannot put it back.
+    html = client.get("/leaders/surveys/scoped/edit").get_data(as_text=True)
+    assert "North" not in html
+    fields = form_fields(html, "wave-form")
+    fields["teams"] = [str(south.id), str(north.id)]
+    refused = client.post("/leaders/surveys/scoped/edit", data=fields)
+    assert refused.status_code == 400
+    assert "North is archived: an archived team cannot be added" in refused.get_data(as_text=True)
+    assert _teams_of(db, survey) == {"South"}
