@@ -97,5 +97,8 @@ def create_user(email, password, role, team_name=None, name=""):
     user = User(email=email, name=name or email.split("@")[0], role=role, team=team)
     user.set_password(password)
     db.session.add(user)
+    db.session.flush()
+    # Made on the command line (no actor), by someone with the server's shell: still on the record.
+    audit("user.created", actor=None, target=user, role=role, team_id=getattr(team, "id", None))
     db.session.commit()
     return user

@@ -17,6 +17,9 @@ def test_create_user_prompts_twice_and_hashes(runner, db):
     assert user.team.name == "Riverside"
     assert user.password_hash != "s3cret-pass"
     assert user.check_password("s3cret-pass")
+    created = db.session.execute(select(AuditEvent).where(AuditEvent.action == "user.created")).scalar_one()
+    assert (created.actor_id, created.target_type, created.target_id, created.details) == (
+        None, "users", str(user.id), {"role": "staff", "team_id": user.team_id})
 
 
 def test_create_user_rejects_mismatch_duplicates_and_missing_team(runner, db):
