@@ -32,7 +32,7 @@ from perception.core.extensions import db
 from perception.core.models import utcnow
 from perception.core.outbox import backoff
 from perception.core.webhooks_outbox import claim_due, envelope, release_stale_claims, sign
-from perception.webhooks.service import PrivateAddress, checked_addresses, default_port, url_problem
+from perception.webhooks.service import PrivateAddress, checked_addresses, default_port, signing_secret, url_problem
 
 log = logging.getLogger(__name__)
 USER_AGENT = "Perception-Webhooks/1"
@@ -169,7 +169,7 @@ def attempt(delivery, now, config):
         delivery.attempts = max(delivery.attempts, config["WEBHOOK_MAX_ATTEMPTS"])
     else:
         raw = envelope(delivery)
-        status, error = post(endpoint.url, raw, sign(endpoint.secret, int(now.timestamp()), raw),
+        status, error = post(endpoint.url, raw, sign(signing_secret(endpoint), int(now.timestamp()), raw),
                              config["WEBHOOK_TIMEOUT"], production)
     delivery.last_status, delivery.claim_token = status, None
     if status is not None and 200 <= status < 300:

@@ -5,12 +5,12 @@ accepted outside production, so tests and a local receiver work (DESIGN section 
 user name or password is refused (it would be shown on the page). In production a host must resolve
 to public addresses only (`checked_addresses`): an admin or a stolen admin session cannot point
 deliveries at the machine itself, the private network or a cloud metadata service; the worker checks
-again at every send and connects to the addresses it checked (DNS rebinding). The signing secret is made here
-with `secrets`, returned once to show, and never logged; the audit line names the host only, since
-a chat channel's incoming-webhook URL is itself a secret."""
+again at every send and connects to the addresses it checked (DNS rebinding). The signing secret is
+derived here from a random nonce under SECRET_KEY (`signing_secret`), returned once to show, and
+neither stored nor logged; the audit line names the host only, since a chat channel's
+incoming-webhook URL is itself a secret."""
 
 import ipaddress
-import secrets
 import socket
 from urllib.parse import urlsplit
 
@@ -20,6 +20,7 @@ from perception.core.audit import record
 from perception.core.errors import FieldError
 from perception.core.extensions import db
 from perception.core.models import WEBHOOK_EVENTS, WebhookEndpoint
+from perception.core.tokens import derive_token, new_nonce
 
 URL_MAX = 2000
 HTTPS_RULE = ("Endpoints must use https:// (http:// is accepted only for a loopback address such as "
@@ -112,14 +113,22 @@ def add_endpoint(url, events, actor=None):
         raise WebhookError(f"Unknown event {unknown[0]!r}; choose from {', '.join(WEBHOOK_EVENTS)}.", "events")
     if not chosen:
         raise WebhookError("Please choose at least one event.", "events")
-    secret = "whsec_" + secrets.token_urlsafe(32)
-    endpoint = WebhookEndpoint(url=url, events=f" {' '.join(chosen)} ", secret=secret, active=True,
+    endpoint = WebhookEndpoint(url=url, events=f" {' '.join(chosen)} ", secret_nonce=new_nonce(), active=True,
                                created_by_id=getattr(actor, "id", None))
     db.session.add(endpoint)
     db.session.flush()
     record("webhook.added", actor=actor, target=endpoint, host=urlsplit(url).hostname, events=chosen)
     db.session.commit()
-    return endpoint, secret
+    return endpoint, signing_secret(endpoint)
+
+
+def signing_secret(endpoint):
+    """The key that signs the endpoint's deliveries: derived from its nonce under SECRET_KEY (the
+    database holds no key), or, for an endpoint added before migration 0020, the key stored then.
+    Changing SECRET_KEY changes the derived keys, as it changes every customer link."""
+    if endpoint.secret is not None:
+        return endpoint.secret
+    return "whsec_" + derive_token(endpoint.secret_nonce, purpose="webhook")
 
 
 def remove_endpoint(endpoint_id, actor=None):

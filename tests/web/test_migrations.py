@@ -265,3 +265,30 @@ def test_migration_0019_keeps_every_row_and_constraint_both_ways(tmp_path, datab
         with db.engine.begin() as connection:
             connection.execute(sa.text("DELETE FROM responses WHERE id = 2"))
             assert connection.execute(sa.text(counts)).one() == (0, 0, 0, 2)
+
+
+def test_migration_0020_keeps_stored_webhook_keys_and_downgrades_without_derived_ones(tmp_path, database):
+    """0020: endpoints added before keep signing with their stored key; going back removes the
+    endpoints whose key is derived (the older code could not sign for them) and keeps the others."""
+    from perception.webhooks.service import signing_secret
+
+    with _empty_database(tmp_path, database, "webhook_keys"):
+        upgrade(revision="0019")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO webhook_endpoints (url, events, secret, active, created_at) "
+                "VALUES ('https://crm.example.com/a', ' followup.opened ', 'whsec_old', true, '2026-01-01')"))
+            old_id = connection.execute(sa.text("SELECT id FROM webhook_endpoints")).scalar_one()
+        upgrade()
+        from perception.core.models import WebhookEndpoint
+        from perception.webhooks.service import add_endpoint
+
+        assert signing_secret(db.session.get(WebhookEndpoint, old_id)) == "whsec_old"
+        added, _secret = add_endpoint("https://93.184.216.34/b", ["followup.opened"])
+        added_id = added.id
+        db.session.remove()
+        downgrade(revision="0019")
+        with db.engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT id, secret FROM webhook_endpoints ORDER BY id")).all()
+        assert [tuple(row) for row in rows] == [(old_id, "whsec_old")] and added_id != old_id
+        upgrade()

@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from perception.core.models import AuditEvent, WebhookDelivery, WebhookEndpoint, utcnow
@@ -17,7 +18,7 @@ from perception.core.webhooks_outbox import claim_due, emit, next_utc_midnight
 from perception.followups.service import resolve
 from perception.invitations.open_link_service import create_open_link, record_open_response
 from perception.webhooks.delivery_service import deliver_due_webhooks
-from perception.webhooks.service import WebhookError, add_endpoint
+from perception.webhooks.service import WebhookError, add_endpoint, signing_secret
 from tests.helpers import bank_items, login, make_survey, make_team, make_user, post_form
 from tests.web.loop_helpers import followup_of, invite_and_answer
 from tests.web.webhook_receiver import running_receiver, signature_ok
@@ -206,10 +207,11 @@ def test_the_commands_add_list_and_remove_with_the_secret_once_and_audit(app, db
                                 "--event", "followup.resolved"])
     assert added.exit_code == 0, added.output
     endpoint = db.session.execute(select(WebhookEndpoint)).scalar_one()
-    assert added.output.splitlines()[-1] == endpoint.secret and endpoint.secret.startswith("whsec_")
+    secret = signing_secret(endpoint)
+    assert added.output.splitlines()[-1] == secret and secret.startswith("whsec_")
     listed = runner.invoke(args=["webhooks", "list"])
     assert "https://crm.example.com/hooks" in listed.output and "followup.resolved" in listed.output
-    assert endpoint.secret not in listed.output
+    assert secret not in listed.output
     refused = runner.invoke(args=["webhooks", "add", "http://crm.example.com/hooks", "--event", "followup.opened"])
     assert refused.exit_code == 2 and "https://" in refused.output
     assert runner.invoke(args=["webhooks", "remove", str(endpoint.id)]).exit_code == 0
@@ -233,13 +235,13 @@ def test_the_admin_page_adds_shows_the_secret_once_shows_the_log_and_removes(app
 
     page = post_form(client, "/admin/webhooks", {"url": "https://crm.example.com/hooks", "events": "followup.opened"})
     endpoint = db.session.execute(select(WebhookEndpoint)).scalar_one()
-    assert page.status_code == 200 and endpoint.secret.encode() in page.data
+    assert page.status_code == 200 and signing_secret(endpoint).encode() in page.data
     assert page.headers["Cache-Control"].startswith("no-store")
     [delivery] = queue(db, endpoint)
     delivery.attempts, delivery.last_error = 3, "HTTP 502"
     db.session.commit()
     again = client.get("/admin/webhooks").get_data(as_text=True)
-    assert endpoint.secret not in again
+    assert signing_secret(endpoint) not in again
     assert "HTTP 502" in again and delivery.delivery_id in again and "https://crm.example.com/hooks" in again
     assert delivery.created_at.strftime("%Y-%m-%d") in again and not re.search(r"\d\d:\d\d", again)  # days only
 
@@ -247,3 +249,34 @@ def test_the_admin_page_adds_shows_the_secret_once_shows_the_log_and_removes(app
     assert removed.status_code == 302 and db.session.execute(select(WebhookEndpoint)).first() is None
     webhook_events = select(AuditEvent.actor_id).where(AuditEvent.action.like("webhook.%"))
     assert db.session.execute(webhook_events).scalars().all() == [admin.id, admin.id]
+
+
+def test_the_database_holds_no_signing_key_and_a_new_secret_key_makes_a_new_one(app, db):
+    """The key is derived from a stored nonce under SECRET_KEY: a copy of the database (a backup)
+    cannot sign a request the receiver would accept, and no two endpoints share a key."""
+    endpoint, secret = add_endpoint("https://93.184.216.34/hooks", ["followup.opened"])
+    other, other_secret = add_endpoint("https://93.184.216.34/other", ["followup.opened"])
+    assert endpoint.secret is None and endpoint.secret_nonce and secret != other_secret
+    with db.engine.connect() as connection:
+        stored = connection.execute(sa.text("SELECT * FROM webhook_endpoints")).all()
+    assert not any(secret in str(value) or secret[6:] in str(value) for row in stored for value in row)
+    app.config["SECRET_KEY"] = "another-secret-key-for-this-test"
+    assert signing_secret(endpoint) not in (secret, None) and signing_secret(endpoint).startswith("whsec_")
+
+
+def test_an_endpoint_added_before_derived_keys_signs_with_its_stored_key(app, db):
+    with running_receiver() as receiver:
+        legacy = WebhookEndpoint(url=receiver.url, events=" followup.opened ", secret="whsec_stored-before-0020",
+                                 active=True)
+        db.session.add(legacy)
+        db.session.commit()
+        queue(db, legacy)
+        assert deliver_due_webhooks(now=utcnow()).delivered == 1
+    [(headers, body)] = receiver.requests
+    assert signature_ok("whsec_stored-before-0020", headers["Perception-Signature"], body)
+    both = WebhookEndpoint(url=receiver.url, events=" followup.opened ", secret="whsec_x", secret_nonce="n",
+                           active=True)
+    db.session.add(both)
+    with pytest.raises(sa.exc.IntegrityError):  # one key or the other, never both (nor neither)
+        db.session.commit()
+    db.session.rollback()

@@ -19,14 +19,19 @@ DELIVERY_STATUSES = ("pending", "sending", "delivered", "failed")
 
 class WebhookEndpoint(db.Model):
     __tablename__ = "webhook_endpoints"
+    # One of the two keys of the signature, never both (migration 0020).
+    __table_args__ = (CheckConstraint("(secret IS NULL) <> (secret_nonce IS NULL)", name="one_signing_key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2000))
     # The subscribed events, space-separated with a space at each end (" followup.opened ... "), so
     # that one LIKE finds the endpoints of an event.
     events: Mapped[str] = mapped_column(String(200))
-    # The signing key. Kept as it is because an HMAC needs it; shown once to the admin who adds the
-    # endpoint, never logged, never shown again.
-    secret: Mapped[str] = mapped_column(String(100))
+    # The signing key is derived from `secret_nonce` under SECRET_KEY (perception.webhooks.service.
+    # signing_secret), so the database and its backups alone cannot sign a request a receiver would
+    # accept. `secret` holds the key itself only for endpoints added before migration 0020. Shown once
+    # to the admin who adds the endpoint, never logged, never shown again.
+    secret: Mapped[str | None] = mapped_column(String(100))
+    secret_nonce: Mapped[str | None] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
