@@ -107,6 +107,23 @@ def _submission_order(pending):
     return submitted_at, response_id
 
 
+def lock_groups(connection, groups):
+    """Take the GROUP_LOCK of each of `groups` in group order, held to the end of the transaction
+    (PostgreSQL; nothing to do on SQLite, whose writer holds the database's one lock). Returns the
+    groups, locked."""
+    groups = sorted(set(groups), key=_group_order)
+    if connection.dialect.name != "postgresql":
+        return groups
+    if len(groups) >= BULK:
+        keys = [lock_key(group) for group in groups]
+        connection.execute(_LOCKS, {"surveys": [key["lock_survey"] for key in keys],
+                                    "rests": [key["lock_rest"] for key in keys]})
+    else:
+        for group in groups:
+            connection.execute(_LOCK, lock_key(group))
+    return groups
+
+
 def publish_dated(connection, groups, arriving=None, *, locked=frozenset()):
     """Publish the complete batches of `groups` (see group_of) in the connection's transaction,
     without counting them in the cells. Returns {survey id: {published response id: published_at}}.
@@ -123,15 +140,7 @@ def publish_dated(connection, groups, arriving=None, *, locked=frozenset()):
     arriving = arriving or {}
     groups = sorted(set(groups) | arriving.keys(), key=_group_order)
     size = min_n()
-    if connection.dialect.name == "postgresql":
-        to_lock = [group for group in groups if group not in locked]
-        if len(to_lock) >= BULK:
-            keys = [lock_key(group) for group in to_lock]
-            connection.execute(_LOCKS, {"surveys": [key["lock_survey"] for key in keys],
-                                        "rests": [key["lock_rest"] for key in keys]})
-        else:
-            for group in to_lock:
-                connection.execute(_LOCK, lock_key(group))
+    lock_groups(connection, [group for group in groups if group not in locked])
     if len(groups) >= BULK:
         pending_by_group = _pending_of_many(connection, groups)
     else:

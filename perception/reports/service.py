@@ -39,7 +39,7 @@ from sqlalchemy import Integer, bindparam, cast, delete, event, func, inspect, l
 from sqlalchemy.dialects import postgresql, sqlite
 
 from perception.core.models import Answer, PredictedAnswer, ReportCell, Response
-from perception.reports.batch_service import group_of, publish_dated
+from perception.reports.batch_service import group_of, lock_groups, publish_dated
 from perception.reports.histogram_queries import CELL, histogram_statement, rolled_up
 
 KEY_COLUMNS = ("survey_id", "team_id", "month", "perspective", "kind", "subject_id", "score_sum", "answered")
@@ -157,6 +157,17 @@ def merge_team(connection, from_id, into_id):
     batches the two teams' waiting answers now complete together (a team merge; the caller commits).
     Published answers keep their batch and date, so each figure changes by whole batches only."""
     cell, r = ReportCell.__table__.c, Response.__table__.c
+    # A customer's submit that completes a batch holds its group's lock and then counts the batch in
+    # its team's cells; this merge writes those cells and then takes the locks of the groups it
+    # publishes. Taken in that order both ways round, each could wait for the other (a deadlock, and a
+    # customer's answer refused): so the locks of every group of both teams with answers waiting (the
+    # groups a submit can complete a batch in, MIN_N >= 2), and of what they become, come first,
+    # before any cell is touched.
+    pending_groups = connection.execute(select(r.survey_id, r.team_id, r.staff_id, r.perspective).distinct().where(
+        r.team_id.in_((from_id, into_id)), r.published_at.is_(None))).all()
+    locked = lock_groups(connection, [group for survey_id, team_id, staff_id, perspective in pending_groups
+                                      for group in (group_of(survey_id, team_id, staff_id, perspective),
+                                                    group_of(survey_id, into_id, staff_id, perspective))])
     moved = select(cell.survey_id, literal_column(str(int(into_id))), *(cell[name] for name in KEY_COLUMNS[2:]),
                    cell.respondents).where(cell.team_id == from_id).order_by(*(cell[name] for name in KEY_COLUMNS))
     connection.execute(_adding_respondents(_insert(connection.dialect.name).from_select(
@@ -166,7 +177,7 @@ def merge_team(connection, from_id, into_id):
     waiting = connection.execute(select(r.survey_id, r.staff_id, r.perspective).distinct().where(
         r.team_id == into_id, r.published_at.is_(None))).all()
     return publish(connection, [group_of(survey_id, into_id, staff_id, perspective)
-                                for survey_id, staff_id, perspective in waiting])
+                                for survey_id, staff_id, perspective in waiting], locked=frozenset(locked))
 
 
 def cell_total(session, survey_id):

@@ -3,15 +3,21 @@ everything of a team and keeps the figures exactly what a fresh computation give
 leaves every picker but stays in history and reports; only admins reach the pages."""
 
 import json
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from perception.accounts.service import create_api_token
 from perception.core.extensions import db as _db
 from perception.core.models import AuditEvent, FollowUp, Invitation, OpenLink, Response, Team, User, survey_teams
 from perception.reports import service as report_cells
+from perception.reports.batch_service import GROUP_LOCK, group_of, lock_key
+from perception.teams.service import merge_teams
 from tests.helpers import login, make_invitation, make_responses, make_survey, make_team, make_user, post_form
 
 MARCH = datetime(2026, 3, 10, 9, tzinfo=UTC)
@@ -175,3 +181,42 @@ def test_an_archived_team_takes_no_new_people_or_invitations(two_teams, client, 
     answer = client.post("/api/v1/invitations", headers={"Authorization": f"Bearer {token}"},
                          json={"survey": "merge", "team": "North", "deliver": "none"})
     assert answer.status_code == 422 and answer.get_json()["field"] == "team"
+
+
+def test_a_merge_and_a_submit_completing_a_batch_in_the_target_team_never_deadlock(two_teams, app, db):
+    """PostgreSQL (SQLite has one writer at a time): a customer's submit holds its group's lock and
+    then counts its batch in its team's cells. A merge into that team that moved the cells first
+    and then waited for the group's lock deadlocked with it, and one of the two failed."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    survey, north, south = two_teams
+    published = db.session.execute(select(Response.id).where(
+        Response.team_id == south.id, Response.published_at.is_not(None))).scalars().first()
+    survey_id, north_id, south_id = survey.id, north.id, south.id
+    outcome = {}
+
+    def merge():
+        with app.app_context():
+            try:
+                merge_teams(_db.session.get(Team, north_id), _db.session.get(Team, south_id))
+                outcome["merged"] = True
+            except Exception as error:  # noqa: BLE001 (the test reports whatever failed)
+                outcome["error"] = error
+            finally:
+                _db.session.remove()
+
+    with db.engine.connect() as submit:
+        submit.execute(select(GROUP_LOCK), lock_key(group_of(survey_id, south_id, None, "customer")))
+        merging = threading.Thread(target=merge)
+        merging.start()
+        deadline = time.monotonic() + 20
+        while not submit.execute(sa.text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).scalar():
+            assert time.monotonic() < deadline and merging.is_alive(), outcome
+            time.sleep(0.02)
+        # The merge waits for the submit's group: the submit now counts South's cells, as a completed
+        # batch does (its transaction is then rolled back: only the waiting matters here).
+        report_cells.add(Session(bind=submit), survey_id, [published])
+        submit.rollback()
+        merging.join(30)
+    assert outcome == {"merged": True}
