@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2] / "perception"
+ROOT = Path(__file__).resolve().parents[1] / "perception"
 
 # Lowest first. The README's "Where things live" writes down the same order.
 LAYERS = (

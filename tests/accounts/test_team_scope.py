@@ -17,10 +17,10 @@ from perception.core.models import ApiToken, FollowUp, Invitation, OpenLink, Sur
 from perception.core.tokens import API_SCOPES
 from perception.demo.service import DEMO_PASSWORD, seed_demo
 from perception.invitations.open_link_service import create_open_link
+from tests.accounts.test_auth import POST_ROUTES, ROUTES
 from tests.helpers import bank_items, csrf_token, login, make_invitation, make_survey, make_team, make_user, post_form
+from tests.loop_helpers import followup_of, invite_and_answer
 from tests.openapi_check import Api, OpenApiChecker
-from tests.web.loop_helpers import followup_of, invite_and_answer
-from tests.web.test_auth import POST_ROUTES, ROUTES
 
 CALLERS = ("team", "all", "admin")  # Harbour Street's leader, a leader without a team, an admin
 OURS, THEIRS = "Harbour Street", "Quay Road"
@@ -105,7 +105,7 @@ NOT_TEAM_DATA = {
     "/leaders/followups/recovery": "figures of the visible follow-ups (followups.queries.visible_condition)",
     "/leaders/customers": "admins only",
     "/leaders/digest": "the reader's own digest setting",
-    "/leaders/trend": "checked for its content below and in tests/web/test_trend.py",
+    "/leaders/trend": "checked for its content below and in tests/reports/test_trend.py",
 }
 
 
@@ -222,7 +222,7 @@ def test_the_matrix_walks_every_leaders_route(app, db):
     leaders_routes = {re.sub(r"<int:\w+>", "<int>", rule.rule) for rule in app.url_map.iter_rules()
                       if rule.rule.startswith("/leaders")}
     assert leaders_routes - walked - set(NOT_TEAM_DATA) == set()
-    # tests/web/test_auth walks every route for the role check; this walk is for the team check.
+    # tests/accounts/test_auth.py walks every route for the role check; this walk is for the team check.
     assert {re.sub(r"wave-1", "<slug>", path) for path in (*ROUTES, *POST_ROUTES)} >= set(NOT_TEAM_DATA) - {
         "/leaders/surveys/<slug>/mirror"} | {"/leaders/"}
 

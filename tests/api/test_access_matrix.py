@@ -5,10 +5,10 @@ import pytest
 from flask import url_for
 
 from perception.accounts.service import create_api_token, revoke_api_token
+from tests.accounts.test_auth import POST_ROUTES, ROUTES
 from tests.helpers import csrf_token, login, make_invitation, make_survey, make_team, make_user, open_link
+from tests.loop_helpers import followup_of, invite_and_answer
 from tests.openapi_check import Api, OpenApiChecker
-from tests.web.loop_helpers import followup_of, invite_and_answer
-from tests.web.test_auth import POST_ROUTES, ROUTES
 
 CALLERS = ("none", "malformed", "revoked", "staff", "leader", "admin")
 NO_TOKEN = {"none": 401, "malformed": 401, "revoked": 401}

@@ -12,7 +12,7 @@ from perception.core.models import ApiToken, AuditEvent, ErasureRecord, Response
 from perception.followups.service import reassign
 from perception.surveys.service import WaveError, WaveSpec, close_wave, create_wave, update_wave
 from tests.helpers import bank_items, csrf_token, login, make_responses, make_survey, make_team, make_user, post_form
-from tests.web.loop_helpers import followup_of, invite_and_answer
+from tests.loop_helpers import followup_of, invite_and_answer
 
 CUSTOMER = "priyanka.sharma@example.org"
 

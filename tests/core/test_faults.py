@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bench.common import gunicorn
 from perception.core.models import Invitation, Response
 from tests.helpers import answers_for, make_invitation, make_survey, server_env
-from tests.web.httpclient import Browser
+from tests.httpclient import Browser
 
 
 def _prepared_customers(base, survey, count):

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from perception.core.extensions import db
 from perception.core.models import FollowUp, Invitation, OutboxMessage, RecoveryRequest
+from tests.core.test_migrations import _empty_database
 from tests.helpers import bank_items, login, make_invitation, make_survey, make_team, make_user
-from tests.web.loop_helpers import followup_of, invite_and_answer, page_post
-from tests.web.test_migrations import _empty_database
+from tests.loop_helpers import followup_of, invite_and_answer, page_post
 
 
 @pytest.fixture

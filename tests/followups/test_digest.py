@@ -13,7 +13,7 @@ from perception.core.extensions import db as _db
 from perception.core.models import FollowUp, OutboxMessage, Response
 from perception.followups.digest_service import period_key, queue_due_digests
 from tests.helpers import login, make_team, make_user, post_form
-from tests.web.trend_support import HARBOUR, RIVERSIDE, two_waves
+from tests.trend_support import HARBOUR, RIVERSIDE, two_waves
 
 MONDAY = datetime(2026, 11, 16, 6, 0, tzinfo=UTC)  # a week before the next Monday: both in the past
 

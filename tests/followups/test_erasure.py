@@ -27,7 +27,7 @@ from perception.invitations.open_link_service import create_open_link, open_link
 from perception.invitations.queries import is_suppressed
 from perception.invitations.service import suppress
 from tests.helpers import bank_items, login, make_invitation, make_survey, make_team, make_user, post_form
-from tests.web.loop_helpers import followup_of, invite_and_answer, page_post
+from tests.loop_helpers import followup_of, invite_and_answer, page_post
 
 EMAIL = "priyanka.sharma@example.org"
 PHONE = "+44 7700 900123"

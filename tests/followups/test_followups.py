@@ -35,7 +35,7 @@ from tests.helpers import (
     open_link,
     post_form,
 )
-from tests.web.loop_helpers import FOLLOWUP_URL_RE, answer, followup_of, invite_and_answer, page_post
+from tests.loop_helpers import FOLLOWUP_URL_RE, answer, followup_of, invite_and_answer, page_post
 
 
 @pytest.fixture

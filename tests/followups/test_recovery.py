@@ -12,7 +12,7 @@ from perception.core.models import RecoveryRequest, utcnow
 from perception.core.tokens import hash_token
 from perception.surveys.bank_service import Wording, edit_item
 from tests.helpers import bank_items, login, make_survey, make_team, make_user, post_form
-from tests.web.loop_helpers import followup_of, invite_and_answer, page_post
+from tests.loop_helpers import followup_of, invite_and_answer, page_post
 
 LINK_RE = re.compile(r"https?://\S+/s/r/[A-Za-z0-9_-]{40,}")
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from perception.core.models import Invitation, Response, utcnow
 from tests.helpers import bank_items, login, make_survey, make_team, make_user, post_form
-from tests.web.loop_helpers import followup_of, invite_and_answer, page_post
+from tests.loop_helpers import followup_of, invite_and_answer, page_post
 
 EMAIL = "kofi@example.net"
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from perception.core.models import StaffGuess, utcnow
 from perception.followups.triads_service import calibration_of, interaction_pairs
 from tests.helpers import bank_items, login, make_invitation, make_survey, make_team, make_user, post_form
-from tests.web.loop_helpers import answer, followup_of
+from tests.loop_helpers import answer, followup_of
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from perception.core.models import Answer, Response
 from perception.reports.queries import gap_report
 from perception.reports.ranking_queries import team_page, team_rows
 from tests.helpers import bank_items, login, make_survey, make_team, make_user
-from tests.web.test_dashboard import charts_on
+from tests.reports.test_dashboard import charts_on
 
 TEAMS = 30
 MARCH = datetime(2026, 3, 14, 9, tzinfo=UTC)

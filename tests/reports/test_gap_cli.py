@@ -32,7 +32,7 @@ import pytest
 from scipy import stats
 
 from tests.helpers import make_survey
-from tests.web.reports_support import assert_close, gap_json, items_by_key
+from tests.reports_support import assert_close, gap_json, items_by_key
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SMALL = DATA / "gap_small.csv"

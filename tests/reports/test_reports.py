@@ -10,7 +10,7 @@ from bench.common import counted_statements
 from perception.core.models import Answer, Response, Survey
 from perception.reports.queries import ReportError, gap_report
 from tests.helpers import make_survey, make_team
-from tests.web.reports_support import items_by_key
+from tests.reports_support import items_by_key
 
 KEYS = ["trust_believed", "trust_reliable", "respect_dignity"]
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from perception.core.models import Dimension, Item
 from tests.helpers import make_survey
-from tests.web.reports_support import assert_close, gap_json, items_by_key, write_csv
+from tests.reports_support import assert_close, gap_json, items_by_key, write_csv
 
 ITEM_KEYS = ("trust_believed", "trust_reliable", "respect_dignity", "kindness_warm", "kindness_patient",
              "personal_person")

@@ -13,8 +13,8 @@ from perception.core.models import Response
 from perception.reports import by_team_queries
 from perception.reports.queries import gap_report
 from tests.helpers import make_survey, make_team
-from tests.web.reports_support import items_by_key
-from tests.web.test_reports import KEYS, add_responses, fresh
+from tests.reports.test_reports import KEYS, add_responses, fresh
+from tests.reports_support import items_by_key
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from perception.accounts.service import create_api_token
 from perception.reports.trend_queries import trend_report
 from tests.helpers import bank_items, login, make_responses, make_survey, make_team, make_user
 from tests.openapi_check import Api, OpenApiChecker
-from tests.web.reports_support import gap_json
-from tests.web.trend_support import HARBOUR, RIVERSIDE, two_waves
+from tests.reports_support import gap_json
+from tests.trend_support import HARBOUR, RIVERSIDE, two_waves
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from perception.reports.queries import gap_report, waiting_answers
 from perception.responses import csv_import
 from perception.responses.csv_import import import_responses
 from tests.helpers import PASSWORD, answers_for, make_invitation, make_survey, make_team, make_user
-from tests.web.httpclient import Browser
+from tests.httpclient import Browser
 
 SUBMITS = 20
 

@@ -11,7 +11,7 @@ from perception.core.models import AuditEvent, Response, Team
 from perception.responses import csv_import
 from perception.responses.csv_import import names_summary
 from tests.helpers import make_invitation, make_survey, make_team
-from tests.web.reports_support import items_by_key, row_counts, write_csv
+from tests.reports_support import items_by_key, row_counts, write_csv
 
 SMALL = Path(__file__).resolve().parent.parent / "data" / "gap_small.csv"
 HEADER = ["perspective", "respondent", "team", "submitted_at", "trust_believed", "trust_reliable",

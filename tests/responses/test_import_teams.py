@@ -7,7 +7,7 @@ from sqlalchemy import select
 from perception.core.models import AuditEvent, Response, Team
 from perception.responses import csv_import
 from tests.helpers import make_survey, make_team
-from tests.web.reports_support import items_by_key, row_counts, write_csv
+from tests.reports_support import items_by_key, row_counts, write_csv
 
 HEADER = ["perspective", "respondent", "team", "submitted_at", "trust_believed", "comment"]
 

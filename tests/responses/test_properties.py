@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from perception.accounts.service import create_api_token
 from perception.core.models import Response
 from tests.helpers import csrf_token, login, make_invitation, make_survey, make_team, make_user, open_link
-from tests.web.reports_support import items_by_key, write_csv
+from tests.reports_support import items_by_key, write_csv
 
 SETTINGS = settings(max_examples=60, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -10,7 +10,7 @@ from perception.core.models import Dimension, Item, Survey, utcnow
 from perception.surveys.service import WaveError, WaveSpec, close_wave, create_wave, open_wave, update_wave
 from perception.teams.service import archive_team
 from tests.helpers import bank_items, form_fields, login, make_survey, make_team, make_user, post_form
-from tests.web.test_dashboard import add_responses
+from tests.reports.test_dashboard import add_responses
 
 
 def _items_of(dimension_key):

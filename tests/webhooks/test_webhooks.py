@@ -19,8 +19,8 @@ from perception.invitations.open_link_service import create_open_link, record_op
 from perception.webhooks.delivery_service import deliver_due_webhooks
 from perception.webhooks.service import WebhookError, add_endpoint
 from tests.helpers import bank_items, login, make_survey, make_team, make_user, post_form
-from tests.web.loop_helpers import followup_of, invite_and_answer
-from tests.web.webhook_receiver import running_receiver, signature_ok
+from tests.loop_helpers import followup_of, invite_and_answer
+from tests.webhook_receiver import running_receiver, signature_ok
 
 EXACT_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 

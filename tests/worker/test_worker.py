@@ -15,8 +15,8 @@ from perception.core.models import FollowUp, WebhookDelivery, utcnow
 from perception.webhooks.service import add_endpoint
 from perception.worker.service import JOBS, Job, run_tick, take_turn
 from tests.helpers import bank_items, make_survey, make_team, make_user, server_env
-from tests.web.loop_helpers import followup_of, invite_and_answer
-from tests.web.webhook_receiver import running_receiver, signature_ok
+from tests.loop_helpers import followup_of, invite_and_answer
+from tests.webhook_receiver import running_receiver, signature_ok
 
 ROOT = Path(__file__).resolve().parents[2]
 
