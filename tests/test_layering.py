@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.pure  # reads no database: the PostgreSQL pass leaves it out (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[1] / "perception"
 
 # Lowest first. The README's "Where things live" writes down the same order.

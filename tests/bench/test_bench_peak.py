@@ -4,7 +4,11 @@ is measured from where it starts (getrusage and wait4 reported the parent's high
 import os
 import sys
 
+import pytest
+
 from bench.peak import peak_mb, reset_peak, run_measured
+
+pytestmark = pytest.mark.pure  # reads no database: the PostgreSQL pass leaves it out (tests/conftest.py)
 
 
 def _held(megabytes):

@@ -29,6 +29,8 @@ from perception.insights.drivers import OUTCOME
 from perception.reports.headline import headline_sentence
 from perception.reports.trend_queries import adjust
 
+pytestmark = pytest.mark.pure  # reads no database: the PostgreSQL pass leaves it out (tests/conftest.py)
+
 DIMENSIONS = (DimensionSpec("trust", "Trust", ("t1", "t2")), DimensionSpec("respect", "Respect", ("r1",)))
 ITEMS = (ItemSpec("t1", "trust"), ItemSpec("t2", "trust"), ItemSpec("r1", "respect"))
 KEYS = ("t1", "t2", "r1")

@@ -4,6 +4,8 @@ import pytest
 
 from perception.insights.board import DIMENSION_WORDS, EFFECT_WORDS, Moment, rank_moments, suggest_tags
 
+pytestmark = pytest.mark.pure  # reads no database: the PostgreSQL pass leaves it out (tests/conftest.py)
+
 BANK_DIMENSIONS = ("trust", "respect", "understanding", "appreciation", "honest_communication", "kindness",
                    "personal_attention", "attentiveness")
 

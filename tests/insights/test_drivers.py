@@ -20,6 +20,8 @@ from perception.insights.drivers import (
     standardised_weights,
 )
 
+pytestmark = pytest.mark.pure  # reads no database: the PostgreSQL pass leaves it out (tests/conftest.py)
+
 
 def close(a, b, tol=1e-9):
     assert a is not None

@@ -4,6 +4,8 @@ import pytest
 
 from perception.insights.effort import PHONE_FACTOR, phone_minutes, phone_seconds
 
+pytestmark = pytest.mark.pure  # reads no database: the PostgreSQL pass leaves it out (tests/conftest.py)
+
 
 def test_basis_desktop_seconds_times_the_phone_factor():
     # 10 s for the page, 5 s per statement, 5 s for the 0-10 question, 20 s for the comment box.

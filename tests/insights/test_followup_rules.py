@@ -19,6 +19,8 @@ from perception.insights.loop import (
     triad_figures,
 )
 
+pytestmark = pytest.mark.pure  # reads no database: the PostgreSQL pass leaves it out (tests/conftest.py)
+
 RULE = AlertRule(overall_max=2.5, dimension_max=2, nps_max=6)
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -12,6 +12,8 @@ from scipy import stats
 from perception.insights import incomplete_beta, t_cdf, t_pdf, t_ppf, t_sf
 from perception.insights.critical_values import t975
 
+pytestmark = pytest.mark.pure  # reads no database: the PostgreSQL pass leaves it out (tests/conftest.py)
+
 REL = 1e-12
 
 

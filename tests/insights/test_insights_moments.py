@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from perception.insights import describe, merge_summaries, summarise, summary_from_moments, welch_gap
+
+pytestmark = pytest.mark.pure  # reads no database: the PostgreSQL pass leaves it out (tests/conftest.py)
 
 
 def moments(histogram: dict[tuple[int, int], int]) -> list[tuple[int, int, int, int, int, int]]:

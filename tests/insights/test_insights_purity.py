@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.pure  # reads no database: the PostgreSQL pass leaves it out (tests/conftest.py)
+
 PACKAGE = Path(__file__).resolve().parents[2] / "perception" / "insights"
 FORBIDDEN = {"flask", "flask_sqlalchemy", "sqlalchemy", "werkzeug", "numpy", "scipy", "pandas", "plotly"}
 

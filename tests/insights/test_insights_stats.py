@@ -14,6 +14,8 @@ from scipy import stats
 
 from perception.insights import calibration, care_index, describe, histogram, indifference_rate, summarise, welch_gap
 
+pytestmark = pytest.mark.pure  # reads no database: the PostgreSQL pass leaves it out (tests/conftest.py)
+
 
 def scipy_welch(a: list[float], b: list[float]):  # noqa: ANN201
     """scipy's Welch test; silences its warning about an exactly constant sample (sd 0 is fine)."""

@@ -2,7 +2,11 @@
 
 import math
 
+import pytest
+
 from perception.insights import DimensionSpec, build_mirror, histogram
+
+pytestmark = pytest.mark.pure  # reads no database: the PostgreSQL pass leaves it out (tests/conftest.py)
 
 DIMENSIONS = [DimensionSpec("trust", "Trust", ("t1", "t2")), DimensionSpec("respect", "Respect", ("r1",))]
 

@@ -16,6 +16,8 @@ from perception.insights import (
     group_input_from_responses,
 )
 
+pytestmark = pytest.mark.pure  # reads no database: the PostgreSQL pass leaves it out (tests/conftest.py)
+
 
 def test_matches_scipy_on_a_page_of_tests():
     rng = np.random.default_rng(16)

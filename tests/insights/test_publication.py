@@ -4,6 +4,8 @@ import pytest
 
 from perception.insights import batches, waiting_sentence
 
+pytestmark = pytest.mark.pure  # reads no database: the PostgreSQL pass leaves it out (tests/conftest.py)
+
 
 def test_complete_batches_are_dated_by_their_last_answer_and_the_rest_waits():
     pending = [(1, 10), (2, 30), (3, 20), (4, 40), (5, 50), (6, 60), (7, 70)]

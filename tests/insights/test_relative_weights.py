@@ -22,6 +22,8 @@ from perception.insights.relative_weights import (
 )
 from perception.insights.weights import johnson_weights
 
+pytestmark = pytest.mark.pure  # reads no database: the PostgreSQL pass leaves it out (tests/conftest.py)
+
 
 @pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 9])
 @pytest.mark.parametrize("seed", [1, 2, 3])

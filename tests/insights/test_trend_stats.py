@@ -9,6 +9,8 @@ from scipy import stats
 from perception.insights import NULL_CHANGE, describe, difference, gap_change, histogram, mean_change, welch_contrast
 from perception.insights.stats import PerspectiveStats
 
+pytestmark = pytest.mark.pure  # reads no database: the PostgreSQL pass leaves it out (tests/conftest.py)
+
 
 def _stats(scores):
     return describe(histogram([[int(s)] for s in scores]))
