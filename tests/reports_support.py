@@ -1,5 +1,5 @@
-"""Helpers shared by the report and import tests (tests/web/test_gap_cli*.py, test_import*.py,
-test_reports*.py)."""
+"""Helpers shared by the report and import tests (tests/reports/test_gap_cli.py, test_reports*.py, test_trend.py;
+tests/responses/test_import*.py, test_properties.py)."""
 
 import csv
 import io

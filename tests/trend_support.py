@@ -1,4 +1,5 @@
-"""Two waves and two teams for the trend and digest tests (tests/web/test_trend.py, test_digest.py)."""
+"""Two waves and two teams for the trend and digest tests (tests/reports/test_trend.py,
+tests/followups/test_digest.py)."""
 
 from datetime import timedelta
 

@@ -52,7 +52,7 @@ def test_next_parameter_cannot_redirect_off_site(client, db):
 
 
 def test_login_is_rate_limited_per_account_and_address(client, db):
-    # More in tests/web/test_sessions_and_limits.py: failures from other addresses lock nobody out.
+    # More in tests/accounts/test_sessions_and_limits.py: failures from other addresses lock nobody out.
     user = make_user("staff")
     token = csrf_token(client, "/login")
     statuses = []
@@ -122,7 +122,7 @@ ROUTES = {
 def test_every_protected_route_checks_the_role(app, client, db, role):
     make_survey("wave-1")
     if role != "anonymous":
-        # Leaders here have no team, so the whole business: a team's leader is tests/web/test_team_scope.py.
+        # Leaders here have no team, so the whole business: a team's leader is tests/accounts/test_team_scope.py.
         login(client, make_user(role, team=make_team() if role == "staff" else None))
     for path, expected in ROUTES.items():
         response = client.get(path)
