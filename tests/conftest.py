@@ -187,6 +187,16 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def pytest_collection_modifyitems(config, items):
+    """A module marked `pure` reads no database, so the PostgreSQL pass (scripts/test.sh) leaves it out
+    with `-m "not pure"`; the mark may not hide a test that asks for the database, even through a fixture."""
+    hidden = [item.nodeid for item in items
+              if item.get_closest_marker("pure") and "database" in getattr(item, "fixturenames", ())]
+    if hidden:
+        raise pytest.UsageError("marked pure but asks for the database (so it would never run on PostgreSQL): "
+                                + ", ".join(hidden))
+
+
 def pytest_report_header(config):
     url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
     return "database: " + ("PostgreSQL" if url.startswith("postgresql") else "SQLite")

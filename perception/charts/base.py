@@ -5,7 +5,7 @@ the reason it is withheld, never as a number.
 
 Figures are plotly figure dictionaries ({"data": [trace, ...], "layout": {...}}, each trace with its
 "type"), which plotly.js draws as they are: building plotly graph objects validated every property
-at each page view (~40 ms a chart). tests/unit/test_charts.py validates every builder's output
+at each page view (~40 ms a chart). tests/charts/test_charts.py validates every builder's output
 through plotly.graph_objects instead. Everything in them is plain JSON data: str, int, float, bool,
 None, list and dict.
 """

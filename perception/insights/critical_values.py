@@ -4,7 +4,7 @@ Every Welch test of a report needs t(0.975, df) at its own, non-integer Welch-Sa
 ``df``; solving for it (``distributions.t_ppf``: Newton steps, each an incomplete beta function)
 cost about 50 microseconds, three quarters of a by-team report of 2,000 teams. As a function of
 ``u = 1 / df`` on [0, 1] (df >= 1) the quantile is smooth, so three Chebyshev series of degree 16
-(on u in [0, 1/4], [1/4, 1/2] and [1/2, 1]) give it to about 2e-15 relative (the unit tests check
+(on u in [0, 1/4], [1/4, 1/2] and [1/2, 1]) give it to about 2e-15 relative (tests/insights check
 it against ``scipy.stats.t.ppf`` on a dense grid). The coefficients were fitted by least squares
 to ``scipy.stats.t.ppf(0.975, 1 / u)`` at 400 Chebyshev nodes of each piece (numpy.polynomial.
 chebyshev.chebfit; u = 0 is the normal quantile). Below df = 1 the caller solves as before.

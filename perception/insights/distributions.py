@@ -14,7 +14,7 @@ Welch-Satterthwaite degrees of freedom are not integers).
   whichever of the tail or the central probability is smaller.
 
 Accuracy versus ``scipy.stats.t`` (and mpmath) is about 1e-13 relative for
-``df`` from 1 to 1e6 and beyond (checked by the unit tests).
+``df`` from 1 to 1e6 and beyond (checked in tests/insights/test_insights_distributions.py).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Relative weights split a regression's R² among correlated predictors, where bet
   weight is ``ε_j = Σ_k Λ_jk² β_k²``. The weights are ≥ 0 and sum to ``R² = Σ β_k²``.
 
 The eigendecomposition is cyclic Jacobi rotation (``symmetric_eigen``; the package is standard
-library only), checked against numpy's ``eigh`` in the unit tests.
+library only), checked against numpy's ``eigh`` in tests/insights/test_relative_weights.py.
 
 **Which weight stands out** (``weight_intervals``). A weight is *significantly above the others*
 when the 95 % interval of its difference from the mean weight lies above zero. The interval comes

@@ -57,7 +57,7 @@ def _customer_links(db):
 
 def _recovery_link(db):
     """A re-survey link for a demo follow-up that has none, made as perception.followups.recovery_service makes them
-    (sending it by mail is the web tests' business)."""
+    (sending it by mail is tests/followups/test_recovery.py's business)."""
     from perception.core.models import FollowUp, RecoveryRequest
     from perception.core.tokens import derive_token, hash_token, new_nonce
     from perception.followups.queries import RECOVERY_PURPOSE, recovery_link

@@ -16,8 +16,8 @@ from perception.core.models import FollowUp, Invitation, Response, Survey, Team,
 from perception.demo.service import DEMO_PASSWORD, seed_demo
 from perception.invitations.mail import deliver_due
 from perception.invitations.service import InvitationRequest, invite
+from tests.accounts.test_auth import ROUTES
 from tests.helpers import answers_for, login, make_survey, make_team, make_user, open_link, post_form
-from tests.web.test_auth import ROUTES
 
 SCRIPT = "<script>alert(1)</script>"
 ATTRIBUTE = '"><img src=x onerror=alert(1)>'

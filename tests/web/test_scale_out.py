@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bench.common import gunicorn
 from perception.core.models import Response
 from tests.helpers import answers_for, make_invitation, make_survey, server_env
-from tests.web.httpclient import Browser
+from tests.httpclient import Browser
 
 
 @pytest.fixture

@@ -1,0 +1,244 @@
+"""Erasing a customer: afterwards their address, name and phone number are nowhere in the
+database (every column of every table is scanned), the gap report is identical, and an audit
+line says who erased how much, without the address."""
+
+import hashlib
+import json
+import re
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from perception.core.models import (
+    ErasureRecord,
+    FollowUp,
+    IdempotencyKey,
+    Invitation,
+    MailSuppression,
+    OutboxMessage,
+    RecoveryRequest,
+    Response,
+    StaffGuess,
+    utcnow,
+)
+from perception.core.tokens import email_hash
+from perception.invitations.open_link_service import create_open_link, open_link_url
+from perception.invitations.queries import is_suppressed
+from perception.invitations.service import suppress
+from tests.helpers import bank_items, login, make_invitation, make_survey, make_team, make_user, post_form
+from tests.loop_helpers import followup_of, invite_and_answer, page_post
+
+EMAIL = "priyanka.sharma@example.org"
+PHONE = "+44 7700 900123"
+
+
+@pytest.fixture
+def survey(db):
+    return make_survey(items=bank_items())
+
+
+def traces(db, needles):
+    """(table, column, needle) for every column of every table holding one of `needles`, in any case."""
+    found = []
+    inspector = sa.inspect(db.engine)
+    with db.engine.connect() as connection:
+        for table in inspector.get_table_names():
+            for column in inspector.get_columns(table):
+                for needle in needles:
+                    hits = connection.execute(sa.text(
+                        f'SELECT count(*) FROM "{table}" WHERE lower(CAST("{column["name"]}" AS TEXT)) LIKE :needle'
+                    ), {"needle": f"%{needle.lower()}%"}).scalar()
+                    if hits:
+                        found.append((table, column["name"], needle))
+    return found
+
+
+def dump(db):
+    """Every row of every table of the database (by the database's own catalogue, not the models),
+    every column as text, one line per row."""
+    lines = []
+    inspector = sa.inspect(db.engine)
+    with db.engine.connect() as connection:
+        for table in inspector.get_table_names():
+            for row in connection.execute(sa.text(f'SELECT * FROM "{table}"')):
+                lines.append(table + ": " + " | ".join("" if value is None else str(value) for value in row))
+    return "\n".join(lines)
+
+
+def found_in_dump(text, email, names, phone_digits):
+    """What of the customer the dump still holds: the address (any case), a name (any case) or the
+    phone's last nine digits with any separators between them."""
+    found = [needle for needle in [email, *names] if needle.lower() in text.lower()]
+    digits = re.compile(r"[\s./()+-]*".join(phone_digits[-9:]))
+    found += [match.group(0) for match in digits.finditer(text)]
+    return found
+
+
+def gap_json(runner, survey):
+    result = runner.invoke(args=["gap", "--survey", survey.slug, "--by", "team", "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def seed_customer(app, client, survey):
+    """A customer who answered (low, with consent and phone), was followed up, sent a re-survey,
+    was invited again (mail failed with their address in the error), and mentioned elsewhere."""
+    team = make_team("Harbour Street")
+    leader = make_user("leader", team=team)
+    staff = make_user("staff", team=team, name="Ben Okafor")
+    for score in (4, 5, 4, 3, 5):  # other customers, so the gap report has figures
+        invite_and_answer(app.test_client(), survey, team, score=score)
+    invitation = invite_and_answer(
+        app.test_client(), survey, team, score=1, email=EMAIL, name="Priyanka Sharma", staff=staff, consent="yes",
+        phone=PHONE, comment=f"Write to me at {EMAIL.upper()}, Priyanka Sharma. Or call 07700 900123.",
+    )
+    from perception.core.extensions import db
+
+    db.session.add(StaffGuess(invitation_id=invitation.id, staff_id=staff.id, score=4))
+    followup = followup_of(invitation)
+    login(client, leader)
+    path = f"/leaders/followups/{followup.id}"
+    page_post(client, path, "contact", {"channel": "phone", "outcome": "reached",
+                                        "note": "Rang 07700 900 123; Priyanka was upset about the fee."})
+    page_post(client, path, "resolve", {"note": f"Refund confirmed by mail to {EMAIL}."})
+    db.session.add(RecoveryRequest(follow_up_id=followup.id, item_id=survey.items[0].id, token_hash="f" * 64,
+                                   token_nonce="n", state="sent", expires_at=utcnow()))
+    second, _token = make_invitation(make_survey("wave-2", items=bank_items(4)), team, email=EMAIL,
+                                     name="Priyanka Sharma")
+    db.session.add(OutboxMessage(invitation=second, kind="invitation", status="pending",
+                                 last_error=f"451 4.2.0 <{EMAIL}>: mailbox busy"))
+    invite_and_answer(app.test_client(), survey, team, score=4, comment=f"I came with {EMAIL} last week.")
+    db.session.add(Response(survey_id=survey.id, perspective="customer", team_id=team.id, respondent=EMAIL.upper(),
+                            channel="import", answers=[]))
+    db.session.commit()
+    # At the counter she answered again through the open (QR) link, giving her phone written otherwise.
+    walk_in = app.test_client()
+    assert walk_in.get(open_link_url(create_open_link(survey, team, "Counter")).removeprefix(
+        "http://perception.test")).status_code == 303
+    answers = {**{f"item_{item.key}": "1" for item in survey.items}, "contact_consent": "yes",
+               "contact_phone": "07700-900-123", "comment": "Still waiting for the refund."}
+    assert post_form(walk_in, "/s/o/answer", answers).status_code == 303
+    open_answer = db.session.execute(select(Response).where(Response.channel == "open")).scalar_one()
+    open_followup = db.session.execute(select(FollowUp).where(FollowUp.response_id == open_answer.id)).scalar_one()
+    page_post(client, f"/leaders/followups/{open_followup.id}", "contact",
+              {"channel": "phone", "outcome": "message", "note": "Left a message on 0770 090 0123."})
+    # A till sent her number in its Idempotency-Key; and she unsubscribed before keyed hashes.
+    other, _token = make_invitation(survey, team, email="someone.else@example.org")
+    db.session.add(IdempotencyKey(user_id=leader.id, key="till-7:447700900123", request_hash="0" * 64,
+                                  invitation_id=other.id))
+    db.session.add(MailSuppression(email_hash=hashlib.sha256(EMAIL.encode()).hexdigest(), reason="unsubscribed"))
+    db.session.commit()
+    return invitation, followup, second
+
+
+def test_erase_customer_command_leaves_no_trace_and_no_figure_moves(app, db, client, runner, survey):
+    invitation, followup, second = seed_customer(app, client, survey)
+    needles = [EMAIL, "Priyanka", "Sharma", "900123", "900 123", "900-123", "0900 0123", "7700900123"]
+    assert {table for table, _column, _needle in traces(db, needles)} >= {
+        "invitations", "responses", "follow_up_events", "outbox_messages", "idempotency_keys"}
+    legacy_hash = hashlib.sha256(EMAIL.encode()).hexdigest()
+    before_dump = dump(db)
+    assert set(found_in_dump(before_dump, EMAIL, ["Priyanka", "Sharma"], "447700900123")) >= {
+        EMAIL, "Priyanka", "Sharma", "700-900-123", "70 090 0123"} and legacy_hash in before_dump
+    before = gap_json(runner, survey)
+
+    result = runner.invoke(args=["erase-customer", EMAIL.upper(), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "Erased: 2 invitation(s)" in result.output and "3 response(s)" in result.output
+    db.session.expire_all()
+
+    assert traces(db, needles) == []
+    after_dump = dump(db)  # every table, every column, as the database holds it
+    assert found_in_dump(after_dump, EMAIL, ["Priyanka", "Sharma"], "447700900123") == []
+    assert legacy_hash not in after_dump  # the suppression list keeps a keyed hash only...
+    assert db.session.get(MailSuppression, email_hash(EMAIL)).reason == "unsubscribed"
+    assert is_suppressed(EMAIL)  # ...and still stops her mail
+    open_answer = db.session.execute(select(Response).where(Response.channel == "open")).scalar_one()
+    assert (open_answer.contact_phone, open_answer.contact_consent) == (None, False)
+    assert open_answer.comment == "Still waiting for the refund." and len(open_answer.answers) == len(survey.items)
+    assert db.session.execute(select(IdempotencyKey)).first() is None
+    assert gap_json(runner, survey) == before
+    assert db.session.get(Invitation, invitation.id).state == "answered"  # the answer still counts
+    assert db.session.get(Invitation, second.id).state == "expired"  # the link not yet answered is dead
+    invitation_mail = select(OutboxMessage).where(OutboxMessage.invitation_id.is_not(None))
+    assert db.session.execute(invitation_mail).scalar_one().status == "cancelled"
+    assert db.session.execute(select(RecoveryRequest)).scalar_one().state == "expired"
+    response = db.session.get(Response, followup.response_id)
+    assert response.contact_consent is False and response.contact_phone is None
+    assert len(response.answers) == len(survey.items) and response.comment.startswith("Write to me at [erased]")
+    assert db.session.get(FollowUp, followup.id).state == "resolved"
+    record = db.session.execute(select(ErasureRecord)).scalar_one()
+    assert record.actor.startswith("command line") and (record.invitations, record.responses) == (2, 3)
+    assert record.follow_ups == 2 and record.fields_cleared >= 8
+    assert EMAIL not in record.subject_hash and len(record.subject_hash) == 64
+
+    page = client.get(f"/leaders/followups/{followup.id}").get_data(as_text=True)
+    assert "did not allow contact" in page and "Priyanka" not in page
+
+
+def test_the_command_asks_first_refuses_nonsense_and_reports_an_empty_result(app, db, runner):
+    asked = runner.invoke(args=["erase-customer", EMAIL], input="n\n")
+    assert asked.exit_code == 1 and "Aborted" in asked.output
+    assert db.session.execute(select(ErasureRecord)).first() is None
+    bad = runner.invoke(args=["erase-customer", "not-an-address", "--yes"])
+    assert bad.exit_code == 2 and "is not an email address" in bad.output
+    empty = runner.invoke(args=["erase-customer", "nobody@example.org", "--yes"])
+    assert empty.exit_code == 0 and "No customer data was found" in empty.output
+    assert "Audit line #" in empty.output
+    assert "keeping their answers anonymously" in runner.invoke(args=["erase-customer", "--help"]).output
+
+
+def test_an_account_with_the_same_address_is_left_alone(app, db, runner, survey):
+    team = make_team()
+    staff = make_user("staff", team=team, email="ben@example.org")
+    invite_and_answer(app.test_client(), survey, team, score=4, email="ben@example.org")
+    result = runner.invoke(args=["erase-customer", "ben@example.org", "--yes"])
+    assert result.exit_code == 0 and "A user account has this address" in result.output
+    db.session.refresh(staff)
+    assert staff.email == "ben@example.org" and staff.active
+
+
+def test_admins_erase_from_the_customers_page_and_others_cannot(app, db, client, survey):
+    team = make_team()
+    invite_and_answer(app.test_client(), survey, team, score=4, email=EMAIL, name="Priyanka Sharma", consent="yes")
+    leader_client = app.test_client()
+    login(leader_client, make_user("leader", team=team))
+    assert leader_client.get("/leaders/customers").status_code == 403
+    admin = make_user("admin", name="Ada")
+    login(client, admin)
+    unconfirmed = post_form(client, "/leaders/customers", {"erase-action": "erase", "erase-email": EMAIL})
+    assert unconfirmed.status_code == 400 and "Please confirm." in unconfirmed.get_data(as_text=True)
+    assert db.session.execute(select(ErasureRecord)).first() is None
+    found = post_form(client, "/leaders/customers", {"search-action": "search", "search-email": EMAIL})
+    assert "Priyanka Sharma" in found.get_data(as_text=True)
+    erased = post_form(client, "/leaders/customers", {"erase-action": "erase", "erase-email": EMAIL,
+                                                      "erase-confirm": "y"}, follow_redirects=True)
+    html = erased.get_data(as_text=True)
+    assert "Erased: 1 invitation(s)" in html and f"admin {admin.email}" in html
+    assert traces(db, [EMAIL, "Priyanka"]) == []
+    again = post_form(client, "/leaders/customers", {"search-action": "search", "search-email": EMAIL})
+    assert "Nothing to show for that address." in again.get_data(as_text=True)
+
+
+def test_the_suppression_list_keeps_keyed_hashes_and_honours_plain_ones_until_replaced(app, db):
+    address = "old.customer@example.org"
+    plain = hashlib.sha256(address.encode()).hexdigest()
+    keyed = email_hash(address.upper())
+    assert len(keyed) == 64 and keyed != plain
+    app.config["SECRET_KEY"] = "another-secret"
+    assert email_hash(address) != keyed  # keyed from SECRET_KEY: a list of addresses cannot be checked alone
+    app.config["SECRET_KEY"] = "test-secret-key"
+    assert email_hash(address) == keyed
+
+    db.session.add(MailSuppression(email_hash=plain, reason="bounced"))  # a row from before keyed hashes
+    db.session.commit()
+    assert is_suppressed(address.title())  # still stops the mail
+    suppress(address, "unsubscribed")  # suppressed again: the plain row is replaced by the keyed one
+    db.session.commit()
+    assert [row.email_hash for row in db.session.execute(select(MailSuppression)).scalars()] == [keyed]
+    assert is_suppressed(address) and not is_suppressed("someone.new@example.org")
+    suppress("someone.new@example.org", "bounced")
+    db.session.commit()
+    assert db.session.get(MailSuppression, hashlib.sha256(b"someone.new@example.org").hexdigest()) is None
+    assert is_suppressed("someone.new@example.org")

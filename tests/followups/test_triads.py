@@ -1,0 +1,91 @@
+"""Interaction triads: the staff member named on an invitation is asked once, blind, how that
+customer felt; the guess, the customer's answer and the follow-up are linked per interaction."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from perception.core.models import StaffGuess, utcnow
+from perception.followups.triads_service import calibration_of, interaction_pairs
+from tests.helpers import bank_items, login, make_invitation, make_survey, make_team, make_user, post_form
+from tests.loop_helpers import answer, followup_of
+
+
+@pytest.fixture
+def survey(db):
+    return make_survey(items=bank_items())
+
+
+def guesses(db):
+    return db.session.execute(select(func.count()).select_from(StaffGuess)).scalar_one()
+
+
+def test_staff_guess_once_blind_and_the_triad_links_answer_guess_and_follow_up(app, db, client, survey):
+    team = make_team()
+    make_user("leader", team=team)
+    ben = make_user("staff", team=team, name="Ben")
+    unhappy, unhappy_token = make_invitation(survey, team, name="Lena", staff=ben)
+    happy, happy_token = make_invitation(survey, team, name="Omar", staff=ben)
+    make_invitation(survey, team, name="Not Ben's", staff=make_user("staff", team=team))
+    assert answer(app.test_client(), survey, unhappy_token, score=1, comment="Rude and rushed.").status_code == 303
+    assert answer(app.test_client(), survey, happy_token, score=5).status_code == 303
+
+    login(client, ben)
+    page = client.get("/staff/interactions").get_data(as_text=True)
+    assert "Lena" in page and "Omar" in page and "Not Ben" not in page
+    assert "Rude and rushed." not in page and "follow-up" not in page.lower()  # the guess stays blind
+    assert post_form(client, "/staff/interactions", {"invitation": str(unhappy.id), "score": "4"}).status_code == 303
+    assert post_form(client, "/staff/interactions", {"invitation": str(happy.id), "score": "5"}).status_code == 303
+    again = post_form(client, "/staff/interactions", {"invitation": str(unhappy.id), "score": "1"},
+                      follow_redirects=True)
+    assert "You had already answered for that customer." in again.get_data(as_text=True)
+    assert guesses(db) == 2
+    assert "Lena" not in client.get("/staff/interactions").get_data(as_text=True)  # asked once
+
+    pairs = {pair["invitation_id"]: pair for pair in interaction_pairs(staff_id=ben.id)}
+    assert set(pairs) == {unhappy.id, happy.id}
+    low = pairs[unhappy.id]
+    assert (low["guess"], low["customer_score"], low["customer_care_index"]) == (4, 1.0, 0.0)
+    assert low["followup_id"] == followup_of(unhappy).id and low["followup_state"] == "open"
+    assert pairs[happy.id]["followup_id"] is None and pairs[happy.id]["customer_score"] == 5.0
+    figures = calibration_of(pairs.values())
+    assert figures.n == 2 and figures.difference == 1.5 and figures.mean_absolute_error == 1.5
+
+    leader_client = app.test_client()
+    from perception.core.models import User
+
+    login(leader_client, db.session.execute(select(User).where(User.role == "leader")).scalar_one())
+    followup_page = leader_client.get(f"/leaders/followups/{low['followup_id']}").get_data(as_text=True)
+    # Lena did not allow contact: her answers are shown without the staff member who served her.
+    assert "The staff member who served them thought this customer felt 4 of 5" in followup_page
+    assert "Ben" not in followup_page
+
+
+def test_dont_remember_counts_as_asked_and_others_invitations_are_refused(app, db, client, survey):
+    team = make_team()
+    ben, ines = make_user("staff", team=team, name="Ben"), make_user("staff", team=team, name="Ines")
+    mine, _ = make_invitation(survey, team, name="Lena", staff=ben)
+    hers, _ = make_invitation(survey, team, name="Omar", staff=ines)
+    old, _ = make_invitation(survey, team, name="Long ago", staff=ben, interaction_at=utcnow() - timedelta(days=45))
+    login(client, ben)
+    page = client.get("/staff/interactions").get_data(as_text=True)
+    assert "Long ago" not in page  # older than 30 days: not asked any more
+    skipped = post_form(client, "/staff/interactions", {"invitation": str(mine.id), "score": "3", "skip": "1"})
+    assert skipped.status_code == 303
+    assert db.session.execute(select(StaffGuess)).scalar_one().score is None
+    refused = post_form(client, "/staff/interactions", {"invitation": str(hers.id), "score": "2"},
+                        follow_redirects=True)
+    assert "That interaction is not one of yours." in refused.get_data(as_text=True)
+    empty = post_form(client, "/staff/interactions", {"invitation": str(old.id)})
+    assert empty.status_code == 400 and "Please choose how you think" in empty.get_data(as_text=True)
+    for bad in ("0", "6", "x"):
+        assert post_form(client, "/staff/interactions", {"invitation": str(old.id), "score": bad}).status_code == 400
+    assert guesses(db) == 1
+    assert interaction_pairs(staff_id=ben.id) == []  # the customer has not answered yet
+    assert [p["guess"] for p in interaction_pairs(staff_id=ben.id, answered_only=False)] == [None]
+
+
+def test_only_staff_use_the_interactions_page(app, db, client):
+    login(client, make_user("leader", team=make_team()))
+    assert client.get("/staff/interactions").status_code == 403

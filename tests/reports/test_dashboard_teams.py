@@ -1,0 +1,77 @@
+"""The dashboard's team list for a chain: the largest (or smallest) gaps first, search, paging, the
+same care index as the by-team gap report, withheld teams last, no heatmap once teams are many
+(perception/reports/ranking_queries.py)."""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from perception.core.extensions import db as _db
+from perception.core.models import Answer, Response
+from perception.reports.queries import gap_report
+from perception.reports.ranking_queries import team_page, team_rows
+from tests.helpers import bank_items, login, make_survey, make_team, make_user
+from tests.reports.test_dashboard import charts_on
+
+TEAMS = 30
+MARCH = datetime(2026, 3, 14, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def chain(app, db):
+    """30 teams: team k's customers answer 1 + k % 5 ... so gaps differ; Branch 29 has 3 customers
+    (their batch of 5 is not complete, so its figures are withheld)."""
+    survey = make_survey(items=bank_items(2))
+    teams = [make_team(f"Branch {index:02d}") for index in range(TEAMS)]
+    for index, team in enumerate(teams):
+        customers = 3 if index == TEAMS - 1 else 5
+        for perspective, count, score in (("customer", customers, 1 + index % 5), ("staff", 5, 5)):
+            for _ in range(count):
+                _db.session.add(Response(survey=survey, perspective=perspective, team=team, submitted_at=MARCH,
+                                         channel="import",
+                                         answers=[Answer(item_id=item.id, score=score) for item in survey.items]))
+    _db.session.commit()  # one flush: the session hook publishes every complete batch
+    return survey, teams
+
+
+def _names(html):
+    body = html.split('id="teams"', 1)[1].split("</table>", 1)[0]
+    return re.findall(r'<th scope="row"><a href="[^"]*">([^<]+)</a>', body)
+
+
+def test_team_list_shows_largest_gaps_first_with_paging_and_search(client, chain):
+    survey, _teams = chain
+    login(client, make_user("leader"))
+    url = f"/leaders/surveys/{survey.slug}/dashboard"
+    html = client.get(url).get_data(as_text=True)
+    first_page = _names(html)
+    assert len(first_page) == 20 and "Page 1 of 2." in html
+    # Customers answering 1 are furthest from staff answering 5: Branch 00, 05, ... first.
+    assert first_page[:6] == ["Branch 00", "Branch 05", "Branch 10", "Branch 15", "Branch 20", "Branch 25"]
+    assert "teams" not in charts_on(html)  # no 30-row heatmap
+    assert 'list="team-names"' in html  # a chain's team filter is typed, not a list of every branch
+    next_url = re.search(r'<a href="([^"]+)" rel="next">', html).group(1).replace("&amp;", "&")
+    second = client.get(next_url).get_data(as_text=True)
+    assert _names(second)[-1] == "Branch 29"  # withheld (its batch is not complete): last
+    assert "withheld" in second.split("Branch 29", 2)[2].split("</tr>", 1)[0]
+    assert set(first_page).isdisjoint(_names(second)) and len(_names(second)) == 10
+    smallest = client.get(url + "?order=gap-asc").get_data(as_text=True)
+    assert _names(smallest)[:2] == ["Branch 04", "Branch 09"]  # customers answering 5: no gap
+    found = client.get(url + "?q=branch+1").get_data(as_text=True)
+    assert sorted(_names(found)) == [f"Branch {index}" for index in range(10, 20)]
+    assert "10 of 30 teams match" in found
+    assert client.get(url + "?page=0").status_code == 400  # a form error, not a 500
+
+
+def test_team_list_figures_are_the_by_team_reports(chain):
+    survey, _teams = chain
+    report = gap_report(survey, by="team")
+    rows = {row.name: row for row in team_rows(survey)}
+    assert len(rows) == TEAMS
+    for group in report.groups:
+        row = rows[group.label]
+        assert (row.customer_index, row.staff_index) == (group.care_index["customer"], group.care_index["staff"])
+        assert (row.customers, row.staff) == (group.respondents["customer"], group.respondents["staff"])
+    page = team_page(survey, search="Branch 2", order="name", page=5, per_page=4)
+    assert page.page == page.pages == 3 and page.matching == 10  # a page past the last shows the last

@@ -1,0 +1,105 @@
+"""`flask worker`: one `--once` delivers a signed followup.opened after an unhappy answer (and the
+assignee's alert); periodic jobs run once per period among several workers; overdue follow-ups are
+announced once each; the loop prints a health line and stops cleanly on SIGTERM."""
+
+import json
+import signal
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from perception.core.models import FollowUp, WebhookDelivery, utcnow
+from perception.webhooks.service import add_endpoint
+from perception.worker.service import JOBS, Job, run_tick, take_turn
+from tests.helpers import bank_items, make_survey, make_team, make_user, server_env
+from tests.loop_helpers import followup_of, invite_and_answer
+from tests.webhook_receiver import running_receiver, signature_ok
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_one_worker_once_delivers_a_signed_followup_opened_after_an_unhappy_answer(app, db, client, runner,
+                                                                                   smtp_server):
+    survey, team = make_survey(items=bank_items()), make_team()
+    make_user("leader", team=team)
+    with running_receiver() as receiver:
+        _endpoint, secret = add_endpoint(receiver.url, ["followup.opened"])
+        invitation = invite_and_answer(client, survey, team, score=1, email="dana@example.org",
+                                       name="Dana Kowalski", consent="no")
+        assert receiver.requests == []  # queued in the answer's transaction, sent by the worker
+        followup_id = followup_of(invitation).id
+        result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    [(headers, body)] = receiver.requests
+    assert signature_ok(secret, headers["Perception-Signature"], body)
+    event = json.loads(body)
+    assert event["type"] == "followup.opened"
+    assert event["data"]["follow_up"]["id"] == followup_id
+    assert "dana" not in body.decode().lower()
+    lines = result.output.splitlines()
+    assert [line.split(":")[1].strip() for line in lines[:-1]] == [job.name for job in JOBS]
+    assert "webhooks: delivered 1" in result.output and "follow-up mail: sent 1" in result.output
+    assert lines[-1].startswith("worker health ") and " ok; " in lines[-1]
+    assert "dana" not in result.output.lower()
+    # The assignee's alert went out in the same tick (beside the leader's first weekly digest).
+    subjects = [message.message["Subject"] for message in smtp_server.messages]
+    assert sum("needs a follow-up" in subject for subject in subjects) == 1, subjects
+    assert "digest mail: sent 1" in result.output
+
+
+def test_a_periodic_job_runs_once_per_period_whichever_worker_asks(app, db):
+    job, now = Job("probe", timedelta(minutes=1), lambda now: {}), utcnow()
+    assert take_turn(job, now) is True
+    assert take_turn(job, now + timedelta(seconds=59)) is False  # another worker, same period
+    assert take_turn(job, now + timedelta(seconds=60)) is True
+    assert take_turn(Job("every tick", timedelta(0), lambda now: {}), now) is True
+
+
+def test_overdue_follow_ups_are_announced_once_each(app, db, client):
+    survey, team = make_survey(items=bank_items()), make_team()
+    add_endpoint("https://crm.example.com/hooks", ["followup.overdue"])
+    invitation = invite_and_answer(client, survey, team, score=1)
+    due = followup_of(invitation).due_at
+    overdue = [job for job in JOBS if job.name == "overdue follow-ups"]
+
+    def announced():
+        return db.session.execute(
+            select(WebhookDelivery.body).where(WebhookDelivery.event_type == "followup.overdue")).scalars().all()
+
+    run_tick(due - timedelta(minutes=5), jobs=overdue)
+    assert announced() == []
+    [outcome] = run_tick(due + timedelta(minutes=1), jobs=overdue)
+    assert outcome.counts == {"announced": 1}
+    run_tick(due + timedelta(hours=1), jobs=overdue)
+    [body] = announced()
+    assert "is overdue" in json.loads(body)["text"]
+    assert db.session.execute(select(FollowUp.overdue_announced_at)).scalar_one() is not None
+
+
+def test_a_failing_job_is_reported_and_the_others_still_run(app, db):
+    def broken(now):
+        raise RuntimeError("boom")
+
+    outcomes = run_tick(jobs=[Job("broken", timedelta(0), broken), Job("fine", timedelta(0), lambda now: {"n": 1})])
+    assert [(o.job, o.error, o.counts) for o in outcomes] == [
+        ("broken", "RuntimeError", None), ("fine", None, {"n": 1})]
+
+
+def test_the_loop_prints_a_health_line_and_stops_cleanly_on_sigterm(app, db, database):
+    db.session.remove()
+    env = server_env(database, SMTP_HOST="127.0.0.1", SMTP_PORT="1")
+    worker = subprocess.Popen([str(Path(sys.executable).with_name("flask")), "--app", "wsgi", "worker",
+                               "--interval", "60"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        assert worker.stdout.readline().startswith("worker: started")
+        health = worker.stdout.readline()
+        assert health.startswith("worker health ") and "webhooks: delivered 0" in health
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err
+    assert out.strip().endswith("worker: stopped")
