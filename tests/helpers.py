@@ -156,3 +156,12 @@ def make_responses(survey, count, perspective="customer", team=None, scores=None
         made.append(response)
     db.session.commit()
     return made
+
+
+def answered_one_by_one(survey, team, day, count=10):
+    """`count` customers of `team` answering one after the other on `day` (each with a comment saying
+    when); the comments in the order they answered."""
+    for index in range(count):
+        make_responses(survey, 1, team=team, submitted_at=day + timedelta(minutes=40 * index),
+                       comment=f"answer {index}")
+    return [f"answer {index}" for index in range(count)]

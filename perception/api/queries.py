@@ -7,14 +7,17 @@ a published cell: a team and UTC month of publication with at least min_n publis
 responses in the survey (the rule of the support-vs-erode board and the leaders' export,
 perception.board.queries.published_cells), so a comment is given exactly where the board would
 show it. Rows carry no respondent, invitation, user or staff member, and the day of publication
-only (not the time). Responses without a team belong to no cell and are never given."""
+only (not the time); they come by day and team, and within them in an order unrelated to when they
+were written (perception.core.tokens.row_reference), the same on every page. Responses without a
+team belong to no cell and are never given."""
 
 from sqlalchemy import and_, case, func, select
 
 from perception.board.queries import published_cells
-from perception.core.database import utc_month
+from perception.core.database import utc_day, utc_month
 from perception.core.extensions import db
 from perception.core.models import Answer, Item, Response, Team
+from perception.core.tokens import row_reference
 
 
 def _filtered(survey, team=None):
@@ -41,7 +44,7 @@ def cell_counts(survey, team=None, channel=None):
 def response_page(survey, *, team=None, channel=None, min_n, page, per_page):
     """(total, withheld, rows): the customer rows of published cells shown over all pages, the
     cells left out ({"team", "month", "n"}: n of their responses matching the filters) and one
-    page of rows, oldest first."""
+    page of rows, oldest day first."""
     counts = cell_counts(survey, team, channel)
     published = [(n >= min_n and team_id is not None, name, label, int(matching or 0))
                  for team_id, name, label, n, matching in counts]
@@ -57,7 +60,7 @@ def response_page(survey, *, team=None, channel=None, min_n, page, per_page):
         .join(cells, and_(cells.c.team_id == Response.team_id, cells.c.month == utc_month(Response.published_at)))
         .join(Team, Team.id == Response.team_id)
         .where(*conditions)
-        .order_by(Response.published_at, Response.id)
+        .order_by(utc_day(Response.published_at), Team.name, row_reference(Response.id))
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
     answers = _scores([row.id for row in rows])

@@ -50,14 +50,16 @@ def _survey(slug):
 
 
 def _team(name, field="team", status=400):
-    """The named team, within the token owner's scope; without a name, their own team (None: all)."""
+    """The named team, within the token owner's scope; without a name, their own team (None: all).
+    For a team's leader another team and an unknown one get the same answer (no oracle of names)."""
+    own = own_team(g.api_user)
     if name is None:
-        return own_team(g.api_user)
+        return own
     team = find_team(name)
+    if own is not None and (team is None or not in_scope(g.api_user, team.id)):
+        raise ApiError(status, f"This token's account works for team {own.name!r} only.", field)
     if team is None:
         raise ApiError(status, f"There is no team named {name!r}.", field)
-    if not in_scope(g.api_user, team.id):
-        raise ApiError(status, f"This token's account works for team {g.api_user.team.name!r} only.", field)
     return team
 
 

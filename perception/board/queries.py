@@ -7,6 +7,11 @@ perception/insights/publication.py) and its team and month (UTC, of `published_a
 least `min_n` published customer responses in the survey. Staff see and tag only their own team's comments. Comments
 without a team belong to no team/month group and are never shown.
 
+No time finer than the month (DESIGN section 2, "No consent, no link"): comments are listed, and
+chosen as examples, newest month first and within a month in an order unrelated to when each came;
+a page names a comment by its `reference` (perception.core.tokens.row_reference), never by its
+response's id, since ids count up as answers arrive.
+
 The word-list suggestion (`perception.insights.suggest_tags`) is only a suggestion: a person
 chooses the effect and the dimension; `suggested` records whether they kept it as it was.
 """
@@ -18,6 +23,7 @@ from sqlalchemy import and_, func, select
 from perception.core.database import utc_month
 from perception.core.extensions import db
 from perception.core.models import CommentTag, Dimension, Item, Response, Team, survey_items
+from perception.core.tokens import row_reference
 from perception.insights import Moment, Suggestion, rank_moments, suggest_tags
 
 EXAMPLES_PER_MOMENT = 3
@@ -76,9 +82,15 @@ def eligible_months(survey, min_n, team_id=None):
     return list(db.session.execute(statement).scalars())
 
 
+def _unlinked_order(r):
+    """Newest month first, then in an order unrelated to when each answer came."""
+    return utc_month(r.c.published_at).desc(), row_reference(r.c.id)
+
+
 @dataclass
 class CommentRow:
     response_id: int
+    reference: str  # what a page names the comment by (not its response's id)
     team: str
     month: str
     comment: str
@@ -87,7 +99,7 @@ class CommentRow:
 
 
 def comments_to_tag(survey, min_n, *, team_id=None, month=None, untagged_only=True, page=1, dimension_keys=()):
-    """(rows, total) of visible comments, newest first, PAGE_SIZE per page, with tags and suggestions."""
+    """(rows, total) of visible comments, newest month first, PAGE_SIZE per page, with tags and suggestions."""
     r = Response.__table__
     conditions, joined = _visible_comments(survey, min_n, team_id, month)
     if untagged_only:
@@ -95,15 +107,15 @@ def comments_to_tag(survey, min_n, *, team_id=None, month=None, untagged_only=Tr
         conditions.append(~tagged)
     total = db.session.execute(select(func.count()).select_from(joined).where(*conditions)).scalar_one()
     rows = db.session.execute(
-        select(r.c.id, Team.name, utc_month(r.c.published_at), r.c.comment)
+        select(r.c.id, row_reference(r.c.id), Team.name, utc_month(r.c.published_at), r.c.comment)
         .select_from(joined.join(Team, Team.id == r.c.team_id))
         .where(*conditions)
-        .order_by(r.c.submitted_at.desc(), r.c.id.desc())
+        .order_by(*_unlinked_order(r))
         .limit(PAGE_SIZE)
         .offset(PAGE_SIZE * (max(1, page) - 1))
     ).all()
-    comments = [CommentRow(rid, team, month_label, text, suggestions=suggest_tags(text, dimension_keys))
-                for rid, team, month_label, text in rows]
+    comments = [CommentRow(rid, reference, team, month_label, text, suggestions=suggest_tags(text, dimension_keys))
+                for rid, reference, team, month_label, text in rows]
     by_id = {row.response_id: row for row in comments}
     if by_id:
         tags = db.session.execute(
@@ -117,11 +129,13 @@ def comments_to_tag(survey, min_n, *, team_id=None, month=None, untagged_only=Tr
     return comments, total
 
 
-def taggable_response(survey, response_id, min_n, team_id=None):
-    """The Response if its comment is visible to this person (staff: team_id of their team), else None."""
+def taggable_response(survey, reference, min_n, team_id=None):
+    """The Response whose comment has this `reference` (CommentRow.reference) if it is visible to this
+    person (staff: team_id of their team), else None."""
+    r = Response.__table__
     conditions, joined = _visible_comments(survey, min_n, team_id)
     found = db.session.execute(
-        select(Response.__table__.c.id).select_from(joined).where(*conditions, Response.__table__.c.id == response_id)
+        select(r.c.id).select_from(joined).where(*conditions, row_reference(r.c.id) == reference)
     ).scalar_one_or_none()
     return db.session.get(Response, found) if found is not None else None
 
@@ -150,7 +164,7 @@ def board(survey, min_n, *, team_id=None, month=None, limit=5):
         .group_by(CommentTag.effect, Dimension.key, Dimension.name)
     ).all()
     rank = func.row_number().over(partition_by=(CommentTag.effect, Dimension.key),
-                                  order_by=(r.c.submitted_at.desc(), r.c.id.desc())).label("rank")
+                                  order_by=_unlinked_order(r)).label("rank")
     ranked = (
         select(CommentTag.effect.label("effect"), Dimension.key.label("key"), r.c.comment.label("comment"), rank)
         .select_from(tagged).where(*conditions)

@@ -2,6 +2,8 @@
 perception.accounts.scope) and staff (their own team only): the board, and the list of comments to
 tag. Rules live in perception.board.service and perception.board.queries."""
 
+import re
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -21,6 +23,7 @@ from perception.web.leaders import bp as leaders
 from perception.web.security import roles_required
 from perception.web.staff import bp as staff
 
+REFERENCE_RE = re.compile(r"[0-9a-f]{32}")  # a comment's reference (board.queries.CommentRow), never its id
 EFFECT_CHOICES = [SelectChoice("erodes", "Erodes the relationship"),
                   SelectChoice("supports", "Supports the relationship")]
 
@@ -87,8 +90,8 @@ def board_page(survey, endpoints):
                            endpoints=endpoints), (200 if result is not None else 400)
 
 
-def _tag_form(survey, response_id, dimensions, suggestion=None, formdata=None):
-    form = TagForm(prefix=f"c{response_id}", formdata=formdata)
+def _tag_form(survey, reference, dimensions, suggestion=None, formdata=None):
+    form = TagForm(prefix=f"c{reference}", formdata=formdata)
     form.dimension.choices = [SelectChoice("", "Choose…")] + [SelectChoice(k, n) for k, n in dimensions]
     if formdata is None and suggestion is not None:
         form.effect.data = suggestion.effect
@@ -113,8 +116,8 @@ def comments_page(survey, endpoints):
             survey, min_n, team_id=team.id if team else None, month=filters.month.data or None,
             untagged_only=bool(filters.untagged.data) if request.args else True, page=filters.page.data or 1,
             dimension_keys=[key for key, _ in dimensions])
-    forms = {row.response_id: (posted if row.response_id == errors_for else
-                               _tag_form(survey, row.response_id, dimensions, next(iter(row.suggestions), None)))
+    forms = {row.reference: (posted if row.reference == errors_for else
+                             _tag_form(survey, row.reference, dimensions, next(iter(row.suggestions), None)))
              for row in rows}
     return render_template(
         "board/comments.html", survey=survey, filters=filters, rows=rows, total=total, forms=forms,
@@ -124,12 +127,12 @@ def comments_page(survey, endpoints):
 
 
 def _handle_post(survey, min_n, filters, dimensions):
-    """Save or remove a tag. Returns a redirect, or (response id, form with errors) to re-render."""
+    """Save or remove a tag. Returns a redirect, or (comment reference, form with errors) to re-render."""
     _teams, fixed = _scope(survey)
-    raw = request.form.get("comment", "")
-    if not raw.isdigit():
+    reference = request.form.get("comment", "")
+    if not REFERENCE_RE.fullmatch(reference):
         abort(400)
-    response = board_queries.taggable_response(survey, int(raw), min_n, fixed.id if fixed else None)
+    response = board_queries.taggable_response(survey, reference, min_n, fixed.id if fixed else None)
     if response is None:
         abort(404)
     # Back to the same list: its filters only, never other query arguments (url_for would take `slug`
@@ -143,16 +146,16 @@ def _handle_post(survey, min_n, filters, dimensions):
         if remove_tag(response, form.remove.data, user=current_user):
             flash("The tag is removed.")
         return back
-    form = _tag_form(survey, response.id, dimensions, formdata=request.form)
+    form = _tag_form(survey, reference, dimensions, formdata=request.form)
     if form.validate_on_submit():
         try:
             save_tag(survey, response, current_user, form.effect.data, form.dimension.data)
         except TagError as error:
             form[error.field].errors.append(str(error))
-            return response.id, form
+            return reference, form
         flash("Thank you: the tag is saved.")
         return back
-    return response.id, form
+    return reference, form
 
 
 LEADER_ENDPOINTS = {"board": "leaders.board", "comments": "leaders.board_comments", "home": "leaders.index"}

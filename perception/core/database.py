@@ -1,5 +1,6 @@
-"""Engine settings per backend."""
+"""Engine settings per backend, and the SQL functions written differently per backend."""
 
+import hashlib
 
 from sqlalchemy import String, event
 from sqlalchemy.ext.compiler import compiles
@@ -24,6 +25,12 @@ def configure_engine(engine):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # keyed_md5 below: PostgreSQL has md5() built in.
+        dbapi_connection.create_function("perception_md5", 1, _md5, deterministic=True)
+
+
+def _md5(text):
+    return None if text is None else hashlib.md5(str(text).encode()).hexdigest()  # noqa: S324  (a sort key)
 
 
 ITEM_BANK_TABLES = frozenset({"alembic_version", "dimensions", "items", "item_versions"})
@@ -71,3 +78,53 @@ def _utc_month_postgresql(element, compiler, **kw):
 @compiles(utc_month)
 def _utc_month_other(element, compiler, **kw):
     raise NotImplementedError(f"utc_month is not defined for the {compiler.dialect.name} dialect")
+
+
+class utc_day(FunctionElement):  # noqa: N801
+    """'YYYY-MM-DD' of a timestamp in UTC."""
+
+    type = String()
+    name = "utc_day"
+    inherit_cache = True
+
+
+@compiles(utc_day, "sqlite")
+def _utc_day_sqlite(element, compiler, **kw):
+    return f"strftime('%Y-%m-%d', {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(utc_day, "postgresql")
+def _utc_day_postgresql(element, compiler, **kw):
+    return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+
+
+@compiles(utc_day)
+def _utc_day_other(element, compiler, **kw):
+    raise NotImplementedError(f"utc_day is not defined for the {compiler.dialect.name} dialect")
+
+
+class keyed_md5(FunctionElement):  # noqa: N801
+    """keyed_md5(key, value): the md5 (lowercase hex) of the text `key` followed by `value` as text, the
+    same on every backend and as `hashlib.md5((key + str(value)).encode())`. Keyed with a secret, an
+    order and a handle that say nothing of the value's own order (perception.core.tokens.row_reference)."""
+
+    type = String()
+    name = "keyed_md5"
+    inherit_cache = True
+
+
+@compiles(keyed_md5, "sqlite")
+def _keyed_md5_sqlite(element, compiler, **kw):
+    key, value = element.clauses
+    return f"perception_md5({compiler.process(key, **kw)} || {compiler.process(value, **kw)})"
+
+
+@compiles(keyed_md5, "postgresql")
+def _keyed_md5_postgresql(element, compiler, **kw):
+    key, value = element.clauses
+    return f"md5(CAST({compiler.process(key, **kw)} AS TEXT) || CAST({compiler.process(value, **kw)} AS TEXT))"
+
+
+@compiles(keyed_md5)
+def _keyed_md5_other(element, compiler, **kw):
+    raise NotImplementedError(f"keyed_md5 is not defined for the {compiler.dialect.name} dialect")

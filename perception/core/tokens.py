@@ -10,8 +10,9 @@ import secrets
 from base64 import urlsafe_b64encode
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
+from perception.core.database import keyed_md5
 from perception.core.extensions import db
 
 TOKEN_BYTES = 24  # 192 bits from `secrets`
@@ -30,6 +31,25 @@ def link_key():
     secret = current_app.config["SECRET_KEY"]
     secret = secret.encode() if isinstance(secret, str) else secret
     return hmac.new(secret, b"perception invitation links v1", hashlib.sha256).digest()
+
+
+def row_key():
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(secret, b"perception row references v1", hashlib.sha256).hexdigest()
+
+
+def row_reference(column):
+    """SQL: a stable reference of the row whose id is `column` that says nothing of the id (32 hex
+    digits, keyed with SECRET_KEY). Ids count up as answers arrive, so an order by id, or an id on a
+    page, tells when an answer came relative to others; ordered by this, the rows of a day are in an
+    order unrelated to when they were written (DESIGN section 2, "No consent, no link")."""
+    return keyed_md5(literal(row_key()), column)
+
+
+def row_reference_of(row_id):
+    """`row_reference` of one id, worked out here."""
+    return hashlib.md5(f"{row_key()}{int(row_id)}".encode()).hexdigest()  # noqa: S324  (keyed, not a password)
 
 
 def derive_token(nonce, purpose="invitation"):

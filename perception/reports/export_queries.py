@@ -23,7 +23,10 @@ Two levels of detail:
   support-vs-erode board, so a comment is in the file exactly where the board would show it); no
   respondent at all (no customer email); the `submitted_at` column holds the day the response
   was published (its batch's last answer, UTC midnight, so months stay those of the figures).
-  Imported again, it gives the customer figures of every published team and month exactly.
+  Rows come by day and team, and within them in an order unrelated to when they were written
+  (perception.core.tokens.row_reference): in the order of submission, a day's rows would tell
+  whoever knows who answered when whose row is whose. Imported again, it gives the customer figures
+  of every published team and month exactly.
 """
 
 from datetime import UTC
@@ -32,7 +35,7 @@ from sqlalchemy import and_, select
 
 from perception.board.queries import published_cells
 from perception.core.csv_cells import neutralise
-from perception.core.database import utc_month
+from perception.core.database import utc_day, utc_month
 from perception.core.extensions import db
 from perception.core.models import (
     Answer,
@@ -45,6 +48,7 @@ from perception.core.models import (
     User,
     survey_items,
 )
+from perception.core.tokens import row_reference
 from perception.insights import PERSPECTIVES
 
 BATCH = 1000
@@ -85,8 +89,9 @@ def _scores(table, ids):
 
 
 def export_rows(survey, *, anonymous=False, min_n=5, batch=BATCH, team_id=None):
-    """The header, then one list of cell texts per response (oldest first), streamed in batches.
-    `team_id`: that team's responses only (a team's leader's download)."""
+    """The header, then one list of cell texts per response (oldest first; anonymous: oldest day
+    first, see the module docstring), streamed in batches. `team_id`: that team's responses only
+    (a team's leader's download)."""
     item_keys = survey_item_keys(survey)
     yield header(item_keys)
     r, invitation, user, team = Response.__table__, Invitation.__table__, User.__table__, Team.__table__
@@ -96,15 +101,17 @@ def export_rows(survey, *, anonymous=False, min_n=5, batch=BATCH, team_id=None):
     conditions = [r.c.survey_id == survey.id, r.c.perspective.in_(PERSPECTIVES)]
     if team_id is not None:
         conditions.append(r.c.team_id == team_id)
+    order = [r.c.id]
     if anonymous:
         cells = published_cells(survey, min_n)
         joined = joined.join(cells, and_(cells.c.team_id == r.c.team_id, cells.c.month == utc_month(r.c.published_at)))
         conditions += [r.c.perspective == "customer", r.c.published_at.is_not(None)]
+        order = [utc_day(r.c.published_at), team.c.name, row_reference(r.c.id)]
     statement = (
         select(r.c.id, r.c.perspective, r.c.respondent, invitation.c.customer_email, user.c.email, team.c.name,
                (r.c.published_at if anonymous else r.c.submitted_at).label("submitted_at"), r.c.comment, r.c.nps)
         .select_from(joined).where(*conditions)
-        .order_by(r.c.id)
+        .order_by(*order)
         .execution_options(yield_per=batch)
     )
     # `with`: a download stopped halfway (GeneratorExit) closes the server-side cursor at once.

@@ -325,6 +325,20 @@ def test_every_api_operation_acts_within_the_token_owners_scope(db, world, api_f
     assert (world["theirs"].id in invitations) is (caller != "team")
 
 
+def test_a_team_leaders_token_cannot_tell_another_teams_name_from_an_unknown_one(world, api_for):
+    """As on the pages (TeamFilters): another team and no team at all get the same answer, so a team's
+    leader cannot try names to learn which teams exist."""
+    api = api_for("team")
+    for path in ("/api/v1/surveys/shared/gap?team={}", "/api/v1/surveys/shared/responses?team={}",
+                 "/api/v1/surveys/shared/funnel?team={}", "/api/v1/trend?team={}"):
+        answers = [api.get(path.format(name)) for name in ("Quay+Road", "Nowhere+Street")]
+        assert [answer.status_code for answer in answers] == [400, 400], path
+        assert answers[0].get_json() == answers[1].get_json(), path
+    made = [api.post("/api/v1/invitations", json={"survey": "shared", "team": name, "deliver": "none"})
+            for name in (THEIRS, "Nowhere Street")]
+    assert [answer.status_code for answer in made] == [422, 422] and made[0].get_json() == made[1].get_json()
+
+
 @pytest.mark.parametrize("caller", CALLERS)
 def test_without_a_team_filter_a_team_leaders_token_reads_their_team(world, api_for, caller):
     api, team = api_for(caller), caller == "team"

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from perception.accounts.service import create_api_token
 from perception.core.models import ApiToken, IdempotencyKey, Invitation, OutboxMessage, Response, utcnow
-from tests.helpers import answers_for, login, make_survey, make_team, make_user, post_form
+from tests.helpers import answered_one_by_one, answers_for, login, make_survey, make_team, make_user, post_form
 from tests.openapi_check import Api, OpenApiChecker
 
 TOKEN_RE = re.compile(r'id="new-token" readonly value="(pcp_[A-Za-z0-9_-]+)"')
@@ -278,6 +278,22 @@ def test_responses_are_paginated_anonymous_and_only_published_cells_are_given(ap
     _responses(survey, big, 1, channel="open")
     opened = api.get(f"/api/v1/surveys/{survey.slug}/responses?channel=open").get_json()
     assert opened["total"] == 1 and opened["withheld"] == []
+
+
+def test_rows_of_a_day_are_not_in_the_order_customers_answered_and_pages_hold_each_once(api, app):
+    """No consent, no link: a row carries the day only, so its place among the day's rows must not say
+    when it was answered (who knows who answered when would read off whose row is whose). Pages keep
+    one order: together they give every row once."""
+    survey, team = make_survey(), make_team("Harbour Street")
+    answered = answered_one_by_one(survey, team, datetime(2026, 3, 14, 8, tzinfo=UTC))
+    url, page, rows = f"/api/v1/surveys/{survey.slug}/responses?per_page=3", 1, []
+    while page:
+        body = api.get(f"{url}&page={page}").get_json()
+        rows += body["responses"]
+        page = body["next_page"]
+    comments = [row["comment"] for row in rows]
+    assert sorted(comments) == sorted(answered) and {row["submitted_on"] for row in rows} == {"2026-03-14"}
+    assert comments not in (answered, answered[::-1]), comments
 
 
 @pytest.mark.parametrize("perspective", ["staff", "leader"])

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from perception.board import queries as board_queries
 from perception.board.service import save_tag
 from perception.core.models import CommentTag, Response, Survey
+from perception.core.tokens import row_reference_of
 from perception.demo.service import seed_demo
 from perception.insights import suggest_tags
-from tests.helpers import bank_items, csrf_token, login, make_survey, make_team, make_user
+from tests.helpers import answered_one_by_one, bank_items, csrf_token, login, make_survey, make_team, make_user
 
 MARCH = datetime(2026, 3, 10, 12, tzinfo=UTC)
 COMMENTS = ["I felt like a ticket number.", "They promised a call back that never came.",
@@ -35,10 +36,11 @@ def _response_id(db, comment):
 
 def _tag(client, url, response_id, effect, dimension):
     page = client.get(url).get_data(as_text=True)
-    token = re.search(rf'name="c{response_id}-csrf_token" type="hidden" value="([^"]+)"', page)
+    ref = row_reference_of(response_id)  # a page names a comment by its reference, never by its id
+    token = re.search(rf'name="c{ref}-csrf_token" type="hidden" value="([^"]+)"', page)
     assert token, f"comment {response_id} is not on {url}"
-    return client.post(url, data={"comment": str(response_id), f"c{response_id}-csrf_token": token.group(1),
-                                  f"c{response_id}-effect": effect, f"c{response_id}-dimension": dimension})
+    return client.post(url, data={"comment": ref, f"c{ref}-csrf_token": token.group(1),
+                                  f"c{ref}-effect": effect, f"c{ref}-dimension": dimension})
 
 
 def test_leader_sees_only_comments_of_large_enough_team_months_with_a_suggestion(app, client, db):
@@ -48,9 +50,9 @@ def test_leader_sees_only_comments_of_large_enough_team_months_with_a_suggestion
     assert "I felt like a ticket number." in page and "Harbour · 2026-03" in page
     assert "Rude and cold." not in page and "Riverside ·" not in page
     assert "4 comments" in page
-    rid = _response_id(db, "I felt like a ticket number.")
+    ref = row_reference_of(_response_id(db, "I felt like a ticket number."))
     # the suggestion is filled in: erodes, personal attention
-    assert re.search(rf'id="c{rid}-effect-0"[^>]*checked|checked[^>]*id="c{rid}-effect-0"', page)
+    assert re.search(rf'id="c{ref}-effect-0"[^>]*checked|checked[^>]*id="c{ref}-effect-0"', page)
     assert re.search(r'<option selected value="personal_attention">|<option value="personal_attention" selected',
                      page)
 
@@ -96,11 +98,12 @@ def test_hidden_and_unknown_comments_cannot_be_tagged(app, client, db):
     client.get("/leaders/surveys/wave-1/board/comments")
     token = csrf_token(client, "/leaders/surveys/wave-1/board/comments?untagged=")
     hidden = _response_id(db, "Rude and cold.")
-    for comment in (str(hidden), "999999"):
+    for comment in (row_reference_of(hidden), row_reference_of(999999)):
         response = client.post("/leaders/surveys/wave-1/board/comments",
                                data={"comment": comment, "csrf_token": token, "remove": "respect"})
         assert response.status_code == 404
-    assert client.post("/leaders/surveys/wave-1/board/comments", data={"comment": "x"}).status_code == 400
+    for malformed in ("x", str(hidden)):  # a response id is no reference
+        assert client.post("/leaders/surveys/wave-1/board/comments", data={"comment": malformed}).status_code == 400
 
 
 def test_staff_tag_only_their_own_team(app, client, db):
@@ -120,11 +123,33 @@ def test_staff_tag_only_their_own_team(app, client, db):
     assert "ticket number" not in board and "No eroding moments tagged yet" in board
     # another team's comment is unknown to them, whatever they post
     token = csrf_token(client, "/staff/surveys/wave-1/board")
-    hidden = client.post(url, data={"comment": str(_response_id(db, "I felt like a ticket number.")),
+    hidden = client.post(url, data={"comment": row_reference_of(_response_id(db, "I felt like a ticket number.")),
                                     "csrf_token": token, "remove": "personal_attention"})
     assert hidden.status_code == 404
     assert db.session.execute(select(CommentTag)).scalar_one() is not None
     assert client.get("/staff/surveys/wave-1/board?team=Harbour").status_code == 200  # team is fixed to their own
+
+
+def test_comments_are_not_in_the_order_they_came_and_carry_no_response_id(app, client, db):
+    """No consent, no link (DESIGN section 2): a comment shows its month. Listed newest first, or with
+    its response's id on the page (ids count up as answers arrive), it would say when it came among
+    the others, and so whose it is to whoever knows who answered when. The board's examples are not
+    the newest either."""
+    survey, team = make_survey("wave-1", items=bank_items(2)), make_team("Harbour")
+    answered = answered_one_by_one(survey, team, MARCH.replace(hour=8))
+    leader = make_user("leader")
+    login(client, leader)
+    page = client.get("/leaders/surveys/wave-1/board/comments").get_data(as_text=True)
+    shown = re.findall(r'<blockquote class="comment">(answer \d)</blockquote>', page)
+    assert sorted(shown) == sorted(answered) and shown not in (answered, answered[::-1]), shown
+    ids = {str(rid) for rid in db.session.execute(select(Response.id)).scalars()}
+    handles = (set(re.findall(r'name="comment" value="([^"]+)"', page))
+               | set(re.findall(r'id="comment-([^"]+)"', page)) | set(re.findall(r'name="c([^"]+)-csrf_token"', page)))
+    assert len(handles) == len(answered) and not handles & ids and not any(handle.isdigit() for handle in handles)
+    for comment in answered:
+        save_tag(survey, db.session.get(Response, _response_id(db, comment)), leader, "erodes", "trust")
+    examples = board_queries.board(survey, 5).eroding[0].examples
+    assert len(examples) == 3 and list(examples) != answered[:-4:-1], examples
 
 
 def test_removing_a_tag(app, client, db):
@@ -135,7 +160,7 @@ def test_removing_a_tag(app, client, db):
     login(client, leader)
     token = csrf_token(client, "/leaders/surveys/wave-1/board")
     response = client.post("/leaders/surveys/wave-1/board/comments?untagged=",
-                           data={"comment": str(rid), "csrf_token": token, "remove": "trust"})
+                           data={"comment": row_reference_of(rid), "csrf_token": token, "remove": "trust"})
     assert response.status_code == 302
     assert db.session.execute(select(CommentTag)).first() is None
 
@@ -200,9 +225,9 @@ def test_a_tag_posted_to_an_unknown_wave_or_with_stray_query_arguments_never_ans
     rid = _response_id(db, "I felt like a ticket number.")
     url = "/leaders/surveys/wave-1/board/comments"
     page = client.get(url).get_data(as_text=True)
-    token = re.search(rf'name="c{rid}-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    data = {"comment": str(rid), f"c{rid}-csrf_token": token, f"c{rid}-effect": "erodes",
-            f"c{rid}-dimension": "trust"}
+    ref = row_reference_of(rid)
+    token = re.search(rf'name="c{ref}-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = {"comment": ref, f"c{ref}-csrf_token": token, f"c{ref}-effect": "erodes", f"c{ref}-dimension": "trust"}
 
     assert client.post("/leaders/surveys/zzz/board/comments", data=data).status_code == 404
     stray = client.post(f"{url}?slug=zzz&team=Harbour&month=2026-03&_anchor=x&_scheme=javascript", data=data)

@@ -15,7 +15,7 @@ from perception.core.models import Item, Response, Survey, Team
 from perception.demo.service import seed_demo
 from perception.reports.export_queries import GAP_COLUMNS, export_rows
 from perception.reports.queries import gap_report
-from tests.helpers import bank_items, login, make_survey, make_team, make_user
+from tests.helpers import answered_one_by_one, bank_items, login, make_survey, make_team, make_user
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
@@ -200,6 +200,22 @@ def test_leaders_download_is_anonymous_and_streamed(app, client, db):
     assert all(row[3].endswith("T00:00:00Z") for row in rows[1:])
     assert rows[1:] and {row[0] for row in rows[1:]} == {"customer"}  # staff and leader rows stay their own
     assert all(row[2] for row in rows[1:]) and any(row[-2] for row in rows[1:])  # teams, and comments
+
+
+def test_anonymous_rows_of_a_day_are_not_in_the_order_customers_answered(app, client, db):
+    """No consent, no link (DESIGN section 2): a row shows the day, and nothing finer. In the order of
+    their answers (of the ids), a day's rows would tell whoever knows who answered when whose row is
+    whose. Days still come in order."""
+    survey, team = make_survey(items=bank_items(2)), make_team("Harbour")
+    march = answered_one_by_one(survey, team, datetime(2026, 3, 14, 8, tzinfo=UTC))
+    april = answered_one_by_one(survey, team, datetime(2026, 4, 2, 8, tzinfo=UTC), count=5)
+    login(client, make_user("leader"))
+    _response, rows = _download(client, f"/leaders/surveys/{survey.slug}/export.csv")
+    days, comments = [row[3] for row in rows[1:]], [row[-2] for row in rows[1:]]
+    assert days == sorted(days) and days[0] == "2026-03-14T00:00:00Z" and days[-1] == "2026-04-02T00:00:00Z"
+    day = comments[:len(march)]
+    assert sorted(day) == sorted(march) and sorted(comments[len(march):]) == sorted(april)
+    assert day not in (march, march[::-1]), day
 
 
 def test_download_needs_a_leader(app, client, db):
