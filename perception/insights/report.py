@@ -117,8 +117,13 @@ class GapReport(_Body):
 
 # A cell's summaries, indexed by perspective, plus the staff predictions.
 _Cell = tuple[Mapping[str, Summary], Summary]
-# Which perspectives are suppressed in a cell.
+# Which perspectives are suppressed in a cell, and whether its predictions are (PREDICTED).
 _Flags = Mapping[str, bool]
+# The staff predictions of a cell count as a side of their own: the calibration is a mean of the
+# predictions, so it is shown only when at least min_n staff members made them (and, in a grouped
+# report, when complementary suppression leaves them shown); otherwise one staff member's guesses
+# would be read off it.
+PREDICTED = "predicted"
 
 
 def _cells(group: GroupInput, dimensions: Sequence[DimensionSpec], items: Sequence[ItemSpec]) -> list[_Cell]:
@@ -148,7 +153,7 @@ def _cell_figures(cell: _Cell, flags: _Flags, key: str, name: str | None, dimens
         suppressed_stats(leaders.n) if hide_leaders else describe(leaders),
         NULL_GAP if hide_staff or hide_customers else welch_gap(staff, customers),
         NULL_GAP if hide_leaders or hide_customers else welch_gap(leaders, customers),
-        None if hide_customers or hide_staff else calibrate(predicted, customers),
+        None if hide_customers or hide_staff or flags[PREDICTED] else calibrate(predicted, customers),
         name,
         dimension,
     )
@@ -188,10 +193,16 @@ class _Draft:
     figures: list[CellReport]
 
 
+def _sides(cell: _Cell) -> dict[str, Summary]:
+    """The summaries of a cell whose counts decide what is suppressed: each perspective, and the predictions."""
+    summaries, predicted = cell
+    return {**summaries, PREDICTED: predicted}
+
+
 def _draft(data: GroupInput, dimensions: Sequence[DimensionSpec], items: Sequence[ItemSpec],
            labels: Sequence[tuple], min_n: int) -> _Draft:
     cells = _cells(data, dimensions, items)
-    flags = [_primary_flags(summaries, min_n) for summaries, _ in cells]
+    flags = [_primary_flags(_sides(cell), min_n) for cell in cells]
     return _Draft(cells, _overall(data), flags, _figures(cells, flags, labels))
 
 
@@ -218,13 +229,15 @@ def _finished(body: dict, dimension_count: int, adjusted: Iterator[float | None]
 
 
 def _primary_flags(summaries: Mapping[str, Summary], min_n: int) -> dict[str, bool]:
-    return {p: is_small(summaries[p].n, min_n) for p in PERSPECTIVES}
+    """Whether each side of `summaries` (perspectives, and PREDICTED for a cell) is small."""
+    return {side: is_small(summary.n, min_n) for side, summary in summaries.items()}
 
 
 def _grouped_flags(per_group: Sequence[Mapping[str, Summary]], min_n: int) -> list[dict[str, bool]]:
-    """Suppression flags of one cell across groups, complementary suppression included."""
+    """Suppression flags of one cell (or the overall figures) across groups, complementary
+    suppression included, side by side (the perspectives, and PREDICTED for a cell)."""
     flags: list[dict[str, bool]] = [{} for _ in per_group]
-    for p in PERSPECTIVES:
+    for p in per_group[0]:
         column = complementary_suppression([summaries[p].n for summaries in per_group], min_n)
         for group_flags, flag in zip(flags, column, strict=True):
             group_flags[p] = flag
@@ -294,7 +307,7 @@ def _build(
     group_bodies: list[tuple[str, dict]] = []
     if drafts:
         per_cell = [
-            _grouped_flags([draft.cells[index][0] for _, draft in drafts], min_n)
+            _grouped_flags([_sides(draft.cells[index]) for _, draft in drafts], min_n)
             for index in range(len(labels))
         ]
         overall_flags = _grouped_flags([draft.overall for _, draft in drafts], min_n)

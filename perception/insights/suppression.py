@@ -9,8 +9,9 @@ Small-cell suppression
     ``"suppressed": true``, and every other figure (mean, sd, ci, top box) is
     null.  A gap (``gap``, ``leader_gap``) is entirely null when either of its
     two sides is suppressed, and ``calibration`` is null when the customers or
-    the staff of the cell are suppressed, or when no staff member gave
-    predictions.  The care index of a perspective is null when fewer than
+    the staff of the cell are suppressed, or when fewer than ``min_n`` staff
+    members gave predictions in it (the predictions count as a side of their
+    own, here and below).  The care index of a perspective is null when fewer than
     ``min_n`` of its respondents answered any mirrored item, and the
     indifference rate is null when fewer than ``min_n`` customers did.
 

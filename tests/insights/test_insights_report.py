@@ -6,6 +6,7 @@ import json
 import math
 import warnings
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -237,6 +238,28 @@ def test_calibration_needs_predictions() -> None:
     assert all(cell["calibration"] is None for cell in report(responses)["dimensions"])
 
 
+def test_calibration_needs_min_n_staff_who_predicted() -> None:
+    """Five customers and five staff, but only one staff member guessed: the calibration (the mean
+    guess minus the customers' mean) would be that one person's guesses, so it is withheld."""
+    one_guess = customers(*[(3, 3, 3)] * 5) + staff((4, 4, 4), predicted=(1, 1, 1)) + staff(*[(4, 4, 4)] * 4)
+    trust = report(one_guess)["dimensions"][0]
+    assert trust["staff"]["suppressed"] is False and trust["calibration"] is None
+    five_guesses = customers(*[(3, 3, 3)] * 5) + staff(*[(4, 4, 4)] * 5, predicted=(2, 2, 2))
+    assert report(five_guesses)["dimensions"][0]["calibration"] == -1.0
+
+
+def test_calibration_keeps_complementary_suppression_across_groups() -> None:
+    """Team B's two guessers are withheld; team A's five would give B's away (the whole minus A), so
+    A's calibration is withheld as well. The whole survey's seven guessers are shown."""
+    team_a = customers(*[(3, 3, 3)] * 5) + staff(*[(4, 4, 4)] * 5, predicted=(2, 2, 2))
+    team_b = (customers(*[(3, 3, 3)] * 5) + staff(*[(4, 4, 4)] * 2, predicted=(5, 5, 5))
+              + staff(*[(4, 4, 4)] * 3))
+    result = grouped([("A", team_a), ("B", team_b)])
+    assert [group["dimensions"][0]["calibration"] for group in result["groups"]] == [None, None]
+    assert all(not group["dimensions"][0]["staff"]["suppressed"] for group in result["groups"])
+    assert result["dimensions"][0]["calibration"] == float(Fraction(5 * 2 + 2 * 5, 7) - 3)
+
+
 # ----------------------------------------------------------------------------- complementary suppression
 
 
@@ -449,11 +472,13 @@ def reference_body(groups: list[list[Response]], min_n: int, grouped_cells: bool
             [s for r in g if r.perspective == "staff" and (s := score(r, keys, True)) is not None] for g in groups
         ]
         flags = {p: reference_flags([len(v[p]) for v in values], min_n, grouped_cells) for p in PERSPECTIVES}
+        # The predictions are a side of their own: fewer than min_n staff who made them hide the calibration.
+        predicted_flags = reference_flags([len(p) for p in predicted], min_n, grouped_cells)
         for index, body in enumerate(bodies):
             f = {p: flags[p][index] for p in PERSPECTIVES}
             v = values[index]
             calibration = None
-            if not (f["customer"] or f["staff"]) and predicted[index]:
+            if not (f["customer"] or f["staff"] or predicted_flags[index]) and predicted[index]:
                 calibration = float(np.mean(predicted[index]) - np.mean(v["customer"]))
             cell = {"key": key, **extra}
             cell |= {p: reference_stats(v[p], f[p]) for p in PERSPECTIVES}

@@ -146,8 +146,8 @@ def body(data, cell_flags, overall_flags, cells):
         cell = {p: describe(floats[p], flags[p]) for p in PERSPECTIVES}
         for name, other in (("gap", "staff"), ("leader_gap", "leader")):
             cell[name] = NULL_GAP if flags[other] or flags["customer"] else welch(floats[other], floats["customer"])
-        calibration = None
-        if not (flags["customer"] or flags["staff"]) and predicted:
+        calibration = None  # the predictions are a side of their own: fewer than min_n predictors hide it
+        if not (flags["customer"] or flags["staff"] or flags["predicted"]) and predicted:
             calibration = math.fsum(map(float, predicted)) / len(predicted) - cell["customer"]["mean"]
         cell["calibration"] = calibration
         out_cells.append(cell)
@@ -171,7 +171,8 @@ def expected_report(truth, cells, cell_labels, *, min_n, team=None, by=None, mon
                 "indifference_rate": rate, "respondents": respondents}
 
     top_data = collect(rows, cells)
-    top_flags = [{p: is_small(len(scores[p]), min_n) for p in PERSPECTIVES} for scores, _ in top_data[0]]
+    top_flags = [{p: is_small(len(scores[p]), min_n) for p in PERSPECTIVES}
+                 | {"predicted": is_small(len(guesses), min_n)} for scores, guesses in top_data[0]]
     report = {"survey": "random", "min_n": min_n,
               "filters": {"team": team, "by": by, "from": month_from, "to": month_to},
               **dump(body(top_data, top_flags, {p: is_small(len(top_data[1][p]), min_n) for p in PERSPECTIVES},
@@ -199,6 +200,9 @@ def expected_report(truth, cells, cell_labels, *, min_n, team=None, by=None, mon
                 flags[position][index][p] = flag
         for position, flag in enumerate(complementary([len(d[1][p]) for d in data], min_n)):
             overall_flags[position][p] = flag
+    for index in range(len(cells)):
+        for position, flag in enumerate(complementary([len(d[0][index][1]) for d in data], min_n)):
+            flags[position][index]["predicted"] = flag
     report["groups"] = [{by: label, **dump(body(d, f, o, cells))}
                         for label, d, f, o in zip(labels, data, flags, overall_flags, strict=True)]
     return report
