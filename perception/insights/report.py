@@ -31,7 +31,7 @@ from .stats import (
     welch_gap,
 )
 from .stats import calibration as calibrate
-from .suppression import complementary_suppression, is_small
+from .suppression import grouped_small_sides, small_sides
 
 __all__ = ["GROUP_BY", "CellReport", "GapReport", "GroupReport", "build_gap_report"]
 
@@ -202,7 +202,7 @@ def _sides(cell: _Cell) -> dict[str, Summary]:
 def _draft(data: GroupInput, dimensions: Sequence[DimensionSpec], items: Sequence[ItemSpec],
            labels: Sequence[tuple], min_n: int) -> _Draft:
     cells = _cells(data, dimensions, items)
-    flags = [_primary_flags(_sides(cell), min_n) for cell in cells]
+    flags = [small_sides(_sides(cell), min_n) for cell in cells]
     return _Draft(cells, _overall(data), flags, _figures(cells, flags, labels))
 
 
@@ -226,22 +226,6 @@ def _finished(body: dict, dimension_count: int, adjusted: Iterator[float | None]
                 object.__setattr__(gap, "p_adjusted", p_adjusted)  # frozen for everyone after this
     rest = {name: value for name, value in body.items() if name != "cells"}
     return rest | {"dimensions": tuple(cells[:dimension_count]), "items": tuple(cells[dimension_count:])}
-
-
-def _primary_flags(summaries: Mapping[str, Summary], min_n: int) -> dict[str, bool]:
-    """Whether each side of `summaries` (perspectives, and PREDICTED for a cell) is small."""
-    return {side: is_small(summary.n, min_n) for side, summary in summaries.items()}
-
-
-def _grouped_flags(per_group: Sequence[Mapping[str, Summary]], min_n: int) -> list[dict[str, bool]]:
-    """Suppression flags of one cell (or the overall figures) across groups, complementary
-    suppression included, side by side (the perspectives, and PREDICTED for a cell)."""
-    flags: list[dict[str, bool]] = [{} for _ in per_group]
-    for p in per_group[0]:
-        column = complementary_suppression([summaries[p].n for summaries in per_group], min_n)
-        for group_flags, flag in zip(flags, column, strict=True):
-            group_flags[p] = flag
-    return flags
 
 
 def _validate(dimensions: Sequence[DimensionSpec], items: Sequence[ItemSpec]) -> None:
@@ -298,7 +282,7 @@ def _build(
 
     labels = _labels(dimensions, items)
     top = _draft(overall, dimensions, items, labels, min_n)
-    top_body = _body(top.figures, top.overall, _primary_flags(top.overall, min_n))
+    top_body = _body(top.figures, top.overall, small_sides(top.overall, min_n))
 
     # One pass over `groups`, which may be an iterator whose groups are still being read.
     drafts = [(label, _draft(data, dimensions, items, labels, min_n)) for label, data in groups]
@@ -307,10 +291,10 @@ def _build(
     group_bodies: list[tuple[str, dict]] = []
     if drafts:
         per_cell = [
-            _grouped_flags([_sides(draft.cells[index]) for _, draft in drafts], min_n)
+            grouped_small_sides([_sides(draft.cells[index]) for _, draft in drafts], min_n)
             for index in range(len(labels))
         ]
-        overall_flags = _grouped_flags([draft.overall for _, draft in drafts], min_n)
+        overall_flags = grouped_small_sides([draft.overall for _, draft in drafts], min_n)
         for position, (label, draft) in enumerate(drafts):
             figures = draft.figures
             for index, primary in enumerate(draft.flags):

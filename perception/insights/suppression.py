@@ -33,9 +33,14 @@ Complementary suppression (grouped reports only, ``--by team|month``)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
-__all__ = ["complementary_suppression", "is_small"]
+__all__ = ["complementary_suppression", "grouped_small_sides", "is_small", "small_sides"]
+
+
+class _Counted(Protocol):
+    n: int
 
 
 def is_small(n: int, min_n: int) -> bool:
@@ -66,3 +71,20 @@ def complementary_suppression(counts: Sequence[int], min_n: int) -> list[bool]:
             return suppressed
         _, index = min(shown)
         suppressed[index] = True
+
+
+def small_sides(sides: Mapping[str, _Counted], min_n: int) -> dict[str, bool]:
+    """Whether each side of a cell is small: `sides` maps a side (a perspective, or the cell's
+    predictions) to what was counted on it (anything with ``n``)."""
+    return {side: is_small(counted.n, min_n) for side, counted in sides.items()}
+
+
+def grouped_small_sides(per_group: Sequence[Mapping[str, _Counted]], min_n: int) -> list[dict[str, bool]]:
+    """`small_sides` of one cell in every group of a report, complementary suppression included,
+    each side on its own."""
+    flags: list[dict[str, bool]] = [{} for _ in per_group]
+    for side in per_group[0]:
+        column = complementary_suppression([sides[side].n for sides in per_group], min_n)
+        for group_flags, flag in zip(flags, column, strict=True):
+            group_flags[side] = flag
+    return flags
