@@ -23,7 +23,7 @@ from perception.web.leaders import bp as leaders
 from perception.web.security import roles_required
 from perception.web.staff import bp as staff
 
-REFERENCE_RE = re.compile(r"[0-9a-f]{32}")  # a comment's reference (board.queries.CommentRow), never its id
+REFERENCE_RE = re.compile(r"[0-9a-f]{64}")  # a comment's reference (board.queries.CommentRow), never its id
 EFFECT_CHOICES = [SelectChoice("erodes", "Erodes the relationship"),
                   SelectChoice("supports", "Supports the relationship")]
 

@@ -25,12 +25,12 @@ def configure_engine(engine):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
-        # keyed_md5 below: PostgreSQL has md5() built in.
-        dbapi_connection.create_function("perception_md5", 1, _md5, deterministic=True)
+        # keyed_sha256 below: PostgreSQL has sha256() built in.
+        dbapi_connection.create_function("perception_sha256", 1, _sha256, deterministic=True)
 
 
-def _md5(text):
-    return None if text is None else hashlib.md5(str(text).encode()).hexdigest()  # noqa: S324  (a sort key)
+def _sha256(text):
+    return None if text is None else hashlib.sha256(str(text).encode()).hexdigest()
 
 
 ITEM_BANK_TABLES = frozenset({"alembic_version", "dimensions", "items", "item_versions"})
@@ -103,28 +103,30 @@ def _utc_day_other(element, compiler, **kw):
     raise NotImplementedError(f"utc_day is not defined for the {compiler.dialect.name} dialect")
 
 
-class keyed_md5(FunctionElement):  # noqa: N801
-    """keyed_md5(key, value): the md5 (lowercase hex) of the text `key` followed by `value` as text, the
-    same on every backend and as `hashlib.md5((key + str(value)).encode())`. Keyed with a secret, an
-    order and a handle that say nothing of the value's own order (perception.core.tokens.row_reference)."""
+class keyed_sha256(FunctionElement):  # noqa: N801
+    """keyed_sha256(key, value): the SHA-256 (lowercase hex) of the text `key` followed by `value` as
+    text, the same on every backend and as `hashlib.sha256((key + str(value)).encode())`. Keyed with a
+    secret, an order and a handle that say nothing of the value's own order
+    (perception.core.tokens.row_reference)."""
 
     type = String()
-    name = "keyed_md5"
+    name = "keyed_sha256"
     inherit_cache = True
 
 
-@compiles(keyed_md5, "sqlite")
-def _keyed_md5_sqlite(element, compiler, **kw):
+@compiles(keyed_sha256, "sqlite")
+def _keyed_sha256_sqlite(element, compiler, **kw):
     key, value = element.clauses
-    return f"perception_md5({compiler.process(key, **kw)} || {compiler.process(value, **kw)})"
+    return f"perception_sha256({compiler.process(key, **kw)} || {compiler.process(value, **kw)})"
 
 
-@compiles(keyed_md5, "postgresql")
-def _keyed_md5_postgresql(element, compiler, **kw):
+@compiles(keyed_sha256, "postgresql")
+def _keyed_sha256_postgresql(element, compiler, **kw):
     key, value = element.clauses
-    return f"md5(CAST({compiler.process(key, **kw)} AS TEXT) || CAST({compiler.process(value, **kw)} AS TEXT))"
+    text = f"CAST({compiler.process(key, **kw)} AS TEXT) || CAST({compiler.process(value, **kw)} AS TEXT)"
+    return f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')"
 
 
-@compiles(keyed_md5)
-def _keyed_md5_other(element, compiler, **kw):
-    raise NotImplementedError(f"keyed_md5 is not defined for the {compiler.dialect.name} dialect")
+@compiles(keyed_sha256)
+def _keyed_sha256_other(element, compiler, **kw):
+    raise NotImplementedError(f"keyed_sha256 is not defined for the {compiler.dialect.name} dialect")

@@ -12,7 +12,7 @@ from base64 import urlsafe_b64encode
 from flask import current_app
 from sqlalchemy import literal, select
 
-from perception.core.database import keyed_md5
+from perception.core.database import keyed_sha256
 from perception.core.extensions import db
 
 TOKEN_BYTES = 24  # 192 bits from `secrets`
@@ -40,16 +40,16 @@ def row_key():
 
 
 def row_reference(column):
-    """SQL: a stable reference of the row whose id is `column` that says nothing of the id (32 hex
+    """SQL: a stable reference of the row whose id is `column` that says nothing of the id (64 hex
     digits, keyed with SECRET_KEY). Ids count up as answers arrive, so an order by id, or an id on a
     page, tells when an answer came relative to others; ordered by this, the rows of a day are in an
     order unrelated to when they were written (DESIGN section 2, "No consent, no link")."""
-    return keyed_md5(literal(row_key()), column)
+    return keyed_sha256(literal(row_key()), column)
 
 
 def row_reference_of(row_id):
     """`row_reference` of one id, worked out here."""
-    return hashlib.md5(f"{row_key()}{int(row_id)}".encode()).hexdigest()  # noqa: S324  (keyed, not a password)
+    return hashlib.sha256(f"{row_key()}{int(row_id)}".encode()).hexdigest()
 
 
 def derive_token(nonce, purpose="invitation"):
