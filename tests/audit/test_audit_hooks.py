@@ -9,6 +9,7 @@ from sqlalchemy import select
 from perception.accounts.service import create_api_token
 from perception.board.service import save_tag
 from perception.core.models import ApiToken, AuditEvent, ErasureRecord, Response, Survey
+from perception.core.tokens import row_reference_of
 from perception.followups.service import reassign
 from perception.surveys.service import WaveError, WaveSpec, close_wave, create_wave, update_wave
 from tests.helpers import bank_items, csrf_token, login, make_responses, make_survey, make_team, make_user, post_form
@@ -131,6 +132,7 @@ def test_tags_added_and_removed(client, db):
     login(client, leader)
     token = csrf_token(client, "/leaders/surveys/wave-1/board")
     assert client.post("/leaders/surveys/wave-1/board/comments?untagged=",
-                       data={"comment": str(response.id), "csrf_token": token, "remove": "trust"}).status_code == 302
+                       data={"comment": row_reference_of(response.id), "csrf_token": token,
+                             "remove": "trust"}).status_code == 302
     untagged = only(db, "comment.untagged")
     assert (untagged.actor_id, untagged.target_id) == (leader.id, str(response.id))
