@@ -213,6 +213,8 @@ def test_saving_the_edit_form_unchanged_keeps_an_archived_team_of_the_scope(clie
     # Shown ticked and marked archived; an archived team outside the scope is not offered.
     assert sorted(form_fields(html, "wave-form")["teams"]) == sorted([str(north.id), str(south.id)])
     assert "North (archived)" in html and "West" not in html
+    manage = client.get("/leaders/surveys/scoped").get_data(as_text=True)  # the wave's page says so too
+    assert "North (archived)" in manage and "South (archived)" not in manage
 
 
 def test_unticking_an_archived_team_removes_it_and_one_outside_the_scope_cannot_be_added(
