@@ -56,77 +56,50 @@ class DatabaseIdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-class utc_month(FunctionElement):  # noqa: N801  (reads like the SQL function it stands for)
-    """'YYYY-MM' of a timestamp in UTC."""
+class _PerDialect(FunctionElement):
+    """A SQL function written differently per backend: `SQL` maps a dialect's name to the text, with
+    {0}, {1}, ... for the compiled arguments. Compiled by `_per_dialect` (registered per subclass)."""
 
     type = String()
+    inherit_cache = True
+    SQL: dict = {}
+
+
+def _per_dialect(element, compiler, **kw):
+    template = element.SQL.get(compiler.dialect.name)
+    if template is None:
+        raise NotImplementedError(f"{element.name} is not defined for the {compiler.dialect.name} dialect")
+    return template.format(*(compiler.process(argument, **kw) for argument in element.clauses))
+
+
+class utc_month(_PerDialect):  # noqa: N801  (reads like the SQL function it stands for)
+    """'YYYY-MM' of a timestamp in UTC. UTCDateTime stores UTC text on SQLite (strftime would also
+    apply an explicit offset)."""
+
     name = "utc_month"
     inherit_cache = True
+    SQL = {"sqlite": "strftime('%Y-%m', {0})", "postgresql": "to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM')"}
 
 
-@compiles(utc_month, "sqlite")
-def _utc_month_sqlite(element, compiler, **kw):
-    # UTCDateTime stores UTC text on SQLite; strftime would also apply an explicit offset.
-    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
-
-
-@compiles(utc_month, "postgresql")
-def _utc_month_postgresql(element, compiler, **kw):
-    return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM')"
-
-
-@compiles(utc_month)
-def _utc_month_other(element, compiler, **kw):
-    raise NotImplementedError(f"utc_month is not defined for the {compiler.dialect.name} dialect")
-
-
-class utc_day(FunctionElement):  # noqa: N801
+class utc_day(_PerDialect):  # noqa: N801
     """'YYYY-MM-DD' of a timestamp in UTC."""
 
-    type = String()
     name = "utc_day"
     inherit_cache = True
+    SQL = {"sqlite": "strftime('%Y-%m-%d', {0})", "postgresql": "to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"}
 
 
-@compiles(utc_day, "sqlite")
-def _utc_day_sqlite(element, compiler, **kw):
-    return f"strftime('%Y-%m-%d', {compiler.process(element.clauses, **kw)})"
-
-
-@compiles(utc_day, "postgresql")
-def _utc_day_postgresql(element, compiler, **kw):
-    return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-
-
-@compiles(utc_day)
-def _utc_day_other(element, compiler, **kw):
-    raise NotImplementedError(f"utc_day is not defined for the {compiler.dialect.name} dialect")
-
-
-class keyed_sha256(FunctionElement):  # noqa: N801
+class keyed_sha256(_PerDialect):  # noqa: N801
     """keyed_sha256(key, value): the SHA-256 (lowercase hex) of the text `key` followed by `value` as
     text, the same on every backend and as `hashlib.sha256((key + str(value)).encode())`. Keyed with a
     secret, an order and a handle that say nothing of the value's own order
-    (perception.core.tokens.row_reference)."""
+    (perception.core.tokens.row_reference). SQLite's function is registered on connect (above)."""
 
-    type = String()
     name = "keyed_sha256"
     inherit_cache = True
+    SQL = {"sqlite": "perception_sha256({0} || {1})",
+           "postgresql": "encode(sha256(convert_to(CAST({0} AS TEXT) || CAST({1} AS TEXT), 'UTF8')), 'hex')"}
 
 
-@compiles(keyed_sha256, "sqlite")
-def _keyed_sha256_sqlite(element, compiler, **kw):
-    key, value = element.clauses
-    return f"perception_sha256({compiler.process(key, **kw)} || {compiler.process(value, **kw)})"
-
-
-@compiles(keyed_sha256, "postgresql")
-def _keyed_sha256_postgresql(element, compiler, **kw):
-    key, value = element.clauses
-    text = f"CAST({compiler.process(key, **kw)} AS TEXT) || CAST({compiler.process(value, **kw)} AS TEXT)"
-    return f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')"
-
-
-@compiles(keyed_sha256)
-def _keyed_sha256_other(element, compiler, **kw):
-    raise NotImplementedError(f"keyed_sha256 is not defined for the {compiler.dialect.name} dialect")
+for _function in (utc_month, utc_day, keyed_sha256):
+    compiles(_function)(_per_dialect)
