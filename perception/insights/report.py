@@ -115,8 +115,8 @@ class GapReport(_Body):
 
 # --------------------------------------------------------------------------- assembly
 
-# A cell's summaries, indexed by perspective, plus the staff predictions.
-_Cell = tuple[Mapping[str, Summary], Summary]
+# A cell's summaries by side: each perspective, and the staff predictions (PREDICTED).
+_Cell = Mapping[str, Summary]
 # Which perspectives are suppressed in a cell, and whether its predictions are (PREDICTED).
 _Flags = Mapping[str, bool]
 # The staff predictions of a cell count as a side of their own: the calibration is a mean of the
@@ -129,11 +129,13 @@ PREDICTED = "predicted"
 def _cells(group: GroupInput, dimensions: Sequence[DimensionSpec], items: Sequence[ItemSpec]) -> list[_Cell]:
     cells: list[_Cell] = []
     for spec in dimensions:
-        summaries = {p: summarise(group.dimension_scores.get((p, spec.key))) for p in PERSPECTIVES}
-        cells.append((summaries, summarise(group.predicted_dimension_scores.get(spec.key))))
+        cell = {p: summarise(group.dimension_scores.get((p, spec.key))) for p in PERSPECTIVES}
+        cell[PREDICTED] = summarise(group.predicted_dimension_scores.get(spec.key))
+        cells.append(cell)
     for spec in items:
-        summaries = {p: summarise(group.item_scores.get((p, spec.key))) for p in PERSPECTIVES}
-        cells.append((summaries, summarise(group.predicted_item_scores.get(spec.key))))
+        cell = {p: summarise(group.item_scores.get((p, spec.key))) for p in PERSPECTIVES}
+        cell[PREDICTED] = summarise(group.predicted_item_scores.get(spec.key))
+        cells.append(cell)
     return cells
 
 
@@ -143,8 +145,7 @@ def _overall(group: GroupInput) -> dict[str, Summary]:
 
 def _cell_figures(cell: _Cell, flags: _Flags, key: str, name: str | None, dimension: str | None) -> CellReport:
     """One cell's report (its gaps not yet adjusted: ``_finished``)."""
-    summaries, predicted = cell
-    customers, staff, leaders = summaries["customer"], summaries["staff"], summaries["leader"]
+    customers, staff, leaders, predicted = cell["customer"], cell["staff"], cell["leader"], cell[PREDICTED]
     hide_customers, hide_staff, hide_leaders = flags["customer"], flags["staff"], flags["leader"]
     return CellReport(
         key,
@@ -193,16 +194,10 @@ class _Draft:
     figures: list[CellReport]
 
 
-def _sides(cell: _Cell) -> dict[str, Summary]:
-    """The summaries of a cell whose counts decide what is suppressed: each perspective, and the predictions."""
-    summaries, predicted = cell
-    return {**summaries, PREDICTED: predicted}
-
-
 def _draft(data: GroupInput, dimensions: Sequence[DimensionSpec], items: Sequence[ItemSpec],
            labels: Sequence[tuple], min_n: int) -> _Draft:
     cells = _cells(data, dimensions, items)
-    flags = [small_sides(_sides(cell), min_n) for cell in cells]
+    flags = [small_sides(cell, min_n) for cell in cells]
     return _Draft(cells, _overall(data), flags, _figures(cells, flags, labels))
 
 
@@ -291,7 +286,7 @@ def _build(
     group_bodies: list[tuple[str, dict]] = []
     if drafts:
         per_cell = [
-            grouped_small_sides([_sides(draft.cells[index]) for _, draft in drafts], min_n)
+            grouped_small_sides([draft.cells[index] for _, draft in drafts], min_n)
             for index in range(len(labels))
         ]
         overall_flags = grouped_small_sides([draft.overall for _, draft in drafts], min_n)
