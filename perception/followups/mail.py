@@ -35,16 +35,21 @@ def followup_url(followup):
 def alert_message(writer, followup, now=None):
     assignee = followup.assignee
     team = followup.team.name if followup.team else "no team"
+    consent = followup.response.contact_consent
+    # The due time is the answer's time plus FOLLOWUP_DUE_HOURS: without consent, the day only
+    # (DESIGN section 2, "no consent, no link": no time finer than the day beside the answers).
+    due = f"{followup.due_at:%d %b %Y, %H:%M} UTC" if consent else f"{followup.due_at:%d %b %Y}"
     context = {
         "assignee_name": assignee.name or assignee.email,
         "team": team,
         "survey": followup.response.survey.title,
         "reasons": reason_lines(followup),
-        "due": f"{followup.due_at:%d %b %Y, %H:%M} UTC",
-        "consent": followup.response.contact_consent,
+        "due": due,
+        "consent": consent,
         "link": followup_url(followup),
     }
-    subject = f"A customer of {team} needs a follow-up by {followup.due_at:%d %b %H:%M} UTC"
+    subject_due = f"{followup.due_at:%d %b %H:%M} UTC" if consent else f"{followup.due_at:%d %b}"
+    subject = f"A customer of {team} needs a follow-up by {subject_due}"
     return writer.write(assignee.email, assignee.name, subject, "followups/mail_alert", context, now=now)
 
 

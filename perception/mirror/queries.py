@@ -62,15 +62,17 @@ def _customers(survey, user):
     return histograms, int(respondents)
 
 
-def staff_mirror(survey, user, min_n):
-    """The Mirror of `user` (a staff member) in `survey`."""
+def staff_mirror(survey, user, min_n, with_own=True):
+    """The Mirror of `user` (a staff member) in `survey`. Without `with_own` (anyone but `user`
+    looking: an admin under ADMIN_SEES_MIRRORS) their own rating and predictions are not read at all:
+    DESIGN section 2, "Own answers stay own"."""
     dimensions, of_item = _structure(survey)
     customers, respondents = _customers(survey, user)
     return build_mirror(
         dimensions=dimensions,
         customer_scores=customers,
-        own_scores=_own(survey, user, Answer.__table__, of_item),
-        predicted_scores=_own(survey, user, PredictedAnswer.__table__, of_item),
+        own_scores=_own(survey, user, Answer.__table__, of_item) if with_own else {},
+        predicted_scores=_own(survey, user, PredictedAnswer.__table__, of_item) if with_own else {},
         respondents=respondents,
         min_n=min_n,
     )

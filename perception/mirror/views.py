@@ -30,7 +30,7 @@ def admin_view_of_a_mirror(slug):
 
 
 def mirror_page(survey, person, viewer_is_subject):
-    mirror = staff_mirror(survey, person, current_app.config["MIN_N"])
+    mirror = staff_mirror(survey, person, current_app.config["MIN_N"], with_own=viewer_is_subject)
     return render_template("mirror/mirror.html", survey=survey, person=person, mirror=mirror,
                            waiting=waiting(survey, person), own_view=viewer_is_subject)
 

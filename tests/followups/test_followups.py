@@ -127,6 +127,10 @@ def test_without_consent_nobody_sees_who_answered(app, db, client, runner, surve
     for text in (page, listing):
         body = text[text.index("<main"):]
         assert re.search(r"\d\d:\d\d", body) is None, re.findall(r".{40}\d\d:\d\d.{10}", body)
+    # The alert mail neither: its due time is the answer's time plus FOLLOWUP_DUE_HOURS.
+    for text in (mail.message["Subject"], mail.text, mail.html):
+        assert re.search(r"\d\d:\d\d", text) is None, re.findall(r".{40}\d\d:\d\d.{10}", text)
+    assert f"needs a follow-up by {followup.due_at:%d %b}" in mail.message["Subject"]
     day = followup.response.submitted_at.strftime("%d %b %Y")
     assert f"answered {day}" in page
 
@@ -373,7 +377,7 @@ def test_the_event_history_is_deleted_with_nothing_else(app, db, survey):
 def test_the_alert_subject_starts_on_its_header_line_and_reads_back_whole(app, db, survey):
     team = make_team("Kundenkontaktzentrum" * 3)  # one long word: the subject must fold before it
     make_user("leader", team=team)
-    followup = followup_of(invite_and_answer(app.test_client(), survey, team, score=1))
+    followup = followup_of(invite_and_answer(app.test_client(), survey, team, score=1, consent="yes"))
     mail = alert_message(MailWriter(), followup)
     assert mail.data.startswith(b"Subject: A customer of")
     written = email.message_from_bytes(mail.data, policy=policy.default)

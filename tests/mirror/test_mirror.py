@@ -98,6 +98,12 @@ def test_admin_sees_a_mirror_when_the_setting_allows(app, db, database):
         assert choose.status_code == 200 and "Ben" in choose.get_data(as_text=True)
         page = client.get(f"/leaders/surveys/wave-1/mirror?staff={ben.id}").get_data(as_text=True)
         assert "Mirror of Ben" in page and "ADMIN_SEES_MIRRORS" in page
+        # Own answers stay own (DESIGN section 2): the admin sees what Ben's customers said (3.50), never
+        # Ben's own rating (4.50) or prediction (4.00), nor their differences from the customers.
+        table = page[page.index("<table"):page.index("</table>")]
+        assert "3.50" in table
+        for own in ("4.50", "4.00", "+1.00", "+0.50", "rated themselves", "predicted customers"):
+            assert own not in table, own
         assert client.get("/leaders/surveys/wave-1/mirror?staff=999999").status_code == 404
         leader_client = allowed.test_client()
         login(leader_client, leader)
