@@ -231,6 +231,19 @@ def test_leaders_see_only_their_teams_follow_ups_and_ids_of_others_are_404(app, 
     assert staff_client.get(f"/leaders/followups/{mine.id}").status_code == 403
 
 
+def test_an_admins_team_filter_with_an_id_no_column_holds_shows_every_team_not_an_error(app, db, client, survey):
+    home, away = make_team("Home"), make_team("Away")
+    mine = followup_of(invite_and_answer(app.test_client(), survey, home))
+    theirs = followup_of(invite_and_answer(app.test_client(), survey, away))
+    login(client, make_user("admin"))
+    for team in ("99999999999999999999", str(2**63), str(2**31), "-1", "x"):  # hand-typed in the address bar
+        listing = client.get(f"/leaders/followups/?view=all&team={team}")
+        assert listing.status_code == 200, team
+        assert f"#{mine.id}" in listing.get_data(as_text=True), team  # not a team's id: no team filter
+    only_away = client.get(f"/leaders/followups/?view=all&team={away.id}").get_data(as_text=True)
+    assert f"#{theirs.id}" in only_away and f"#{mine.id}" not in only_away
+
+
 def test_overdue_list_and_team_figures(app, db, client, survey):
     from datetime import timedelta
 
