@@ -47,6 +47,16 @@ def clear_data(session, metadata):
 MAX_ID = 2**31 - 1  # the largest id an INTEGER primary key holds on PostgreSQL (SQLite: 2**63 - 1)
 
 
+def database_id(value):
+    """An id typed by someone (a query string, a form field): the int, when an id column can hold it
+    (1 to MAX_ID); else ValueError, so that `request.args.get(name, type=database_id)` ignores it and
+    a lookup finds nothing, rather than the driver overflowing (500)."""
+    number = int(value)
+    if not 1 <= number <= MAX_ID:
+        raise ValueError(f"{value!r} is not a database id")
+    return number
+
+
 class DatabaseIdConverter(IntegerConverter):
     """`<int:...>` in URLs: an id no database column can hold is simply not found (404), rather
     than an overflow in the driver (500)."""

@@ -7,7 +7,9 @@ customer's submit transaction, which costs the submit no SMTP round trip; `deliv
 (part of `flask --app wsgi send-mail`) claims due rows, so several processes may run at once, and
 retries temporary failures with back-off. A row's result is mirrored on what it is about: the
 follow-up's `notified_at` / `notify_attempts` / `notify_error`, the re-survey's state. A reassigned
-follow-up's alert that was not sent yet is cancelled and a new one queued for the new assignee.
+follow-up's alert that was not sent yet is cancelled and a new one queued for the new assignee; one
+whose assignee may no longer see the follow-up when its turn comes (deactivated, moved to another
+team, made staff) is cancelled.
 An alert names no customer: it says why the rule fired and links to the follow-up page, which
 shows who the customer is only when they allowed contact.
 """
@@ -22,7 +24,7 @@ from perception.core.extensions import db
 from perception.core.models import FollowUp, FollowUpEvent, OutboxMessage, RecoveryRequest, utcnow
 from perception.core.outbox import FOLLOWUP_KINDS, claim_due, release_stale_claims
 from perception.core.smtp import MailConfigError
-from perception.followups.queries import customer_email, reason_lines, recovery_link
+from perception.followups.queries import customer_email, reason_lines, recovery_link, sees_followup
 from perception.web.mail_delivery import MailReport, cancel, send_batch, send_one
 
 log = logging.getLogger(__name__)
@@ -78,8 +80,12 @@ MAIL_NEEDS = (
 
 def _skip_reason(message, now):
     if message.kind == "alert":
-        followup = message.follow_up
-        return None if followup.assignee is not None and followup.assignee.active else "no active assignee"
+        followup, assignee = message.follow_up, message.follow_up.assignee
+        if assignee is None or not assignee.active:
+            return "no active assignee"
+        # Moved to another team or made staff since it was given to them: the alert's scores are not
+        # theirs to read any more (DESIGN section 2, "Scope").
+        return None if sees_followup(assignee, followup) else "the assignee may no longer see it"
     recovery = message.recovery
     if recovery.state != "created" or now >= recovery.expires_at:
         return f"re-survey {recovery.state}"

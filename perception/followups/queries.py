@@ -4,7 +4,7 @@ who a follow-up may go to, and the answers and identity shown beside it."""
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
 
-from perception.accounts.scope import team_condition
+from perception.accounts.scope import in_scope, team_condition
 from perception.core.extensions import db
 from perception.core.models import Dimension, FollowUp, Response, Team, User, utcnow
 from perception.core.tokens import derive_token
@@ -17,6 +17,12 @@ def visible_condition(user):
     Admins and leaders without a team see all; a team's leader their team's only, even one assigned to
     them from another team (an admin passes it on)."""
     return team_condition(user, FollowUp.team_id)
+
+
+def sees_followup(user, followup):
+    """`visible_condition` for one loaded follow-up, with the role `followup_for` asks for: may `user`
+    (as they are now: role and team change) see it, and be told about it?"""
+    return user.role in ("leader", "admin") and in_scope(user, followup.team_id)
 
 
 def followup_for(user, followup_id):

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from perception.accounts.queries import all_teams
 from perception.accounts.scope import whole_business
+from perception.core.database import database_id
 from perception.core.extensions import db
 from perception.followups.erasure_service import ErasureError, erase_customer, recent_erasures
 from perception.followups.forms import PAGE_FORMS, CustomerSearchForm, EraseForm, page_forms
@@ -62,7 +63,7 @@ def followups():
         view = "open"
     whole = whole_business(current_user)  # a team's leader sees their team's follow-ups only
     teams = all_teams() if whole else []
-    team_id = request.args.get("team", type=int) if whole else None
+    team_id = request.args.get("team", type=database_id) if whole else None  # not an id: no filter
     rows = list_followups(current_user, view, team_id=team_id)
     return render_template(
         "followups/list.html", rows=rows, view=view, views=VIEW_LABELS, teams=teams, team_id=team_id,

@@ -6,13 +6,15 @@ import re
 from email import policy
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from perception.accounts.people_service import update_user
 from perception.core.models import (
     FollowUp,
     FollowUpEvent,
     Invitation,
+    OutboxMessage,
     RecoveryRequest,
     Response,
     StaffGuess,
@@ -21,7 +23,7 @@ from perception.core.models import (
     utcnow,
 )
 from perception.demo.service import DEMO_PASSWORD, fresh_demo_link, seed_demo
-from perception.followups.mail import alert_message
+from perception.followups.mail import alert_message, deliver_followup_mail
 from perception.followups.service import insert_followup
 from perception.web.mail import MailWriter
 from tests.helpers import (
@@ -235,6 +237,19 @@ def test_leaders_see_only_their_teams_follow_ups_and_ids_of_others_are_404(app, 
     assert staff_client.get(f"/leaders/followups/{mine.id}").status_code == 403
 
 
+def test_an_admins_team_filter_with_an_id_no_column_holds_shows_every_team_not_an_error(app, db, client, survey):
+    home, away = make_team("Home"), make_team("Away")
+    mine = followup_of(invite_and_answer(app.test_client(), survey, home))
+    theirs = followup_of(invite_and_answer(app.test_client(), survey, away))
+    login(client, make_user("admin"))
+    for team in ("99999999999999999999", str(2**63), str(2**31), "-1", "x"):  # hand-typed in the address bar
+        listing = client.get(f"/leaders/followups/?view=all&team={team}")
+        assert listing.status_code == 200, team
+        assert f"#{mine.id}" in listing.get_data(as_text=True), team  # not a team's id: no team filter
+    only_away = client.get(f"/leaders/followups/?view=all&team={away.id}").get_data(as_text=True)
+    assert f"#{theirs.id}" in only_away and f"#{mine.id}" not in only_away
+
+
 def test_overdue_list_and_team_figures(app, db, client, survey):
     from datetime import timedelta
 
@@ -313,6 +328,29 @@ def test_reassigning_tells_the_new_assignee_by_email(app, db, client, survey, sm
     assert page_post(client, path, "reopen", {"note": "Customer wrote again."}).status_code == 303
     db.session.refresh(followup)
     assert followup.state == "open" and followup.resolved_at is None
+
+
+@pytest.mark.parametrize("change", ["moved to another team", "now staff"])
+def test_an_alert_waiting_for_a_leader_who_may_no_longer_see_the_follow_up_is_not_sent(app, db, survey, smtp_server,
+                                                                                        change):
+    """DESIGN section 2, "Scope": the alert carries the customer's low scores; a leader moved to another
+    team (or made staff) after the follow-up was given to them must not get it by mail."""
+    home, away = make_team("Home"), make_team("Away")
+    sam = make_user("leader", team=home, name="Sam")
+    followup = followup_of(invite_and_answer(app.test_client(), survey, home, score=1))
+    assert followup.assignee_id == sam.id and followup.notified_at is None  # the alert waits for the mail run
+    update_user(sam, "leader" if change == "moved to another team" else "staff", away)
+    report = deliver_followup_mail()
+    assert smtp_server.to(sam.email) == [] and report.sent == 0 and report.cancelled == 1
+    db.session.refresh(followup)
+    assert followup.notified_at is None
+    [alert] = db.session.execute(select(OutboxMessage).where(OutboxMessage.follow_up_id == followup.id)).scalars()
+    assert alert.status == "cancelled" and alert.last_error == "the assignee may no longer see it"
+    kept = make_user("leader", team=home, name="Kim")  # a leader of the team still gets their alert
+    other = followup_of(invite_and_answer(app.test_client(), survey, home, score=1))
+    db.session.execute(update(FollowUp).where(FollowUp.id == other.id).values(assignee_id=kept.id))
+    db.session.commit()
+    assert deliver_followup_mail().sent == 1 and len(smtp_server.to(kept.email)) == 1
 
 
 def test_an_unreachable_mail_server_keeps_the_alert_pending(app, db, runner, survey):

@@ -86,6 +86,15 @@ def test_dont_remember_counts_as_asked_and_others_invitations_are_refused(app, d
     assert [p["guess"] for p in interaction_pairs(staff_id=ben.id, answered_only=False)] == [None]
 
 
+def test_an_invitation_id_no_column_holds_is_not_one_of_yours(app, db, client, survey):
+    login(client, make_user("staff", team=make_team()))
+    for bad in ("99999999999999999999", str(2**63), str(2**31), "-1", "0"):
+        refused = post_form(client, "/staff/interactions", {"invitation": bad, "score": "3"})
+        assert refused.status_code == 303, bad
+        assert "That interaction is not one of yours." in client.get("/staff/interactions").get_data(as_text=True)
+    assert guesses(db) == 0
+
+
 def test_only_staff_use_the_interactions_page(app, db, client):
     login(client, make_user("leader", team=make_team()))
     assert client.get("/staff/interactions").status_code == 403
