@@ -70,6 +70,12 @@ def test_create_form_shows_field_messages(client, db, leader):
     assert "must not be before the day the wave opens" in response.get_data(as_text=True)
     response = post_form(client, "/leaders/surveys/new", _form(items="not-a-number"))
     assert response.status_code == 400
+    # Ids no id column holds (a form edited by hand): not found, like deleted ones, not an overflow (500).
+    for field in ("items", "teams"):
+        response = post_form(client, "/leaders/surveys/new", _form(
+            slug=f"huge-{field}", **{"items": str(bank_items(1)[0].id)} | {field: str(10**30)}))
+        assert response.status_code == 400, field
+        assert f"Some of the chosen {field} do not exist any more" in response.get_data(as_text=True)
     assert db.session.execute(select(Survey).where(Survey.slug != "taken")).first() is None
 
 
