@@ -52,7 +52,10 @@ def create_app(config=None):
     from perception.board import views as board_views  # noqa: F401
     from perception.cli import register_commands
     from perception.followups import customer_views as followup_customer_views  # noqa: F401
-    from perception.followups import digest_views  # noqa: F401
+    from perception.followups import (
+        digest_views,  # noqa: F401
+        handover_service,
+    )
     from perception.followups import staff_views as followup_staff_views  # noqa: F401
     from perception.followups import views as followup_views  # noqa: F401
     from perception.invitations import customer_views as invitation_customer_views  # noqa: F401
@@ -76,6 +79,7 @@ def create_app(config=None):
     logs.init_app(app)  # no customer link in a log line
     i18n.init_app(app)
     register_commands(app)
+    handover_service.init_app(app)  # follow-ups change hands when their assignee's scope does
 
     @app.context_processor
     def inject_business():

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 
 from perception.accounts.password_service import issue_link, void_links
 from perception.accounts.queries import find_team, find_user_by_email
+from perception.accounts.signals import scope_changed
 from perception.core.audit import record
 from perception.core.errors import FieldError
 from perception.core.extensions import db
@@ -143,6 +144,9 @@ def update_user(user, role, team, actor=None):
         user.team = team
     if was_admin:
         _refuse_if_no_admin_left("change the role of")
+    if db.session.is_modified(user):
+        db.session.flush()
+        scope_changed.send(user, actor=actor, now=utcnow())
     db.session.commit()
 
 
@@ -167,6 +171,8 @@ def deactivate_user(user, actor=None):
     record("user.deactivated", actor=actor, target=user, api_tokens_revoked=revoked)
     if was_admin:
         _refuse_if_no_admin_left("deactivate")
+    db.session.flush()
+    scope_changed.send(user, actor=actor, now=now)
     db.session.commit()
     return True
 

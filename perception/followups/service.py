@@ -245,13 +245,19 @@ def reassign(followup, actor, assignee_id, note=None, now=None):
         raise FollowupError("Choose a leader of this team or an administrator.", "assignee")
     if target.id == followup.assignee_id:
         raise FollowupError(f"{target.name or target.email} already has this follow-up.", "assignee")
-    _event(followup, actor, "reassigned", now or utcnow(), assignee_id=target.id, note=_clean_note(note))
+    give_to(followup, actor, target, _clean_note(note), now or utcnow())
+    db.session.commit()
+
+
+def give_to(followup, actor, target, note, now, **audited):
+    """Make `target` the assignee (the caller checked they may be, and commits): the event, the audit
+    entry (with `audited`) and an alert to them."""
+    _event(followup, actor, "reassigned", now, assignee_id=target.id, note=note)
     audit("followup.reassigned", actor=actor, target=followup, from_assignee_id=followup.assignee_id,
-          to_assignee_id=target.id)
+          to_assignee_id=target.id, **audited)
     followup.assignee_id = target.id
     followup.notified_at, followup.notify_attempts, followup.notify_error = None, 0, None
-    queue_alert(followup.id, now or utcnow())
-    db.session.commit()
+    queue_alert(followup.id, now)
 
 
 def queue_alert(followup_id, now):

@@ -1,0 +1,46 @@
+"""Follow-ups handed over when their assignee may no longer see them: the account was moved to another
+team, made staff, or deactivated (perception.accounts.signals.scope_changed, sent inside that change's
+transaction). Left as they were, such follow-ups stalled: their assignee could not open them, "Assigned
+to me" no longer listed them for anyone, and their alert was cancelled unsent (followups.mail).
+
+Each unresolved follow-up of the account that it may no longer see goes to the first who may take it
+(`assignable_users`: a leader of its team, else an admin), with a "reassigned" event, an audit entry
+and an alert to them. With nobody to take it, it stays where it is (admins see every follow-up)."""
+
+from sqlalchemy import select
+
+from perception.accounts.signals import scope_changed
+from perception.core.extensions import db
+from perception.core.models import FollowUp, utcnow
+from perception.followups.queries import assignable_users, sees_followup
+from perception.followups.service import give_to
+
+HANDED_OVER = "Handed over: the previous assignee may no longer see this follow-up."
+
+
+def hand_over(user, actor=None, now=None):
+    """Give away the unresolved follow-ups of `user` that they may no longer see (the caller commits).
+    Returns how many were handed over."""
+    now = now or utcnow()
+    followups = db.session.execute(
+        select(FollowUp).where(FollowUp.assignee_id == user.id, FollowUp.state != "resolved").order_by(FollowUp.id)
+    ).scalars()
+    handed = 0
+    for followup in followups:
+        if user.active and sees_followup(user, followup):
+            continue
+        target = next((candidate for candidate in assignable_users(followup) if candidate.id != user.id), None)
+        if target is not None:
+            give_to(followup, actor, target, HANDED_OVER, now, handed_over=True)
+            handed += 1
+    return handed
+
+
+def _on_scope_changed(user, actor=None, now=None):
+    hand_over(user, actor, now)
+
+
+def init_app(app):
+    """Hand over follow-ups whenever an account's scope changes (the receiver is module-wide: connecting
+    it again, for another app, changes nothing)."""
+    scope_changed.connect(_on_scope_changed)
