@@ -19,6 +19,7 @@ from perception.invitations.service import (
     InvitationError,
     InvitationRequest,
     add_invitation,
+    already_invited,
     check_email,
     check_interaction_at,
     check_language,
@@ -122,10 +123,12 @@ class _Lookups:
         staff_emails = {(row.get("staff_email") or "").strip().lower() for row in rows} - {""}
         self.staff = {user.email.lower(): user for user in db.session.execute(
             select(User).where(func.lower(User.email).in_(staff_emails))).scalars()} if staff_emails else {}
-        self.invited = dict(db.session.execute(
-            select(Invitation.customer_email, func.min(Invitation.created_at))
-            .where(Invitation.survey_id == survey.id, Invitation.customer_email.in_(emails))
-            .group_by(Invitation.customer_email)).all()) if emails else {}
+        self.invited = {}  # email -> (when, team id) of its first invitation to the survey
+        for email, created_at, team_id in (db.session.execute(
+                select(Invitation.customer_email, Invitation.created_at, Invitation.team_id)
+                .where(Invitation.survey_id == survey.id, Invitation.customer_email.in_(emails))
+                .order_by(Invitation.created_at.desc())) if emails else ()):
+            self.invited[email] = (created_at, team_id)
         self.suppressed = set(suppression_reasons(emails))
 
 
@@ -145,7 +148,7 @@ def _row(survey, row, number, lookups, seen, errors, now, created_by=None):
         else:
             seen[email] = number
         if email in lookups.invited:
-            fail("email", f"{email} was already invited to {survey.slug} on {lookups.invited[email]:%Y-%m-%d}")
+            fail("email", already_invited(email, survey, *lookups.invited[email], created_by))
         if email in lookups.suppressed:
             fail("email", f"{email} asked for no more survey emails (unsubscribed or bounced)")
     if len(values["name"]) > 120:

@@ -152,11 +152,18 @@ def check_request(request, now=None, created_by=None):
             raise InvitationError(f"{request.email} asked for no more survey emails (unsubscribed or bounced)", "email")
         earlier = existing_invitation(survey, request.email)
         if earlier is not None:
-            raise InvitationError(
-                f"{request.email} was already invited to {survey.slug} on {earlier.created_at:%Y-%m-%d}", "email",
-                conflict=True,
-            )
+            refusal = already_invited(request.email, survey, earlier.created_at, earlier.team_id, created_by)
+            raise InvitationError(refusal, "email", conflict=True)
     check_interaction_at(request.interaction_at, now)
+
+
+def already_invited(email, survey, invited_at, team_id, created_by):
+    """The refusal of a second invitation of `email` to `survey`. The day of the first is given only to
+    someone who may see its team (DESIGN section 2, "Scope"): to a team's leader, that another team's
+    customer was invited on a given day is another team's data."""
+    if created_by is None or in_scope(created_by, team_id):
+        return f"{email} was already invited to {survey.slug} on {invited_at:%Y-%m-%d}"
+    return f"{email} was already invited to {survey.slug}"
 
 
 def invite(request, *, created_by=None, channel=None, now=None, commit=True):

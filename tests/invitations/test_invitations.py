@@ -11,7 +11,7 @@ from sqlalchemy import select
 from perception.core.models import Invitation, OutboxMessage, Response, utcnow
 from perception.invitations.csv_import import CsvInvitationError, import_invitations
 from perception.invitations.mail import deliver_due
-from perception.invitations.service import InvitationError, check_language
+from perception.invitations.service import InvitationError, InvitationRequest, check_language, invite
 from tests.helpers import (
     answers_for,
     csrf_token,
@@ -256,3 +256,25 @@ def test_only_the_languages_we_ship_are_accepted_with_a_region_kept():
         with pytest.raises(InvitationError, match="language tag we have the survey in") as refused:
             check_language(bad)
         assert refused.value.field == "language"
+
+
+def test_a_team_leader_is_not_told_when_another_team_invited_the_same_customer(db):
+    """DESIGN section 2, "Scope": that another team's customer was invited, and on which day, is that
+    team's data. The second invitation is still refused (one per customer and wave); the day is given
+    only to someone who may see the first one's team."""
+    harbour, quay = make_team("Harbour"), make_team("Quay Road")
+    survey = make_survey(teams=[harbour, quay])
+    import_invitations(survey, HEADER + "bea@quay.example,Bea,Quay Road,2026-01-02,,\n",
+                       created_by=make_user("leader", team=quay))
+    day = db.session.execute(select(Invitation.created_at)).scalar_one().strftime("%Y-%m-%d")
+    harbour_leader = make_user("leader", team=harbour)
+    with pytest.raises(InvitationError) as refused:
+        invite(InvitationRequest(survey, harbour, email="bea@quay.example"), created_by=harbour_leader)
+    assert str(refused.value) == f"bea@quay.example was already invited to {survey.slug}"
+    with pytest.raises(CsvInvitationError) as file_refused:
+        import_invitations(survey, HEADER + "bea@quay.example,Bea,Harbour,2026-01-02,,\n", created_by=harbour_leader)
+    [problem] = file_refused.value.errors
+    assert problem.message == f"bea@quay.example was already invited to {survey.slug}"
+    with pytest.raises(InvitationError) as told:  # an admin sees every team: the day helps them
+        invite(InvitationRequest(survey, harbour, email="bea@quay.example"), created_by=make_user("admin"))
+    assert str(told.value) == f"bea@quay.example was already invited to {survey.slug} on {day}"
