@@ -119,7 +119,7 @@ def create_invitation():
     if team is not None and team.archived_at is not None:  # history only: no new invitations
         raise ApiError(422, f"Team {team.name!r} is archived: it takes no new invitations.", "team")
     try:
-        staff = find_staff_member(values["staff_email"], team) if values["staff_email"] else None
+        staff = find_staff_member(values["staff_email"], team, created_by=g.api_user) if values["staff_email"] else None
         email = check_email(values["email"]) if values["email"] is not None else None
         request = InvitationRequest(
             survey=survey, team=team, email=email, name=values["name"], staff=staff,

@@ -24,6 +24,7 @@ from perception.invitations.service import (
     check_interaction_at,
     check_language,
     check_scope,
+    staff_problem,
     visit_on,
 )
 
@@ -168,10 +169,9 @@ def _row(survey, row, number, lookups, seen, errors, now, created_by=None):
     staff = None
     if values["staff_email"]:
         staff = lookups.staff.get(values["staff_email"].lower())
-        if staff is None or staff.role != "staff" or not staff.active:
-            fail("staff_email", f"there is no active staff member with the email {values['staff_email']!r}")
-        elif team is not None and staff.team_id != team.id:
-            fail("staff_email", f"staff member {staff.email} is not in team {team.name}")
+        # Checked against the row's team only: without one the row fails on its team already.
+        if team is not None and (problem := staff_problem(values["staff_email"], staff, team, created_by)):
+            fail("staff_email", problem)
     interaction_at = None
     try:
         interaction_at = check_interaction_at(parse_interaction_date(values["interaction_date"], now), now)

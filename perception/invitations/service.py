@@ -22,7 +22,7 @@ from flask import current_app
 from sqlalchemy import delete, update
 
 from perception.accounts.queries import find_user_by_email
-from perception.accounts.scope import in_scope
+from perception.accounts.scope import in_scope, whole_business
 from perception.core.errors import FieldError
 from perception.core.extensions import db
 from perception.core.models import Invitation, MailSuppression, OutboxMessage, User, utcnow
@@ -235,10 +235,23 @@ def expire_invitations(now=None):
     return result.rowcount
 
 
-def find_staff_member(email, team, field="staff_email"):
+def find_staff_member(email, team, field="staff_email", created_by=None):
     user = find_user_by_email(email)
-    if user is None or user.role != "staff" or not user.active:
-        raise InvitationError(f"there is no active staff member with the email {email!r}", field)
-    if user.team_id != team.id:
-        raise InvitationError(f"staff member {user.email} is not in team {team.name}", field)
+    problem = staff_problem(email, user, team, created_by)
+    if problem:
+        raise InvitationError(problem, field)
     return user
+
+
+def staff_problem(email, user, team, created_by=None):
+    """Why `user` (the account of `email`, or None) cannot be named as the staff member who served a
+    customer of `team`; None when they can. To a team's leader an unknown address and another team's
+    staff member read the same: who works in other teams is those teams' data (DESIGN section 2,
+    "Scope"); whoever sees the whole business is told which it is."""
+    if user is not None and user.role == "staff" and user.active and user.team_id == team.id:
+        return None
+    if created_by is not None and not whole_business(created_by):
+        return f"there is no active staff member of {team.name} with the email {email!r}"
+    if user is None or user.role != "staff" or not user.active:
+        return f"there is no active staff member with the email {email!r}"
+    return f"staff member {user.email} is not in team {team.name}"

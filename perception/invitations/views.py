@@ -65,7 +65,7 @@ def invitations(slug):
 def _request_from(form, survey, teams):
     team = next(team for team in teams if team.name == form.team.data)
     email = check_email(form.email.data) if form.email.data else None
-    staff = find_staff_member(form.staff_email.data, team) if form.staff_email.data else None
+    staff = find_staff_member(form.staff_email.data, team, created_by=current_user) if form.staff_email.data else None
     visit = visit_on(form.interaction_date.data)
     return InvitationRequest(survey=survey, team=team, email=email, name=form.name.data or None, staff=staff,
                              interaction_at=visit, language=form.language.data or None, deliver=form.deliver.data)

@@ -11,7 +11,13 @@ from sqlalchemy import select
 from perception.core.models import Invitation, OutboxMessage, Response, utcnow
 from perception.invitations.csv_import import CsvInvitationError, import_invitations
 from perception.invitations.mail import deliver_due
-from perception.invitations.service import InvitationError, InvitationRequest, check_language, invite
+from perception.invitations.service import (
+    InvitationError,
+    InvitationRequest,
+    check_language,
+    find_staff_member,
+    invite,
+)
 from tests.helpers import (
     answers_for,
     csrf_token,
@@ -278,3 +284,29 @@ def test_a_team_leader_is_not_told_when_another_team_invited_the_same_customer(d
     with pytest.raises(InvitationError) as told:  # an admin sees every team: the day helps them
         invite(InvitationRequest(survey, harbour, email="bea@quay.example"), created_by=make_user("admin"))
     assert str(told.value) == f"bea@quay.example was already invited to {survey.slug} on {day}"
+
+
+def test_to_a_team_leader_another_teams_staff_member_reads_as_an_unknown_address(db):
+    """Who works in other teams is those teams' data (DESIGN section 2, "Scope"): a team leader naming
+    another team's staff member is told what an unknown address gets; an admin is told which it is."""
+    harbour, quay = make_team("Harbour"), make_team("Quay Road")
+    survey = make_survey(teams=[harbour, quay])
+    make_user("staff", team=quay, email="olu@example.com")
+    leader, admin = make_user("leader", team=harbour), make_user("admin")
+
+    def refusal(address, user):
+        with pytest.raises(InvitationError) as refused:
+            find_staff_member(address, harbour, created_by=user)
+        with pytest.raises(CsvInvitationError) as file_refused:
+            import_invitations(survey, HEADER + f"c@example.org,C,Harbour,2026-01-02,{address},\n", created_by=user)
+        [problem] = file_refused.value.errors
+        assert problem.message == str(refused.value)
+        return str(refused.value)
+
+    assert refusal("olu@example.com", leader) == (
+        "there is no active staff member of Harbour with the email 'olu@example.com'")
+    assert refusal("nobody@example.com", leader) == (
+        "there is no active staff member of Harbour with the email 'nobody@example.com'")
+    assert refusal("olu@example.com", admin) == "staff member olu@example.com is not in team Harbour"
+    assert refusal("nobody@example.com", admin) == (
+        "there is no active staff member with the email 'nobody@example.com'")
