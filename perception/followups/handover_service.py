@@ -24,7 +24,7 @@ def hand_over(user, actor=None, now=None):
     now = now or utcnow()
     followups = db.session.execute(
         select(FollowUp).where(FollowUp.assignee_id == user.id, FollowUp.state != "resolved").order_by(FollowUp.id)
-    ).scalars()
+    ).scalars().all()  # read whole before handing over writes on the same connection
     handed = 0
     for followup in followups:
         if user.active and sees_followup(user, followup):
