@@ -35,9 +35,15 @@ from perception.web.security import roles_required
 DASHBOARD_FIELDS = {"from": "month_from", "to": "month_to", "team": "team"}
 
 
+DASHBOARD_QUERY_ARGS = ("team", "from", "to", "q", "order")
+
+
 def page_url(slug, page):
-    """The dashboard with the same query string on another page of its team list."""
-    return url_for("leaders.dashboard", slug=slug, **(request.args.to_dict() | {"page": page}))
+    """The dashboard with the same filters on another page of its team list: its own query arguments
+    only, never others: url_for would take `slug` twice or `_method` and fail (a 500), or `_external`,
+    `_scheme` and `_anchor` and build another address."""
+    kept = {name: request.args[name] for name in DASHBOARD_QUERY_ARGS if request.args.get(name)}
+    return url_for("leaders.dashboard", slug=slug, **kept, page=page)
 
 
 def team_url(slug, name):

@@ -64,6 +64,17 @@ def test_team_list_shows_largest_gaps_first_with_paging_and_search(client, chain
     assert client.get(url + "?page=0").status_code == 400  # a form error, not a 500
 
 
+def test_team_list_paging_links_keep_the_filters_and_nothing_else(client, chain):
+    survey, _teams = chain
+    login(client, make_user("leader"))
+    url = f"/leaders/surveys/{survey.slug}/dashboard"
+    for extra in ("slug=other", "_method=POST", "_external=1&_scheme=javascript", "_anchor=x", "other=1"):
+        response = client.get(f"{url}?order=name&from=2026-01&{extra}")
+        assert response.status_code == 200, extra  # was a 500: url_for took `slug` twice, `_method` ...
+        link = re.search(r'<a href="([^"]+)" rel="next">', response.get_data(as_text=True)).group(1)
+        assert link == f"{url}?from=2026-01&amp;order=name&amp;page=2#teams", extra
+
+
 def test_team_list_figures_are_the_by_team_reports(chain):
     survey, _teams = chain
     report = gap_report(survey, by="team")
