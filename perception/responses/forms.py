@@ -56,5 +56,7 @@ def self_assessment_form_class(items, perspective):
                 f"How will your customers answer: “{item.customer_text}”",
                 "Please predict your customers' answer from 1 to 5.",
             )
-    attrs["comment"] = comment_field("A note for yourself (optional, private to you and your leaders)")
+    # No page shows a staff or leader note to anyone else; the operators' full export (their backup) holds it.
+    attrs["comment"] = comment_field(
+        "A note for yourself (optional: no page shows it to anyone else; it is kept in the operators' backups)")
     return type("SelfAssessmentForm", (FlaskForm,), attrs)
