@@ -133,6 +133,7 @@ def update_user(user, role, team, actor=None):
     """Change the account's role and team together (the people page's form); records what changed."""
     role = checked_role(role)
     _check_team_for_role(role, team)
+    scope_changes = role != user.role or getattr(team, "id", None) != user.team_id
     was_admin = False
     if role != user.role:
         was_admin = _guard_admin_change(user, actor, "change the role of")
@@ -144,7 +145,7 @@ def update_user(user, role, team, actor=None):
         user.team = team
     if was_admin:
         _refuse_if_no_admin_left("change the role of")
-    if db.session.is_modified(user):
+    if scope_changes:
         db.session.flush()
         scope_changed.send(user, actor=actor, now=utcnow())
     db.session.commit()

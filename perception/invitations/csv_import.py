@@ -23,7 +23,7 @@ from perception.invitations.service import (
     check_email,
     check_interaction_at,
     check_language,
-    check_scope,
+    scope_refusal,
     staff_problem,
     visit_on,
 )
@@ -128,7 +128,7 @@ class _Lookups:
         for email, created_at, team_id in (db.session.execute(
                 select(Invitation.customer_email, Invitation.created_at, Invitation.team_id)
                 .where(Invitation.survey_id == survey.id, Invitation.customer_email.in_(emails))
-                .order_by(Invitation.created_at.desc())) if emails else ()):
+                .order_by(Invitation.id.desc())) if emails else ()):  # the first: `existing_invitation`'s
             self.invited[email] = (created_at, team_id)
         self.suppressed = set(suppression_reasons(emails))
 
@@ -155,22 +155,23 @@ def _row(survey, row, number, lookups, seen, errors, now, created_by=None):
     if len(values["name"]) > 120:
         fail("name", "at most 120 characters")
     team = lookups.teams.get(values["team"].lower())
+    team_ok = False
     if not values["team"]:
         fail("team", "a team is required")
+    elif refusal := scope_refusal(created_by, team, values["team"]):
+        fail("team", refusal)  # first: another team's name must read like an unknown one
     elif team is None:
         fail("team", f"there is no team named {values['team']!r}")
     elif not survey.covers_team(team.id):
         fail("team", f"survey {survey.slug} does not cover team {team.name}")
     else:
-        try:
-            check_scope(created_by, team)
-        except InvitationError as error:
-            fail("team", str(error))
+        team_ok = True
     staff = None
     if values["staff_email"]:
         staff = lookups.staff.get(values["staff_email"].lower())
-        # Checked against the row's team only: without one the row fails on its team already.
-        if team is not None and (problem := staff_problem(values["staff_email"], staff, team, created_by)):
+        # Checked only against a team the row may name: a row refused on its team already says so,
+        # and another team's staff list is not the reader's to test.
+        if team_ok and (problem := staff_problem(values["staff_email"], staff, team, created_by)):
             fail("staff_email", problem)
     interaction_at = None
     try:

@@ -132,9 +132,19 @@ class InvitationRequest:
 
 def check_scope(user, team, field="team"):
     """A team's leader invites (and makes open links) for their own team only (accounts.scope)."""
-    if user is not None and not in_scope(user, team.id):
+    refusal = scope_refusal(user, team, team.name)
+    if refusal:
+        raise InvitationError(refusal, field)
+
+
+def scope_refusal(user, team, name):
+    """Why `user` may not invite for the team named `name` (`team`, or None when no team has that name),
+    or None. To a team's leader an unknown name and another team read the same (no oracle of names,
+    as the API's)."""
+    if user is not None and not whole_business(user) and (team is None or not in_scope(user, team.id)):
         own = user.team.name if user.team else "none"
-        raise InvitationError(f"you invite for your own team ({own}) only, not for {team.name}", field)
+        return f"you invite for your own team ({own}) only, not for {name}"
+    return None
 
 
 def check_request(request, now=None, created_by=None):

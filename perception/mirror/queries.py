@@ -62,7 +62,7 @@ def _customers(survey, user):
     return histograms, int(respondents)
 
 
-def staff_mirror(survey, user, min_n, with_own=True):
+def staff_mirror(survey, user, min_n, *, with_own):
     """The Mirror of `user` (a staff member) in `survey`. Without `with_own` (anyone but `user`
     looking: an admin under ADMIN_SEES_MIRRORS) their own rating and predictions are not read at all:
     DESIGN section 2, "Own answers stay own"."""

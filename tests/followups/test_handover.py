@@ -85,3 +85,14 @@ def test_nothing_changes_hands_when_the_assignee_still_sees_it(app, db, survey, 
     db.session.expire_all()
     assert followup.assignee_id == sam.id and _alerts(db, followup) == [(0, "pending")]
     assert db.session.execute(select(FollowUpEvent).where(FollowUpEvent.kind == "reassigned")).first() is None
+
+
+def test_an_admin_made_leader_of_another_team_hands_over_too(app, db, survey, admin_client):
+    home, away = make_team("Home"), make_team("Away")  # Home has no leader: its follow-ups go to admins
+    bob = make_user("admin", name="Bob")
+    followup = followup_of(invite_and_answer(app.test_client(), survey, home, score=1))
+    followup.assignee_id = bob.id
+    db.session.commit()
+    assert _edit(admin_client, bob, "leader", away).status_code == 302
+    db.session.expire_all()
+    assert followup.assignee_id == admin_client.admin.id

@@ -310,3 +310,23 @@ def test_to_a_team_leader_another_teams_staff_member_reads_as_an_unknown_address
     assert refusal("olu@example.com", admin) == "staff member olu@example.com is not in team Harbour"
     assert refusal("nobody@example.com", admin) == (
         "there is no active staff member with the email 'nobody@example.com'")
+
+
+def test_a_team_leaders_file_cannot_test_other_teams_names_or_staff(db):
+    """Rows naming another team read like rows naming no team at all, and say nothing about the staff
+    member they name (the API's `team` answers the same way)."""
+    harbour, quay = make_team("Harbour"), make_team("Quay Road")
+    survey = make_survey(teams=[harbour, quay])
+    make_user("staff", team=quay, email="olu@example.com")
+    leader = make_user("leader", team=harbour)
+
+    def problems(team, staff_email):
+        with pytest.raises(CsvInvitationError) as refused:
+            import_invitations(survey, HEADER + f"c@example.org,C,{team},2026-01-02,{staff_email},\n",
+                               created_by=leader)
+        return [(problem.column, problem.message.replace(team, "T")) for problem in refused.value.errors]
+
+    expected = [("team", "you invite for your own team (Harbour) only, not for T")]
+    assert problems("Quay Road", "olu@example.com") == expected
+    assert problems("Quay Road", "nobody@example.com") == expected
+    assert problems("Atlantis", "olu@example.com") == expected
