@@ -133,13 +133,13 @@ def update_user(user, role, team, actor=None):
     """Change the account's role and team together (the people page's form); records what changed."""
     role = checked_role(role)
     _check_team_for_role(role, team)
-    scope_changes = role != user.role or getattr(team, "id", None) != user.team_id
+    new_team_id = getattr(team, "id", None)
+    scope_changes = role != user.role or new_team_id != user.team_id  # read before a flush hides them
     was_admin = False
     if role != user.role:
         was_admin = _guard_admin_change(user, actor, "change the role of")
         record("user.role_changed", actor=actor, target=user, old=user.role, new=role)
         user.role = role
-    new_team_id = getattr(team, "id", None)
     if new_team_id != user.team_id:
         record("user.team_changed", actor=actor, target=user, old_team_id=user.team_id, new_team_id=new_team_id)
         user.team = team

@@ -47,12 +47,18 @@ def clear_data(session, metadata):
 MAX_ID = 2**31 - 1  # the largest id an INTEGER primary key holds on PostgreSQL (SQLite: 2**63 - 1)
 
 
+def holds_id(number):
+    """Can an id column hold `number`? Asked for an id it cannot hold, the driver overflows (a 500)
+    where a lookup should simply find nothing."""
+    return 1 <= number <= MAX_ID
+
+
 def database_id(value):
     """An id typed by someone (a query string, a form field): the int, when an id column can hold it
-    (1 to MAX_ID); else ValueError, so that `request.args.get(name, type=database_id)` ignores it and
+    (`holds_id`); else ValueError, so that `request.args.get(name, type=database_id)` ignores it and
     a lookup finds nothing, rather than the driver overflowing (500)."""
     number = int(value)
-    if not 1 <= number <= MAX_ID:
+    if not holds_id(number):
         raise ValueError(f"{value!r} is not a database id")
     return number
 

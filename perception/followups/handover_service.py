@@ -36,11 +36,7 @@ def hand_over(user, actor=None, now=None):
     return handed
 
 
-def _on_scope_changed(user, actor=None, now=None):
-    hand_over(user, actor, now)
-
-
 def init_app(app):
     """Hand over follow-ups whenever an account's scope changes (the receiver is module-wide: connecting
     it again, for another app, changes nothing)."""
-    scope_changed.connect(_on_scope_changed)
+    scope_changed.connect(hand_over)  # sent with the account, actor= and now=

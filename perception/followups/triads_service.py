@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from perception.core.database import MAX_ID
+from perception.core.database import holds_id
 from perception.core.extensions import db
 from perception.core.models import (
     Answer,
@@ -62,7 +62,7 @@ def pending_count(staff, now=None):
 
 def record_guess(staff, invitation_id, score, now=None):
     """Store the guess (None: "I don't remember"). Returns False when one was already stored."""
-    invitation = db.session.get(Invitation, invitation_id) if 1 <= invitation_id <= MAX_ID else None
+    invitation = db.session.get(Invitation, invitation_id) if holds_id(invitation_id) else None
     if invitation is None or invitation.staff_id != staff.id:
         raise TriadError("That interaction is not one of yours.")
     if score is not None and not 1 <= score <= 5:

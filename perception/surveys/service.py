@@ -18,7 +18,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from perception.core.audit import record
-from perception.core.database import MAX_ID
+from perception.core.database import holds_id
 from perception.core.errors import FieldError
 from perception.core.extensions import db
 from perception.core.models import Dimension, Item, Response, Survey, Team, utcnow
@@ -79,9 +79,8 @@ def item_bank(keep=()):
 
 def _load(model, ids, field, what):
     ids = set(ids)
-    # An id no id column holds (a form edited by hand) exists no more than a deleted one; asked for,
-    # the driver would overflow (500).
-    holdable = {number for number in ids if 1 <= number <= MAX_ID}
+    # An id no id column holds (a form edited by hand) exists no more than a deleted one.
+    holdable = {number for number in ids if holds_id(number)}
     rows = list(db.session.execute(select(model).where(model.id.in_(holdable))).scalars()) if holdable else []
     if len(rows) != len(ids):
         raise WaveError(f"Some of the chosen {what} do not exist any more. Please choose again.", field)
