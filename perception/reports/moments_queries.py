@@ -35,12 +35,14 @@ def moments_statement(survey_id, *, by=None, team_id=None, month_from=None, mont
     respondents = c.respondents
     count = func.sum(respondents)
     # r * s^2 of a whole chain passes 2^31: that product alone in 64 bits (PostgreSQL sums 32-bit
-    # integers into 64 bits, but 64-bit ones into slower numerics, so the others stay 32-bit).
+    # integers into 64 bits, but 64-bit ones into slower numerics, so the others stay 32-bit). Its
+    # sum comes back as a 64-bit integer too (it stays far below 2^63): as a numeric, psycopg made a
+    # Decimal of each of a 2,000-team report's 100,000 rows, a tenth of the report's time.
     squares = cast(respondents, BigInteger) * c.score_sum * c.score_sum
     return (
         select(
             c.kind, (group if group is not None else literal_column("0")).label("grp"), c.perspective,
-            c.subject_id, c.answered, count, func.sum(respondents * c.score_sum), func.sum(squares),
+            c.subject_id, c.answered, count, func.sum(respondents * c.score_sum), cast(func.sum(squares), BigInteger),
             func.sum(case((c.score_sum >= 4 * c.answered, respondents), else_=0)),
             func.sum(case((c.score_sum <= 2 * c.answered, respondents), else_=0)),
         )

@@ -192,7 +192,7 @@ def gap_report(survey, *, team=None, by=None, month_from=None, month_to=None, mi
     {"team": name or None, "by": by, "from": month_from, "to": month_to}.
     Runs 2 SQL statements (3 with by="team"), whatever the number of responses: the answers are
     summed from the report cells (perception/reports/service.py), not read one by one. A by-team
-    report of a large chain on PostgreSQL reads them in chunks on a second connection while it works
+    report of a large chain reads them in chunks on a second connection while it works
     out the teams already read (perception/reports/by_team_queries.py).
     """
     if by is not None and by not in GROUP_BY:

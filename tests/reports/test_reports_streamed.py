@@ -36,12 +36,6 @@ def chain(db):
     return survey
 
 
-@pytest.fixture(autouse=True)
-def _stream_on_both_databases(monkeypatch):
-    """The app streams on PostgreSQL only (by_team_queries.STREAM_DIALECTS); the path is the same."""
-    monkeypatch.setattr(by_team_queries, "STREAM_DIALECTS", frozenset({"sqlite", "postgresql"}))
-
-
 def _both_ways(monkeypatch, db, survey, chunk, **options):
     monkeypatch.setattr(by_team_queries, "STREAM_FROM_TEAMS", 10**6)
     plain = gap_report(fresh(db, survey), by="team", **options)
@@ -125,8 +119,23 @@ def test_closing_the_reads_early_stops_the_reader(db, chain):
     assert [thread for thread in threading.enumerate() if thread.name == "background-reads"] == []
 
 
-def test_a_large_chain_streams_on_postgresql_only(monkeypatch, db):
-    monkeypatch.undo()
+def test_a_large_chain_streams(db):
     candidates = [(number, f"Team {number}", True) for number in range(by_team_queries.STREAM_FROM_TEAMS)]
-    assert by_team_queries.worth_streaming(candidates) == (db.engine.dialect.name == "postgresql")
+    assert by_team_queries.worth_streaming(candidates)
     assert not by_team_queries.worth_streaming(candidates[:-1])
+
+
+def test_sqlite_hands_over_a_chunk_as_one_packed_row(db, chain):
+    """SQLite's reader gets one row per statement (by_team_queries.PACKED_DIALECTS), which unpacks to
+    the statement's own rows; PostgreSQL reads the rows themselves."""
+    statement = by_team_queries.moments_statement(chain.id, by="team")
+    rows = sorted(tuple(row) for row in db.session.execute(statement))
+    assert len(rows) > 10
+    if db.engine.dialect.name not in by_team_queries.PACKED_DIALECTS:
+        assert db.engine.dialect.name == "postgresql"
+        return
+    (packed_rows,) = list(by_team_queries.read_in_background(db.engine, [by_team_queries.packed(statement)]))
+    assert len(packed_rows) == 1
+    (unpacked,) = by_team_queries.unpacked(by_team_queries.read_in_background(
+        db.engine, [by_team_queries.packed(statement)]))
+    assert sorted(tuple(row) for row in unpacked) == rows
