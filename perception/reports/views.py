@@ -35,14 +35,12 @@ from perception.web.security import roles_required
 DASHBOARD_FIELDS = {"from": "month_from", "to": "month_to", "team": "team"}
 
 
-DASHBOARD_QUERY_ARGS = ("team", "from", "to", "q", "order")
-
-
-def page_url(slug, page):
-    """The dashboard with the same filters on another page of its team list: its own query arguments
-    only, never others: url_for would take `slug` twice or `_method` and fail (a 500), or `_external`,
-    `_scheme` and `_anchor` and build another address."""
-    kept = {name: request.args[name] for name in DASHBOARD_QUERY_ARGS if request.args.get(name)}
+def page_url(form, slug, page):
+    """The dashboard with the same filters on another page of its team list: the query arguments of
+    its `form`'s fields only, never others: url_for would take `slug` twice or `_method` and fail (a
+    500), or `_external`, `_scheme` and `_anchor` and build another address."""
+    kept = {field.name: request.args[field.name] for field in form
+            if field.name != "page" and request.args.get(field.name)}
     return url_for("leaders.dashboard", slug=slug, **kept, page=page)
 
 
