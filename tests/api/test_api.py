@@ -2,7 +2,9 @@
 OpenAPI document that every response here is checked against (tests/openapi_check.py)."""
 
 import json
+import random
 import re
+from collections import Counter
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -274,10 +276,84 @@ def test_responses_are_paginated_anonymous_and_only_published_cells_are_given(ap
         assert withheld not in text
     assert api.get(f"/api/v1/surveys/{survey.slug}/responses?team=Riverside").get_json()["responses"] == []
     assert api.get(f"/api/v1/surveys/{survey.slug}/responses?channel=open").get_json()["total"] == 0
-    # A published cell stays published whatever the filters: its rows of one channel are given too.
-    _responses(survey, big, 1, channel="open")
-    opened = api.get(f"/api/v1/surveys/{survey.slug}/responses?channel=open").get_json()
-    assert opened["total"] == 1 and opened["withheld"] == []
+    assert {row["channel"] for row in rows} == {"email"}
+
+
+def test_a_channel_fewer_than_min_n_took_in_a_cell_is_given_neither_on_rows_nor_through_the_filter(api, app):
+    """The one customer who scanned the counter's QR code this month: a leader who saw them scan would
+    read their answers off the row marked "open". Their channel is withheld with enough of the cell's
+    others to make min_n, and the filter gives none of them (counted in `withheld`)."""
+    app.config["MIN_N"] = 5
+    survey, big = make_survey(), make_team("Harbour Street")
+    _responses(survey, big, 7, comment="Kind staff")
+    _responses(survey, big, 1, channel="open", comment="Scanned at the counter")
+    this_month = utcnow().strftime("%Y-%m")
+    url = f"/api/v1/surveys/{survey.slug}/responses"
+    rows = api.get(url).get_json()["responses"]
+    assert len(rows) == 8 and {row["channel"] for row in rows} == {None}  # 1 + the 7 email ones: 8 withheld
+    opened = api.get(f"{url}?channel=open").get_json()
+    assert (opened["total"], opened["responses"]) == (0, [])
+    assert opened["withheld"] == [{"team": "Harbour Street", "month": this_month, "n": 1}]
+    assert api.get(f"{url}?channel=email").get_json()["withheld"] == [
+        {"team": "Harbour Street", "month": this_month, "n": 7}]
+    # Five more by the QR code: both channels now have min_n, and each is given.
+    _responses(survey, big, 5, channel="open")
+    rows = api.get(url).get_json()["responses"]
+    assert sorted(row["channel"] for row in rows) == ["email"] * 7 + ["open"] * 6
+    opened = api.get(f"{url}?channel=open").get_json()
+    assert opened["total"] == 6 and opened["withheld"] == []
+    assert {row["channel"] for row in opened["responses"]} == {"open"}
+
+
+def _withheld_channels(counts, min_n):
+    """The rule of perception.api.queries.shown_channels, written out: a published cell's channels
+    withheld, given {channel: responses}."""
+    order = sorted(counts, key=lambda channel: (counts[channel], channel))
+    if all(counts[channel] >= min_n for channel in order):
+        return set()
+    withheld, together = set(), 0
+    for channel in order:
+        if counts[channel] < min_n or together < min_n:
+            withheld.add(channel)
+            together += counts[channel]
+    return withheld
+
+
+def test_channels_are_withheld_by_the_rule_and_no_shown_or_withheld_group_is_under_min_n(api, app):
+    app.config["MIN_N"] = 3
+    survey = make_survey()
+    rng = random.Random(17)
+    expected, everyone = {}, {}
+    for index in range(12):
+        team = make_team(f"Branch {index:02d}")
+        counts = {channel: rng.choice([0, 0, 1, 2, 3, 4, 6]) for channel in ("email", "api", "open", "link", "import")}
+        for channel, count in counts.items():
+            _responses(survey, team, count, channel=channel)
+        counts = everyone[team.name] = {channel: count for channel, count in counts.items() if count}
+        if sum(counts.values()) >= 3:
+            expected[team.name] = (counts, _withheld_channels(counts, 3))
+    url = f"/api/v1/surveys/{survey.slug}/responses?per_page=500"
+    rows = api.get(url).get_json()["responses"]
+    seen = {}
+    for row in rows:
+        seen.setdefault(row["team"], Counter())[row["channel"]] += 1
+    assert set(seen) == set(expected)
+    for name, (counts, withheld) in expected.items():
+        shown = Counter({channel: count for channel, count in counts.items() if channel not in withheld})
+        if withheld:
+            shown[None] = sum(counts[channel] for channel in withheld)
+        assert seen[name] == shown, name
+        assert all(count >= 3 for count in seen[name].values()), name
+    assert any(withheld and len(withheld) < len(counts) for counts, withheld in expected.values())  # a mix
+    for channel in ("email", "api", "open", "link", "import"):
+        body = api.get(f"{url}&channel={channel}").get_json()
+        given = Counter(row["team"] for row in body["responses"])
+        assert {row["channel"] for row in body["responses"]} <= {channel}
+        assert given == Counter({name: seen[name][channel] for name in seen if seen[name][channel]}), channel
+        assert body["total"] == sum(given.values())
+        assert {entry["team"]: entry["n"] for entry in body["withheld"]} == {
+            name: counts[channel] for name, counts in everyone.items()
+            if channel in counts and (name not in expected or channel in expected[name][1])}
 
 
 def test_rows_of_a_day_are_not_in_the_order_customers_answered_and_pages_hold_each_once(api, app):
