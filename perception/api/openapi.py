@@ -129,8 +129,8 @@ SCHEMAS = {
                          "description": "The day the response was published (the last answer of its batch)."},
         "team": NULLABLE_STRING,
         "channel": {"enum": ["email", "api", "open", "link", "import", "self", None], "description": (
-            "How the response came; null where fewer than min_n of its cell's responses came that way (withheld "
-            "with as many of the cell's other channels, fewest first, as make min_n together).")},
+            "How the response came; null where fewer than min_n of its publication batch came that way "
+            "(withheld with as many of the batch's other channels, fewest first, as make min_n together).")},
         "answers": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 5},
                     "description": "Item key -> score 1-5."},
         "nps": {"type": ["integer", "null"], "minimum": 0, "maximum": 10}, "comment": NULLABLE_STRING,
@@ -277,8 +277,8 @@ PATHS = {
         [SLUG, _query("perspective", "customer, the default and the only one: staff and leader answers are shown "
                                      "to their authors only (400 for staff or leader).", {"enum": ["customer"]}),
          TEAM,
-         _query("channel", "Only responses that came this way, from the cells where their channel is given (at "
-                           "least min_n of the cell's responses came that way); the others are counted in withheld.",
+         _query("channel", "Only responses that came this way and carry it (at least min_n of their publication "
+                           "batch came that way); the others are counted in withheld.",
                 {"enum": ["email", "api", "open", "link", "import", "self"]}),
          _query("page", "From 1.", {"type": "integer", "minimum": 1}),
          _query("per_page", "1 to 500, default 100.", {"type": "integer", "minimum": 1, "maximum": 500})],

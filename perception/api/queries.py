@@ -12,8 +12,8 @@ were written (perception.core.tokens.row_reference), the same on every page. Res
 team belong to no cell and are never given.
 
 A row's channel is its own, not its batch's, so it could single out a few of a cell's rows (the one
-customer who scanned the counter's QR code in a month). It is given only where at least min_n of the
-cell's rows share it, and the `channel` filter gives exactly those rows (`shown_channels`)."""
+customer who scanned the counter's QR code in a month). It is given only where at least min_n rows of
+its batch share it, and the `channel` filter gives exactly those rows (`shown_channels`)."""
 
 from sqlalchemy import and_, case, func, select
 
@@ -33,55 +33,60 @@ def _filtered(survey, team=None):
 
 
 def shown_channels(survey, min_n):
-    """Subquery of (team_id, month, channel): where a published cell's rows may carry their channel.
+    """Subquery of (team_id, published_at, channel): the published batches' rows that may carry their
+    channel (the rest carry none).
 
-    In a cell (team, UTC month of publication) of at least min_n published customer responses, a
-    channel taken by fewer than min_n of them is withheld, and with it as many of the cell's other
-    channels, fewest responses first (then by name), as it takes for the withheld rows to number
-    min_n: no shown channel, and not the withheld rest, is then fewer than min_n people. Withheld
-    channels form a prefix of that order, so a channel is withheld exactly when the cell has a
-    channel under min_n and this one is under min_n or the ones before it add up to under min_n."""
+    Rows are partitioned by team and publication instant, which is their batch (the date of its last
+    answer; batches published at the same instant in a team count as one): a partition never changes
+    once published, so whether a row shows its channel never changes either, and no two answers of the
+    API at two times differ in it by fewer than whole batches. In a partition, a channel taken by fewer
+    than min_n rows is withheld, and with it as many of the partition's other channels, fewest rows
+    first (then by name), as it takes for the withheld rows to number min_n: no shown channel, and not
+    the withheld rest, is fewer than min_n people (a batch of min_n mixing channels shows none).
+    Withheld channels form a prefix of that order, so a channel is withheld exactly when the partition
+    has a channel under min_n and this one is under min_n or the ones before it add up to under min_n."""
     r = Response.__table__
-    month = utc_month(r.c.published_at)
     counts = (
-        select(r.c.team_id, month.label("month"), r.c.channel, func.count().label("n"))
+        select(r.c.team_id, r.c.published_at, r.c.channel, func.count().label("n"))
         .where(*_filtered(survey), r.c.team_id.is_not(None))
-        .group_by(r.c.team_id, month, r.c.channel)
+        .group_by(r.c.team_id, r.c.published_at, r.c.channel)
         .subquery("channel_counts")
     )
     c = counts.c
-    cell = (c.team_id, c.month)
+    batch = (c.team_id, c.published_at)
     ranked = select(
-        c.team_id, c.month, c.channel, c.n,
-        func.sum(c.n).over(partition_by=cell).label("cell_n"),
-        func.sum(case((c.n < min_n, 1), else_=0)).over(partition_by=cell).label("small"),
-        func.coalesce(func.sum(c.n).over(partition_by=cell, order_by=(c.n, c.channel), rows=(None, -1)), 0)
+        c.team_id, c.published_at, c.channel, c.n,
+        func.sum(c.n).over(partition_by=batch).label("batch_n"),
+        func.sum(case((c.n < min_n, 1), else_=0)).over(partition_by=batch).label("small"),
+        func.coalesce(func.sum(c.n).over(partition_by=batch, order_by=(c.n, c.channel), rows=(None, -1)), 0)
         .label("before"),
     ).subquery("ranked_channels")
     k = ranked.c
     return (
-        select(k.team_id, k.month, k.channel)
-        .where(k.cell_n >= min_n, (k.small == 0) | ((k.n >= min_n) & (k.before >= min_n)))
+        select(k.team_id, k.published_at, k.channel)
+        .where(k.batch_n >= min_n, (k.small == 0) | ((k.n >= min_n) & (k.before >= min_n)))
         .subquery("shown_channels")
     )
 
 
+def _shown(shown):
+    """The join condition of a response row with its entry in shown_channels (none: channel withheld)."""
+    return and_(shown.c.team_id == Response.team_id, shown.c.published_at == Response.published_at,
+                shown.c.channel == Response.channel)
+
+
 def cell_counts(survey, min_n, team=None, channel=None):
     """[(team_id, team name or None, month of publication, published customer responses in the cell,
-    those matching `channel`, whether those are given)]. Without `channel` every row of a cell of
-    min_n is given; with it, the cell's rows of that channel where it is shown (shown_channels)."""
+    those matching `channel`, how many of those carry it (shown_channels; None without `channel`))]."""
     month = utc_month(Response.published_at)
-    if channel is None:
-        matching, given = func.count(), func.count() >= min_n
-        joined = Response.__table__.outerjoin(Team, Team.id == Response.team_id)
-    else:
+    joined = Response.__table__.outerjoin(Team, Team.id == Response.team_id)
+    matching, shown_count = func.count(), None
+    if channel is not None:
         shown = shown_channels(survey, min_n)
-        matching = func.sum(case((Response.channel == channel, 1), else_=0))
-        given = func.count(shown.c.channel) > 0
-        joined = Response.__table__.outerjoin(Team, Team.id == Response.team_id).outerjoin(shown, and_(
-            shown.c.team_id == Response.team_id, shown.c.month == month, shown.c.channel == channel))
+        joined = joined.outerjoin(shown, and_(_shown(shown), Response.channel == channel))
+        matching, shown_count = func.sum(case((Response.channel == channel, 1), else_=0)), func.count(shown.c.channel)
     return db.session.execute(
-        select(Response.team_id, Team.name, month, func.count(), matching, given)
+        select(Response.team_id, Team.name, month, func.count(), matching, shown_count)
         .select_from(joined)
         .where(*_filtered(survey, team))
         .group_by(Response.team_id, Team.name, month).order_by(Team.name.asc().nulls_last(), month)
@@ -90,31 +95,31 @@ def cell_counts(survey, min_n, team=None, channel=None):
 
 def response_page(survey, *, team=None, channel=None, min_n, page, per_page):
     """(total, withheld, rows): the customer rows of published cells shown over all pages, the
-    cells left out ({"team", "month", "n"}: n of their responses matching the filters) and one
-    page of rows, oldest day first. A row's channel is None where its cell withholds it."""
-    counts = cell_counts(survey, min_n, team, channel)
-    published = [(bool(given) and team_id is not None, name, label, int(matching or 0))
-                 for team_id, name, label, _n, matching, given in counts]
-    total = sum(matching for shown, _name, _label, matching in published if shown)
-    withheld = [{"team": name, "month": label, "n": matching}
-                for shown, name, label, matching in published if not shown and matching]
+    cells with rows left out ({"team", "month", "n"}: n of their responses matching the filters not
+    given) and one page of rows, oldest day first. A row's channel is None where it is withheld; with
+    `channel`, only rows carrying it are given."""
+    given, withheld = [], []
+    for team_id, name, label, n, matching, carrying in cell_counts(survey, min_n, team, channel):
+        published = n >= min_n and team_id is not None
+        shown = (carrying if channel is not None else matching) if published else 0
+        given.append(shown)
+        if matching > shown:
+            withheld.append({"team": name, "month": label, "n": int(matching - shown)})
     cells, shown = published_cells(survey, min_n), shown_channels(survey, min_n)
-    month = utc_month(Response.published_at)
     conditions = _filtered(survey, team)
     if channel is not None:
         conditions += [Response.channel == channel, shown.c.channel.is_not(None)]
     rows = db.session.execute(
         select(Response.id, Response.published_at, Team.name, shown.c.channel, Response.nps, Response.comment)
-        .join(cells, and_(cells.c.team_id == Response.team_id, cells.c.month == month))
-        .outerjoin(shown, and_(shown.c.team_id == Response.team_id, shown.c.month == month,
-                               shown.c.channel == Response.channel))
+        .join(cells, and_(cells.c.team_id == Response.team_id, cells.c.month == utc_month(Response.published_at)))
+        .outerjoin(shown, _shown(shown))
         .join(Team, Team.id == Response.team_id)
         .where(*conditions)
         .order_by(utc_day(Response.published_at), Team.name, row_reference(Response.id))
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
     answers = _scores([row.id for row in rows])
-    return total, withheld, [{
+    return int(sum(given)), withheld, [{
         "submitted_on": row.published_at.date().isoformat(),  # the day its batch was published
         "team": row.name,
         "channel": row.channel,

@@ -5,7 +5,7 @@ import json
 import random
 import re
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -279,35 +279,48 @@ def test_responses_are_paginated_anonymous_and_only_published_cells_are_given(ap
     assert {row["channel"] for row in rows} == {"email"}
 
 
-def test_a_channel_fewer_than_min_n_took_in_a_cell_is_given_neither_on_rows_nor_through_the_filter(api, app):
-    """The one customer who scanned the counter's QR code this month: a leader who saw them scan would
-    read their answers off the row marked "open". Their channel is withheld with enough of the cell's
-    others to make min_n, and the filter gives none of them (counted in `withheld`)."""
+def _batch(survey, team, channels, moment, comment=None):
+    """One published batch: {channel: responses} all published at `moment`."""
+    for channel, count in channels.items():
+        _responses(survey, team, count, channel=channel, comment=comment, submitted_at=moment)
+
+
+def test_a_channel_fewer_than_min_n_of_a_batch_took_is_given_neither_on_rows_nor_through_the_filter(api, app):
+    """The one customer who scanned the counter's QR code: a leader who saw them scan would read their
+    answers off the row marked "open". A batch mixing channels shows none, the filter gives none of its
+    rows (counted in `withheld`), and later batches never change that."""
     app.config["MIN_N"] = 5
     survey, big = make_survey(), make_team("Harbour Street")
-    _responses(survey, big, 7, comment="Kind staff")
-    _responses(survey, big, 1, channel="open", comment="Scanned at the counter")
-    this_month = utcnow().strftime("%Y-%m")
+    day = utcnow().replace(hour=9, minute=0, second=0, microsecond=0)
+    _batch(survey, big, {"email": 5}, day, comment="Kind staff")
+    _batch(survey, big, {"email": 4}, day + timedelta(hours=1), comment="Quick")
+    _responses(survey, big, 1, channel="open", comment="Scanned at the counter", submitted_at=day + timedelta(hours=1))
+    month = day.strftime("%Y-%m")
     url = f"/api/v1/surveys/{survey.slug}/responses"
-    rows = api.get(url).get_json()["responses"]
-    assert len(rows) == 8 and {row["channel"] for row in rows} == {None}  # 1 + the 7 email ones: 8 withheld
+
+    def channels():
+        rows = api.get(url).get_json()["responses"]
+        return sorted((row["channel"] or "-", row["comment"]) for row in rows)
+
+    assert channels() == [("-", "Quick")] * 4 + [("-", "Scanned at the counter")] + [("email", "Kind staff")] * 5
     opened = api.get(f"{url}?channel=open").get_json()
     assert (opened["total"], opened["responses"]) == (0, [])
-    assert opened["withheld"] == [{"team": "Harbour Street", "month": this_month, "n": 1}]
-    assert api.get(f"{url}?channel=email").get_json()["withheld"] == [
-        {"team": "Harbour Street", "month": this_month, "n": 7}]
-    # Five more by the QR code: both channels now have min_n, and each is given.
-    _responses(survey, big, 5, channel="open")
-    rows = api.get(url).get_json()["responses"]
-    assert sorted(row["channel"] for row in rows) == ["email"] * 7 + ["open"] * 6
+    assert opened["withheld"] == [{"team": "Harbour Street", "month": month, "n": 1}]
+    emailed = api.get(f"{url}?channel=email").get_json()
+    assert emailed["total"] == 5 and {row["comment"] for row in emailed["responses"]} == {"Kind staff"}
+    assert emailed["withheld"] == [{"team": "Harbour Street", "month": month, "n": 4}]
+    # A batch all by the QR code later: it shows its channel, and the first one still shows none.
+    _batch(survey, big, {"open": 5}, day + timedelta(hours=2), comment="Counter")
+    assert channels() == ([("-", "Quick")] * 4 + [("-", "Scanned at the counter")] + [("email", "Kind staff")] * 5
+                          + [("open", "Counter")] * 5)
     opened = api.get(f"{url}?channel=open").get_json()
-    assert opened["total"] == 6 and opened["withheld"] == []
-    assert {row["channel"] for row in opened["responses"]} == {"open"}
+    assert opened["total"] == 5 and {row["comment"] for row in opened["responses"]} == {"Counter"}
+    assert opened["withheld"] == [{"team": "Harbour Street", "month": month, "n": 1}]
 
 
 def _withheld_channels(counts, min_n):
-    """The rule of perception.api.queries.shown_channels, written out: a published cell's channels
-    withheld, given {channel: responses}."""
+    """The rule of perception.api.queries.shown_channels, written out: the channels a batch (or the
+    batches published at one instant) withholds, given {channel: responses}."""
     order = sorted(counts, key=lambda channel: (counts[channel], channel))
     if all(counts[channel] >= min_n for channel in order):
         return set()
@@ -320,40 +333,43 @@ def _withheld_channels(counts, min_n):
 
 
 def test_channels_are_withheld_by_the_rule_and_no_shown_or_withheld_group_is_under_min_n(api, app):
+    """Random teams of random batches (of 3, and some larger: batches published at one instant count
+    as one), checked against the rule written out, with and without the channel filter."""
     app.config["MIN_N"] = 3
-    survey = make_survey()
-    rng = random.Random(17)
-    expected, everyone = {}, {}
-    for index in range(12):
+    survey, rng = make_survey(), random.Random(17)
+    start = utcnow().replace(day=1, hour=8, minute=0, second=0, microsecond=0)
+    names = ("email", "api", "open", "link", "import")
+    expected, made = {}, {}  # team -> Counter of the channel each row should carry (None: withheld), of all
+    # Branch 00 first: two batches at one instant, 2 + 2 + 2: each channel is under 3, so all are withheld.
+    fixed = [Counter({"email": 2, "open": 2, "link": 2})]
+    for index in range(10):
         team = make_team(f"Branch {index:02d}")
-        counts = {channel: rng.choice([0, 0, 1, 2, 3, 4, 6]) for channel in ("email", "api", "open", "link", "import")}
-        for channel, count in counts.items():
-            _responses(survey, team, count, channel=channel)
-        counts = everyone[team.name] = {channel: count for channel, count in counts.items() if count}
-        if sum(counts.values()) >= 3:
-            expected[team.name] = (counts, _withheld_channels(counts, 3))
+        shown = expected[team.name] = Counter()
+        made[team.name] = Counter()
+        for batch in range(rng.randint(1, 3)):
+            counts = fixed.pop() if fixed else Counter(
+                rng.choice(names[:rng.randint(1, 5)]) for _ in range(3 * rng.choice([1, 1, 1, 2, 3])))
+            _batch(survey, team, counts, start + timedelta(minutes=10 * index + batch))
+            withheld = _withheld_channels(counts, 3)
+            made[team.name].update(counts)
+            for channel, count in counts.items():
+                shown[None if channel in withheld else channel] += count
     url = f"/api/v1/surveys/{survey.slug}/responses?per_page=500"
-    rows = api.get(url).get_json()["responses"]
     seen = {}
-    for row in rows:
+    for row in api.get(url).get_json()["responses"]:
         seen.setdefault(row["team"], Counter())[row["channel"]] += 1
-    assert set(seen) == set(expected)
-    for name, (counts, withheld) in expected.items():
-        shown = Counter({channel: count for channel, count in counts.items() if channel not in withheld})
-        if withheld:
-            shown[None] = sum(counts[channel] for channel in withheld)
-        assert seen[name] == shown, name
-        assert all(count >= 3 for count in seen[name].values()), name
-    assert any(withheld and len(withheld) < len(counts) for counts, withheld in expected.values())  # a mix
-    for channel in ("email", "api", "open", "link", "import"):
+    assert seen == expected and seen["Branch 00"][None] >= 6
+    assert all(count >= 3 for carried in seen.values() for count in carried.values())
+    assert any(None in carried and len(carried) > 1 for carried in seen.values())  # mixed and pure batches
+    for channel in names:
         body = api.get(f"{url}&channel={channel}").get_json()
         given = Counter(row["team"] for row in body["responses"])
         assert {row["channel"] for row in body["responses"]} <= {channel}
-        assert given == Counter({name: seen[name][channel] for name in seen if seen[name][channel]}), channel
+        assert given == Counter({name: carried[channel] for name, carried in seen.items() if carried[channel]})
         assert body["total"] == sum(given.values())
         assert {entry["team"]: entry["n"] for entry in body["withheld"]} == {
-            name: counts[channel] for name, counts in everyone.items()
-            if channel in counts and (name not in expected or channel in expected[name][1])}
+            name: made[name][channel] - seen[name][channel] for name in made
+            if made[name][channel] > seen[name][channel]}
 
 
 def test_rows_of_a_day_are_not_in_the_order_customers_answered_and_pages_hold_each_once(api, app):
