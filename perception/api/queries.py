@@ -98,13 +98,13 @@ def response_page(survey, *, team=None, channel=None, min_n, page, per_page):
     cells with rows left out ({"team", "month", "n"}: n of their responses matching the filters not
     given) and one page of rows, oldest day first. A row's channel is None where it is withheld; with
     `channel`, only rows carrying it are given."""
-    given, withheld = [], []
+    total, withheld = 0, []
     for team_id, name, label, n, matching, carrying in cell_counts(survey, min_n, team, channel):
         published = n >= min_n and team_id is not None
-        shown = (carrying if channel is not None else matching) if published else 0
-        given.append(shown)
-        if matching > shown:
-            withheld.append({"team": name, "month": label, "n": int(matching - shown)})
+        given = (carrying if channel is not None else matching) if published else 0
+        total += given
+        if matching > given:
+            withheld.append({"team": name, "month": label, "n": int(matching - given)})
     cells, shown = published_cells(survey, min_n), shown_channels(survey, min_n)
     conditions = _filtered(survey, team)
     if channel is not None:
@@ -119,7 +119,7 @@ def response_page(survey, *, team=None, channel=None, min_n, page, per_page):
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
     answers = _scores([row.id for row in rows])
-    return int(sum(given)), withheld, [{
+    return int(total), withheld, [{
         "submitted_on": row.published_at.date().isoformat(),  # the day its batch was published
         "team": row.name,
         "channel": row.channel,
