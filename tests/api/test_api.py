@@ -319,7 +319,7 @@ def test_a_channel_fewer_than_min_n_of_a_batch_took_is_given_neither_on_rows_nor
 
 
 def _withheld_channels(counts, min_n):
-    """The rule of perception.api.queries.shown_channels, written out: the channels a batch (or the
+    """The rule of perception.api.queries.with_shown_channel, written out: the channels a batch (or the
     batches published at one instant) withholds, given {channel: responses}."""
     order = sorted(counts, key=lambda channel: (counts[channel], channel))
     if all(counts[channel] >= min_n for channel in order):
