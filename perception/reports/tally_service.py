@@ -41,7 +41,13 @@ from perception.reports.histogram_queries import (
     RESPONSES,
 )
 
-LIMIT = 250_000  # team-and-month cells held before they are written (some 25 MB)
+# Team-and-month cells held before they are written (some 50 MB). Each write after the first adds to
+# cells already written (upserts into a larger table, and the roll-ups again): `python -m
+# bench.bench_import`, 50,000 rows over 200 teams (430,000 cells, so one write at this limit, two at
+# 250,000): 9,330 rows a second against 8,070, peak memory growth 77 against 84 MB; 150,000 rows over
+# 2,000 teams (the limit reached, sparse cells): 4,180 against 3,530 rows a second, for 200 against
+# 150 MB of growth, the same at 300,000 rows (flat in the file's size).
+LIMIT = 500_000
 # SQLite's page cache while a tally writes (KiB; its default is 2 MB): the cells' indexes of a large
 # import do not fit in 2 MB, and every cell written then reads its pages back from the file
 # (32 MB measured twice as fast on a 20,000-row import).
