@@ -12,7 +12,7 @@ other teams too. A user has at most one team in this schema, so the scope is one
 
 Every page, API operation and query that reads or changes team-owned data asks these functions."""
 
-from sqlalchemy import false, true
+from sqlalchemy import and_, false, or_, true
 
 
 def team_scope(user):
@@ -51,6 +51,14 @@ def team_condition(user, column):
     if scope is None:
         return true()
     return column.in_(sorted(scope)) if scope else false()
+
+
+def account_sees_team(users, team_column):
+    """`in_scope` over many accounts at once, as SQL: true where the account of the row of `users` (the
+    users table or an alias of it) may see data of the team `team_column`, per `team_scope`."""
+    # team_id = team_column is never true for a NULL on either side: no team sees data of no team.
+    return or_(users.c.role == "admin", and_(users.c.role == "leader", users.c.team_id.is_(None)),
+               users.c.team_id == team_column)
 
 
 def sees_survey(user, survey):

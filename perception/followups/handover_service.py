@@ -5,13 +5,20 @@ to me" no longer listed them for anyone, and their alert was cancelled unsent (f
 
 Each unresolved follow-up of the account that it may no longer see goes to the first who may take it
 (`assignable_users`: a leader of its team, else an admin), with a "reassigned" event, an audit entry
-and an alert to them. With nobody to take it, it stays where it is (admins see every follow-up)."""
+and an alert to them. With nobody to take it, it stays where it is (admins see every follow-up).
 
-from sqlalchemy import select
+The change's own hand-over cannot see a follow-up that a customer's answer is opening at the same
+moment: on PostgreSQL the answer's INSERT picks the team's first leader as committed when it starts, and
+the change's transaction reads the follow-ups before that answer commits. So the worker also sweeps
+(`hand_over_stranded`, every minute): any unresolved follow-up whose assignee may no longer see it is
+handed over the same way."""
 
+from sqlalchemy import and_, not_, select
+
+from perception.accounts.scope import account_sees_team
 from perception.accounts.signals import scope_changed
 from perception.core.extensions import db
-from perception.core.models import FollowUp, utcnow
+from perception.core.models import FollowUp, User, utcnow
 from perception.followups.queries import assignable_users, sees_followup
 from perception.followups.service import give_to
 
@@ -33,6 +40,21 @@ def hand_over(user, actor=None, now=None):
         if target is not None:
             give_to(followup, actor, target, HANDED_OVER, now, handed_over=True)
             handed += 1
+    return handed
+
+
+def hand_over_stranded(now=None):
+    """Hand over every unresolved follow-up whose assignee may no longer see it, whatever left it so
+    (see the module's docstring), and commit. Returns how many were handed over."""
+    now = now or utcnow()
+    users, followups = User.__table__, FollowUp.__table__
+    may_see = and_(users.c.active.is_(True), users.c.role.in_(("leader", "admin")),
+                   account_sees_team(users, followups.c.team_id))
+    stranded = (select(followups.c.assignee_id).join(users, users.c.id == followups.c.assignee_id)
+                .where(followups.c.state != "resolved", not_(may_see)))
+    assignees = db.session.execute(select(User).where(User.id.in_(stranded)).order_by(User.id)).scalars().all()
+    handed = sum(hand_over(user, now=now) for user in assignees)
+    db.session.commit()
     return handed
 
 

@@ -23,6 +23,7 @@ from perception.core.outbox import insert_ignoring_duplicates
 from perception.core.webhooks_outbox import iso
 from perception.followups.digest_mail import deliver_digests
 from perception.followups.digest_service import queue_due_digests
+from perception.followups.handover_service import hand_over_stranded
 from perception.followups.mail import deliver_followup_mail
 from perception.followups.service import announce_overdue
 from perception.invitations.mail import deliver_due
@@ -63,6 +64,11 @@ def digest_mail(now):
     return deliver_digests(now=now).counts()
 
 
+def stranded_followups(now):
+    """Follow-ups whose assignee may no longer see them, handed over (perception.followups.handover_service)."""
+    return {"handed over": hand_over_stranded(now)}
+
+
 def overdue_followups(now):
     return {"announced": announce_overdue(now)}
 
@@ -75,6 +81,8 @@ def webhooks(now):
 # In order: what queues mail or events first, then what sends them, so one tick does both.
 JOBS = (
     Job("overdue follow-ups", timedelta(minutes=1), overdue_followups),
+    # Before the follow-up mail: a follow-up handed over is alerted to its new assignee in the same tick.
+    Job("stranded follow-ups", timedelta(minutes=1), stranded_followups),
     # Digests are queued at most once per user and period (UNIQUE key); the mail job below sends them.
     Job("digests", timedelta(minutes=15), queue_digests),
     Job("invitations", timedelta(0), invitation_mail),

@@ -9,9 +9,9 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Integer, func, literal, select
 
-from perception.accounts.scope import manages_teams, sees_survey, team_scope
+from perception.accounts.scope import account_sees_team, in_scope, manages_teams, sees_survey, team_scope
 from perception.accounts.service import TokenError, create_api_token
 from perception.core.models import ApiToken, FollowUp, Invitation, OpenLink, Survey, User
 from perception.core.tokens import API_SCOPES
@@ -490,3 +490,20 @@ def test_the_demo_has_a_whole_business_leader_and_a_team_leader(app, db, runner)
     login(client, users["leader@example.com"], password=DEMO_PASSWORD)
     followups = client.get("/leaders/followups/?view=all").get_data(as_text=True)
     assert "Riverside branch" in followups and "Harbour Street branch" in followups
+
+
+def test_the_rule_over_many_accounts_in_sql_agrees_with_in_scope(world, db):
+    """account_sees_team (the sweep of stranded follow-ups asks it for every assignee at once) is
+    in_scope as SQL: compared for every role, with and without a team, and every team, none included."""
+    staff_ours, staff_none = make_user("staff", team=world["ours"]), make_user("staff", team=world["ours"])
+    staff_none.team_id = None  # (make_user gives staff a team of their own)
+    db.session.commit()
+    admin_of_theirs = make_user("admin", team=world["theirs"])  # an admin with a team sees all anyway
+    accounts = [*world["people"].values(), staff_ours, staff_none, admin_of_theirs]
+    teams = [world["ours"].id, world["theirs"].id, None]
+    users = User.__table__
+    for team_id in teams:
+        seen = set(db.session.execute(select(users.c.id).where(
+            users.c.id.in_([account.id for account in accounts]),
+            account_sees_team(users, literal(team_id, Integer)))).scalars())
+        assert seen == {account.id for account in accounts if in_scope(account, team_id)}, team_id
