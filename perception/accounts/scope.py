@@ -56,9 +56,10 @@ def team_condition(user, column):
 def account_sees_team(users, team_column):
     """`in_scope` over many accounts at once, as SQL: true where the account of the row of `users` (the
     users table or an alias of it) may see data of the team `team_column`, per `team_scope`."""
-    # team_id = team_column is never true for a NULL on either side: no team sees data of no team.
+    # Never NULL, so that NOT of it holds too: with a NULL on either side the team comparison is false
+    # (no team sees data of no team), not unknown.
     return or_(users.c.role == "admin", and_(users.c.role == "leader", users.c.team_id.is_(None)),
-               users.c.team_id == team_column)
+               and_(users.c.team_id.is_not(None), team_column.is_not(None), users.c.team_id == team_column))
 
 
 def sees_survey(user, survey):

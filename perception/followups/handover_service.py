@@ -13,7 +13,7 @@ the change's transaction reads the follow-ups before that answer commits. So the
 (`hand_over_stranded`, every minute): any unresolved follow-up whose assignee may no longer see it is
 handed over the same way."""
 
-from sqlalchemy import and_, not_, select
+from sqlalchemy import and_, not_, select, update
 
 from perception.accounts.scope import account_sees_team
 from perception.accounts.signals import scope_changed
@@ -37,10 +37,23 @@ def hand_over(user, actor=None, now=None):
         if user.active and sees_followup(user, followup):
             continue
         target = next((candidate for candidate in assignable_users(followup) if candidate.id != user.id), None)
-        if target is not None:
+        if target is not None and _still_theirs(followup, user, target):
             give_to(followup, actor, target, HANDED_OVER, now, handed_over=True)
             handed += 1
     return handed
+
+
+def _still_theirs(followup, user, target):
+    """Move the follow-up to `target` if it is still `user`'s and unresolved, in one conditional UPDATE:
+    a reassignment or a resolution committed since it was read above (the worker's sweep reads with no
+    lock) wins, and the hand-over leaves it be. The database decides between the two writers: SQLite
+    runs one at a time, PostgreSQL checks the condition again on the row a concurrent writer left."""
+    followups = FollowUp.__table__
+    return db.session.execute(
+        update(followups)
+        .where(followups.c.id == followup.id, followups.c.assignee_id == user.id, followups.c.state != "resolved")
+        .values(assignee_id=target.id)
+    ).rowcount == 1
 
 
 def hand_over_stranded(now=None):

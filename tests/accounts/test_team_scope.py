@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Integer, func, literal, select
+from sqlalchemy import Integer, func, literal, not_, select
 
 from perception.accounts.scope import account_sees_team, in_scope, manages_teams, sees_survey, team_scope
 from perception.accounts.service import TokenError, create_api_token
@@ -502,8 +502,10 @@ def test_the_rule_over_many_accounts_in_sql_agrees_with_in_scope(world, db):
     accounts = [*world["people"].values(), staff_ours, staff_none, admin_of_theirs]
     teams = [world["ours"].id, world["theirs"].id, None]
     users = User.__table__
+    ids = [account.id for account in accounts]
     for team_id in teams:
-        seen = set(db.session.execute(select(users.c.id).where(
-            users.c.id.in_([account.id for account in accounts]),
-            account_sees_team(users, literal(team_id, Integer)))).scalars())
+        rule = account_sees_team(users, literal(team_id, Integer))
+        seen = set(db.session.execute(select(users.c.id).where(users.c.id.in_(ids), rule)).scalars())
+        unseen = set(db.session.execute(select(users.c.id).where(users.c.id.in_(ids), not_(rule))).scalars())
         assert seen == {account.id for account in accounts if in_scope(account, team_id)}, team_id
+        assert unseen == set(ids) - seen, team_id  # never NULL: its negation is the rest (the sweep negates it)

@@ -9,7 +9,7 @@ from sqlalchemy import event, select, update
 
 from perception.core.models import AuditEvent, FollowUp, FollowUpEvent, OutboxMessage, User
 from perception.followups.handover_service import HANDED_OVER, hand_over_stranded
-from perception.followups.service import resolve
+from perception.followups.service import reassign, resolve
 from perception.worker.service import JOBS, run_tick
 from tests.helpers import (
     answers_for,
@@ -203,3 +203,72 @@ def test_a_leader_moved_while_a_customer_answers_loses_the_follow_up_to_the_swee
     followup_id, kim_id = followup.id, kim.id
     assert _stranded_tick() == {"handed over": 1}
     assert db.session.get(FollowUp, followup_id).assignee_id == kim_id
+
+
+def test_the_sweep_hands_over_a_follow_up_of_no_team_left_with_a_teams_leader(app, db, survey):
+    """A team's leader may not see a follow-up of no team (in_scope): the sweep's rule says so too, not
+    "unknown" (SQL's NULL) as a comparison of team ids alone would."""
+    home = make_team("Home")
+    sam = make_user("leader", team=home, name="Sam")
+    admin = make_user("admin", name="Ada")
+    followup = followup_of(invite_and_answer(app.test_client(), survey, home, score=1))
+    assert followup.assignee_id == sam.id
+    followup_id, admin_id = followup.id, admin.id
+    db.session.execute(update(FollowUp).where(FollowUp.id == followup_id).values(team_id=None))
+    db.session.commit()
+    assert hand_over_stranded() == 1
+    assert db.session.get(FollowUp, followup_id).assignee_id == admin_id
+
+
+@pytest.mark.parametrize("meanwhile", ["reassigned", "resolved"])
+def test_what_an_admin_commits_while_the_sweep_works_wins(app, db, survey, meanwhile):
+    """PostgreSQL (SQLite runs one writer at a time): the sweep reads a stranded follow-up with no lock;
+    an admin reassigns or resolves it before the sweep writes. The sweep leaves it be: no overwritten
+    choice, and no hand-over (nor alert) of a resolved follow-up."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    home, away = make_team("Home"), make_team("Away")
+    sam = make_user("leader", team=home, name="Sam")
+    make_user("leader", team=home, name="Kim")  # the sweep's first choice
+    lee, ada = make_user("leader", team=home, name="Lee"), make_user("admin", name="Ada")
+    followup = followup_of(invite_and_answer(app.test_client(), survey, home, score=1))
+    followup_id, lee_id, ada_id = followup.id, lee.id, ada.id
+    db.session.execute(update(User).where(User.id == sam.id).values(team_id=away.id))  # stranded
+    db.session.commit()
+    read, resume, outcome = threading.Event(), threading.Event(), {}
+
+    def hold_after_reading(_conn, _cursor, statement, _params, _context, _many):
+        if threading.current_thread() is sweeper and statement.lstrip().startswith("SELECT") and (
+                "follow_ups.assignee_id =" in statement):
+            read.set()
+            resume.wait(timeout=30)
+
+    def sweep():
+        with app.app_context():
+            outcome["handed"] = hand_over_stranded()
+
+    sweeper = threading.Thread(target=sweep)
+    event.listen(db.engine, "after_cursor_execute", hold_after_reading)
+    try:
+        sweeper.start()
+        assert read.wait(timeout=30)
+        stranded, admin = db.session.get(FollowUp, followup_id), db.session.get(User, ada_id)
+        if meanwhile == "reassigned":
+            reassign(stranded, admin, lee_id, "Lee knows this customer")
+        else:
+            resolve(stranded, admin, "Called, sorted out.")
+    finally:
+        resume.set()
+        sweeper.join(timeout=30)
+        event.remove(db.engine, "after_cursor_execute", hold_after_reading)
+    assert outcome == {"handed": 0}
+    db.session.expire_all()
+    followup = db.session.get(FollowUp, followup_id)
+    kinds = list(db.session.execute(select(FollowUpEvent.kind).where(
+        FollowUpEvent.follow_up_id == followup_id).order_by(FollowUpEvent.id)).scalars())
+    if meanwhile == "reassigned":
+        assert followup.assignee_id == lee_id and kinds == ["opened", "reassigned"]
+        assert _alerts(db, followup) == [(0, "cancelled"), (1, "pending")]  # Lee's, left as the admin made it
+    else:
+        assert followup.state == "resolved" and kinds == ["opened", "state"]
+        assert _alerts(db, followup) == [(0, "pending")]  # nothing new queued for a resolved follow-up
