@@ -8,11 +8,19 @@ from perception.core.audit import record
 from perception.core.errors import FieldError
 from perception.core.extensions import db
 from perception.core.models import CommentTag, Dimension, utcnow
+from perception.core.tokens import row_reference_of
 from perception.insights import EFFECTS, suggest_tags
 
 
 class TagError(FieldError):
     """A tag was refused; `field` names the form field at fault."""
+
+
+def _audited_comment(response):
+    """The audit entry's target: the comment by the keyed reference the board names it by, never the
+    response's id (ids count up as answers arrive; an admin reading the log could put the comments back
+    in the order they came, and so tell whose each is: DESIGN section 2, "No consent, no link")."""
+    return ("comments", row_reference_of(response.id))
 
 
 def save_tag(survey, response, user, effect, dimension_key):
@@ -36,7 +44,7 @@ def save_tag(survey, response, user, effect, dimension_key):
         for name, value in values.items():
             setattr(tag, name, value)
         tag.updated_at = utcnow()
-    record("comment.tagged", actor=user, target=("responses", response.id), dimension=dimension_key, effect=effect)
+    record("comment.tagged", actor=user, target=_audited_comment(response), dimension=dimension_key, effect=effect)
     db.session.commit()
     return tag
 
@@ -49,7 +57,7 @@ def remove_tag(response, dimension_key, user=None):
     ).scalar_one_or_none()
     if tag is None:
         return False
-    record("comment.untagged", actor=user, target=("responses", response.id), dimension=dimension_key,
+    record("comment.untagged", actor=user, target=_audited_comment(response), dimension=dimension_key,
            effect=tag.effect)
     db.session.delete(tag)
     db.session.commit()

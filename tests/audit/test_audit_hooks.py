@@ -127,7 +127,9 @@ def test_tags_added_and_removed(client, db):
     leader = make_user("leader")
     save_tag(survey, db.session.get(Response, response.id), leader, "erodes", "trust")
     tagged = only(db, "comment.tagged")
-    assert (tagged.actor_id, tagged.target_type, tagged.target_id) == (leader.id, "responses", str(response.id))
+    # The comment by its keyed reference, as the board names it: a response id would tell its order of arrival.
+    assert (tagged.actor_id, tagged.target_type, tagged.target_id) == (leader.id, "comments",
+                                                                       row_reference_of(response.id))
     assert tagged.details == {"dimension": "trust", "effect": "erodes"}
     login(client, leader)
     token = csrf_token(client, "/leaders/surveys/wave-1/board")
@@ -135,4 +137,4 @@ def test_tags_added_and_removed(client, db):
                        data={"comment": row_reference_of(response.id), "csrf_token": token,
                              "remove": "trust"}).status_code == 302
     untagged = only(db, "comment.untagged")
-    assert (untagged.actor_id, untagged.target_id) == (leader.id, str(response.id))
+    assert (untagged.actor_id, untagged.target_id) == (leader.id, row_reference_of(response.id))

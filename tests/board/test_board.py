@@ -150,6 +150,13 @@ def test_comments_are_not_in_the_order_they_came_and_carry_no_response_id(app, c
         save_tag(survey, db.session.get(Response, _response_id(db, comment)), leader, "erodes", "trust")
     examples = board_queries.board(survey, 5).eroding[0].examples
     assert len(examples) == 3 and list(examples) != answered[:-4:-1], examples
+    # Nor does the audit log of those tags, which an admin reads: it names each comment by the
+    # reference the board shows (found by an attacker's read: it named the response by its id).
+    admin_client = app.test_client()
+    login(admin_client, make_user("admin"))
+    audit = admin_client.get("/admin/audit?action=comment.tagged").get_data(as_text=True)
+    named = re.findall(r"comments #([0-9a-f]{64})", audit)
+    assert sorted(named) == sorted(handles) and "responses #" not in audit
 
 
 def test_removing_a_tag(app, client, db):

@@ -292,3 +292,25 @@ def test_migration_0020_keeps_stored_webhook_keys_and_downgrades_without_derived
             rows = connection.execute(sa.text("SELECT id, secret FROM webhook_endpoints ORDER BY id")).all()
         assert [tuple(row) for row in rows] == [(old_id, "whsec_old")] and added_id != old_id
         upgrade()
+
+
+def test_migration_0021_redacts_the_response_ids_of_comment_tags_and_keeps_the_log_append_only(tmp_path, database):
+    """0021: a comment-tag entry written before names no response id any more (ids tell the order answers
+    came in); every other entry is as it was, and the log still refuses an UPDATE afterwards."""
+    with _empty_database(tmp_path, database, "audit_redaction"):
+        upgrade(revision="0020")
+        insert = sa.text("INSERT INTO audit_events (at, action, target_type, target_id, details) "
+                         "VALUES ('2026-01-01 10:00:00', :action, :kind, :ident, '{}')")
+        entries = [("comment.tagged", "responses", "17"), ("comment.untagged", "responses", "18"),
+                   ("team.renamed", "teams", "3"), ("comment.tagged", "comments", "ab" * 32)]
+        with db.engine.begin() as connection:
+            for action, kind, ident in entries:
+                connection.execute(insert, {"action": action, "kind": kind, "ident": ident})
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = [tuple(row) for row in connection.execute(sa.text(
+                "SELECT action, target_type, target_id FROM audit_events ORDER BY id"))]
+        assert rows == [("comment.tagged", "comments", None), ("comment.untagged", "comments", None),
+                        ("team.renamed", "teams", "3"), ("comment.tagged", "comments", "ab" * 32)]
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), db.engine.begin() as connection:
+            connection.execute(sa.text("UPDATE audit_events SET action = 'x'"))
