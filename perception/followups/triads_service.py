@@ -135,9 +135,3 @@ def calibration_of(pairs):
         (pair["guess"], pair["customer_score"]) for pair in pairs
         if pair["guess"] is not None and pair["customer_score"] is not None
     )
-
-
-def guess_for(invitation_id):
-    return db.session.execute(
-        select(StaffGuess).where(StaffGuess.invitation_id == invitation_id)
-    ).scalar_one_or_none()

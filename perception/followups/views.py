@@ -39,7 +39,6 @@ from perception.followups.service import (
     resolve,
 )
 from perception.followups.timeline_queries import customer_timeline, sparkline
-from perception.followups.triads_service import guess_for
 from perception.web.leaders import LEADERS
 from perception.web.leaders import bp as leaders
 from perception.web.security import roles_required
@@ -131,11 +130,10 @@ def followup(followup_id):
 
 def _render_followup(item, forms, refusal):
     response = item.response
-    invitation = response.invitation
     return render_template(
         "followups/detail.html", item=item, response=response, forms=forms, refusal=refusal,
         identity=customer_identity(response), answers=answers_of(response), reasons=reason_lines(item),
-        overdue=is_overdue(item), staff=served_by(response), guess=guess_for(invitation.id) if invitation else None,
+        overdue=is_overdue(item), staff=served_by(response),
         recovery=recovery_of(item), recovery_blocked=why_not(item), labels=LABELS,
     )
 

@@ -11,7 +11,16 @@ histograms, as for the gap report; five statements run whatever the number of re
 from sqlalchemy import func, select
 
 from perception.core.extensions import db
-from perception.core.models import Answer, Dimension, Item, PredictedAnswer, Response, survey_items
+from perception.core.models import (
+    Answer,
+    Dimension,
+    Invitation,
+    Item,
+    PredictedAnswer,
+    Response,
+    StaffGuess,
+    survey_items,
+)
 from perception.insights import DimensionSpec, build_mirror
 from perception.reports.histogram_queries import customer_dimension_sums
 
@@ -84,3 +93,15 @@ def waiting(survey, user):
     return db.session.execute(select(func.count()).where(
         r.survey_id == survey.id, r.perspective == "customer", r.staff_id == user.id, r.published_at.is_(None),
     )).scalar_one()
+
+
+def own_guesses(survey, user):
+    """(how many, their mean) of the blind guesses `user` gave of how the customers they served in
+    `survey` felt (1-5; "I don't remember" left out; mean None without any). The staff member's own
+    answers: shown to them only (DESIGN section 2, "Own answers stay own"), never beside one customer."""
+    count, mean = db.session.execute(
+        select(func.count(StaffGuess.score), func.avg(StaffGuess.score))
+        .join(Invitation, Invitation.id == StaffGuess.invitation_id)
+        .where(StaffGuess.staff_id == user.id, Invitation.survey_id == survey.id)
+    ).one()
+    return int(count), (float(mean) if count else None)

@@ -6,7 +6,7 @@ from flask import abort, current_app, render_template, request
 from flask_login import current_user
 
 from perception.accounts.queries import staff_members
-from perception.mirror.queries import staff_mirror, waiting
+from perception.mirror.queries import own_guesses, staff_mirror, waiting
 from perception.surveys.queries import survey_by_slug_or_404
 from perception.web.leaders import bp as leaders
 from perception.web.security import roles_required
@@ -32,7 +32,8 @@ def admin_view_of_a_mirror(slug):
 def mirror_page(survey, person, viewer_is_subject):
     mirror = staff_mirror(survey, person, current_app.config["MIN_N"], with_own=viewer_is_subject)
     return render_template("mirror/mirror.html", survey=survey, person=person, mirror=mirror,
-                           waiting=waiting(survey, person), own_view=viewer_is_subject)
+                           waiting=waiting(survey, person), own_view=viewer_is_subject,
+                           guesses=own_guesses(survey, person) if viewer_is_subject else None)
 
 
 @staff.get("/surveys/<slug>/mirror")

@@ -125,7 +125,7 @@ def test_without_consent_nobody_sees_who_answered(app, db, client, runner, surve
     assert "did not allow contact" in page
     assert client.get(f"/leaders/followups/{followup.id}/timeline").status_code == 404
     # Nor the staff member who served them, nor a time finer than the day (the day itself is shown).
-    assert "Bartholomew" not in page and "The staff member who served them thought this customer felt 4" in page
+    assert "Bartholomew" not in page and "thought this customer felt" not in page  # nor his guess: his own answer
     for text in (page, listing):
         body = text[text.index("<main"):]
         assert re.search(r"\d\d:\d\d", body) is None, re.findall(r".{40}\d\d:\d\d.{10}", body)

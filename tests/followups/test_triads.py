@@ -57,9 +57,13 @@ def test_staff_guess_once_blind_and_the_triad_links_answer_guess_and_follow_up(a
 
     login(leader_client, db.session.execute(select(User).where(User.role == "leader")).scalar_one())
     followup_page = leader_client.get(f"/leaders/followups/{low['followup_id']}").get_data(as_text=True)
-    # Lena did not allow contact: her answers are shown without the staff member who served her.
-    assert "The staff member who served them thought this customer felt 4 of 5" in followup_page
-    assert "Ben" not in followup_page
+    # Lena did not allow contact: her answers are shown without the staff member who served her, and
+    # without Ben's guess, which is his own answer (DESIGN section 2, "Own answers stay own").
+    assert "Rude and rushed." in followup_page
+    assert "Ben" not in followup_page and "thought this customer felt" not in followup_page
+    # Ben sees his own guesses, as an average, on his mirror (the wave's two: 4 and 5).
+    mirror = client.get(f"/staff/surveys/{survey.slug}/mirror").get_data(as_text=True)
+    assert "Your blind guesses" in mirror and "2 customers" in mirror and "<strong>4.50</strong> of 5" in mirror
 
 
 def test_dont_remember_counts_as_asked_and_others_invitations_are_refused(app, db, client, survey):

@@ -4,7 +4,7 @@ when ADMIN_SEES_MIRRORS allows it."""
 import re
 from datetime import UTC, datetime
 
-from perception.core.models import Answer, PredictedAnswer, Response, Survey, User
+from perception.core.models import Answer, PredictedAnswer, Response, StaffGuess, Survey, User
 from perception.demo.service import DEMO_PASSWORD, seed_demo
 from perception.mirror.queries import staff_mirror
 from tests.conftest import make_app
@@ -88,8 +88,11 @@ def test_each_staff_member_sees_only_their_own(app, client, db):
 
 
 def test_admin_sees_a_mirror_when_the_setting_allows(app, db, database):
-    _survey, ben, _ = _setup(db, [(3, 4)] * 5)
+    survey, ben, _ = _setup(db, [(3, 4)] * 5)
     admin, leader = make_user("admin"), make_user("leader", team=make_team())
+    invitation, _token = make_invitation(survey, ben.team, staff=ben)
+    db.session.add(StaffGuess(invitation_id=invitation.id, staff_id=ben.id, score=2))  # Ben's own answer too
+    db.session.commit()
     allowed = make_app(database, ADMIN_SEES_MIRRORS=True)
     try:
         client = allowed.test_client()
@@ -104,6 +107,7 @@ def test_admin_sees_a_mirror_when_the_setting_allows(app, db, database):
         assert "3.50" in table
         for own in ("4.50", "4.00", "+1.00", "+0.50", "rated themselves", "predicted customers"):
             assert own not in table, own
+        assert "blind guesses" not in page and "2.00" not in page  # nor his guesses
         assert client.get("/leaders/surveys/wave-1/mirror?staff=999999").status_code == 404
         leader_client = allowed.test_client()
         login(leader_client, leader)
