@@ -4,8 +4,11 @@ entry could put the comments back in the order they came, and so tell whose each
 who answered when (DESIGN section 2, "No consent, no link"). From now on an entry names the comment by
 the keyed reference the board shows (perception.board.service). Entries written before lose the
 comment they named (target_type "comments", no id): the reference needs SECRET_KEY, which a migration
-does not read. Their time, author, dimension and effect stay. The append-only trigger is lifted for
-this one UPDATE and put back as 0011 made it.
+does not read. Their id, time, author, action and details stay.
+
+The log refuses an UPDATE (0011's trigger), so the entries are taken out and put back redacted, with
+their own ids, in the migration's one transaction; the trigger is not touched (lifting it would not
+be undone on SQLite if the migration failed half way: SQLite runs DDL outside the transaction).
 
 Revision ID: 0021
 Revises: 0020
@@ -20,20 +23,19 @@ down_revision = '0020'
 branch_labels = None
 depends_on = None
 
-REDACT = ("UPDATE audit_events SET target_type = 'comments', target_id = NULL "
-          "WHERE action IN ('comment.tagged', 'comment.untagged') AND target_type = 'responses'")
+FOUND = ("SELECT count(*) FROM audit_events "
+         "WHERE action IN ('comment.tagged', 'comment.untagged') AND target_type = 'responses'")
 
 
 def upgrade():
-    if op.get_bind().dialect.name == 'postgresql':
-        op.execute("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update")
-        op.execute(REDACT)
-        op.execute("ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update")
-    else:
-        op.execute("DROP TRIGGER audit_events_no_update")
-        op.execute(REDACT)
-        op.execute("CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
-                   "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END")
+    if op.get_bind().exec_driver_sql(FOUND).scalar() == 0:
+        return
+    op.execute("CREATE TEMPORARY TABLE redacted_tags AS SELECT id, at, actor_id, action, details FROM audit_events "
+               "WHERE action IN ('comment.tagged', 'comment.untagged') AND target_type = 'responses'")
+    op.execute("DELETE FROM audit_events WHERE id IN (SELECT id FROM redacted_tags)")
+    op.execute("INSERT INTO audit_events (id, at, actor_id, action, target_type, target_id, details) "
+               "SELECT id, at, actor_id, action, 'comments', NULL, details FROM redacted_tags")
+    op.execute("DROP TABLE redacted_tags")
 
 
 def downgrade():

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -45,6 +46,9 @@ class FollowUp(db.Model):
     __table_args__ = (
         CheckConstraint(in_values("state", FOLLOWUP_STATES), name="state"),
         Index("ix_follow_ups_team_state", "team_id", "state", "due_at"),
+        # The worker's sweep of stranded follow-ups (perception/followups/handover_service.py), every minute.
+        Index("ix_follow_ups_open_by_assignee", "assignee_id", sqlite_where=text("state != 'resolved'"),
+              postgresql_where=text("state != 'resolved'")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), unique=True)
