@@ -3,10 +3,11 @@ name of the field at fault, so a client's mistake is found on the first call, no
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import request
 
+from perception.core.models import parse_utc
 from perception.web.api import ApiError
 from perception.web.i18n import LANGUAGES
 
@@ -67,6 +68,8 @@ def invitation_input(body):
             raise ApiError(422, f"{name} must not be empty.", name)
         if isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold it
             raise ApiError(422, f"{name} must not contain the NUL character.", name)
+        if not _encodable(value):  # JSON's "\ud800": a lone surrogate, which no database stores
+            raise ApiError(422, f"{name} must be text without lone surrogates (such as \\ud800).", name)
         values[name] = value or None
     values["deliver"] = values["deliver"] or "email"
     if values["deliver"] not in DELIVERY:
@@ -82,12 +85,19 @@ def invitation_input(body):
     return values
 
 
+def _encodable(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_time(value, field):
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+        return parse_utc(value)
     except ValueError:
         raise ApiError(422, f"{field} must be an ISO 8601 time such as 2026-03-14T15:30:00+01:00.", field) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def request_fingerprint(values):

@@ -71,7 +71,9 @@ def openapi_document():
 @api.get("/surveys")
 def list_surveys():
     query_args(())
-    surveys = surveys_for(g.api_user, statuses=("draft", "open", "closed"))
+    # Drafts to those who prepare waves (leaders and admins); staff see what their pages show them.
+    statuses = ("open", "closed") if g.api_user.role == "staff" else ("draft", "open", "closed")
+    surveys = surveys_for(g.api_user, statuses=statuses)
     return jsonify({"surveys": [{
         "slug": survey.slug,
         "title": survey.title,

@@ -8,12 +8,12 @@ already invited to the survey; if there is any problem, no invitation is made.""
 import csv
 import io
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
 from perception.core.extensions import db
-from perception.core.models import Invitation, Team, User, utcnow
+from perception.core.models import Invitation, Team, User, parse_utc, utcnow
 from perception.invitations.queries import suppression_reasons
 from perception.invitations.service import (
     InvitationError,
@@ -56,12 +56,10 @@ def parse_interaction_date(value, now):
     """'2026-03-14' (see `visit_on`) or an ISO 8601 time."""
     value = (value or "").strip()
     try:
-        moment = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+        moment = date.fromisoformat(value) if len(value) == 10 else parse_utc(value)
     except ValueError:
         raise ValueError(f"{value!r} is not a date like 2026-03-14 (or an ISO 8601 time)") from None
-    if not isinstance(moment, datetime):
-        return visit_on(moment, now)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment if isinstance(moment, datetime) else visit_on(moment, now)
 
 
 def _reader(text):

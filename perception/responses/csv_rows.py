@@ -24,13 +24,13 @@ with the file (perception/responses/csv_import.py writes the rows in chunks).
 import csv
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 
 from perception.core.csv_cells import restore
 from perception.core.extensions import db
-from perception.core.models import PERSPECTIVES, Item, survey_items
+from perception.core.models import PERSPECTIVES, Item, parse_utc, survey_items
 
 FIXED_COLUMNS = ("perspective", "respondent", "team", "submitted_at", "comment", "nps")
 REQUIRED_COLUMNS = ("perspective", "team", "submitted_at")
@@ -98,10 +98,7 @@ def parse_timestamp(value):
     text = value.strip()
     if not text:
         raise ValueError("empty")
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return parse_utc(text)
 
 
 class _Columns:

@@ -61,10 +61,12 @@ def init_app(app):
 
     @app.errorhandler(Exception)
     def unexpected_error(error):
+        # Whatever failed, the session may hold a failed flush (a StatementError is no DBAPIError): the
+        # error page must not trip over it.
+        db.session.rollback()
         if isinstance(error, DBAPIError):
             # The driver's message may quote the values of a row (PostgreSQL's DETAIL line: an address,
             # a comment): log where it failed and the kind of error, never the message.
-            db.session.rollback()
             app.logger.error("unhandled database error %s (%s, SQLSTATE %s)\n%s", type(error).__name__,
                              type(error.orig).__name__, getattr(error.orig, "sqlstate", None) or "?",
                              "".join(traceback.format_tb(error.__traceback__)).rstrip())

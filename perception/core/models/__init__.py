@@ -11,6 +11,7 @@ from perception.core.models.base import (
     UTCDateTime,
     get_by,
     in_values,
+    parse_utc,
     utcnow,
 )
 from perception.core.models.followups import (
@@ -53,6 +54,7 @@ __all__ = [
     "SURVEY_STATUSES",
     "INVITATION_STATES",
     "utcnow",
+    "parse_utc",
     "UTCDateTime",
     "in_values",
     "get_by",

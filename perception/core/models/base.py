@@ -26,6 +26,19 @@ def utcnow():
     return datetime.now(UTC)
 
 
+def parse_utc(text):
+    """An aware UTC datetime from ISO 8601 text (no offset: UTC). ValueError for unreadable text, and
+    for a moment that UTC cannot hold: near year 1 or 9999 an offset can carry it out of range
+    ("0001-01-01T00:00:00+23:59"), which would otherwise fail deep in a write."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of range in UTC") from None
+
+
 class UTCDateTime(TypeDecorator):
     """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
 
