@@ -27,6 +27,12 @@ def configure_engine(engine):
         cursor.close()
         # keyed_sha256 below: PostgreSQL has sha256() built in.
         dbapi_connection.create_function("perception_sha256", 1, _sha256, deterministic=True)
+        # text_lower below: SQLite's own lower() folds ASCII letters only ("Élodie" stays "Élodie").
+        dbapi_connection.create_function("perception_lower", 1, _lower, deterministic=True)
+
+
+def _lower(text):
+    return None if text is None else str(text).lower()
 
 
 def _sha256(text):
@@ -117,5 +123,15 @@ class keyed_sha256(_PerDialect):  # noqa: N801
            "postgresql": "encode(sha256(convert_to(CAST({0} AS TEXT) || CAST({1} AS TEXT), 'UTF8')), 'hex')"}
 
 
-for _function in (utc_month, utc_day, keyed_sha256):
+class text_lower(_PerDialect):  # noqa: N801
+    """A text in lower case, every letter and not only ASCII ones, as Python's `str.lower` (SQLite's
+    lower() leaves "É" as it is; PostgreSQL's follows the database's locale). SQLite's function is
+    registered on connect (above)."""
+
+    name = "text_lower"
+    inherit_cache = True
+    SQL = {"sqlite": "perception_lower({0})", "postgresql": "lower({0})"}
+
+
+for _function in (utc_month, utc_day, keyed_sha256, text_lower):
     compiles(_function)(_per_dialect)

@@ -33,6 +33,7 @@ from flask import current_app
 from sqlalchemy import String, delete, func, or_, select, update
 
 from perception.core.audit import record as audit
+from perception.core.database import text_lower
 from perception.core.extensions import db
 from perception.core.models import (
     ErasureRecord,
@@ -45,6 +46,7 @@ from perception.core.models import (
     RecoveryRequest,
     Response,
     User,
+    WebhookDelivery,
     utcnow,
 )
 from perception.core.outbox import insert_ignoring_duplicates
@@ -153,8 +155,8 @@ def _sweep(email, names, phones):
         for column in table.columns:
             if not isinstance(column.type, String) or column.primary_key or column.name.endswith(HASHES):
                 continue
-            candidates = [func.lower(column).contains(email, autoescape=True)]
-            candidates += [func.lower(column).contains(name.lower(), autoescape=True) for name in full_names]
+            candidates = [text_lower(column).contains(email, autoescape=True)]
+            candidates += [text_lower(column).contains(name.lower(), autoescape=True) for name in full_names]
             candidates += [column.like(_phone_like(phone)) for phone in phones]
             for row in db.session.execute(select(*keys, column).where(or_(*candidates))).all():
                 cleaned = scrub(row[-1])
@@ -166,6 +168,21 @@ def _sweep(email, names, phones):
                 else:
                     db.session.execute(update(table).where(*condition).values({column.name: cleaned}))
                 changed += 1
+    return changed
+
+
+def _scrub_deliveries(email, phones, scrub):
+    """The customer's own webhook bodies (those holding their address or phone number: a consenting
+    customer's payload carries both beside their name) get the own-text scrubber, so a one-word name
+    goes too, which the sweep of every table leaves (a single word may be any word). Returns how many."""
+    candidates = [text_lower(WebhookDelivery.body).contains(email, autoescape=True)]
+    candidates += [WebhookDelivery.body.like(_phone_like(phone)) for phone in phones if _phone_digits(phone)]
+    changed = 0
+    for delivery in db.session.execute(select(WebhookDelivery).where(or_(*candidates))).scalars():
+        cleaned = scrub(delivery.body)
+        if cleaned != delivery.body:
+            delivery.body = cleaned
+            changed += 1
     return changed
 
 
@@ -249,6 +266,7 @@ def erase_customer(email, actor, now=None, user=None):
         db.session.execute(update(RecoveryRequest).where(
             RecoveryRequest.follow_up_id.in_(followup_ids), RecoveryRequest.state.in_(("created", "sent"))
         ).values(state="expired"))
+    cleared += _scrub_deliveries(email, phones, scrub)
     db.session.flush()
     cleared += _sweep(email, names, phones) + _rekey_suppression(email)
     account = db.session.execute(select(User.id).where(func.lower(User.email) == email)).first() is not None

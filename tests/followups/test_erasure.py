@@ -20,12 +20,14 @@ from perception.core.models import (
     RecoveryRequest,
     Response,
     StaffGuess,
+    WebhookDelivery,
     utcnow,
 )
 from perception.core.tokens import email_hash
 from perception.invitations.open_link_service import create_open_link, open_link_url
 from perception.invitations.queries import is_suppressed
 from perception.invitations.service import suppress
+from perception.webhooks.service import add_endpoint
 from tests.helpers import bank_items, login, make_invitation, make_survey, make_team, make_user, post_form
 from tests.loop_helpers import followup_of, invite_and_answer, page_post
 
@@ -242,3 +244,31 @@ def test_the_suppression_list_keeps_keyed_hashes_and_honours_plain_ones_until_re
     db.session.commit()
     assert db.session.get(MailSuppression, hashlib.sha256(b"someone.new@example.org").hexdigest()) is None
     assert is_suppressed("someone.new@example.org")
+
+
+@pytest.mark.parametrize("name", ["Elodie Martin", "Élodie Martin", "Øyvind Hansen"])
+def test_the_sweep_finds_a_full_name_that_starts_with_a_letter_beyond_ascii(app, db, runner, survey, name):
+    """Another customer names her in his comment: the sweep blanks it whatever her name's letters
+    (SQLite's lower() folds ASCII only, so "Élodie Martin" escaped its prefilter: an attacker's read)."""
+    team = make_team("Harbour Street")
+    invite_and_answer(app.test_client(), survey, team, score=4, email="customer@example.org", name=name)
+    invite_and_answer(app.test_client(), survey, team, score=4, comment=f"I came with my wife {name} on Monday.")
+    result = runner.invoke(args=["erase-customer", "customer@example.org", "--yes"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert [line[:160] for line in dump(db).splitlines() if name.lower() in line.lower()] == []
+
+
+def test_her_webhook_bodies_lose_a_one_word_name_too(app, db, runner, survey):
+    """A consenting customer's payloads carry her name beside her address: erased, both go, even a name
+    of one word, which the sweep of every table leaves (a single word may be any word)."""
+    add_endpoint("http://127.0.0.1:9/hook", ["response.received", "followup.opened"])
+    invite_and_answer(app.test_client(), survey, make_team("Harbour Street"), score=1, email="priyanka@example.org",
+                      name="Priyanka", consent="yes", phone="+44 7700 900123")
+    before = [delivery.body for delivery in db.session.execute(select(WebhookDelivery)).scalars()]
+    assert len(before) == 2 and all('"name":"Priyanka"' in body for body in before), before
+    assert runner.invoke(args=["erase-customer", "priyanka@example.org", "--yes"]).exit_code == 0
+    db.session.expire_all()
+    after = [delivery.body for delivery in db.session.execute(select(WebhookDelivery)).scalars()]
+    assert not any(word in body for body in after for word in ("Priyanka", "priyanka@", "7700")), after
+    assert all('"name":"[erased]"' in body for body in after), after
