@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import String, delete, func, or_, select, update
+from sqlalchemy import String, delete, or_, select, update
 
 from perception.core.audit import record as audit
 from perception.core.database import text_lower
@@ -218,12 +218,12 @@ def erase_customer(email, actor, now=None, user=None):
         raise ErasureError(f"{email!r} is not an email address")
     now = now or utcnow()
     invitations = list(db.session.execute(
-        select(Invitation).where(func.lower(Invitation.customer_email) == email)
+        select(Invitation).where(text_lower(Invitation.customer_email) == email)
     ).scalars())
     invitation_ids = [invitation.id for invitation in invitations]
     responses = list(db.session.execute(
         select(Response).where(Response.perspective == "customer", or_(
-            Response.invitation_id.in_(invitation_ids), func.lower(Response.respondent) == email
+            Response.invitation_id.in_(invitation_ids), text_lower(Response.respondent) == email
         ))
     ).scalars())
     phones = {response.contact_phone for response in responses if response.contact_phone}
@@ -269,7 +269,7 @@ def erase_customer(email, actor, now=None, user=None):
     cleared += _scrub_deliveries(email, phones, scrub)
     db.session.flush()
     cleared += _sweep(email, names, phones) + _rekey_suppression(email)
-    account = db.session.execute(select(User.id).where(func.lower(User.email) == email)).first() is not None
+    account = db.session.execute(select(User.id).where(text_lower(User.email) == email)).first() is not None
     record = ErasureRecord(
         erased_at=now, actor=str(actor)[:300], subject_hash=subject_hash(email), invitations=len(invitations),
         responses=len(responses), follow_ups=len(followup_ids), fields_cleared=cleared,

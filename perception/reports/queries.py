@@ -116,7 +116,7 @@ def item_wordings(survey):
 
 
 GROUP_BY = ("team", "month")
-MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+MONTH_RE = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # ASCII digits: \d takes "２０２５" too
 
 
 class ReportError(FieldError):

@@ -11,6 +11,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from perception.insights.effort import phone_minutes
 from perception.surveys.service import SLUG_RE
 
+LAST_DAY_LIMIT = date(2100, 1, 1)  # a wave's last day comes before it (9999-12-31 overflowed: a 500)
+
 
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
@@ -47,6 +49,8 @@ class WaveForm(FlaskForm):
     def validate_last_day(self, field):
         if field.data and self.opens_on.data and field.data < self.opens_on.data:
             raise ValidationError("The last day must not be before the day the wave opens.")
+        if field.data and field.data >= LAST_DAY_LIMIT:  # the wave closes at the midnight after it
+            raise ValidationError(f"Please choose a last day before {LAST_DAY_LIMIT:%d %b %Y}.")
 
     def chosen_item_ids(self):
         """Ticked items plus every item of a ticked dimension."""

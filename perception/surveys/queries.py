@@ -123,6 +123,13 @@ def survey_by_slug_or_404(slug):
     return survey
 
 
+def responses_in_scope(survey, user):
+    """How many responses the wave has from the teams `user` may see (perception.accounts.scope): a
+    team's leader on a wave shared with other teams counts their own team's only."""
+    return db.session.execute(select(func.count()).where(
+        Response.survey_id == survey.id, team_condition(user, Response.team_id))).scalar_one()
+
+
 def visible_survey_or_404(slug, user):
     """The wave if `user` may see it (perception.accounts.scope.sees_survey), else 404: a team's
     leader learns nothing of the waves of other teams, not even that they exist."""

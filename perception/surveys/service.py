@@ -120,7 +120,8 @@ def _check(spec, survey=None):
         raise WaveError(f"“{slug}” is reserved. Please choose another short name.", "slug")
     taken = survey_by_slug(slug)
     if taken is not None and (survey is None or taken.id != survey.id):
-        raise WaveError(f"The short name “{slug}” is already used by another wave.", "slug")
+        # Says nothing of that wave (it may be another team's, which this leader may not know exists).
+        raise WaveError(f"The short name “{slug}” is not available. Please choose another.", "slug")
     if not spec.item_ids:
         raise WaveError("Please choose at least one item.", "items")
     if spec.opens_at and spec.closes_at and spec.closes_at <= spec.opens_at:

@@ -11,7 +11,13 @@ from flask_login import current_user
 from perception.accounts.queries import all_teams
 from perception.accounts.scope import manages_survey, manages_teams, own_team, scoped_teams
 from perception.surveys.forms import ActionForm, WaveForm
-from perception.surveys.queries import customer_minutes, visible_survey_or_404, wave_items, wave_wordings
+from perception.surveys.queries import (
+    customer_minutes,
+    responses_in_scope,
+    visible_survey_or_404,
+    wave_items,
+    wave_wordings,
+)
 from perception.surveys.service import (
     WaveError,
     WaveSpec,
@@ -128,6 +134,7 @@ def manage_survey(slug):
     items = wave_items(survey)
     return render_template(
         "surveys/manage.html", survey=survey, responses=responses, editable=can_edit(survey, responses),
+        responses_seen=responses_in_scope(survey, current_user),
         items=items, form=ActionForm(), manageable=manages_survey(current_user, survey),
         own_team=own_team(current_user), minutes=customer_minutes(len(items), survey.ask_nps),
     )

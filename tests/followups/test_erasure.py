@@ -24,6 +24,7 @@ from perception.core.models import (
     utcnow,
 )
 from perception.core.tokens import email_hash
+from perception.followups.erasure_service import erase_customer
 from perception.invitations.open_link_service import create_open_link, open_link_url
 from perception.invitations.queries import is_suppressed
 from perception.invitations.service import suppress
@@ -272,3 +273,14 @@ def test_her_webhook_bodies_lose_a_one_word_name_too(app, db, runner, survey):
     after = [delivery.body for delivery in db.session.execute(select(WebhookDelivery)).scalars()]
     assert not any(word in body for body in after for word in ("Priyanka", "priyanka@", "7700")), after
     assert all('"name":"[erased]"' in body for body in after), after
+
+
+def test_an_imported_answer_is_found_by_an_address_in_capitals_beyond_ascii(app, db, survey):
+    """Imported rows keep `respondent` as written; SQLite's lower() left "É" as it was, so the erasure did
+    not count the row as theirs (an attacker's read: only the later sweep blanked it)."""
+    db.session.add(Response(survey=survey, perspective="customer", team=make_team("Harbour Street"),
+                            respondent="ÉLODIE@EXAMPLE.ORG", submitted_at=utcnow(), channel="import"))
+    db.session.commit()
+    result = erase_customer("élodie@example.org", "tests")
+    assert result.responses == 1
+    assert db.session.execute(select(Response.respondent)).scalar_one() is None

@@ -126,6 +126,8 @@ def test_month_filter_limits_the_trend(leader_client, demo):
         ("from=2026-05&to=2026-01", "must not be before the first month"),
         ("team=Nowhere", "There is no team with that name"),
         ("from=%3Cscript%3E", "Write the month as YYYY-MM"),
+        # Fullwidth digits ("２０２５-03") passed \d and reached parts of the page as written (an attacker's read).
+        ("to=%EF%BC%92%EF%BC%90%EF%BC%92%EF%BC%95-03", "Write the month as YYYY-MM"),
     ],
 )
 def test_bad_filters_give_a_message_not_an_error(client, db, query, message):

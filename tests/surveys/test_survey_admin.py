@@ -9,7 +9,7 @@ from perception.core.extensions import db as _db
 from perception.core.models import Dimension, Item, Survey, utcnow
 from perception.surveys.service import WaveError, WaveSpec, close_wave, create_wave, open_wave, update_wave
 from perception.teams.service import archive_team
-from tests.helpers import bank_items, form_fields, login, make_survey, make_team, make_user, post_form
+from tests.helpers import bank_items, form_fields, login, make_responses, make_survey, make_team, make_user, post_form
 from tests.reports.test_dashboard import add_responses
 
 
@@ -61,13 +61,17 @@ def test_create_form_shows_field_messages(client, db, leader):
     assert "Please give the wave a title." in html
     assert "Use lowercase letters, digits and single hyphens" in html
     response = post_form(client, "/leaders/surveys/new", _form(slug="taken", items=str(bank_items(1)[0].id)))
-    assert response.status_code == 400 and "already used by another wave" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "is not available. Please choose another." in response.get_data(as_text=True)
     response = post_form(client, "/leaders/surveys/new", _form(slug="no-items"))
     assert response.status_code == 400 and "Please choose at least one item." in response.get_data(as_text=True)
     response = post_form(client, "/leaders/surveys/new", _form(
         items=str(bank_items(1)[0].id), opens_on="2026-09-10", last_day="2026-09-01"))
     assert response.status_code == 400
     assert "must not be before the day the wave opens" in response.get_data(as_text=True)
+    # The calendar's last day answered 500 (an attacker's read): the wave closes at the midnight after it.
+    response = post_form(client, "/leaders/surveys/new", _form(items=str(bank_items(1)[0].id), last_day="9999-12-31"))
+    assert response.status_code == 400 and "Please choose a last day before 01 Jan 2100." in response.get_data(
+        as_text=True)
     response = post_form(client, "/leaders/surveys/new", _form(items="not-a-number"))
     assert response.status_code == 400
     # Ids no id column holds (a form edited by hand): not found, like deleted ones, not an overflow (500).
@@ -239,3 +243,19 @@ def test_unticking_an_archived_team_removes_it_and_one_outside_the_scope_cannot_
     assert refused.status_code == 400
     assert "North is archived: an archived team cannot be added" in refused.get_data(as_text=True)
     assert _teams_of(db, survey) == {"South"}
+
+
+def test_a_teams_leader_counts_their_own_teams_responses_on_a_shared_wave(app, db):
+    """The wave's page said "3 responses" counting another team's, even one still waiting for its batch
+    (DESIGN section 2, Scope; an attacker's read)."""
+    ours, theirs = make_team("Harbour Street"), make_team("Quay Road")
+    shared = make_survey("shared", items=bank_items(4), teams=[ours, theirs])
+    make_responses(shared, 2, team=ours)
+    client = app.test_client()
+    login(client, make_user("leader", team=ours))
+    assert "2 responses from Harbour Street" in client.get("/leaders/surveys/shared").get_data(as_text=True)
+    make_responses(shared, 1, team=theirs)
+    assert "2 responses from Harbour Street" in client.get("/leaders/surveys/shared").get_data(as_text=True)
+    admin = app.test_client()
+    login(admin, make_user("admin"))
+    assert "3 responses ·" in admin.get("/leaders/surveys/shared").get_data(as_text=True)
