@@ -155,10 +155,8 @@ def _sweep(email, names, phones):
         for column in table.columns:
             if not isinstance(column.type, String) or column.primary_key or column.name.endswith(HASHES):
                 continue
-            candidates = [text_lower(column).contains(email, autoescape=True)]
-            candidates += [text_lower(column).contains(name.lower(), autoescape=True) for name in full_names]
-            candidates += [column.like(_phone_like(phone)) for phone in phones]
-            for row in db.session.execute(select(*keys, column).where(or_(*candidates))).all():
+            for row in db.session.execute(select(*keys, column).where(_mentioning(column, email, phones,
+                                                                                  full_names))).all():
                 cleaned = scrub(row[-1])
                 if cleaned == row[-1]:
                     continue  # a prefilter match only (the digits far apart, a name inside a word)
@@ -171,14 +169,22 @@ def _sweep(email, names, phones):
     return changed
 
 
+def _mentioning(column, email, phones, names=()):
+    """A prefilter: `column` holds the address or one of `names` (in any case), or the digits of one of
+    `phones` (numbers with digits) in order. The scrubber decides what is really theirs."""
+    candidates = [text_lower(column).contains(email, autoescape=True)]
+    candidates += [text_lower(column).contains(name.lower(), autoescape=True) for name in names]
+    return or_(*candidates, *(column.like(_phone_like(phone)) for phone in phones))
+
+
 def _scrub_deliveries(email, phones, scrub):
     """The customer's own webhook bodies (those holding their address or phone number: a consenting
     customer's payload carries both beside their name) get the own-text scrubber, so a one-word name
     goes too, which the sweep of every table leaves (a single word may be any word). Returns how many."""
-    candidates = [text_lower(WebhookDelivery.body).contains(email, autoescape=True)]
-    candidates += [WebhookDelivery.body.like(_phone_like(phone)) for phone in phones if _phone_digits(phone)]
+    phones = [phone for phone in phones if _phone_digits(phone)]
     changed = 0
-    for delivery in db.session.execute(select(WebhookDelivery).where(or_(*candidates))).scalars():
+    for delivery in db.session.execute(select(WebhookDelivery).where(
+            _mentioning(WebhookDelivery.body, email, phones))).scalars():
         cleaned = scrub(delivery.body)
         if cleaned != delivery.body:
             delivery.body = cleaned

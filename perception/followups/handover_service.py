@@ -15,11 +15,10 @@ handed over the same way."""
 
 from sqlalchemy import and_, not_, select, update
 
-from perception.accounts.scope import account_sees_team
 from perception.accounts.signals import scope_changed
 from perception.core.extensions import db
 from perception.core.models import FollowUp, User, utcnow
-from perception.followups.queries import assignable_users, sees_followup
+from perception.followups.queries import account_sees_followup, assignable_users, sees_followup
 from perception.followups.service import give_to
 
 HANDED_OVER = "Handed over: the previous assignee may no longer see this follow-up."
@@ -61,8 +60,7 @@ def hand_over_stranded(now=None):
     (see the module's docstring), and commit. Returns how many were handed over."""
     now = now or utcnow()
     users, followups = User.__table__, FollowUp.__table__
-    may_see = and_(users.c.active.is_(True), users.c.role.in_(("leader", "admin")),
-                   account_sees_team(users, followups.c.team_id))
+    may_see = and_(users.c.active.is_(True), account_sees_followup(users, followups))  # as hand_over checks
     stranded = (select(followups.c.assignee_id).join(users, users.c.id == followups.c.assignee_id)
                 .where(followups.c.state != "resolved", not_(may_see)))
     assignees = db.session.execute(select(User).where(User.id.in_(stranded)).order_by(User.id)).scalars().all()

@@ -4,7 +4,7 @@ who a follow-up may go to, and the answers and identity shown beside it."""
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
 
-from perception.accounts.scope import in_scope, team_condition
+from perception.accounts.scope import account_sees_team, in_scope, team_condition
 from perception.core.extensions import db
 from perception.core.models import Dimension, FollowUp, Response, Team, User, utcnow
 from perception.core.tokens import derive_token
@@ -23,6 +23,12 @@ def sees_followup(user, followup):
     """`visible_condition` for one loaded follow-up, with the role `followup_for` asks for: may `user`
     (as they are now: role and team change) see it, and be told about it?"""
     return user.role in ("leader", "admin") and in_scope(user, followup.team_id)
+
+
+def account_sees_followup(users, followups):
+    """`sees_followup` as SQL over many accounts and follow-ups at once (rows of `users` and
+    `followups`, the tables or aliases of them); never NULL, so its negation holds too."""
+    return and_(users.c.role.in_(("leader", "admin")), account_sees_team(users, followups.c.team_id))
 
 
 def followup_for(user, followup_id):

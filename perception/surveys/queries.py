@@ -124,10 +124,9 @@ def survey_by_slug_or_404(slug):
 
 
 def responses_in_scope(survey, user):
-    """How many responses the wave has from the teams `user` may see (perception.accounts.scope): a
+    """How many responses the wave has from the teams `user` may see (survey_overview's counts): a
     team's leader on a wave shared with other teams counts their own team's only."""
-    return db.session.execute(select(func.count()).where(
-        Response.survey_id == survey.id, team_condition(user, Response.team_id))).scalar_one()
+    return sum(survey_overview([survey], user)[survey.id].values())
 
 
 def visible_survey_or_404(slug, user):
