@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import joinedload
@@ -69,12 +69,6 @@ def emit(event_type, data, text="", *, now=None, created_at=None, not_before=Non
         for endpoint_id in endpoint_ids
     ])
     return len(endpoint_ids)
-
-
-def next_utc_midnight(moment):
-    """The first UTC midnight after the aware datetime `moment`."""
-    day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return day + timedelta(days=1)
 
 
 def iso(moment):

@@ -51,6 +51,7 @@ from perception.core.models import (
 )
 from perception.core.outbox import insert_ignoring_duplicates
 from perception.core.tokens import email_hashes, normalise_email
+from perception.followups.queries import clock_start
 
 ERASED = "[erased]"
 # audit_events: append-only (a trigger refuses UPDATE), and holds no address by construction
@@ -249,6 +250,7 @@ def erase_customer(email, actor, now=None, user=None):
             OutboxMessage.invitation_id.in_(invitation_ids), OutboxMessage.status.in_(("pending", "sending"))
         ).values(status="cancelled", claim_token=None))
         db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.invitation_id.in_(invitation_ids)))
+    consented = [response.id for response in responses if response.contact_consent]
     for response in responses:
         cleared += (response.respondent is not None) + (response.contact_phone is not None)
         response.respondent = response.contact_phone = None
@@ -259,6 +261,11 @@ def erase_customer(email, actor, now=None, user=None):
     followup_ids = list(db.session.execute(
         select(FollowUp.id).where(FollowUp.response_id.in_([response.id for response in responses]))
     ).scalars()) if responses else []
+    if consented:
+        # Without consent from now on, their follow-ups' clocks start at the end of the day they opened
+        # (queries.clock_start): a due time measured from the minute would give that minute away.
+        for followup in db.session.execute(select(FollowUp).where(FollowUp.response_id.in_(consented))).scalars():
+            followup.due_at = clock_start(followup.opened_at, False) + (followup.due_at - followup.opened_at)
     if followup_ids:
         for event in db.session.execute(select(FollowUpEvent).where(FollowUpEvent.follow_up_id.in_(followup_ids))
                                         ).scalars():

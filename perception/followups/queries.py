@@ -1,12 +1,23 @@
 """Reading follow-ups within a user's scope: the lists, counts and figures of the leaders' pages,
 who a follow-up may go to, and the answers and identity shown beside it."""
 
+from datetime import timedelta
+
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
 
 from perception.accounts.scope import account_sees_team, in_scope, team_condition
 from perception.core.extensions import db
-from perception.core.models import Dimension, FollowUp, Response, Team, User, utcnow
+from perception.core.models import (
+    Dimension,
+    FollowUp,
+    Response,
+    Team,
+    User,
+    next_utc_midnight,
+    start_of_utc_day,
+    utcnow,
+)
 from perception.core.tokens import derive_token
 from perception.insights.loop import FollowupTimes, decode_reasons, followup_figures
 from perception.surveys.queries import wave_wordings
@@ -84,16 +95,35 @@ def assignable_users(followup):
     ).scalars())
 
 
+def clock_start(opened_at, consent):
+    """When a follow-up's clock starts: the moment it opened (its answer's) when the customer allowed
+    contact; else the end of the day it opened, so that nothing measured from it (its due time and with
+    it "overdue", the time to first contact) tells more than the day of the answer (DESIGN section 2,
+    "No consent, no link"; found by the tenth session's attacker's read)."""
+    return opened_at if consent else next_utc_midnight(opened_at)
+
+
+def earliest_contact(followup):
+    """The earliest time a contact of `followup` may be recorded at: a minute before it opened, or
+    without consent the start of the day it opened (a refusal must not give away the minute)."""
+    if followup.response.contact_consent:
+        return followup.opened_at - timedelta(minutes=1)
+    return start_of_utc_day(followup.opened_at)
+
+
 def team_figures(user, now=None):
-    """[(team name, FollowupFigures)] for every team whose follow-ups `user` sees, by name."""
+    """[(team name, FollowupFigures)] for every team whose follow-ups `user` sees, by name. Times are
+    measured from each follow-up's clock_start."""
     now = now or utcnow()
     rows = db.session.execute(
-        select(Team.name, FollowUp.opened_at, FollowUp.due_at, FollowUp.first_contact_at, FollowUp.state)
-        .join(Team, Team.id == FollowUp.team_id).where(visible_condition(user))
+        select(Team.name, FollowUp.opened_at, Response.contact_consent, FollowUp.due_at, FollowUp.first_contact_at,
+               FollowUp.state)
+        .join(Team, Team.id == FollowUp.team_id).join(Response, Response.id == FollowUp.response_id)
+        .where(visible_condition(user))
     ).all()
     by_team = {}
-    for name, opened, due, contact, state in rows:
-        by_team.setdefault(name, []).append(FollowupTimes(opened, due, contact, state))
+    for name, opened, consent, due, contact, state in rows:
+        by_team.setdefault(name, []).append(FollowupTimes(clock_start(opened, consent), due, contact, state))
     return [(name, followup_figures(records, now)) for name, records in sorted(by_team.items())]
 
 

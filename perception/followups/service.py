@@ -14,7 +14,9 @@ to them. Anyone who sees a follow-up may act on it (every action is recorded wit
 
 States: open -> contacted (automatically, when a contact that reached the customer or left them
 a message or letter is recorded) -> resolved; a resolved follow-up can be reopened. The due time
-is FOLLOWUP_DUE_HOURS after opening; an open follow-up past it without a contact is overdue.
+is FOLLOWUP_DUE_HOURS after the follow-up's clock starts (queries.clock_start: when it opens, or
+without the customer's consent at the end of that day); an open follow-up past it without a contact
+is overdue.
 """
 
 from datetime import timedelta
@@ -27,7 +29,7 @@ from perception.core.extensions import db
 from perception.core.models import FollowUp, FollowUpEvent, OutboxMessage, User, utcnow
 from perception.core.outbox import cancel_pending, insert_ignoring_duplicates
 from perception.core.webhooks_outbox import emit
-from perception.followups.queries import assignable_users
+from perception.followups.queries import assignable_users, clock_start, earliest_contact
 from perception.followups.webhook_queries import followup_event
 from perception.insights.loop import (
     AlertRule,
@@ -137,18 +139,19 @@ _ALERT_INSERT = insert(OutboxMessage.__table__).values(
 )
 
 
-def followup_values(team_id, reasons, now):
-    """The parameters of a follow-up opened `now` (see opened_ctes)."""
-    due = now + timedelta(hours=current_app.config["FOLLOWUP_DUE_HOURS"])
+def followup_values(team_id, reasons, now, consent):
+    """The parameters of a follow-up opened `now` (see opened_ctes): due FOLLOWUP_DUE_HOURS after its
+    clock starts (queries.clock_start: at once, or without the customer's `consent` at the end of the day)."""
+    due = clock_start(now, consent) + timedelta(hours=current_app.config["FOLLOWUP_DUE_HOURS"])
     return {"f_team": team_id, "f_reasons": reasons, "f_opened": now, "f_due": due}
 
 
-def insert_followup(response_id, team_id, reasons, now, *, endpoints_active=True):
+def insert_followup(response_id, team_id, reasons, now, consent, *, endpoints_active=True):
     """Add the follow-up of a response, its "opened" event and its assignee's alert mail (an outbox
     row) to the current transaction (no commit), the assignee chosen inside the INSERT, and the
     `followup.opened` webhooks (`endpoints_active`: see webhooks_outbox.emit). Returns the new
     follow-up's id."""
-    followup_id = _insert_opened(response_id, team_id, reasons, now)
+    followup_id = _insert_opened(response_id, team_id, reasons, now, consent)
     announce_opened(followup_id, now, endpoints_active=endpoints_active)
     return followup_id
 
@@ -159,10 +162,10 @@ def announce_opened(followup_id, now, *, endpoints_active=True):
          endpoints_active=endpoints_active)
 
 
-def _insert_opened(response_id, team_id, reasons, now):
+def _insert_opened(response_id, team_id, reasons, now, consent):
     """The follow-up, its "opened" event and its alert mail: one statement on PostgreSQL, three on SQLite."""
     connection = db.session.connection()
-    values = followup_values(team_id, reasons, now) | {"f_response": response_id}
+    values = followup_values(team_id, reasons, now, consent) | {"f_response": response_id}
     if connection.dialect.name == "postgresql":
         return connection.execute(_OPENED_WITH_EVENT_AND_ALERT, values).scalar_one()
     followup_id, assignee_id = connection.execute(_FOLLOWUP_INSERT, values).one()
@@ -197,7 +200,7 @@ def _move(followup, actor, to_state, at, note=None):
 def record_contact(followup, actor, channel, outcome, note=None, at=None, now=None):
     """Record a contact; the first one that reached the customer moves an open follow-up to
     contacted. `at` (when it happened) defaults to now; it cannot be in the future or before
-    the follow-up was opened."""
+    the follow-up was opened (without the customer's consent: before the day it was opened)."""
     now = now or utcnow()
     at = at or now
     if channel not in CHANNEL_LABELS:
@@ -206,8 +209,10 @@ def record_contact(followup, actor, channel, outcome, note=None, at=None, now=No
         raise FollowupError("Please choose what came of it.", "outcome")
     if at > now + timedelta(minutes=5):
         raise FollowupError("The contact cannot be in the future.", "at")
-    if at < followup.opened_at - timedelta(minutes=1):
-        raise FollowupError("The contact cannot be before the follow-up was opened.", "at")
+    if at < earliest_contact(followup):
+        raise FollowupError("The contact cannot be before the day the follow-up was opened."
+                            if not followup.response.contact_consent
+                            else "The contact cannot be before the follow-up was opened.", "at")
     note = _clean_note(note)
     _event(followup, actor, "contact", at, channel=channel, outcome=outcome, note=note)
     if outcome in COUNTING_OUTCOMES:

@@ -14,8 +14,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from perception.core.extensions import db
-from perception.core.models import Answer, Dimension, FollowUp, Item, Response
-from perception.core.webhooks_outbox import iso, next_utc_midnight
+from perception.core.models import Answer, Dimension, FollowUp, Item, Response, next_utc_midnight
+from perception.core.webhooks_outbox import iso
 from perception.followups.queries import customer_identity, reason_lines
 
 

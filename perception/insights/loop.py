@@ -121,7 +121,7 @@ def decode_reasons(text: str) -> tuple[AlertReason, ...]:
 
 @dataclass(frozen=True)
 class FollowupTimes:
-    opened_at: datetime
+    opened_at: datetime  # when its clock started
     due_at: datetime
     first_contact_at: datetime | None
     state: str  # "open", "contacted" or "resolved"
@@ -162,7 +162,9 @@ def followup_figures(records: Iterable[FollowupTimes], now: datetime) -> Followu
             overdue += 1
         contact = record.first_contact_at
         if contact is not None:
-            hours.append((contact - record.opened_at).total_seconds() / 3600)
+            # A contact before the clock started (the same day, for a customer who did not allow
+            # contact: perception.followups.queries.clock_start) took no time on that clock.
+            hours.append(max(0.0, (contact - record.opened_at).total_seconds() / 3600))
         if contact is not None or record.state == "resolved" or record.due_at <= now:
             settled += 1
             if contact is not None and contact <= record.due_at:

@@ -107,7 +107,7 @@ def record_open_response(link, scores, comment=None, nps=None, now=None, contact
     emit("response.received", lambda: response_event(response.id), now=now, not_before=response_hold(consent, now))
     reasons = alert_reasons(link.survey.items, scores, nps)
     if reasons:
-        insert_followup(response.id, link.team_id, reasons, now)
+        insert_followup(response.id, link.team_id, reasons, now, consent)
     db.session.commit()
     return response
 

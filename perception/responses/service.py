@@ -92,8 +92,8 @@ def record_customer_response(invitation, scores, comment=None, nps=None, channel
                 "answer_items": list(scores), "answer_scores": list(scores.values()), "answered_state": "answered",
                 "answered_invitation": invitation.id, "answered_time": now} | lock_key(group)
             if reasons:
-                response_id, followup_id, _lock = connection.execute(
-                    _SUBMIT_WITH_FOLLOWUP, values | followup_values(invitation.team_id, reasons, now)).one()
+                opened = followup_values(invitation.team_id, reasons, now, contact_consent)
+                response_id, followup_id, _lock = connection.execute(_SUBMIT_WITH_FOLLOWUP, values | opened).one()
             else:
                 response_id, _lock = connection.execute(_SUBMIT, values).one()
             locked = {group}
@@ -109,7 +109,7 @@ def record_customer_response(invitation, scores, comment=None, nps=None, channel
         if followup_id is not None:
             announce_opened(followup_id, now, endpoints_active=webhooks)
         elif reasons:
-            insert_followup(response_id, invitation.team_id, reasons, now, endpoints_active=webhooks)
+            insert_followup(response_id, invitation.team_id, reasons, now, contact_consent, endpoints_active=webhooks)
         # Enters the figures with its batch (Core inserts: no ORM hook sees them): one select of the
         # group's unpublished answers, and the batch's update and cells when this one completes it.
         report_cells.publish(connection, [group], locked=locked)

@@ -314,3 +314,36 @@ def test_migration_0021_redacts_the_response_ids_of_comment_tags_and_keeps_the_l
                         ("team.renamed", "teams", "3"), ("comment.tagged", "comments", "ab" * 32)]
         with pytest.raises(sa.exc.DatabaseError, match="append-only"), db.engine.begin() as connection:
             connection.execute(sa.text("UPDATE audit_events SET action = 'x'"))
+
+
+def test_migration_0023_moves_the_due_times_of_follow_ups_without_consent_to_the_day_clock(tmp_path, database):
+    """0023: a follow-up stored without the customer's consent becomes due its hours after the end of the
+    UTC day it opened (the minute gave away the answer's); one with consent keeps its due time; the
+    downgrade puts both back."""
+    from datetime import UTC, datetime, timedelta
+
+    from perception.core.models import FollowUp
+    from tests.helpers import bank_items, make_responses, make_survey, make_team
+
+    opened = datetime(2026, 3, 4, 15, 12, 30, tzinfo=UTC)
+    with _empty_database(tmp_path, database, "followup_clock"):
+        upgrade(revision="0022")  # the schema of the models: the builders work
+        survey, team = make_survey(items=bank_items(4)), make_team()
+        responses = make_responses(survey, 2, team=team, scores=1, submitted_at=opened)
+        responses[1].contact_consent = True
+        db.session.add_all([FollowUp(response=response, team_id=team.id, opened_at=opened,
+                                     due_at=opened + timedelta(hours=48)) for response in responses])
+        db.session.commit()
+        ids = [response.id for response in responses]
+        db.session.remove()
+
+        def due_times():
+            found = dict(db.session.execute(sa.select(FollowUp.response_id, FollowUp.due_at)).all())
+            db.session.remove()
+            return [found[response_id] for response_id in ids]
+
+        upgrade()
+        assert due_times() == [datetime(2026, 3, 7, tzinfo=UTC), opened + timedelta(hours=48)]
+        downgrade(revision="0022")
+        assert due_times() == [opened + timedelta(hours=48)] * 2
+        upgrade()

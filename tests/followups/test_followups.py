@@ -191,7 +191,7 @@ def test_one_response_never_opens_two_follow_ups(app, db, survey):
     assert count(FollowUp) == 1
     response_id = followup_of(invitation).response_id
     with pytest.raises(IntegrityError):  # the UNIQUE constraint refuses a second one at once
-        insert_followup(response_id, team.id, "overall=1", utcnow())
+        insert_followup(response_id, team.id, "overall=1", utcnow(), False)
     db.session.rollback()
     assert count(FollowUp) == 1
 
@@ -255,7 +255,10 @@ def test_overdue_list_and_team_figures(app, db, client, survey):
 
     team = make_team("Harbour Street")
     leader = make_user("leader", team=team)
-    late, quick, fresh = (followup_of(invite_and_answer(app.test_client(), survey, team)) for _ in range(3))
+    # Customers who allowed contact: their follow-ups' clocks start at the minute they answered
+    # (without consent, at the end of that day: tests/followups/test_followup_clock.py).
+    late, quick, fresh = (followup_of(invite_and_answer(app.test_client(), survey, team, consent="yes"))
+                          for _ in range(3))
     now = utcnow()
     for followup in (late, quick):
         followup.opened_at, followup.due_at = now - timedelta(hours=60), now - timedelta(hours=12)

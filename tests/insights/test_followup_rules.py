@@ -83,6 +83,14 @@ def test_reasons_survive_the_round_trip_through_text():
     assert decode_reasons("") == ()
 
 
+def test_a_contact_before_the_clock_started_counts_no_time():
+    """Without consent a follow-up's clock starts at the end of its day (perception.followups.queries.
+    clock_start), so a contact the same day comes before it: 0 hours, not a negative time."""
+    records = [FollowupTimes(T0, T0 + hours(48), T0 - hours(5), "contacted"),
+               FollowupTimes(T0, T0 + hours(48), T0 + hours(4), "contacted")]
+    assert followup_figures(records, T0 + hours(120)).median_hours_to_contact == 2.0
+
+
 def test_followup_figures_share_in_time_and_median():
     now = T0 + hours(100)
     records = [

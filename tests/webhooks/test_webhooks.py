@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from perception.core.models import AuditEvent, WebhookDelivery, WebhookEndpoint, utcnow
-from perception.core.webhooks_outbox import claim_due, emit, next_utc_midnight
+from perception.core.models import AuditEvent, WebhookDelivery, WebhookEndpoint, next_utc_midnight, utcnow
+from perception.core.webhooks_outbox import claim_due, emit
 from perception.followups.service import resolve
 from perception.invitations.open_link_service import create_open_link, record_open_response
 from perception.webhooks.delivery_service import deliver_due_webhooks

@@ -11,7 +11,9 @@ from perception.core.models.base import (
     UTCDateTime,
     get_by,
     in_values,
+    next_utc_midnight,
     parse_utc,
+    start_of_utc_day,
     utcnow,
 )
 from perception.core.models.followups import (
@@ -55,6 +57,8 @@ __all__ = [
     "INVITATION_STATES",
     "utcnow",
     "parse_utc",
+    "next_utc_midnight",
+    "start_of_utc_day",
     "UTCDateTime",
     "in_values",
     "get_by",

@@ -1,6 +1,6 @@
 """What every model shares: the time type (aware UTC on both databases), the fixed vocabularies, and small helpers."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
     DateTime,
@@ -24,6 +24,16 @@ INVITATION_STATES = ("created", "sent", "opened", "answered", "expired", "bounce
 
 def utcnow():
     return datetime.now(UTC)
+
+
+def start_of_utc_day(moment):
+    """The UTC midnight that starts the day of the aware datetime `moment`."""
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_utc_midnight(moment):
+    """The first UTC midnight after the aware datetime `moment`."""
+    return start_of_utc_day(moment) + timedelta(days=1)
 
 
 def parse_utc(text):
