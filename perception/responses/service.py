@@ -126,11 +126,27 @@ def record_customer_response(invitation, scores, comment=None, nps=None, channel
 PUBLISHED_RATING = "Your rating is now part of the published figures and can no longer change."
 
 
-class RatingPublished(ValueError):
+class RatingFinal(ValueError):
+    """A rating that can no longer change (the message says why)."""
+
+
+class RatingPublished(RatingFinal):
     """The rating entered the figures with its batch: changing it would change them by one person."""
 
     def __init__(self):
         super().__init__(PUBLISHED_RATING)
+
+
+class RatingOfFormerRole(RatingFinal):
+    """The rating was given in the role the user had then (staff, since made a leader, or the reverse).
+    It keeps that perspective, and the new role's form would rewrite it half-way: a leader's form has no
+    predictions, so saving it would drop a waiting staff rating's predictions, and the batch it then
+    completes would publish fewer predictions than the one before it by fewer than MIN_N people (found
+    by the tenth session's attacker's read)."""
+
+    def __init__(self, perspective):
+        super().__init__(f"Your rating of this wave was given as {perspective}, before your role changed, "
+                         "so it can no longer change.")
 
 
 def save_self_assessment(survey: Survey, user, scores, predictions=None, comment=None):
@@ -138,12 +154,15 @@ def save_self_assessment(survey: Survey, user, scores, predictions=None, comment
 
     A new rating enters the figures with its batch (the session hook of perception/reports/service.py
     publishes it in the same transaction). A published rating is final: RatingPublished, since any
-    change would show in the figures as the difference one person made."""
+    change would show in the figures as the difference one person made; so is one given in another
+    role: RatingOfFormerRole."""
     for attempt in range(2):
         response = own_response(survey, user)
         created = response is None
         if not created and response.published_at is not None:
             raise RatingPublished
+        if not created and response.perspective != user.perspective:
+            raise RatingOfFormerRole(response.perspective)
         if created:
             response = Response(
                 survey_id=survey.id, perspective=user.perspective, user_id=user.id,

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from perception.responses.forms import self_assessment_form_class
 from perception.responses.queries import own_response, own_responses, rating_publication
-from perception.responses.service import RatingPublished, save_self_assessment
+from perception.responses.service import RatingFinal, save_self_assessment
 from perception.surveys.queries import survey_overview, surveys_for, visible_survey_or_404, wave_items
 from perception.web.forms import collect_scores
 from perception.web.leaders import LEADERS
@@ -61,7 +61,7 @@ def self_assessment_page(slug, template):
                     collect_scores(form, items, "predict"),
                     comment=form.comment.data,
                 )
-            except RatingPublished as refused:
+            except RatingFinal as refused:
                 flash(str(refused))
                 return redirect(request.path)
             flash("Your rating is saved." if created else "Your changes are saved.")

@@ -101,3 +101,29 @@ def test_bad_scores_are_rejected_for_staff(client, db):
 def test_unknown_survey_is_404(client, db):
     login(client, make_user("leader", team=make_team()))
     assert client.get("/leaders/surveys/nope/rate").status_code == 404
+
+
+def test_a_rating_given_before_a_role_change_stays_as_it_was(app, client, db):
+    """A staff rating still waiting for its batch keeps its perspective when its author is made a
+    leader; the leaders' form (no predictions) may not rewrite it, or the batch it completes would
+    publish fewer predictions than staff ratings (the tenth session's attacker's read)."""
+    from perception.accounts.people_service import update_user
+    from perception.core.models import PredictedAnswer, User
+
+    survey = make_survey()
+    team = make_team()
+    admin, member = make_user("admin"), make_user("staff", team=team)
+    login(client, member)
+    assert post_form(client, f"/staff/surveys/{survey.slug}", _staff_data(survey.items, 4, 5)).status_code == 302
+    update_user(db.session.get(User, member.id), "leader", team, actor=admin)
+    db.session.commit()
+    client = app.test_client()
+    login(client, member)
+    url = f"/leaders/surveys/{survey.slug}/rate"
+    refused = post_form(client, url, answers_for(survey.items, 1), follow_redirects=True)
+    assert "was given as staff, before your role changed, so it can no longer change." in refused.get_data(as_text=True)
+    db.session.expire_all()
+    response = db.session.execute(select(Response)).scalar_one()
+    assert response.perspective == "staff" and {answer.score for answer in response.answers} == {4}
+    predictions = db.session.execute(select(func.count()).select_from(PredictedAnswer)).scalar_one()
+    assert predictions == len(survey.items)
