@@ -37,6 +37,7 @@ def digest_message(writer, user, digest, now=None):
         "scope": digest.scope,
         "period": FREQUENCY_WORDS.get(user.digest_frequency, "week"),
         "since": f"{digest.since:%d %b %Y}",
+        "new_until": f"{digest.new_until:%d %b %Y}",
         "wave": latest,
         "response_rate": percent(latest["response_rate"]) if latest else None,
         "care_index": (None if latest is None or latest["care_index"]["customer"] is None

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from perception.accounts.scope import own_team
 from perception.core.extensions import db
-from perception.core.models import DIGEST_FREQUENCIES, FollowUp, OutboxMessage, User
+from perception.core.models import DIGEST_FREQUENCIES, FollowUp, OutboxMessage, User, start_of_utc_day
 from perception.core.outbox import insert_ignoring_duplicates
 from perception.followups.queries import overdue_count, visible_condition
 from perception.insights import benjamini_hochberg
@@ -78,6 +78,7 @@ class Digest:
     new_followups: int = 0
     overdue_followups: int = 0
     since: datetime | None = None
+    new_until: datetime | None = None  # the last day new_followups counts (new_followup_count)
     links: dict = field(default_factory=dict)
 
 
@@ -102,9 +103,15 @@ def largest_gap_sentence(wave):
             f"do in {wave['survey']} (95% CI {low:.1f}–{high:.1f}, adjusted p = {p:.3f}).")
 
 
-def new_followup_count(user, since):
+def new_followup_count(user, since, now):
+    """The follow-ups `user` sees that opened on the UTC days from `since`'s to the one before `now`'s.
+    Whole days: a bound at the digest's hour would tell whether a follow-up, and so its customer's
+    answer, came before or after that hour (DESIGN section 2, "No consent, no link"); one digest's days
+    end where the next one's begin, so each follow-up is counted once."""
     return db.session.execute(
-        select(func.count()).select_from(FollowUp).where(visible_condition(user), FollowUp.opened_at >= since)
+        select(func.count()).select_from(FollowUp).where(
+            visible_condition(user), FollowUp.opened_at >= start_of_utc_day(since),
+            FollowUp.opened_at < start_of_utc_day(now))
     ).scalar_one()
 
 
@@ -121,9 +128,10 @@ def build_digest(user, since, now):
         gap_sentence=largest_gap_sentence(latest) if latest else None,
         change_sentence=change_sentence(found) if found else None,
         trend_sentence=document["sentence"],
-        new_followups=new_followup_count(user, since),
+        new_followups=new_followup_count(user, since, now),
         overdue_followups=overdue_count(user, now),
         since=since,
+        new_until=start_of_utc_day(now) - timedelta(days=1),
         links={"trend": f"{base}/leaders/trend", "followups": f"{base}/leaders/followups/?view=overdue",
                "settings": f"{base}/leaders/digest"},
     )

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from perception.core.extensions import db as _db
-from perception.core.models import FollowUp, OutboxMessage, Response
+from perception.core.models import FollowUp, OutboxMessage, Response, utcnow
 from perception.followups.digest_service import period_key, queue_due_digests
 from tests.helpers import login, make_team, make_user, post_form
 from tests.trend_support import HARBOUR, RIVERSIDE, two_waves
@@ -133,3 +133,34 @@ def test_each_leader_gets_their_scope_in_plain_text_and_html(app, db, runner, sm
         assert "0 overdue" in part
         assert "withheld" in part  # 3 customer answers wait for their batch: no figure
     assert runner.invoke(args=["send-mail"]).output.count("digests: sent 0") == 1  # nothing twice
+
+
+def test_new_follow_ups_are_counted_by_whole_days(app, db, runner, smtp_server):
+    """The digest's count of new follow-ups takes whole UTC days, from the day its period starts to the
+    day before it is sent: a bound at the digest's hour would tell whether a customer answered before
+    or after that hour (No consent, no link); consecutive digests count each follow-up once."""
+    from perception.followups.digest_service import new_followup_count
+
+    two_waves()
+    team = make_team(HARBOUR)
+    leader = make_user("leader", team=team)
+    response = db_response(team)
+    since, now = MONDAY - timedelta(days=7), MONDAY  # a weekly digest queued on MONDAY at 06:00
+    for hours in (-2, 2):  # on the first day, before and after the digest's hour
+        _db.session.add(FollowUp(response_id=response.id, team_id=team.id, opened_at=since + timedelta(hours=hours),
+                                 due_at=since + timedelta(days=2), reasons="overall=2.0"))
+        _db.session.flush()
+        response = _db.session.execute(select(Response).where(
+            Response.team_id == team.id, Response.perspective == "customer", Response.id > response.id
+        ).limit(1)).scalar_one()
+    _db.session.add(FollowUp(response_id=response.id, team_id=team.id, opened_at=now - timedelta(hours=1),
+                             due_at=now + timedelta(days=2), reasons="overall=2.0"))  # today: the next digest's
+    _db.session.commit()
+    assert new_followup_count(leader, since, now) == 2
+    assert new_followup_count(leader, now, now + timedelta(days=7)) == 1
+    assert queue_due_digests(MONDAY) >= 1
+    assert runner.invoke(args=["send-mail"]).exit_code == 0
+    [mail] = smtp_server.to(leader.email)
+    # Sent today (the test runs after MONDAY): up to yesterday, so all three.
+    yesterday = utcnow() - timedelta(days=1)
+    assert f"Follow-ups: 3 opened from 09 Nov 2026 to {yesterday:%d %b %Y}, " in mail.text
