@@ -1,5 +1,5 @@
-"""Closing the loop: the alert rule, follow-up figures, a customer's care-score trend, recovery
-and per-interaction (triad) figures. Pure Python, like the rest of ``perception.insights``.
+"""Closing the loop: the alert rule, follow-up figures, a customer's care-score trend and recovery.
+Pure Python, like the rest of ``perception.insights``.
 
 * ``evaluate_alert``: which parts of one customer response are at or below the alert rule.
 * ``followup_figures``: share of follow-ups contacted within their due time, median time to
@@ -7,7 +7,6 @@ and per-interaction (triad) figures. Pure Python, like the rest of ``perception.
 * ``care_score`` / ``care_trend``: one response's care score (mean of its answered items,
   1-5, and the care index 0-100 of DESIGN section 2) and the trend over a customer's responses.
 * ``recovery_figures``: score before versus after the re-survey, per group.
-* ``triad_figures``: staff guesses against what the customers said, per interaction.
 
 Comparisons with thresholds are exact (``Fraction``), so a mean of exactly 2.5 is "at" a 2.5
 rule whatever binary rounding would say.
@@ -29,7 +28,6 @@ __all__ = [
     "FollowupFigures",
     "FollowupTimes",
     "RecoveryFigures",
-    "TriadFigures",
     "care_score",
     "care_trend",
     "decode_reasons",
@@ -37,7 +35,6 @@ __all__ = [
     "evaluate_alert",
     "followup_figures",
     "recovery_figures",
-    "triad_figures",
 ]
 
 TREND_STEP = 5.0  # care-index points between first and last response that count as a change
@@ -237,26 +234,3 @@ def recovery_figures(pairs: Iterable[tuple[str, float, int]]) -> list[RecoveryFi
             improved=sum(1 for row in rows if row[1] > row[0]) / len(rows),
         ))
     return figures
-
-
-# --------------------------------------------------------------------------- interaction triads
-
-@dataclass(frozen=True)
-class TriadFigures:
-    n: int  # interactions with both a staff guess and a customer answer
-    guess: float | None  # mean staff guess, 1-5
-    customer: float | None  # mean customer care score of the same interactions, 1-5
-    difference: float | None  # guess - customer (positive: staff think customers feel better cared for)
-    mean_absolute_error: float | None
-
-
-def triad_figures(pairs: Iterable[tuple[int, float]]) -> TriadFigures:
-    """Calibration of staff guesses against their customers, from (guess, customer score) pairs."""
-    pairs = [(Fraction(guess), _exact(customer)) for guess, customer in pairs]
-    if not pairs:
-        return TriadFigures(0, None, None, None, None)
-    n = len(pairs)
-    guess = sum((pair[0] for pair in pairs), Fraction(0)) / n
-    customer = sum((pair[1] for pair in pairs), Fraction(0)) / n
-    error = sum((abs(pair[0] - pair[1]) for pair in pairs), Fraction(0)) / n
-    return TriadFigures(n, float(guess), float(customer), float(guess - customer), float(error))

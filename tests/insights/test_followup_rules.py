@@ -16,7 +16,6 @@ from perception.insights.loop import (
     evaluate_alert,
     followup_figures,
     recovery_figures,
-    triad_figures,
 )
 
 pytestmark = pytest.mark.pure  # reads no database: the PostgreSQL pass leaves it out (tests/conftest.py)
@@ -152,13 +151,3 @@ def test_recovery_figures_compare_before_and_after_per_group():
     assert respect.change == 1.25 and respect.improved == 0.5
     assert figures[1].change == 2.0 and figures[1].improved == 1.0
     assert recovery_figures([]) == []
-
-
-def test_triad_figures_measure_how_far_staff_guesses_are_from_customers():
-    figures = triad_figures([(4, 2.5), (5, 5), (3, Fraction(7, 2))])
-    assert figures.n == 3
-    assert figures.guess == 4.0
-    assert figures.customer == pytest.approx(11 / 3)
-    assert figures.difference == pytest.approx(4 - 11 / 3)
-    assert figures.mean_absolute_error == pytest.approx((1.5 + 0 + 0.5) / 3)
-    assert triad_figures([]).n == 0 and triad_figures([]).guess is None
