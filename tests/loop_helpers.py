@@ -1,4 +1,4 @@
-"""Builders shared by the closing-the-loop tests (follow-ups, timeline, erasure, recovery, triads)."""
+"""Builders shared by the closing-the-loop tests (follow-ups, timeline, erasure, recovery, staff guesses)."""
 
 import re
 

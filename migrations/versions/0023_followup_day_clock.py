@@ -30,9 +30,10 @@ def _utc(moment):
 
 
 def _clock_shift(opened_at):
-    """From the minute a follow-up opened to the end of its UTC day."""
+    """From the minute a follow-up opened to the end of its UTC day, less the microsecond that shows a
+    due time at a midnight as the day it ends (perception.followups.queries.due_time)."""
     opened = _utc(opened_at)
-    return opened.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1) - opened
+    return opened.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1, microseconds=-1) - opened
 
 
 def _move_due_times(direction):

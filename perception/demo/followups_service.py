@@ -22,7 +22,7 @@ from perception.core.models import (
     User,
 )
 from perception.core.tokens import derive_token, hash_token, new_nonce
-from perception.followups.queries import RECOVERY_PURPOSE, clock_start
+from perception.followups.queries import RECOVERY_PURPOSE, due_time
 from perception.followups.recovery_service import worst_item
 from perception.followups.service import alert_reasons
 from perception.followups.triads_service import ASK_WITHIN_DAYS
@@ -49,7 +49,7 @@ def _clamp(value, low, high):
 
 def _follow_up(rng, response, reasons, assignee, now):
     opened = response.submitted_at
-    due = clock_start(opened, response.contact_consent) + timedelta(hours=48)
+    due = due_time(opened, response.contact_consent, timedelta(hours=48))
     followup = FollowUp(response=response, team_id=response.team_id, assignee=assignee, reasons=reasons,
                         opened_at=opened, due_at=due, notified_at=opened, notify_attempts=0, state="open")
     followup.events.append(FollowUpEvent(at=opened, kind="opened", to_state="open", assignee=assignee))

@@ -71,7 +71,7 @@ def deliver_digests(limit=500, now=None):
     report = MailReport()
 
     def write(writer, message):
-        digest = build_digest(message.user, digest_period_start(message), now)
+        digest = build_digest(message.user, digest_period_start(message), now, until=message.created_at)
         return digest_message(writer, message.user, digest, now)
 
     def deliver_one(connection, writer, message):

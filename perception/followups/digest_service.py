@@ -103,20 +103,23 @@ def largest_gap_sentence(wave):
             f"do in {wave['survey']} (95% CI {low:.1f}–{high:.1f}, adjusted p = {p:.3f}).")
 
 
-def new_followup_count(user, since, now):
-    """The follow-ups `user` sees that opened on the UTC days from `since`'s to the one before `now`'s.
-    Whole days: a bound at the digest's hour would tell whether a follow-up, and so its customer's
-    answer, came before or after that hour (DESIGN section 2, "No consent, no link"); one digest's days
-    end where the next one's begin, so each follow-up is counted once."""
+def new_followup_count(user, since, until):
+    """The follow-ups `user` sees that opened on the UTC days from `since`'s to the one before `until`'s
+    (the digest's queueing time). Whole days: a bound at the digest's hour would tell whether a follow-up,
+    and so its customer's answer, came before or after that hour (DESIGN section 2, "No consent, no
+    link"); one digest's days end where the next one's begin, however late either is sent, so each
+    follow-up is counted once."""
     return db.session.execute(
         select(func.count()).select_from(FollowUp).where(
             visible_condition(user), FollowUp.opened_at >= start_of_utc_day(since),
-            FollowUp.opened_at < start_of_utc_day(now))
+            FollowUp.opened_at < start_of_utc_day(until))
     ).scalar_one()
 
 
-def build_digest(user, since, now):
-    """The digest of `user` for the period from `since` to `now`, within their scope."""
+def build_digest(user, since, now, until=None):
+    """The digest of `user` for the period from `since` to `until` (when it was queued; default `now`),
+    within their scope, with the figures of `now`."""
+    until = until or now
     base = current_app.config["BASE_URL"]
     team = own_team(user)
     document = trend_report(user=user)
@@ -128,10 +131,10 @@ def build_digest(user, since, now):
         gap_sentence=largest_gap_sentence(latest) if latest else None,
         change_sentence=change_sentence(found) if found else None,
         trend_sentence=document["sentence"],
-        new_followups=new_followup_count(user, since, now),
+        new_followups=new_followup_count(user, since, until),
         overdue_followups=overdue_count(user, now),
         since=since,
-        new_until=start_of_utc_day(now) - timedelta(days=1),
+        new_until=start_of_utc_day(until) - timedelta(days=1),
         links={"trend": f"{base}/leaders/trend", "followups": f"{base}/leaders/followups/?view=overdue",
                "settings": f"{base}/leaders/digest"},
     )

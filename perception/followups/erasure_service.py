@@ -51,7 +51,7 @@ from perception.core.models import (
 )
 from perception.core.outbox import insert_ignoring_duplicates
 from perception.core.tokens import email_hashes, normalise_email
-from perception.followups.queries import clock_start
+from perception.followups.queries import due_time
 
 ERASED = "[erased]"
 # audit_events: append-only (a trigger refuses UPDATE), and holds no address by construction
@@ -265,7 +265,7 @@ def erase_customer(email, actor, now=None, user=None):
         # Without consent from now on, their follow-ups' clocks start at the end of the day they opened
         # (queries.clock_start): a due time measured from the minute would give that minute away.
         for followup in db.session.execute(select(FollowUp).where(FollowUp.response_id.in_(consented))).scalars():
-            followup.due_at = clock_start(followup.opened_at, False) + (followup.due_at - followup.opened_at)
+            followup.due_at = due_time(followup.opened_at, False, followup.due_at - followup.opened_at)
     if followup_ids:
         for event in db.session.execute(select(FollowUpEvent).where(FollowUpEvent.follow_up_id.in_(followup_ids))
                                         ).scalars():

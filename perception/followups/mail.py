@@ -38,7 +38,7 @@ def alert_message(writer, followup, now=None):
     assignee = followup.assignee
     team = followup.team.name if followup.team else "no team"
     consent = followup.response.contact_consent
-    # The due time is the answer's time plus FOLLOWUP_DUE_HOURS: without consent, the day only
+    # The due time (queries.due_time): without consent, the day only
     # (DESIGN section 2, "no consent, no link": no time finer than the day beside the answers).
     due = f"{followup.due_at:%d %b %Y, %H:%M} UTC" if consent else f"{followup.due_at:%d %b %Y}"
     context = {

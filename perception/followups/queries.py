@@ -103,6 +103,23 @@ def clock_start(opened_at, consent):
     return opened_at if consent else next_utc_midnight(opened_at)
 
 
+def due_time(opened_at, consent, hours):
+    """When a follow-up opened at `opened_at` falls due: `hours` (a timedelta) after its clock starts.
+    Without consent a microsecond earlier, so that a due time at a midnight is shown, where pages show
+    days only, as the day it ends ("due 08 Dec": by the end of 08 Dec), not the next."""
+    due = clock_start(opened_at, consent) + hours
+    return due if consent else due - timedelta(microseconds=1)
+
+
+def history(followup):
+    """The follow-up's events in the order its page lists them: by time, or without consent by day
+    and then in the order they were recorded, since a contact may be dated any time of the day it
+    opened (earliest_contact) and its place before or after "Opened" would give the minute away."""
+    if followup.response.contact_consent:
+        return list(followup.events)
+    return sorted(followup.events, key=lambda event: (event.at.date(), event.id))
+
+
 def earliest_contact(followup):
     """The earliest time a contact of `followup` may be recorded at: a minute before it opened, or
     without consent the start of the day it opened (a refusal must not give away the minute)."""

@@ -29,7 +29,7 @@ from perception.core.extensions import db
 from perception.core.models import FollowUp, FollowUpEvent, OutboxMessage, User, utcnow
 from perception.core.outbox import cancel_pending, insert_ignoring_duplicates
 from perception.core.webhooks_outbox import emit
-from perception.followups.queries import assignable_users, clock_start, earliest_contact
+from perception.followups.queries import assignable_users, due_time, earliest_contact
 from perception.followups.webhook_queries import followup_event
 from perception.insights.loop import (
     AlertRule,
@@ -141,8 +141,8 @@ _ALERT_INSERT = insert(OutboxMessage.__table__).values(
 
 def followup_values(team_id, reasons, now, consent):
     """The parameters of a follow-up opened `now` (see opened_ctes): due FOLLOWUP_DUE_HOURS after its
-    clock starts (queries.clock_start: at once, or without the customer's `consent` at the end of the day)."""
-    due = clock_start(now, consent) + timedelta(hours=current_app.config["FOLLOWUP_DUE_HOURS"])
+    clock starts (queries.due_time: at once, or without the customer's `consent` at the end of the day)."""
+    due = due_time(now, consent, timedelta(hours=current_app.config["FOLLOWUP_DUE_HOURS"]))
     return {"f_team": team_id, "f_reasons": reasons, "f_opened": now, "f_due": due}
 
 

@@ -19,6 +19,7 @@ from perception.followups.queries import (
     assignable_users,
     customer_identity,
     followup_for,
+    history,
     is_overdue,
     list_followups,
     overdue_count,
@@ -133,7 +134,7 @@ def _render_followup(item, forms, refusal):
     return render_template(
         "followups/detail.html", item=item, response=response, forms=forms, refusal=refusal,
         identity=customer_identity(response), answers=answers_of(response), reasons=reason_lines(item),
-        overdue=is_overdue(item), staff=served_by(response),
+        overdue=is_overdue(item), staff=served_by(response), history=history(item),
         recovery=recovery_of(item), recovery_blocked=why_not(item), labels=LABELS,
     )
 

@@ -211,10 +211,15 @@ class RatingPublication:
     waiting: int
     batch: int
     perspective: str
+    # Given in the role the user had before (service.RatingOfFormerRole): final, like a published one.
+    former_role: bool = False
 
 
 def rating_publication(survey, user, response):
-    """The RatingPublication of the user's rating (or of the one they are about to give)."""
+    """The RatingPublication of the user's rating (or of the one they are about to give), in the
+    group it is in: its own perspective and team once given."""
     published = response is not None and response.published_at is not None
-    waiting = 0 if published else waiting_in_group(survey.id, user.team_id, None, user.perspective)
-    return RatingPublication(published, waiting, batch_size(), user.perspective)
+    team_id, perspective = (user.team_id, user.perspective) if response is None else (response.team_id,
+                                                                                      response.perspective)
+    waiting = 0 if published else waiting_in_group(survey.id, team_id, None, perspective)
+    return RatingPublication(published, waiting, batch_size(), perspective, perspective != user.perspective)

@@ -343,7 +343,8 @@ def test_migration_0023_moves_the_due_times_of_follow_ups_without_consent_to_the
             return [found[response_id] for response_id in ids]
 
         upgrade()
-        assert due_times() == [datetime(2026, 3, 7, tzinfo=UTC), opened + timedelta(hours=48)]
+        end_of_6_march = datetime(2026, 3, 7, tzinfo=UTC) - timedelta(microseconds=1)  # 48 h after 5 March began
+        assert due_times() == [end_of_6_march, opened + timedelta(hours=48)]
         downgrade(revision="0022")
         assert due_times() == [opened + timedelta(hours=48)] * 2
         upgrade()

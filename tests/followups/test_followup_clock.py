@@ -16,6 +16,7 @@ from tests.helpers import bank_items, login, make_survey, make_team, make_user
 from tests.loop_helpers import followup_of, invite_and_answer, page_post
 
 DUE = timedelta(hours=48)  # FOLLOWUP_DUE_HOURS' default
+TICK = timedelta(microseconds=1)  # a day-clock due time ends its day: queries.due_time
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ def test_without_consent_the_due_time_is_the_same_for_any_minute_of_the_day(app,
     morning = _answered_at(app, monkeypatch, survey, team, day + timedelta(hours=9, minutes=37), "no")
     evening = _answered_at(app, monkeypatch, survey, team, day + timedelta(hours=23, minutes=59), "no")
     consented = _answered_at(app, monkeypatch, survey, team, day + timedelta(hours=9, minutes=37), "yes")
-    assert morning.due_at == evening.due_at == day + timedelta(days=1) + DUE
+    assert morning.due_at == evening.due_at == day + timedelta(days=1) + DUE - TICK
     assert consented.due_at == day + timedelta(hours=9, minutes=37) + DUE  # with consent: from the minute
     # "Overdue" turns on at the same instant for both, whatever minute each customer answered.
     for moment, expected in ((morning.due_at - timedelta(seconds=1), False), (morning.due_at, True)):
@@ -91,16 +92,40 @@ def test_time_to_first_contact_runs_from_the_end_of_the_day_without_consent(app,
     assert re.search(r"<td>1\.5 h</td>", listing)
 
 
-def test_erasure_moves_a_consenting_customers_follow_up_to_the_day_clock(app, db, survey, monkeypatch):
+def test_erasure_moves_a_consenting_customers_follow_ups_to_the_day_clock_once(app, db, survey, monkeypatch):
     team = make_team()
     make_user("leader", team=team)
     moment = _day(2) + timedelta(hours=10, minutes=11)
-    followup = _answered_at(app, monkeypatch, survey, team, moment, "yes", email="erase.me@example.com")
-    assert followup.due_at == moment + DUE
+    consented = _answered_at(app, monkeypatch, survey, team, moment, "yes", email="erase.me@example.com")
+    second_wave = make_survey("wave-2", items=bank_items())
+    unconsented = _answered_at(app, monkeypatch, second_wave, team, moment, "no", email="erase.me@example.com")
+    assert consented.due_at == moment + DUE and unconsented.due_at == next_utc_midnight(moment) + DUE - TICK
     erase_customer("erase.me@example.com", "test")
-    db.session.refresh(followup)
-    assert followup.due_at == next_utc_midnight(moment) + DUE
-    erase_customer("erase.me@example.com", "test")  # again: nothing left to move
-    db.session.refresh(followup)
-    assert followup.due_at == next_utc_midnight(moment) + DUE
+    db.session.refresh(consented)
+    db.session.refresh(unconsented)
+    # Both on the day clock now; the one already on it did not move again.
+    assert consented.due_at == unconsented.due_at == next_utc_midnight(moment) + DUE - TICK
 
+
+def test_the_page_shows_the_day_a_follow_up_is_due_by_and_lists_its_history_by_day(app, db, client, survey,
+                                                                                   monkeypatch):
+    """Due at the end of a day, shown as that day; and a contact dated earlier the same day than the answer
+    is listed after "Opened", as one dated later would be: the order tells nothing the day does not."""
+    team = make_team()
+    leader = make_user("leader", team=team)
+    day = _day(3)
+    followups = [_answered_at(app, monkeypatch, survey, team, day + timedelta(hours=hour), "no") for hour in (8, 16)]
+    login(client, leader)
+    pages = []
+    for followup in followups:
+        url = f"/leaders/followups/{followup.id}"
+        posted = page_post(client, url, "contact", {"channel": "phone", "outcome": "no_answer",
+                                                      "at": (day + timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M")})
+        assert posted.status_code == 303, posted.get_data(as_text=True)[:2000]
+        page = client.get(url).get_data(as_text=True)
+        due_day = f"{day + timedelta(days=2):%d %b %Y}"
+        assert f"due {due_day}" in page
+        history = page[page.index("<h2>History</h2>"):]
+        pages.append([line for line in ("Opened", "Phone call") if line in history])
+        assert history.index("Opened") < history.index("Phone call")
+    assert pages[0] == pages[1]

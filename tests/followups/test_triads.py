@@ -20,7 +20,7 @@ def guesses(db):
     return db.session.execute(select(func.count()).select_from(StaffGuess)).scalar_one()
 
 
-def test_staff_guess_once_blind_and_the_triad_links_answer_guess_and_follow_up(app, db, client, survey):
+def test_staff_guess_once_blind_and_it_stays_their_own(app, db, client, survey):
     team = make_team()
     make_user("leader", team=team)
     ben = make_user("staff", team=team, name="Ben")

@@ -120,6 +120,10 @@ def test_a_rating_given_before_a_role_change_stays_as_it_was(app, client, db):
     client = app.test_client()
     login(client, member)
     url = f"/leaders/surveys/{survey.slug}/rate"
+    page = client.get(url).get_data(as_text=True)
+    assert "was given as staff, before your role changed, so it can no longer change." in page
+    assert "Save my changes" not in page and "<fieldset class=\"plain\" disabled>" in page
+    # A form kept open from before (or posted by hand) is refused all the same.
     refused = post_form(client, url, answers_for(survey.items, 1), follow_redirects=True)
     assert "was given as staff, before your role changed, so it can no longer change." in refused.get_data(as_text=True)
     db.session.expire_all()
