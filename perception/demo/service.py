@@ -4,7 +4,7 @@ two survey waves, a few hundred customer responses spread over months."""
 import random
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from perception.accounts.team_service import add_teams
 from perception.core.database import clear_data
@@ -25,6 +25,7 @@ from perception.demo.board_service import tag_demo_comments
 from perception.demo.followups_service import add_closed_loop
 from perception.invitations.queries import invitation_link, survey_link
 from perception.invitations.service import create_invitation
+from perception.reports import service as report_cells
 
 DEMO_PASSWORD = "care-demo-2026"
 # (role, login, what they see). The first leader has no team, so sees the whole business; the second
@@ -176,7 +177,7 @@ def seed_demo(force=False, seed=2026, now=None):
         improvement = 0.15 * wave_index
         for team_name, level in TEAMS.items():
             team = teams[team_name]
-            count = 60 if wave_index == 0 else 42
+            count = 60
             for _ in range(count):
                 submitted = wave.opens_at + (period_end - wave.opens_at) * rng.random()
                 customer_responses += _add_customer_response(
@@ -193,6 +194,7 @@ def seed_demo(force=False, seed=2026, now=None):
 
     add_closed_loop(rng, now)  # follow-ups, consent, re-surveys and staff guesses
     db.session.flush()
+    _batch_by_consent(waves)
     tag_demo_comments(rng, leaders[0])  # the support-vs-erode board tells a story from the first visit
     db.session.commit()
     link = fresh_demo_link()
@@ -203,6 +205,17 @@ def seed_demo(force=False, seed=2026, now=None):
         "customer_responses": customer_responses,
         "link": link,
     }
+
+
+def _batch_by_consent(waves):
+    """Form the customers' batches again now that their consent is known (add_closed_loop decides it
+    after the answers were written and published): a batch holds answers given with consent, or
+    without, never both (perception.reports.batch_service.group_of). As for rows loaded past the app,
+    the answers are unpublished and report_cells.rebuild publishes them in batches and counts them."""
+    for wave in waves:
+        db.session.execute(update(Response).where(Response.survey_id == wave.id, Response.perspective == "customer")
+                           .values(published_at=None))
+        report_cells.rebuild(db.session, wave.id)
 
 
 def _add_customer_response(rng, wave, team, staff, items, level, submitted):

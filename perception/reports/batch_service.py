@@ -17,23 +17,29 @@ from perception.core.models import Response
 from perception.insights import batches
 
 
-def group_of(survey_id, team_id, staff_id, perspective):
+def group_of(survey_id, team_id, staff_id, perspective, consent):
     """The publication group of a response: (survey id, team id or None, staff member served or
-    None, perspective)."""
-    return (survey_id, team_id, staff_id, perspective)
+    None, perspective, whether the customer allowed contact).
+
+    Consent splits a group because the answers of a customer who allowed contact are shown one by one
+    with who they are (their timeline, their follow-up, the webhooks): in a batch of MIN_N where all
+    but one had allowed it, the rows and figures of the batch less those known answers were the one
+    who had not (found by the tenth session's attacker's read). Batched among themselves, the answers
+    given without consent are always at least MIN_N people's."""
+    return (survey_id, team_id, staff_id, perspective, bool(consent))
 
 
 def _group_order(group):
-    survey_id, team_id, staff_id, perspective = group
-    return (survey_id, team_id is not None, team_id or 0, staff_id is not None, staff_id or 0, perspective)
+    survey_id, team_id, staff_id, perspective, consent = group
+    return (survey_id, team_id is not None, team_id or 0, staff_id is not None, staff_id or 0, perspective, consent)
 
 
 def lock_key(group):
     """The parameters of GROUP_LOCK for `group`: two 32-bit integers naming it (a collision only makes
     two groups wait for each other)."""
-    survey_id, team_id, staff_id, perspective = group
+    survey_id, team_id, staff_id, perspective, consent = group
     return {"lock_survey": survey_id,
-            "lock_rest": zlib.crc32(f"{team_id}:{staff_id}:{perspective}".encode()) - 2**31}
+            "lock_rest": zlib.crc32(f"{team_id}:{staff_id}:{perspective}:{consent:d}".encode()) - 2**31}
 
 
 # PostgreSQL: a group's lock, held until the transaction ends. A writer may take it inside a statement
@@ -58,7 +64,7 @@ def _pending_statement(team_known, staff_known):
             r.survey_id == bindparam("survey_id"), r.perspective == bindparam("perspective"),
             r.team_id == bindparam("team_id") if team_known else r.team_id.is_(None),
             r.staff_id == bindparam("staff_id") if staff_known else r.staff_id.is_(None),
-            r.published_at.is_(None),
+            r.contact_consent == bindparam("consent"), r.published_at.is_(None),
         )
         .order_by(r.submitted_at, r.id)
     )
@@ -89,12 +95,12 @@ def _pending_of_many(connection, groups):
     unpublished responses of their surveys, perspectives and teams: fewer than MIN_N per group after
     every write, so little more than the groups' own)."""
     r = Response.__table__.c
-    teams = {team_id for _s, team_id, _st, _p in groups}
+    teams = {team_id for _s, team_id, _st, _p, _c in groups}
     team_condition = r.team_id.in_(sorted(teams - {None}))
     if None in teams:
         team_condition = or_(team_condition, r.team_id.is_(None))
     rows = connection.execute(
-        select(r.id, r.submitted_at, r.survey_id, r.team_id, r.staff_id, r.perspective).where(
+        select(r.id, r.submitted_at, r.survey_id, r.team_id, r.staff_id, r.perspective, r.contact_consent).where(
             r.survey_id.in_(sorted({group[0] for group in groups})),
             r.perspective.in_(sorted({group[3] for group in groups})),
             team_condition, r.published_at.is_(None))
@@ -152,7 +158,8 @@ def publish_dated(connection, groups, arriving=None, *, locked=frozenset()):
     else:
         pending_by_group = {group: connection.execute(
             _pending_statement(group[1] is not None, group[2] is not None),
-            {"survey_id": group[0], "perspective": group[3], "team_id": group[1], "staff_id": group[2]},
+            {"survey_id": group[0], "perspective": group[3], "team_id": group[1], "staff_id": group[2],
+             "consent": group[4]},
         ).all() for group in groups}
     published = {}
     for group, pending in pending_by_group.items():

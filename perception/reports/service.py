@@ -136,8 +136,8 @@ def publish_survey(session, survey_id, *, count_cells=True):
     r = Response.__table__.c
     connection = session.connection()
     groups = connection.execute(
-        select(r.team_id, r.staff_id, r.perspective).distinct().where(r.survey_id == survey_id,
-                                                                      r.published_at.is_(None))
+        select(r.team_id, r.staff_id, r.perspective, r.contact_consent).distinct().where(
+            r.survey_id == survey_id, r.published_at.is_(None))
     ).all()
     return publish(connection, [group_of(survey_id, *group) for group in groups], count_cells=count_cells)
 
@@ -163,21 +163,22 @@ def merge_team(connection, from_id, into_id):
     # customer's answer refused): so the locks of every group of both teams with answers waiting (the
     # groups a submit can complete a batch in, MIN_N >= 2), and of what they become, come first,
     # before any cell is touched.
-    pending_groups = connection.execute(select(r.survey_id, r.team_id, r.staff_id, r.perspective).distinct().where(
+    pending_groups = connection.execute(select(r.survey_id, r.team_id, r.staff_id, r.perspective,
+                                               r.contact_consent).distinct().where(
         r.team_id.in_((from_id, into_id)), r.published_at.is_(None))).all()
-    locked = lock_groups(connection, [group for survey_id, team_id, staff_id, perspective in pending_groups
-                                      for group in (group_of(survey_id, team_id, staff_id, perspective),
-                                                    group_of(survey_id, into_id, staff_id, perspective))])
+    locked = lock_groups(connection, [group for survey_id, team_id, staff_id, perspective, consent in pending_groups
+                                      for group in (group_of(survey_id, team_id, staff_id, perspective, consent),
+                                                    group_of(survey_id, into_id, staff_id, perspective, consent))])
     moved = select(cell.survey_id, literal_column(str(int(into_id))), *(cell[name] for name in KEY_COLUMNS[2:]),
                    cell.respondents).where(cell.team_id == from_id).order_by(*(cell[name] for name in KEY_COLUMNS))
     connection.execute(_adding_respondents(_insert(connection.dialect.name).from_select(
         [*KEY_COLUMNS, "respondents"], moved)))
     connection.execute(delete(ReportCell).where(ReportCell.team_id == from_id))
     connection.execute(update(Response.__table__).where(r.team_id == from_id).values(team_id=into_id))
-    waiting = connection.execute(select(r.survey_id, r.staff_id, r.perspective).distinct().where(
+    waiting = connection.execute(select(r.survey_id, r.staff_id, r.perspective, r.contact_consent).distinct().where(
         r.team_id == into_id, r.published_at.is_(None))).all()
-    return publish(connection, [group_of(survey_id, into_id, staff_id, perspective)
-                                for survey_id, staff_id, perspective in waiting], locked=frozenset(locked))
+    return publish(connection, [group_of(survey_id, into_id, staff_id, perspective, consent)
+                                for survey_id, staff_id, perspective, consent in waiting], locked=frozenset(locked))
 
 
 def cell_total(session, survey_id):
@@ -258,7 +259,8 @@ def _after_flush(session, _context):
     for response in after:
         if inspect(response).has_identity:
             by_survey.setdefault(response.survey_id, set()).add(response.id)
-            groups.add(group_of(response.survey_id, response.team_id, response.staff_id, response.perspective))
+            groups.add(group_of(response.survey_id, response.team_id, response.staff_id, response.perspective,
+                                response.contact_consent))
     # Published responses that moved go back into their cells; then new batches are published.
     _change_by_survey(session.connection(), by_survey, 1)
     publish(session.connection(), groups)

@@ -176,7 +176,7 @@ class _Writer:
         # formed before the rows are written, so each is written once, with its publication date.
         arriving = {}
         for response_id, (row, team_id) in zip(ids, kept, strict=True):
-            group = report_cells.group_of(self.survey.id, team_id, None, row.perspective)
+            group = report_cells.group_of(self.survey.id, team_id, None, row.perspective, False)  # no consent
             arriving.setdefault(group, []).append((response_id, row.submitted_at))
         dated = report_cells.publish_dated(connection, arriving.keys(), arriving).get(self.survey.id, {})
         rows = [(response_id, self.survey.id, row.perspective, team_id, row.respondent, row.submitted_at,

@@ -86,7 +86,8 @@ def record_customer_response(invitation, scores, comment=None, nps=None, channel
             "contact_phone": (contact_phone or None) if contact_consent else None,
         }
         followup_id, locked = None, frozenset()
-        group = report_cells.group_of(invitation.survey_id, invitation.team_id, invitation.staff_id, "customer")
+        group = report_cells.group_of(invitation.survey_id, invitation.team_id, invitation.staff_id, "customer",
+                                      response["contact_consent"])
         if connection.dialect.name == "postgresql":
             values = {f"new_{name}": value for name, value in response.items()} | {
                 "answer_items": list(scores), "answer_scores": list(scores.values()), "answered_state": "answered",

@@ -290,7 +290,8 @@ def test_many_groups_read_the_waiting_answers_from_the_index_of_waiting_answers(
     event.listen(db.engine, "before_cursor_execute", remember)
     try:
         connection = db.session.connection()
-        assert publish_dated(connection, [group_of(survey.id, team.id, None, "customer") for team in teams]) == {}
+        groups = [group_of(survey.id, team.id, None, "customer", False) for team in teams]
+        assert publish_dated(connection, groups) == {}
     finally:
         event.remove(db.engine, "before_cursor_execute", remember)
     reads = [(text, values) for text, values in seen if "published_at IS NULL" in text]
@@ -299,3 +300,39 @@ def test_many_groups_read_the_waiting_answers_from_the_index_of_waiting_answers(
         plan = " ".join(row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
         assert plan.startswith(tuple(f"SEARCH responses USING {kind}INDEX ix_responses_unpublished "
                                      for kind in ("", "COVERING "))), plan
+
+
+def test_answers_given_without_consent_are_batched_among_themselves(app, db, client):
+    """A customer who allowed contact has their answers shown one by one with who they are (timeline,
+    follow-up, webhooks). In a batch of five where four had allowed it, the rows and figures of the batch
+    less those four gave away the fifth, who had not (the tenth session's attacker's read). So answers
+    with and without consent are batched apart: every batch of answers given without consent is five
+    people who did not allow contact."""
+    from tests.loop_helpers import invite_and_answer
+
+    team = make_team("Harbour Street")
+    survey = make_survey(teams=[team])
+    admin = make_user("admin")
+    token = create_api_token(admin, "rows")[1]
+
+    def published_rows():
+        body = client.get(f"/api/v1/surveys/{survey.slug}/responses", headers={"Authorization": f"Bearer {token}"})
+        return body.get_json()["responses"]
+
+    def answer(index, consent):
+        invite_and_answer(app.test_client(), survey, team, score=5, email=f"c{index}@example.org",
+                          consent=consent, comment=f"{consent} {index}")
+
+    for index in range(4):
+        answer(index, "yes")
+    answer(4, "no")
+    assert published_rows() == []  # four with consent and one without: no batch of either yet
+    assert waiting_answers(survey)["customer"] == 5
+    for index in range(5, 9):
+        answer(index, "no")
+    assert sorted(row["comment"] for row in published_rows()) == [f"no {index}" for index in (4, 5, 6, 7, 8)]
+    answer(9, "yes")
+    assert len(published_rows()) == 10 and waiting_answers(survey)["customer"] == 0
+    with_consent = db.session.execute(select(func.count()).select_from(Response).where(
+        Response.contact_consent.is_(True), Response.published_at.is_not(None))).scalar_one()
+    assert with_consent == 5

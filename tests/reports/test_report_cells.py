@@ -321,7 +321,7 @@ def test_batches_published_past_the_orm_equal_the_cells_counted_from_the_answers
             if values:
                 connection.execute(insert(model), [{"response_id": response_id, "item_id": item_id, "score": score}
                                                    for item_id, score in values.items()])
-        report_cells.publish(connection, [report_cells.group_of(survey.id, team_id, None, perspective)])
+        report_cells.publish(connection, [report_cells.group_of(survey.id, team_id, None, perspective, False)])
     _db.session.commit()
     assert report_cells.cell_total(_db.session, survey.id) > 0
     assert_in_step(survey.id)

@@ -206,7 +206,7 @@ def test_a_merge_and_a_submit_completing_a_batch_in_the_target_team_never_deadlo
                 _db.session.remove()
 
     with db.engine.connect() as submit:
-        submit.execute(select(GROUP_LOCK), lock_key(group_of(survey_id, south_id, None, "customer")))
+        submit.execute(select(GROUP_LOCK), lock_key(group_of(survey_id, south_id, None, "customer", False)))
         merging = threading.Thread(target=merge)
         merging.start()
         deadline = time.monotonic() + 20

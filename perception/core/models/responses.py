@@ -100,8 +100,9 @@ class Response(db.Model):
         Index("ix_responses_report", "survey_id", "perspective", "team_id", "submitted_at"),
         # Publication in batches (perception/reports/batch_service.py): the few unpublished responses of
         # a group, in submission order.
-        Index("ix_responses_unpublished", "survey_id", "perspective", "team_id", "staff_id", "submitted_at", "id",
-              sqlite_where=text("published_at IS NULL"), postgresql_where=text("published_at IS NULL")),
+        Index("ix_responses_unpublished", "survey_id", "perspective", "team_id", "staff_id", "contact_consent",
+              "submitted_at", "id", sqlite_where=text("published_at IS NULL"),
+              postgresql_where=text("published_at IS NULL")),
         # The importer's "already stored?" check (perception/responses/csv_import.py).
         Index("ix_responses_survey_submitted", "survey_id", "submitted_at"),
     )
