@@ -106,7 +106,7 @@ def add_closed_loop(rng, now):
         scores = {answer.item_id: answer.score for answer in response.answers}
         reasons = alert_reasons([answer.item for answer in response.answers], scores, response.nps)
         if rng.random() < 0.55:
-            response.contact_consent = True
+            response.contact_consent = response.answered_with_consent = True
             response.contact_phone = f"+44 7700 9{rng.randint(0, 99999):05d}" if rng.random() < 0.6 else None
         if not reasons:
             continue

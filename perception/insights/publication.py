@@ -5,8 +5,9 @@ filters and at any two times, may differ by fewer than ``min_n`` respondents in 
 Suppressing small cells is not enough (a report with one more month, or one more answer, minus
 the report without it gives that answer), so answers are *published in batches*:
 
-- Responses are grouped by (survey, team, staff member served, perspective); responses without a
-  team form a group of their own, and so do those that name no staff member.
+- Responses are grouped by (survey, team, staff member served, perspective, whether the customer
+  allowed contact when answering); responses without a team form a group of their own, and so do
+  those that name no staff member.
 - In order of submission (``submitted_at``, then id), a response enters the figures once
   ``min_n`` unpublished responses of its group exist: those ``min_n`` form one batch.
 - A batch is dated by its last answer (``published_at`` = the latest ``submitted_at`` in it), so

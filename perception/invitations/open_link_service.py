@@ -99,6 +99,7 @@ def record_open_response(link, scores, comment=None, nps=None, now=None, contact
     response = Response(
         survey_id=link.survey_id, perspective="customer", team_id=link.team_id, channel="open",
         submitted_at=now, comment=comment or None, nps=nps, contact_consent=bool(consent),
+        answered_with_consent=bool(consent),
         contact_phone=(phone or None) if consent else None,
         answers=[Answer(item_id=item_id, score=score) for item_id, score in scores.items()],
     )

@@ -19,7 +19,8 @@ from perception.insights import batches
 
 def group_of(survey_id, team_id, staff_id, perspective, consent):
     """The publication group of a response: (survey id, team id or None, staff member served or
-    None, perspective, whether the customer allowed contact).
+    None, perspective, whether the customer allowed contact when they answered: the response's
+    answered_with_consent, which an erasure leaves as it was).
 
     Consent splits a group because the answers of a customer who allowed contact are shown one by one
     with who they are (their timeline, their follow-up, the webhooks): in a batch of MIN_N where all
@@ -64,7 +65,7 @@ def _pending_statement(team_known, staff_known):
             r.survey_id == bindparam("survey_id"), r.perspective == bindparam("perspective"),
             r.team_id == bindparam("team_id") if team_known else r.team_id.is_(None),
             r.staff_id == bindparam("staff_id") if staff_known else r.staff_id.is_(None),
-            r.contact_consent == bindparam("consent"), r.published_at.is_(None),
+            r.answered_with_consent == bindparam("consent"), r.published_at.is_(None),
         )
         .order_by(r.submitted_at, r.id)
     )
@@ -100,7 +101,7 @@ def _pending_of_many(connection, groups):
     if None in teams:
         team_condition = or_(team_condition, r.team_id.is_(None))
     rows = connection.execute(
-        select(r.id, r.submitted_at, r.survey_id, r.team_id, r.staff_id, r.perspective, r.contact_consent).where(
+        select(r.id, r.submitted_at, r.survey_id, r.team_id, r.staff_id, r.perspective, r.answered_with_consent).where(
             r.survey_id.in_(sorted({group[0] for group in groups})),
             r.perspective.in_(sorted({group[3] for group in groups})),
             team_condition, r.published_at.is_(None))

@@ -11,9 +11,10 @@ number of teams, and a by-team report reads one cell set per team, not one per t
 
 Why batches (DESIGN section 2, "No small difference"; the rule is perception/insights/publication.py):
 an answer enters the figures only with a whole batch of MIN_N answers of its group (survey, team,
-staff member served, perspective), dated by the batch's last answer (`published_at`). `publish`
-forms the complete batches of the groups a write touched, in the same transaction, and counts
-them in the cells; an answer waiting for its batch is in no cell and no figure.
+staff member served, perspective, consent to contact: batch_service.group_of), dated by the batch's
+last answer (`published_at`). `publish` forms the complete batches of the groups a write touched, in
+the same transaction, and counts them in the cells; an answer waiting for its batch is in no cell
+and no figure.
 
 One definition: the cells are what `histogram_queries.histogram_statement` (the SQL that computes
 the histograms from the published answers, by month of publication) counts, and they change in
@@ -136,7 +137,7 @@ def publish_survey(session, survey_id, *, count_cells=True):
     r = Response.__table__.c
     connection = session.connection()
     groups = connection.execute(
-        select(r.team_id, r.staff_id, r.perspective, r.contact_consent).distinct().where(
+        select(r.team_id, r.staff_id, r.perspective, r.answered_with_consent).distinct().where(
             r.survey_id == survey_id, r.published_at.is_(None))
     ).all()
     return publish(connection, [group_of(survey_id, *group) for group in groups], count_cells=count_cells)
@@ -164,7 +165,7 @@ def merge_team(connection, from_id, into_id):
     # groups a submit can complete a batch in, MIN_N >= 2), and of what they become, come first,
     # before any cell is touched.
     pending_groups = connection.execute(select(r.survey_id, r.team_id, r.staff_id, r.perspective,
-                                               r.contact_consent).distinct().where(
+                                               r.answered_with_consent).distinct().where(
         r.team_id.in_((from_id, into_id)), r.published_at.is_(None))).all()
     locked = lock_groups(connection, [group for survey_id, team_id, staff_id, perspective, consent in pending_groups
                                       for group in (group_of(survey_id, team_id, staff_id, perspective, consent),
@@ -175,8 +176,8 @@ def merge_team(connection, from_id, into_id):
         [*KEY_COLUMNS, "respondents"], moved)))
     connection.execute(delete(ReportCell).where(ReportCell.team_id == from_id))
     connection.execute(update(Response.__table__).where(r.team_id == from_id).values(team_id=into_id))
-    waiting = connection.execute(select(r.survey_id, r.staff_id, r.perspective, r.contact_consent).distinct().where(
-        r.team_id == into_id, r.published_at.is_(None))).all()
+    waiting = connection.execute(select(r.survey_id, r.staff_id, r.perspective, r.answered_with_consent)
+                                 .distinct().where(r.team_id == into_id, r.published_at.is_(None))).all()
     return publish(connection, [group_of(survey_id, into_id, staff_id, perspective, consent)
                                 for survey_id, staff_id, perspective, consent in waiting], locked=frozenset(locked))
 
@@ -260,7 +261,7 @@ def _after_flush(session, _context):
         if inspect(response).has_identity:
             by_survey.setdefault(response.survey_id, set()).add(response.id)
             groups.add(group_of(response.survey_id, response.team_id, response.staff_id, response.perspective,
-                                response.contact_consent))
+                                response.answered_with_consent))
     # Published responses that moved go back into their cells; then new batches are published.
     _change_by_survey(session.connection(), by_survey, 1)
     publish(session.connection(), groups)

@@ -29,7 +29,7 @@ _ANSWERED = (
     .values(state="answered", answered_at=bindparam("answered_at"))
 )
 _RESPONSE_FIELDS = ("survey_id", "perspective", "team_id", "invitation_id", "staff_id", "comment", "nps", "channel",
-                   "submitted_at", "contact_consent", "contact_phone")
+                   "submitted_at", "contact_consent", "answered_with_consent", "contact_phone")
 
 
 def _submit_in_one_statement(with_followup):
@@ -83,11 +83,12 @@ def record_customer_response(invitation, scores, comment=None, nps=None, channel
             "survey_id": invitation.survey_id, "perspective": "customer", "team_id": invitation.team_id,
             "invitation_id": invitation.id, "staff_id": invitation.staff_id, "comment": comment or None,
             "nps": nps, "channel": channel, "submitted_at": now, "contact_consent": bool(contact_consent),
+            "answered_with_consent": bool(contact_consent),
             "contact_phone": (contact_phone or None) if contact_consent else None,
         }
         followup_id, locked = None, frozenset()
         group = report_cells.group_of(invitation.survey_id, invitation.team_id, invitation.staff_id, "customer",
-                                      response["contact_consent"])
+                                      response["answered_with_consent"])
         if connection.dialect.name == "postgresql":
             values = {f"new_{name}": value for name, value in response.items()} | {
                 "answer_items": list(scores), "answer_scores": list(scores.values()), "answered_state": "answered",

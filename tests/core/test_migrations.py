@@ -322,29 +322,69 @@ def test_migration_0023_moves_the_due_times_of_follow_ups_without_consent_to_the
     downgrade puts both back."""
     from datetime import UTC, datetime, timedelta
 
-    from perception.core.models import FollowUp
-    from tests.helpers import bank_items, make_responses, make_survey, make_team
+    from tests.helpers import bank_items, make_survey, make_team
 
     opened = datetime(2026, 3, 4, 15, 12, 30, tzinfo=UTC)
+    when = sa.DateTime(timezone=True)
     with _empty_database(tmp_path, database, "followup_clock"):
-        upgrade(revision="0022")  # the schema of the models: the builders work
-        survey, team = make_survey(items=bank_items(4)), make_team()
-        responses = make_responses(survey, 2, team=team, scores=1, submitted_at=opened)
-        responses[1].contact_consent = True
-        db.session.add_all([FollowUp(response=response, team_id=team.id, opened_at=opened,
-                                     due_at=opened + timedelta(hours=48)) for response in responses])
+        upgrade(revision="0022")
+        survey, team = make_survey(items=bank_items(4)), make_team()  # tables 0022 already has as they are
+        survey_id, team_id = survey.id, team.id
         db.session.commit()
-        ids = [response.id for response in responses]
         db.session.remove()
+        responses = sa.table("responses", sa.column("id"), sa.column("survey_id"), sa.column("perspective"),
+                             sa.column("team_id"), sa.column("submitted_at", when), sa.column("channel"),
+                             sa.column("contact_consent"))
+        follow_ups = sa.table("follow_ups", sa.column("response_id"), sa.column("team_id"), sa.column("state"),
+                              sa.column("reasons"), sa.column("opened_at", when), sa.column("due_at", when))
+        with db.engine.begin() as connection:
+            for response_id, consent in ((1, False), (2, True)):
+                connection.execute(responses.insert().values(
+                    id=response_id, survey_id=survey_id, perspective="customer", team_id=team_id, submitted_at=opened,
+                    channel="link", contact_consent=consent))
+                connection.execute(follow_ups.insert().values(
+                    response_id=response_id, team_id=team_id, state="open", reasons="overall=1.0", opened_at=opened,
+                    due_at=opened + timedelta(hours=48)))
 
         def due_times():
-            found = dict(db.session.execute(sa.select(FollowUp.response_id, FollowUp.due_at)).all())
-            db.session.remove()
-            return [found[response_id] for response_id in ids]
+            with db.engine.connect() as connection:
+                found = dict(connection.execute(sa.select(follow_ups.c.response_id, follow_ups.c.due_at)).all())
+            return [found[1].replace(tzinfo=UTC) if found[1].tzinfo is None else found[1],
+                    found[2].replace(tzinfo=UTC) if found[2].tzinfo is None else found[2]]
 
         upgrade()
         end_of_6_march = datetime(2026, 3, 7, tzinfo=UTC) - timedelta(microseconds=1)  # 48 h after 5 March began
         assert due_times() == [end_of_6_march, opened + timedelta(hours=48)]
         downgrade(revision="0022")
         assert due_times() == [opened + timedelta(hours=48)] * 2
+        upgrade()
+
+
+def test_migration_0024_keeps_the_consent_given_with_each_answer(tmp_path, database):
+    """0024: responses.answered_with_consent starts as each response's contact_consent, and goes away again
+    on the way down."""
+    from datetime import UTC, datetime
+
+    from tests.helpers import bank_items, make_survey
+
+    with _empty_database(tmp_path, database, "consent_groups"):
+        upgrade(revision="0023")
+        survey_id = make_survey(items=bank_items(4)).id
+        db.session.commit()
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for response_id, consent in ((1, False), (2, True)):
+                connection.execute(sa.text(
+                    "INSERT INTO responses (id, survey_id, perspective, submitted_at, channel, contact_consent) "
+                    "VALUES (:id, :survey, 'customer', :at, 'link', :consent)"),
+                    {"id": response_id, "survey": survey_id, "at": datetime(2026, 3, 4, tzinfo=UTC),
+                     "consent": consent})
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT id, answered_with_consent FROM responses ORDER BY id")).all()
+        assert [(row[0], bool(row[1])) for row in rows] == [(1, False), (2, True)]
+        downgrade(revision="0023")
+        with db.engine.connect() as connection:
+            columns = {column["name"] for column in sa.inspect(connection).get_columns("responses")}
+        assert "answered_with_consent" not in columns and "contact_consent" in columns
         upgrade()

@@ -64,7 +64,7 @@ def test_too_few_customers_says_how_many_more_are_needed(app, client, db):
     login(client, ben)
     page = client.get("/staff/surveys/wave-1/mirror").get_data(as_text=True)
     assert "3 customers answered about" in page
-    assert "2 more customers are needed" in page
+    assert "at least 2 more customers are needed" in page
     row = re.search(r'<th scope="row">Trust</th>(.*?)</tr>', page, re.S).group(1)
     assert "4.50" in row and "not yet" in row and "3.00" not in row  # own rating yes, customers no
 
@@ -123,6 +123,20 @@ def test_staff_outside_the_survey_scope_get_404(app, client, db):
     login(client, make_user("staff", team=make_team("Harbour")))
     assert client.get("/staff/surveys/wave-1/mirror").status_code == 404
 
+
+
+def test_how_many_more_counts_the_fuller_of_the_two_consent_groups(app, client, db):
+    """Answers given with consent to contact and without are batched apart (batch_service.group_of):
+    three of each waiting need two more of one kind, not one more of any."""
+    survey, ben, _ = _setup(db, [(3, 4), (2, 2), (4, 4)])
+    for _ in range(3):
+        db.session.add(Response(survey=survey, perspective="customer", team=ben.team, staff_id=ben.id, submitted_at=NOW,
+                                contact_consent=True, answered_with_consent=True,
+                                answers=[Answer(item_id=item.id, score=4) for item in survey.items]))
+    db.session.commit()
+    login(client, ben)
+    page = client.get("/staff/surveys/wave-1/mirror").get_data(as_text=True)
+    assert "6 customers answered about" in page and "at least 2 more customers are needed" in page
 
 def test_a_demo_staff_member_sees_their_mirror(app, client, db):
     seed_demo(now=NOW)

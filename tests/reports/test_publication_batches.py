@@ -1,6 +1,6 @@
 """No small difference (DESIGN section 2, "Privacy"), tried as the threat model's curious insider
 would: any filters, any two times. Answers are published in batches of MIN_N per (survey, team,
-staff member served, perspective), dated by their last answer (perception/insights/publication.py),
+staff member served, perspective, consent to contact), dated by their last answer (perception/insights/publication.py),
 so no two reports may differ in any cell by 1 to MIN_N - 1 respondents."""
 
 import itertools
@@ -336,3 +336,27 @@ def test_answers_given_without_consent_are_batched_among_themselves(app, db, cli
     with_consent = db.session.execute(select(func.count()).select_from(Response).where(
         Response.contact_consent.is_(True), Response.published_at.is_not(None))).scalar_one()
     assert with_consent == 5
+
+
+def test_an_erased_customer_stays_in_the_batch_of_the_consent_they_answered_with(app, db):
+    """An erasure clears the consent to contact (nobody may be contacted or shown any more), but the
+    answer was shown by name while it waited: it stays in the group of answers given with consent
+    (responses.answered_with_consent), so no batch of answers given without consent holds it, and the
+    four waiting without consent do not become a batch of five with it (a review's finding)."""
+    from perception.followups.erasure_service import erase_customer
+    from tests.loop_helpers import invite_and_answer
+
+    team = make_team("Harbour Street")
+    survey = make_survey(teams=[team])
+    for index in range(4):
+        invite_and_answer(app.test_client(), survey, team, score=5, email=f"n{index}@example.org", consent="no")
+    invite_and_answer(app.test_client(), survey, team, score=5, email="r@example.org", consent="yes")
+    erase_customer("r@example.org", "test")
+    rows = db.session.execute(select(Response.contact_consent, Response.answered_with_consent,
+                                     Response.published_at)).all()
+    assert sorted((bool(a), bool(b), c is None) for a, b, c in rows) == [(False, False, True)] * 4 + [
+        (False, True, True)]
+    invite_and_answer(app.test_client(), survey, team, score=5, email="n4@example.org", consent="no")
+    published = db.session.execute(select(Response.answered_with_consent).where(
+        Response.published_at.is_not(None))).scalars().all()
+    assert len(published) == 5 and not any(published)

@@ -100,7 +100,7 @@ class Response(db.Model):
         Index("ix_responses_report", "survey_id", "perspective", "team_id", "submitted_at"),
         # Publication in batches (perception/reports/batch_service.py): the few unpublished responses of
         # a group, in submission order.
-        Index("ix_responses_unpublished", "survey_id", "perspective", "team_id", "staff_id", "contact_consent",
+        Index("ix_responses_unpublished", "survey_id", "perspective", "team_id", "staff_id", "answered_with_consent",
               "submitted_at", "id", sqlite_where=text("published_at IS NULL"),
               postgresql_where=text("published_at IS NULL")),
         # The importer's "already stored?" check (perception/responses/csv_import.py).
@@ -121,6 +121,10 @@ class Response(db.Model):
     channel: Mapped[str] = mapped_column(String(12), default="link")
     # "May we contact you about your answers?" (customers). Without consent nobody sees who answered.
     contact_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The consent as given with the answer, which decides its publication group (perception/reports/
+    # batch_service.group_of) and never changes: an erasure clears contact_consent, not this, so an answer
+    # shown by name while it waited is never batched with answers given without consent.
+    answered_with_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     contact_phone: Mapped[str | None] = mapped_column(String(40))
     # When the response entered the figures: the submission time of the last answer of its batch
     # (perception/reports/service.py, "Publication in batches"); None while it waits for its batch.
