@@ -36,6 +36,12 @@ def _answered_at(app, monkeypatch, survey, team, moment, consent, email=None):
     return followup_of(invitation)
 
 
+def _contact(client, followup, at, outcome="reached"):
+    """Record a phone contact at `at` through the follow-up's page (the leader logged in)."""
+    return page_post(client, f"/leaders/followups/{followup.id}", "contact",
+                     {"channel": "phone", "outcome": outcome, "at": at.strftime("%Y-%m-%dT%H:%M")})
+
+
 def test_without_consent_the_due_time_is_the_same_for_any_minute_of_the_day(app, db, survey, monkeypatch):
     team = make_team()
     make_user("leader", team=team)
@@ -59,8 +65,7 @@ def test_a_refused_contact_time_tells_the_day_not_the_minute(app, db, client, su
     login(client, leader)
 
     def contact(followup, at):
-        page = page_post(client, f"/leaders/followups/{followup.id}", "contact",
-                         {"channel": "phone", "outcome": "message", "at": at.strftime("%Y-%m-%dT%H:%M")})
+        page = _contact(client, followup, at, "message")
         return page.status_code, page.get_data(as_text=True)
 
     status, page = contact(unconsented, day - timedelta(minutes=1))
@@ -80,8 +85,7 @@ def test_time_to_first_contact_runs_from_the_end_of_the_day_without_consent(app,
     late = _answered_at(app, monkeypatch, survey, team, day + timedelta(hours=21, minutes=5), "no")
     login(client, leader)
     for followup, at in ((early, day + timedelta(days=1, hours=3)), (late, day + timedelta(hours=22))):
-        page = page_post(client, f"/leaders/followups/{followup.id}", "contact",
-                         {"channel": "phone", "outcome": "reached", "at": at.strftime("%Y-%m-%dT%H:%M")})
+        page = _contact(client, followup, at)
         assert page.status_code == 303, page.get_data(as_text=True)[:2000]
     # 3 h after the day ended, and a contact the same day counts 0 h: the median is 1.5 h whatever the
     # minutes the two customers answered at (from those minutes it would have been 9.15 h).
@@ -119,8 +123,7 @@ def test_the_page_shows_the_day_a_follow_up_is_due_by_and_lists_its_history_by_d
     pages = []
     for followup in followups:
         url = f"/leaders/followups/{followup.id}"
-        posted = page_post(client, url, "contact", {"channel": "phone", "outcome": "no_answer",
-                                                      "at": (day + timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M")})
+        posted = _contact(client, followup, day + timedelta(hours=12), "no_answer")
         assert posted.status_code == 303, posted.get_data(as_text=True)[:2000]
         page = client.get(url).get_data(as_text=True)
         due_day = f"{day + timedelta(days=2):%d %b %Y}"
