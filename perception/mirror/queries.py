@@ -88,13 +88,13 @@ def staff_mirror(survey, user, min_n, *, with_own):
 
 
 def waiting(survey, user):
-    """How many answers of customers this staff member served wait for their batch, in each of their
-    publication groups (with consent to contact and without: batch_service.group_of), the larger first;
-    [] when none wait."""
+    """How many answers of customers this staff member served wait for their batch (in both of their
+    publication groups together: a count per group would tell which group each new answer joined, and
+    so whether that customer allowed contact)."""
     r = Response.__table__.c
-    return sorted(db.session.execute(select(func.count()).where(
+    return db.session.execute(select(func.count()).where(
         r.survey_id == survey.id, r.perspective == "customer", r.staff_id == user.id, r.published_at.is_(None),
-    ).group_by(r.answered_with_consent)).scalars(), reverse=True)
+    )).scalar_one()
 
 
 def own_guesses(survey, user):

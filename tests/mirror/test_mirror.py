@@ -4,6 +4,7 @@ when ADMIN_SEES_MIRRORS allows it."""
 import re
 from datetime import UTC, datetime
 
+from perception.core.database import clear_data
 from perception.core.models import Answer, PredictedAnswer, Response, StaffGuess, Survey, User
 from perception.demo.service import DEMO_PASSWORD, seed_demo
 from perception.mirror.queries import staff_mirror
@@ -125,18 +126,26 @@ def test_staff_outside_the_survey_scope_get_404(app, client, db):
 
 
 
-def test_how_many_more_counts_the_fuller_of_the_two_consent_groups(app, client, db):
-    """Answers given with consent to contact and without are batched apart (batch_service.group_of):
-    three of each waiting need two more of one kind, not one more of any."""
-    survey, ben, _ = _setup(db, [(3, 4), (2, 2), (4, 4)])
-    for _ in range(3):
-        db.session.add(Response(survey=survey, perspective="customer", team=ben.team, staff_id=ben.id, submitted_at=NOW,
-                                contact_consent=True, answered_with_consent=True,
+def test_how_many_more_tells_nothing_of_anyones_consent_to_contact(app, db):
+    """Answers given with consent to contact and without are batched apart (batch_service.group_of), but
+    the mirror counts from all waiting answers: a count from the fuller group would change with one
+    customer's answer and not another's, and tell a staff member who knows whom they served which of
+    them allowed contact (the tenth session's attacker's read)."""
+    pages = []
+    for consent in (True, False):
+        survey, ben, _ = _setup(db, [(3, 4), (2, 2), (4, 4)])
+        db.session.add(Response(survey=survey, perspective="customer", team=ben.team, staff_id=ben.id,
+                                submitted_at=NOW, contact_consent=consent, answered_with_consent=consent,
                                 answers=[Answer(item_id=item.id, score=4) for item in survey.items]))
-    db.session.commit()
-    login(client, ben)
-    page = client.get("/staff/surveys/wave-1/mirror").get_data(as_text=True)
-    assert "6 customers answered about" in page and "at least 2 more customers are needed" in page
+        db.session.commit()
+        reader = app.test_client()
+        login(reader, ben)
+        page = reader.get("/staff/surveys/wave-1/mirror").get_data(as_text=True)
+        pages.append(re.search(r'<p class="notice" role="status">(.*?)</p>', page, re.S).group(1))
+        assert "4 customers answered about" in page and "at least 1 more customer is needed" in page
+        clear_data(db.session, db.metadata)
+    assert pages[0] == pages[1]
+
 
 def test_a_demo_staff_member_sees_their_mirror(app, client, db):
     seed_demo(now=NOW)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from perception.core.models import AuditEvent, WebhookDelivery, WebhookEndpoint, next_utc_midnight, utcnow
+from perception.core.tokens import row_reference_of
 from perception.core.webhooks_outbox import claim_due, emit
 from perception.followups.service import resolve
 from perception.invitations.open_link_service import create_open_link, record_open_response
@@ -129,6 +130,11 @@ def test_without_consent_a_payload_names_nobody_and_gives_days_only(app, db, cli
     received = json.loads(bodies["response.received"])
     assert "scores" not in received["data"]["response"] and "overall" not in received["text"]
     assert received["text"] == f"New customer answer for {team.name} (wave-1)."
+    # The answer is named by a keyed reference, the same in each of its events, never by its id (ids
+    # count up as answers arrive: a receiver holding them all would know the order of the day's answers).
+    response_id = followup_of(invitation).response_id
+    references = {json.loads(body)["data"]["response"]["id"] for body in bodies.values()}
+    assert references == {row_reference_of(response_id)} and str(response_id) not in references
     rows = {row.event_type: row for row in db.session.execute(select(WebhookDelivery)).scalars()}
     held = rows["response.received"]
     assert held.next_attempt_at == next_utc_midnight(held.created_at) > held.created_at
