@@ -250,7 +250,7 @@ def erase_customer(email, actor, now=None, user=None):
             OutboxMessage.invitation_id.in_(invitation_ids), OutboxMessage.status.in_(("pending", "sending"))
         ).values(status="cancelled", claim_token=None))
         db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.invitation_id.in_(invitation_ids)))
-    consented = [response.id for response in responses if response.contact_consent]
+    consented = {response.id for response in responses if response.contact_consent}
     for response in responses:
         cleared += (response.respondent is not None) + (response.contact_phone is not None)
         response.respondent = response.contact_phone = None
@@ -258,13 +258,14 @@ def erase_customer(email, actor, now=None, user=None):
         if response.comment and scrub(response.comment) != response.comment:
             response.comment = scrub(response.comment)
             cleared += 1
-    followup_ids = list(db.session.execute(
-        select(FollowUp.id).where(FollowUp.response_id.in_([response.id for response in responses]))
+    followups = list(db.session.execute(
+        select(FollowUp).where(FollowUp.response_id.in_([response.id for response in responses]))
     ).scalars()) if responses else []
-    if consented:
-        # Without consent from now on, their follow-ups' clocks start at the end of the day they opened
-        # (queries.clock_start): a due time measured from the minute would give that minute away.
-        for followup in db.session.execute(select(FollowUp).where(FollowUp.response_id.in_(consented))).scalars():
+    followup_ids = [followup.id for followup in followups]
+    for followup in followups:
+        if followup.response_id in consented:
+            # Without consent from now on, its clock starts at the end of the day it opened
+            # (queries.clock_start): a due time measured from the minute would give that minute away.
             followup.due_at = due_time(followup.opened_at, False, followup.due_at - followup.opened_at)
     if followup_ids:
         for event in db.session.execute(select(FollowUpEvent).where(FollowUpEvent.follow_up_id.in_(followup_ids))
