@@ -52,10 +52,12 @@ def claim_due(limit, now, kinds, *, only=None, options=()):
     return claim_rows(OutboxMessage, conditions, limit, now, options)
 
 
-def claim_rows(model, conditions, limit, now, options=()):
+def claim_rows(model, conditions, limit, now, options=(), tiebreak=None):
     """Claim up to `limit` pending rows of an outbox table (`model` has status, next_attempt_at,
     claim_token and claimed_at) that are due at `now` and meet `conditions`; returns them, loaded
-    with `options`. Several processes at once take disjoint rows."""
+    with `options`, in the order claimed: by due time, then `tiebreak` (the id by default). Several
+    processes at once take disjoint rows."""
+    order = (model.next_attempt_at, model.id if tiebreak is None else tiebreak)
     claim = secrets.token_hex(16)
     # Start from a fresh transaction: on SQLite the claim's UPDATE then takes the write lock first
     # thing, instead of upgrading an older read snapshot (which fails at once under WAL).
@@ -63,7 +65,7 @@ def claim_rows(model, conditions, limit, now, options=()):
     due = (
         select(model.id)
         .where(model.status == "pending", model.next_attempt_at <= now, *conditions)
-        .order_by(model.next_attempt_at, model.id)
+        .order_by(*order)
         .limit(limit)
     )
     claimed = {"status": "sending", "claim_token": claim, "claimed_at": now}
@@ -80,7 +82,7 @@ def claim_rows(model, conditions, limit, now, options=()):
         )
     db.session.commit()
     return list(db.session.execute(
-        select(model).where(model.claim_token == claim).order_by(model.id).options(*options)
+        select(model).where(model.claim_token == claim).order_by(*order).options(*options)
     ).scalars())
 
 

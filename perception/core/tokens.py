@@ -52,6 +52,13 @@ def row_reference_of(row_id):
     return hashlib.sha256(f"{row_key()}{int(row_id)}".encode()).hexdigest()
 
 
+def webhook_reference_of(row_id):
+    """How a webhook body names an answer: the same in every event of that answer, and keyed apart
+    from `row_reference`, so a receiver can tie no body to a row of the exports, the API or the
+    comments board (which are ordered and named by `row_reference`)."""
+    return hmac.new(row_key().encode(), f"webhook:{int(row_id)}".encode(), hashlib.sha256).hexdigest()
+
+
 def derive_token(nonce, purpose="invitation"):
     """The link token for `nonce`: 256 bits, URL-safe, reproducible only with SECRET_KEY."""
     digest = hmac.new(link_key(), f"{purpose}:{nonce}".encode(), hashlib.sha256).digest()

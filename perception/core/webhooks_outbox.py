@@ -89,8 +89,12 @@ def sign(secret, timestamp, raw_body):
 
 def claim_due(limit, now):
     """Claim up to `limit` due deliveries for this worker; returns them (status `sending`) with
-    their endpoints loaded. Several workers at once take disjoint rows."""
-    return claim_rows(WebhookDelivery, (), limit, now, (joinedload(WebhookDelivery.endpoint),))
+    their endpoints loaded. Several workers at once take disjoint rows. Deliveries due at the same
+    moment go out in the order of their random `delivery_id`, not of their ids: the held
+    `response.received` of a day's answers given without consent all fall due at the next midnight,
+    and in id order the k-th delivery would be the day's k-th answer."""
+    return claim_rows(WebhookDelivery, (), limit, now, (joinedload(WebhookDelivery.endpoint),),
+                      tiebreak=WebhookDelivery.delivery_id)
 
 
 def release_stale_claims(now):

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from perception.core.extensions import db
 from perception.core.models import Answer, Dimension, FollowUp, Item, Response, next_utc_midnight
-from perception.core.tokens import row_reference_of
+from perception.core.tokens import webhook_reference_of
 from perception.core.webhooks_outbox import iso
 from perception.followups.queries import customer_identity, reason_lines
 
@@ -49,8 +49,9 @@ def response_data(response, with_scores=True):
     data = {
         # A keyed reference, the same in every event of this answer: ids count up as answers arrive, so
         # a receiver holding every answer's id would know their order (DESIGN section 2, "No consent, no
-        # link"; the rows of the API and the exports are ordered by the same reference).
-        "id": row_reference_of(response.id),
+        # link"). Keyed apart from the rows' reference: with that one, a body named its row in the
+        # exports, the API and the comments board (an attacker's read).
+        "id": webhook_reference_of(response.id),
         "survey": response.survey.slug,
         "team": response.team.name if response.team else None,
         "channel": response.channel,

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from perception.core.models import AuditEvent, WebhookDelivery, WebhookEndpoint, next_utc_midnight, utcnow
-from perception.core.tokens import row_reference_of
+from perception.core.tokens import row_reference_of, webhook_reference_of
 from perception.core.webhooks_outbox import claim_due, emit
 from perception.followups.service import resolve
 from perception.invitations.open_link_service import create_open_link, record_open_response
@@ -134,7 +134,7 @@ def test_without_consent_a_payload_names_nobody_and_gives_days_only(app, db, cli
     # count up as answers arrive: a receiver holding them all would know the order of the day's answers).
     response_id = followup_of(invitation).response_id
     references = {json.loads(body)["data"]["response"]["id"] for body in bodies.values()}
-    assert references == {row_reference_of(response_id)} and str(response_id) not in references
+    assert references == {webhook_reference_of(response_id)} and str(response_id) not in references
     rows = {row.event_type: row for row in db.session.execute(select(WebhookDelivery)).scalars()}
     held = rows["response.received"]
     assert held.next_attempt_at == next_utc_midnight(held.created_at) > held.created_at
@@ -286,3 +286,27 @@ def test_an_endpoint_added_before_derived_keys_signs_with_its_stored_key(app, db
     with pytest.raises(sa.exc.IntegrityError):  # one key or the other, never both (nor neither)
         db.session.commit()
     db.session.rollback()
+
+
+def test_a_days_held_deliveries_name_no_row_and_go_out_in_no_order_of_the_answers(app, db, client):
+    """An attacker's read: the held `response.received` of a day's answers given without consent all
+    fall due at midnight. Sent in id order, the k-th was the day's k-th answer, and its reference was the
+    one that orders and names the anonymous rows (export, API, comments board): whoever knew who
+    answered when could then read each customer's row."""
+    survey, team = make_survey(items=bank_items(4)), make_team()
+    add_endpoint("https://crm.example.com/hooks", ["response.received"])
+    for index in range(5):
+        invite_and_answer(client, survey, team, score=4 + index % 2, email=f"c{index}@example.org", consent="no",
+                          comment=f"remark {index}")
+    held = db.session.execute(select(WebhookDelivery).order_by(WebhookDelivery.id)).scalars().all()
+    assert len(held) == 5 and len({row.next_attempt_at for row in held}) == 1
+    sent = claim_due(10, held[0].next_attempt_at)
+    assert [row.delivery_id for row in sent] == sorted(row.delivery_id for row in held)  # random, not by id
+    references = {json.loads(row.body)["data"]["response"]["id"] for row in sent}
+    response_ids = db.session.execute(select(sa.text("id")).select_from(sa.text("responses"))).scalars().all()
+    assert references == {webhook_reference_of(response_id) for response_id in response_ids}
+    assert not references & {row_reference_of(response_id) for response_id in response_ids}
+    login(client, make_user("admin"))
+    pages = client.get(f"/leaders/surveys/{survey.slug}/board/comments").get_data(as_text=True)
+    pages += client.get(f"/leaders/surveys/{survey.slug}/export.csv").get_data(as_text=True)
+    assert "remark 0" in pages and not any(reference in pages for reference in references)
