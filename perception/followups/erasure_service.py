@@ -9,7 +9,9 @@ In one transaction:
   nine digits however it was written; their answers, comments, NPS, team and time stay, so
   every figure stays exactly as it was;
 - the name, address and phone are blanked out of those responses' comments and of the notes of
-  their follow-ups; a re-survey not yet answered stops working and its pending mail is cancelled;
+  their follow-ups (of an answer given without consent, the address, phone and full name only: a
+  changed anonymous row would point at the customer); a re-survey not yet answered stops working and
+  its pending mail is cancelled;
 - finally every text column of every table (but user accounts, derived report cells and stored
   hashes) is swept for the address, each phone number and each full name of two words or more,
   so a copy in an SMTP error, a note about another customer or a future table goes too; an
@@ -85,7 +87,8 @@ class ErasureResult:
             text = "No customer data was found for that address; nothing was erased."
         else:
             text = (f"Erased: {self.invitations} invitation(s) lost their name and address, {self.responses} "
-                    f"response(s) kept without identity, {self.follow_ups} follow-up(s) cleaned, "
+                    f"response(s) kept without identity, {self.follow_ups} follow-up(s) of answers given with "
+                    f"consent cleaned, "
                     f"{self.fields_cleared} field(s) cleared in all.")
         if self.account_kept:
             text += " A user account has this address; it was left alone (change or delete it separately)."
@@ -141,12 +144,21 @@ def _scrubber(email, names, phones):
                     + [r"\b" + re.escape(part) + r"\b" for part in sorted(parts, key=len, reverse=True)])
 
 
+def _full_names(names):
+    return [name for name in names if len(name.split()) >= 2]
+
+
+def _identity_scrubber(email, names, phones):
+    """For any text: the address, the phone numbers and the full names of two words or more (a single
+    word may be any word). Each of them names the customer by itself, wherever the text is shown."""
+    return _compile(_identity_patterns(email, _full_names(names), phones))
+
+
 def _sweep(email, names, phones):
-    """Blank the address, the phone numbers and the full names of two words or more (a single word
-    may be any word) out of every text column of every table (but accounts, report cells and
-    hashes); returns how many fields changed."""
-    full_names = [name for name in names if len(name.split()) >= 2]
-    scrub = _compile(_identity_patterns(email, full_names, phones))
+    """Blank the address, the phone numbers and the full names (`_identity_scrubber`) out of every text
+    column of every table (but accounts, report cells and hashes); returns how many fields changed."""
+    full_names = _full_names(names)
+    scrub = _identity_scrubber(email, names, phones)
     phones = [phone for phone in phones if _phone_digits(phone)]
     changed = 0
     for table in db.metadata.sorted_tables:
@@ -238,7 +250,14 @@ def erase_customer(email, actor, now=None, user=None):
     responses += _same_phone(phones, {response.id for response in responses})
     phones |= {response.contact_phone for response in responses if response.contact_phone}
     names = {invitation.customer_name.strip() for invitation in invitations if invitation.customer_name}
+    consented = {response.id for response in responses if response.contact_consent}
+    # The texts of answers given with consent (shown by name while it stood) lose every part of the
+    # name too. Those of answers given without it lose only what named the customer already, wherever
+    # the text is shown: blanking "Will" out of "Will definitely come back" would change one anonymous
+    # row of the exports, and the admin who erased the customer would know it for theirs (an attacker's
+    # read). For the same reason the result counts their follow-ups only (one means a low answer).
     scrub = _scrubber(email, names, phones)
+    scrub_anonymous = _identity_scrubber(email, names, phones)
     cleared = 0
     for invitation in invitations:
         cleared += (invitation.customer_email is not None) + (invitation.customer_name is not None)
@@ -250,28 +269,30 @@ def erase_customer(email, actor, now=None, user=None):
             OutboxMessage.invitation_id.in_(invitation_ids), OutboxMessage.status.in_(("pending", "sending"))
         ).values(status="cancelled", claim_token=None))
         db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.invitation_id.in_(invitation_ids)))
-    consented = {response.id for response in responses if response.contact_consent}
     for response in responses:
         cleared += (response.respondent is not None) + (response.contact_phone is not None)
         response.respondent = response.contact_phone = None
         response.contact_consent = False
-        if response.comment and scrub(response.comment) != response.comment:
-            response.comment = scrub(response.comment)
+        scrubbed = (scrub if response.id in consented else scrub_anonymous)(response.comment)
+        if scrubbed != response.comment:
+            response.comment = scrubbed
             cleared += 1
     followups = list(db.session.execute(
         select(FollowUp).where(FollowUp.response_id.in_([response.id for response in responses]))
     ).scalars()) if responses else []
     followup_ids = [followup.id for followup in followups]
+    consented_followups = {followup.id for followup in followups if followup.response_id in consented}
     for followup in followups:
-        if followup.response_id in consented:
+        if followup.id in consented_followups:
             # Without consent from now on, its clock starts at the end of the day it opened
             # (queries.clock_start): a due time measured from the minute would give that minute away.
             followup.due_at = due_time(followup.opened_at, False, followup.due_at - followup.opened_at)
     if followup_ids:
         for event in db.session.execute(select(FollowUpEvent).where(FollowUpEvent.follow_up_id.in_(followup_ids))
                                         ).scalars():
-            if event.note and scrub(event.note) != event.note:
-                event.note = scrub(event.note)
+            scrubbed = (scrub if event.follow_up_id in consented_followups else scrub_anonymous)(event.note)
+            if scrubbed != event.note:
+                event.note = scrubbed
                 cleared += 1
         recoveries = select(RecoveryRequest.id).where(RecoveryRequest.follow_up_id.in_(followup_ids))
         db.session.execute(update(OutboxMessage).where(
@@ -286,7 +307,7 @@ def erase_customer(email, actor, now=None, user=None):
     account = db.session.execute(select(User.id).where(text_lower(User.email) == email)).first() is not None
     record = ErasureRecord(
         erased_at=now, actor=str(actor)[:300], subject_hash=subject_hash(email), invitations=len(invitations),
-        responses=len(responses), follow_ups=len(followup_ids), fields_cleared=cleared,
+        responses=len(responses), follow_ups=len(consented_followups), fields_cleared=cleared,
     )
     db.session.add(record)
     db.session.flush()
@@ -294,7 +315,7 @@ def erase_customer(email, actor, now=None, user=None):
           invitations=record.invitations, responses=record.responses, follow_ups=record.follow_ups,
           fields_cleared=cleared)
     db.session.commit()
-    return ErasureResult(record.id, len(invitations), len(responses), len(followup_ids), cleared, account)
+    return ErasureResult(record.id, len(invitations), len(responses), record.follow_ups, cleared, account)
 
 
 def command_line_actor():

@@ -284,3 +284,34 @@ def test_an_imported_answer_is_found_by_an_address_in_capitals_beyond_ascii(app,
     result = erase_customer("élodie@example.org", "tests")
     assert result.responses == 1
     assert db.session.execute(select(Response.respondent)).scalar_one() is None
+
+
+def test_erasing_a_customer_who_gave_no_consent_changes_no_anonymous_row_and_tells_nothing_of_their_answer(
+        app, db, client, runner):
+    """An attacker's read: the admin who erases a customer knows who they are. Blanking each part of
+    their name ("Will", "Green") out of a comment that named nobody changed one anonymous row of the
+    export, which was theirs; and the result counted their follow-ups, and so said whether they had
+    answered low. Without consent, only what names the customer by itself goes (address, phone, full name)."""
+    survey, team = make_survey(items=bank_items(4)), make_team()
+    customers = [("ann@example.org", "Ann Lee", "Quick and friendly."),
+                 ("will@example.org", "Will Green", "Will definitely come back, Green tea was great."),
+                 ("cat@example.org", "Cat Moss", "Fine."), ("dan@example.org", "Dan Ford", "They listened."),
+                 ("eve@example.org", "Eve Hart", "Thanks, Eve Hart here, call me on eve@example.org.")]
+    for index, (email, name, comment) in enumerate(customers):
+        invite_and_answer(client, survey, team, score=1 if index == 1 else 4, email=email, name=name, consent="no",
+                          comment=comment)
+    login(client, make_user("admin"))
+
+    def export():
+        return client.get(f"/leaders/surveys/{survey.slug}/export.csv").get_data(as_text=True)
+
+    before = export()
+    assert before.count("\n") == 6  # the header and one published batch of five
+    result = runner.invoke(args=["erase-customer", "will@example.org", "--yes"])
+    assert result.exit_code == 0 and "0 follow-up(s)" in result.output, result.output
+    assert export() == before
+    assert db.session.execute(select(ErasureRecord)).scalar_one().follow_ups == 0
+    # What named the customer by itself goes, as it always did: that row named them before already.
+    assert runner.invoke(args=["erase-customer", "eve@example.org", "--yes"]).exit_code == 0
+    after = export()
+    assert "Eve Hart" not in after and "eve@example.org" not in after and "Thanks, [erased] here" in after
