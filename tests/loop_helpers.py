@@ -8,7 +8,7 @@ from perception.core.extensions import db
 from perception.core.models import FollowUp, Response
 from tests.helpers import answers_for, make_invitation, open_link, post_form
 
-FOLLOWUP_URL_RE = re.compile(r"https?://[^\s\"<>]+/leaders/followups/(\d+)")
+FOLLOWUP_URL_RE = re.compile(r"https?://[^\s\"<>]+/leaders/followups/([a-z0-9]+)")
 
 
 def answer(client, survey, token, score=1, consent=None, phone=None, comment=None, nps=None, scores=None):

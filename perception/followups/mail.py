@@ -24,14 +24,10 @@ from perception.core.extensions import db
 from perception.core.models import FollowUp, FollowUpEvent, OutboxMessage, RecoveryRequest, utcnow
 from perception.core.outbox import FOLLOWUP_KINDS, claim_due, release_stale_claims
 from perception.core.smtp import MailConfigError
-from perception.followups.queries import customer_email, reason_lines, recovery_link, sees_followup
+from perception.followups.queries import customer_email, followup_url, reason_lines, recovery_link, sees_followup
 from perception.web.mail_delivery import MailReport, cancel, send_batch, send_one
 
 log = logging.getLogger(__name__)
-
-
-def followup_url(followup):
-    return f"{current_app.config['BASE_URL']}/leaders/followups/{followup.id}"
 
 
 def alert_message(writer, followup, now=None):

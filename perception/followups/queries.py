@@ -42,13 +42,18 @@ def account_sees_followup(users, followups):
     return and_(users.c.role.in_(("leader", "admin")), account_sees_team(users, followups.c.team_id))
 
 
-def followup_for(user, followup_id):
-    """The follow-up if `user` may see it, else None (the view answers 404, never 403: an id
-    must not tell a leader that another team's follow-up exists)."""
+def followup_url(followup):
+    """The follow-up's page, as mails and webhooks link to it (by its reference, never its id)."""
+    return f"{current_app.config['BASE_URL']}/leaders/followups/{followup.reference}"
+
+
+def followup_for(user, reference):
+    """The follow-up named `reference` if `user` may see it, else None (the view answers 404, never
+    403: a reference must not tell a leader that another team's follow-up exists)."""
     if user.role not in ("leader", "admin"):
         return None
     return db.session.execute(
-        select(FollowUp).where(FollowUp.id == followup_id, visible_condition(user))
+        select(FollowUp).where(FollowUp.reference == reference, visible_condition(user))
     ).scalar_one_or_none()
 
 
@@ -68,8 +73,10 @@ def list_followups(user, view="open", team_id=None, now=None, limit=200):
         query = query.where(FollowUp.state == "resolved")
     if team_id is not None:
         query = query.where(FollowUp.team_id == team_id)
-    order = (FollowUp.resolved_at.desc(),) if view == "resolved" else (FollowUp.due_at, FollowUp.id)
-    return list(db.session.execute(query.order_by(*order, FollowUp.id).limit(limit)).scalars())
+    # Ties (a day's follow-ups without consent fall due at the same moment) by the random reference:
+    # by id, the list gave the order in which the day's low answers came.
+    order = (FollowUp.resolved_at.desc(),) if view == "resolved" else (FollowUp.due_at,)
+    return list(db.session.execute(query.order_by(*order, FollowUp.reference).limit(limit)).scalars())
 
 
 def overdue_count(user, now=None):

@@ -26,7 +26,7 @@ from sqlalchemy import and_, bindparam, func, insert, literal, select, update
 
 from perception.core.audit import record as audit
 from perception.core.extensions import db
-from perception.core.models import FollowUp, FollowUpEvent, OutboxMessage, User, utcnow
+from perception.core.models import FollowUp, FollowUpEvent, OutboxMessage, User, new_followup_reference, utcnow
 from perception.core.outbox import cancel_pending, insert_ignoring_duplicates
 from perception.core.webhooks_outbox import emit
 from perception.followups.queries import assignable_users, due_time, earliest_contact
@@ -91,7 +91,8 @@ def _followup_insert(response_id):
     return (
         insert(FollowUp.__table__)
         .values(
-            response_id=response_id, team_id=bindparam("f_team"), state="open", reasons=bindparam("f_reasons"),
+            response_id=response_id, reference=bindparam("f_reference"), team_id=bindparam("f_team"), state="open",
+            reasons=bindparam("f_reasons"),
             opened_at=bindparam("f_opened", type_=FollowUp.__table__.c.opened_at.type),
             due_at=bindparam("f_due", type_=FollowUp.__table__.c.due_at.type),
             assignee_id=_first_assignee(bindparam("f_team")), notify_attempts=0,
@@ -143,7 +144,8 @@ def followup_values(team_id, reasons, now, consent):
     """The parameters of a follow-up opened `now` (see opened_ctes): due FOLLOWUP_DUE_HOURS after its
     clock starts (queries.due_time: at once, or without the customer's `consent` at the end of the day)."""
     due = due_time(now, consent, timedelta(hours=current_app.config["FOLLOWUP_DUE_HOURS"]))
-    return {"f_team": team_id, "f_reasons": reasons, "f_opened": now, "f_due": due}
+    return {"f_team": team_id, "f_reasons": reasons, "f_opened": now, "f_due": due,
+            "f_reference": new_followup_reference()}
 
 
 def insert_followup(response_id, team_id, reasons, now, consent, *, endpoints_active=True):

@@ -34,7 +34,7 @@ class Entry:
     team: str | None = None
     detail: str | None = None
     care: tuple[float, float] | None = None  # (mean 1-5, care index 0-100) of an answer
-    followup_id: int | None = None
+    followup: str | None = None  # the reference of the follow-up it belongs to
     lines: list = field(default_factory=list)
 
 
@@ -97,7 +97,7 @@ def _answer_entry(response):
 
 def _followup_entries(followup):
     team = followup.team.name if followup.team else None
-    yield Entry(followup.opened_at, "followup", "Follow-up opened", team, followup_id=followup.id,
+    yield Entry(followup.opened_at, "followup", "Follow-up opened", team, followup=followup.reference,
                 detail=f"Due {followup.due_at:%d %b %Y, %H:%M} UTC.")
     for event in followup.events:
         who = event.actor.name if event.actor else None
@@ -111,19 +111,19 @@ def _followup_entries(followup):
             title = "Note"
         else:
             continue
-        yield Entry(event.at, event.kind, title, team, event.note, followup_id=followup.id,
+        yield Entry(event.at, event.kind, title, team, event.note, followup=followup.reference,
                     lines=[f"by {who}"] if who else [])
 
 
 def _recovery_entries(recovery, team):
     if recovery.sent_at:
-        yield Entry(recovery.sent_at, "recovery", "Re-survey sent", team, followup_id=recovery.follow_up_id)
+        yield Entry(recovery.sent_at, "recovery", "Re-survey sent", team, followup=recovery.follow_up.reference)
     if recovery.answered_at:
         lines = [f"{recovery.item.dimension.name}: {recovery.score} of 5"]
         if recovery.nps is not None:
             lines.append(f"Likely to recommend: {recovery.nps} of 10")
         yield Entry(recovery.answered_at, "recovery", "Answered the re-survey", team,
-                    followup_id=recovery.follow_up_id, lines=lines)
+                    followup=recovery.follow_up.reference, lines=lines)
 
 
 def customer_timeline(email, viewer):

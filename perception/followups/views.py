@@ -48,8 +48,8 @@ VIEW_LABELS = {"open": "Open", "overdue": "Overdue", "mine": "Assigned to me", "
 LABELS = {"channels": CHANNEL_LABELS, "outcomes": OUTCOME_LABELS, "states": STATE_LABELS}
 
 
-def _followup_or_404(followup_id):
-    followup = followup_for(current_user, followup_id)
+def _followup_or_404(reference):
+    followup = followup_for(current_user, reference)
     if followup is None:
         abort(404)
     return followup
@@ -101,10 +101,10 @@ def _act(followup, name, form):
     raise AssertionError(f"unknown follow-up action {name!r}")  # PAGE_FORMS names every action
 
 
-@leaders.route("/followups/<int:followup_id>", methods=["GET", "POST"])
+@leaders.route("/followups/<reference>", methods=["GET", "POST"])
 @roles_required(*LEADERS)
-def followup(followup_id):
-    item = _followup_or_404(followup_id)
+def followup(reference):
+    item = _followup_or_404(reference)
     submitted = _submitted_form() if request.method == "POST" else None
     if request.method == "POST" and submitted is None:
         abort(400)
@@ -124,7 +124,7 @@ def followup(followup_id):
                     refusal = str(error)
             else:
                 flash(message)
-                return redirect(url_for("leaders.followup", followup_id=item.id), code=303)
+                return redirect(url_for("leaders.followup", reference=item.reference), code=303)
     status = 400 if submitted is not None else 200
     return _render_followup(item, forms, refusal), status
 
@@ -139,10 +139,10 @@ def _render_followup(item, forms, refusal):
     )
 
 
-@leaders.get("/followups/<int:followup_id>/timeline")
+@leaders.get("/followups/<reference>/timeline")
 @roles_required(*LEADERS)
-def followup_timeline(followup_id):
-    item = _followup_or_404(followup_id)
+def followup_timeline(reference):
+    item = _followup_or_404(reference)
     identity = customer_identity(item.response)
     if identity is None or not identity["email"]:
         abort(404)

@@ -10,14 +10,13 @@ difference"); a `followup.*` event keeps the scores summary, as the follow-up pa
 consent a payload adds the scores, who they are and exact times, as the follow-up page does. The
 readable `text` line (for a chat channel) never names the customer."""
 
-from flask import current_app
 from sqlalchemy import select
 
 from perception.core.extensions import db
 from perception.core.models import Answer, Dimension, FollowUp, Item, Response, next_utc_midnight
 from perception.core.tokens import webhook_reference_of
 from perception.core.webhooks_outbox import iso
-from perception.followups.queries import customer_identity, reason_lines
+from perception.followups.queries import customer_identity, followup_url, reason_lines
 
 
 def moment(value, consent):
@@ -88,10 +87,6 @@ def response_event(response_id):
     return {"response": data}, text, moment(response.submitted_at, consent)
 
 
-def followup_url(followup_id):
-    return f"{current_app.config['BASE_URL']}/leaders/followups/{followup_id}"
-
-
 def followup_event(followup_id, event_type, now):
     """(data, text, created_at) of a `followup.*` event."""
     followup = db.session.get(FollowUp, followup_id)
@@ -100,7 +95,7 @@ def followup_event(followup_id, event_type, now):
     reasons = reason_lines(followup)
     data = {
         "follow_up": {
-            "id": followup.id, "state": followup.state, "url": followup_url(followup.id), "reasons": reasons,
+            "id": followup.reference, "state": followup.state, "url": followup_url(followup), "reasons": reasons,
             "team": followup.team.name if followup.team else None,
             "opened_at": moment(followup.opened_at, consent), "due_at": moment(followup.due_at, consent),
             "resolved_at": moment(followup.resolved_at, consent),
@@ -109,9 +104,9 @@ def followup_event(followup_id, event_type, now):
     }
     where = _where(response)
     if event_type == "followup.opened":
-        text = f"Follow-up #{followup.id} opened for {where}: {'; '.join(reasons) or 'low scores'}."
+        text = f"Follow-up #{followup.reference} opened for {where}: {'; '.join(reasons) or 'low scores'}."
     elif event_type == "followup.overdue":
-        text = f"Follow-up #{followup.id} for {where} is overdue: nobody has contacted the customer yet."
+        text = f"Follow-up #{followup.reference} for {where} is overdue: nobody has contacted the customer yet."
     else:
-        text = f"Follow-up #{followup.id} for {where} is resolved."
+        text = f"Follow-up #{followup.reference} for {where} is resolved."
     return data, f"{text} {data['follow_up']['url']}", moment(now, consent)

@@ -125,15 +125,15 @@ def test_follow_up_ids_cannot_be_walked_to_another_teams_follow_ups(app, client,
     client = app.test_client()
     login(client, other_leader)
     for suffix in ("", "/timeline"):
-        assert client.get(f"/leaders/followups/{followup.id}{suffix}").status_code == 404, suffix
-    assert f"/leaders/followups/{followup.id}" not in client.get("/leaders/followups/?view=all").get_data(True)
+        assert client.get(f"/leaders/followups/{followup.reference}{suffix}").status_code == 404, suffix
+    assert f"/leaders/followups/{followup.reference}" not in client.get("/leaders/followups/?view=all").get_data(True)
     token = csrf_token(client, "/account/tokens")  # a valid CSRF token of this session, so scoping answers
-    refused = client.post(f"/leaders/followups/{followup.id}",
+    refused = client.post(f"/leaders/followups/{followup.reference}",
                           data={"note-csrf_token": token, "note-action": "note", "note-note": "peeking"})
     assert refused.status_code == 404
     client = app.test_client()
     login(client, our_leader)
-    assert client.get(f"/leaders/followups/{followup.id}").status_code == 200
+    assert client.get(f"/leaders/followups/{followup.reference}").status_code == 200
 
 
 def test_open_links_invitations_and_qr_codes_are_for_leaders_only(app, client, db):

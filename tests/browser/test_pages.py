@@ -19,7 +19,7 @@ from tests.browser.conftest import VIEWPORTS, axe_violations, login, screenshot,
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # Route parameters filled from the demo data; a route needing anything else is listed as not visited.
-ID_SOURCES = {"followup_id": "FollowUp", "link_id": "OpenLink"}
+ID_SOURCES = {"reference": "FollowUp", "link_id": "OpenLink"}
 # Pages that refuse on purpose with the default settings (their refusal page is checked too).
 # ADMIN_SEES_MIRRORS is off by default; the set-password form needs a link opened first (its page says so).
 EXPECTED_STATUS = {"leaders.staff_mirror": 403, "auth.set_password": 404}
@@ -76,18 +76,19 @@ def _recovery_link(db):
 
 
 def _first_id(db, argument):
-    """The first demo row for a route parameter. For follow-ups, the first whose customer left an
-    address: only those have a timeline (the others answer 404 by design). In a freshly seeded demo
-    the lowest id has no address; whether it comes first depended on the tests run before."""
+    """The first demo row for a route parameter (of a follow-up, its reference): for follow-ups, the
+    first whose customer left an address: only those have a timeline (the others answer 404 by
+    design). In a freshly seeded demo the lowest id has no address; whether it comes first depended
+    on the tests run before."""
     model = getattr(models, ID_SOURCES[argument])
-    if argument != "followup_id":
+    if argument != "reference":
         return db.session.execute(select(model.id).order_by(model.id)).scalars().first()
     from perception.followups.queries import customer_identity
 
     for followup in db.session.execute(select(model).order_by(model.id)).scalars():
         identity = customer_identity(followup.response)
         if identity is not None and identity["email"]:
-            return followup.id
+            return followup.reference
     return None
 
 

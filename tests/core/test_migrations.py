@@ -1,5 +1,6 @@
 """The migrations have one head, build exactly the models' schema, and go down and up again."""
 
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -387,4 +388,39 @@ def test_migration_0024_keeps_the_consent_given_with_each_answer(tmp_path, datab
         with db.engine.connect() as connection:
             columns = {column["name"] for column in sa.inspect(connection).get_columns("responses")}
         assert "answered_with_consent" not in columns and "contact_consent" in columns
+        upgrade()
+
+
+def test_migration_0025_gives_every_follow_up_its_own_reference(tmp_path, database):
+    """0025: each follow-up stored before gets a reference of its own (pages, mails and webhooks name a
+    follow-up by it); the column goes again on the way down."""
+    from datetime import UTC, datetime
+
+    from tests.helpers import bank_items, make_survey
+
+    with _empty_database(tmp_path, database, "followup_references"):
+        upgrade(revision="0024")
+        survey_id = make_survey(items=bank_items(4)).id
+        db.session.commit()
+        db.session.remove()
+        at = datetime(2026, 3, 4, tzinfo=UTC)
+        with db.engine.begin() as connection:
+            for response_id in (1, 2, 3):
+                connection.execute(sa.text(
+                    "INSERT INTO responses (id, survey_id, perspective, submitted_at, channel) "
+                    "VALUES (:id, :survey, 'customer', :at, 'link')"),
+                    {"id": response_id, "survey": survey_id, "at": at})
+                connection.execute(sa.text(
+                    "INSERT INTO follow_ups (response_id, state, reasons, opened_at, due_at, notify_attempts) "
+                    "VALUES (:id, 'open', 'overall=1.0', :at, :at, 0)"), {"id": response_id, "at": at})
+        upgrade()
+        with db.engine.connect() as connection:
+            references = connection.execute(sa.text("SELECT reference FROM follow_ups")).scalars().all()
+        assert len(set(references)) == 3 and all(re.fullmatch(r"[a-z][a-z2-9]{11}", ref) for ref in references)
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as connection:
+            connection.execute(sa.text("UPDATE follow_ups SET reference = :ref"), {"ref": references[0]})
+        downgrade(revision="0024")
+        with db.engine.connect() as connection:
+            columns = {column["name"] for column in sa.inspect(connection).get_columns("follow_ups")}
+        assert "reference" not in columns
         upgrade()

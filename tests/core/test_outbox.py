@@ -54,7 +54,7 @@ def test_reassigning_cancels_the_unsent_alert_and_queues_one_for_the_new_assigne
     followup = followup_of(invite_and_answer(app.test_client(), survey, team))
     smtp_server.refuse(second.email, "451 4.3.0 Try later")  # the new assignee's alert must wait
     login(client, first)
-    assert page_post(client, f"/leaders/followups/{followup.id}", "reassign",
+    assert page_post(client, f"/leaders/followups/{followup.reference}", "reassign",
                      {"assignee": str(second.id)}).status_code == 303
     first_alert, second_alert = rows(follow_up_id=followup.id)
     assert (first_alert.status, first_alert.last_error) == ("cancelled", "reassigned")
@@ -69,7 +69,7 @@ def test_a_resurvey_that_could_not_go_out_is_not_sent_later_by_the_worker(app, d
     invitation = invite_and_answer(app.test_client(), survey, team, email="lena@example.net", consent="yes")
     followup = followup_of(invitation)
     login(client, leader)
-    path = f"/leaders/followups/{followup.id}"
+    path = f"/leaders/followups/{followup.reference}"
     assert page_post(client, path, "resolve", {"note": "Called."}).status_code == 303
     smtp_server.refuse("lena@example.net", "451 4.3.0 Try later")
     assert page_post(client, path, "recovery", {}).status_code == 400

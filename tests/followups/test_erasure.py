@@ -101,7 +101,7 @@ def seed_customer(app, client, survey):
     db.session.add(StaffGuess(invitation_id=invitation.id, staff_id=staff.id, score=4))
     followup = followup_of(invitation)
     login(client, leader)
-    path = f"/leaders/followups/{followup.id}"
+    path = f"/leaders/followups/{followup.reference}"
     page_post(client, path, "contact", {"channel": "phone", "outcome": "reached",
                                         "note": "Rang 07700 900 123; Priyanka was upset about the fee."})
     page_post(client, path, "resolve", {"note": f"Refund confirmed by mail to {EMAIL}."})
@@ -124,7 +124,7 @@ def seed_customer(app, client, survey):
     assert post_form(walk_in, "/s/o/answer", answers).status_code == 303
     open_answer = db.session.execute(select(Response).where(Response.channel == "open")).scalar_one()
     open_followup = db.session.execute(select(FollowUp).where(FollowUp.response_id == open_answer.id)).scalar_one()
-    page_post(client, f"/leaders/followups/{open_followup.id}", "contact",
+    page_post(client, f"/leaders/followups/{open_followup.reference}", "contact",
               {"channel": "phone", "outcome": "message", "note": "Left a message on 0770 090 0123."})
     # A till sent her number in its Idempotency-Key; and she unsubscribed before keyed hashes.
     other, _token = make_invitation(survey, team, email="someone.else@example.org")
@@ -176,7 +176,7 @@ def test_erase_customer_command_leaves_no_trace_and_no_figure_moves(app, db, cli
     assert record.follow_ups == 2 and record.fields_cleared >= 8
     assert EMAIL not in record.subject_hash and len(record.subject_hash) == 64
 
-    page = client.get(f"/leaders/followups/{followup.id}").get_data(as_text=True)
+    page = client.get(f"/leaders/followups/{followup.reference}").get_data(as_text=True)
     assert "did not allow contact" in page and "Priyanka" not in page
 
 

@@ -38,7 +38,7 @@ def _answered_at(app, monkeypatch, survey, team, moment, consent, email=None):
 
 def _contact(client, followup, at, outcome="reached"):
     """Record a phone contact at `at` through the follow-up's page (the leader logged in)."""
-    return page_post(client, f"/leaders/followups/{followup.id}", "contact",
+    return page_post(client, f"/leaders/followups/{followup.reference}", "contact",
                      {"channel": "phone", "outcome": outcome, "at": at.strftime("%Y-%m-%dT%H:%M")})
 
 
@@ -122,7 +122,7 @@ def test_the_page_shows_the_day_a_follow_up_is_due_by_and_lists_its_history_by_d
     login(client, leader)
     pages = []
     for followup in followups:
-        url = f"/leaders/followups/{followup.id}"
+        url = f"/leaders/followups/{followup.reference}"
         posted = _contact(client, followup, day + timedelta(hours=12), "no_answer")
         assert posted.status_code == 303, posted.get_data(as_text=True)[:2000]
         page = client.get(url).get_data(as_text=True)

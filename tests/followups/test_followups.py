@@ -79,8 +79,8 @@ def test_on_the_demo_a_low_response_reaches_its_leader_who_calls_and_resolves(ap
     assert "needs a follow-up" in mail.message["Subject"]
     assert "+44 20 7946 0958" not in mail.text and "Nobody looked up" not in mail.text  # no identity, no comment
     url = FOLLOWUP_URL_RE.search(mail.text)
-    assert url and int(url.group(1)) == followup.id
-    path = f"/leaders/followups/{followup.id}"
+    assert url and url.group(1) == followup.reference
+    path = f"/leaders/followups/{followup.reference}"
     assert runner.invoke(args=["send-followup-alerts"]).output.startswith("send-followup-alerts: sent 0")
 
     login(client, leader, password=DEMO_PASSWORD)
@@ -117,13 +117,13 @@ def test_without_consent_nobody_sees_who_answered(app, db, client, runner, surve
     runner.invoke(args=["send-followup-alerts"])
     [mail] = smtp_server.to(leader.email)
     login(client, leader)
-    page = client.get(f"/leaders/followups/{followup.id}").get_data(as_text=True)
+    page = client.get(f"/leaders/followups/{followup.reference}").get_data(as_text=True)
     listing = client.get("/leaders/followups/").get_data(as_text=True)
     for text in (page, listing, mail.text, mail.html, str(mail.message)):
         assert "dana.k@example.net" not in text and "Kowalski" not in text
     assert "I felt like a ticket number." in page  # the comment is shown, not who wrote it
     assert "did not allow contact" in page
-    assert client.get(f"/leaders/followups/{followup.id}/timeline").status_code == 404
+    assert client.get(f"/leaders/followups/{followup.reference}/timeline").status_code == 404
     # Nor the staff member who served them, nor a time finer than the day (the day itself is shown).
     assert "Bartholomew" not in page and "thought this customer felt" not in page  # nor his guess: his own answer
     for text in (page, listing):
@@ -145,7 +145,7 @@ def test_with_consent_the_page_shows_time_and_staff(app, db, client, survey):
                                    consent="yes")
     login(client, leader)
     followup = followup_of(invitation)
-    page = client.get(f"/leaders/followups/{followup.id}").get_data(as_text=True)
+    page = client.get(f"/leaders/followups/{followup.reference}").get_data(as_text=True)
     moment = followup.response.submitted_at.strftime("%d %b %Y, %H:%M")
     assert f"answered {moment} UTC" in page and "served by Bartholomew Served" in page
 
@@ -156,7 +156,7 @@ def test_consent_with_name_and_email_shows_them_to_the_assignee(app, db, client,
     invitation = invite_and_answer(app.test_client(), survey, team, score=2, email="omar@example.net", name="Omar",
                                    consent="yes")
     login(client, leader)
-    page = client.get(f"/leaders/followups/{followup_of(invitation).id}").get_data(as_text=True)
+    page = client.get(f"/leaders/followups/{followup_of(invitation).reference}").get_data(as_text=True)
     assert "omar@example.net" in page and "Omar" in page
 
 
@@ -219,22 +219,22 @@ def test_leaders_see_only_their_teams_follow_ups_and_ids_of_others_are_404(app, 
     theirs = followup_of(invite_and_answer(app.test_client(), survey, away))
     login(client, leader)
     listing = client.get("/leaders/followups/?view=all").get_data(as_text=True)
-    assert f"#{mine.id}" in listing and f"#{theirs.id}" not in listing
-    assert client.get(f"/leaders/followups/{mine.id}").status_code == 200
-    for path in (f"/leaders/followups/{theirs.id}", f"/leaders/followups/{theirs.id}/timeline",
+    assert f"#{mine.reference}" in listing and f"#{theirs.reference}" not in listing
+    assert client.get(f"/leaders/followups/{mine.reference}").status_code == 200
+    for path in (f"/leaders/followups/{theirs.reference}", f"/leaders/followups/{theirs.reference}/timeline",
                  "/leaders/followups/999999"):
         assert client.get(path).status_code == 404, path
-    token = csrf_token(client, f"/leaders/followups/{mine.id}")
-    stolen = client.post(f"/leaders/followups/{theirs.id}", data={"note-csrf_token": token, "note-action": "note",
-                                                                  "note-note": "peeking"})
+    token = csrf_token(client, f"/leaders/followups/{mine.reference}")
+    stolen = client.post(f"/leaders/followups/{theirs.reference}",
+                         data={"note-csrf_token": token, "note-action": "note", "note-note": "peeking"})
     assert stolen.status_code == 404
     assert count(FollowUpEvent) == 2  # the two "opened" lines only
     admin_client = app.test_client()
     login(admin_client, make_user("admin"))
-    assert admin_client.get(f"/leaders/followups/{theirs.id}").status_code == 200
+    assert admin_client.get(f"/leaders/followups/{theirs.reference}").status_code == 200
     staff_client = app.test_client()
     login(staff_client, make_user("staff", team=home))
-    assert staff_client.get(f"/leaders/followups/{mine.id}").status_code == 403
+    assert staff_client.get(f"/leaders/followups/{mine.reference}").status_code == 403
 
 
 def test_an_admins_team_filter_with_an_id_no_column_holds_shows_every_team_not_an_error(app, db, client, survey):
@@ -245,9 +245,9 @@ def test_an_admins_team_filter_with_an_id_no_column_holds_shows_every_team_not_a
     for team in ("99999999999999999999", str(2**63), str(2**31), "-1", "x"):  # hand-typed in the address bar
         listing = client.get(f"/leaders/followups/?view=all&team={team}")
         assert listing.status_code == 200, team
-        assert f"#{mine.id}" in listing.get_data(as_text=True), team  # not a team's id: no team filter
+        assert f"#{mine.reference}" in listing.get_data(as_text=True), team  # not a team's id: no team filter
     only_away = client.get(f"/leaders/followups/?view=all&team={away.id}").get_data(as_text=True)
-    assert f"#{theirs.id}" in only_away and f"#{mine.id}" not in only_away
+    assert f"#{theirs.reference}" in only_away and f"#{mine.reference}" not in only_away
 
 
 def test_overdue_list_and_team_figures(app, db, client, survey):
@@ -264,11 +264,12 @@ def test_overdue_list_and_team_figures(app, db, client, survey):
         followup.opened_at, followup.due_at = now - timedelta(hours=60), now - timedelta(hours=12)
     db.session.commit()
     login(client, leader)
-    path = f"/leaders/followups/{quick.id}"
+    path = f"/leaders/followups/{quick.reference}"
     when = (now - timedelta(hours=57)).strftime("%Y-%m-%dT%H:%M")
     assert page_post(client, path, "contact", {"channel": "phone", "outcome": "reached", "at": when}).status_code == 303
     overdue = client.get("/leaders/followups/?view=overdue").get_data(as_text=True)
-    assert f"#{late.id}" in overdue and f"#{quick.id}" not in overdue and f"#{fresh.id}" not in overdue
+    assert f"#{late.reference}" in overdue
+    assert f"#{quick.reference}" not in overdue and f"#{fresh.reference}" not in overdue
     listing = client.get("/leaders/followups/").get_data(as_text=True)
     assert "1 overdue" in listing
     # Settled: late (past due, no contact) and quick (contacted 3 h after opening); fresh is not due yet.
@@ -281,7 +282,7 @@ def test_a_no_answer_attempt_does_not_count_as_contact(app, db, client, survey):
     leader = make_user("leader", team=team)
     followup = followup_of(invite_and_answer(app.test_client(), survey, team))
     login(client, leader)
-    path = f"/leaders/followups/{followup.id}"
+    path = f"/leaders/followups/{followup.reference}"
     assert page_post(client, path, "contact", {"channel": "phone", "outcome": "no_answer"}).status_code == 303
     db.session.refresh(followup)
     assert followup.state == "open" and followup.first_contact_at is None
@@ -292,7 +293,7 @@ def test_forms_refuse_bad_input_with_messages_not_errors(app, db, client, survey
     leader = make_user("leader", team=team)
     followup = followup_of(invite_and_answer(app.test_client(), survey, team))
     login(client, leader)
-    path = f"/leaders/followups/{followup.id}"
+    path = f"/leaders/followups/{followup.reference}"
     missing = page_post(client, path, "contact", {"note": "called"})
     assert missing.status_code == 400
     assert "Please choose how you contacted the customer." in missing.get_data(as_text=True)
@@ -317,13 +318,13 @@ def test_reassigning_tells_the_new_assignee_by_email(app, db, client, survey, sm
     first, second = make_user("leader", team=team, name="Sam"), make_user("leader", team=team, name="Tara")
     followup = followup_of(invite_and_answer(app.test_client(), survey, team))
     login(client, first)
-    path = f"/leaders/followups/{followup.id}"
+    path = f"/leaders/followups/{followup.reference}"
     moved = page_post(client, path, "reassign", {"assignee": str(second.id), "note": "You know this customer."})
     assert moved.status_code == 303
     db.session.refresh(followup)
     assert followup.assignee_id == second.id and followup.notified_at is not None
     [mail] = smtp_server.to(second.email)
-    assert f"/leaders/followups/{followup.id}" in mail.text
+    assert f"/leaders/followups/{followup.reference}" in mail.text
     page = client.get(path).get_data(as_text=True)
     assert "Passed to Tara" in page and "You know this customer." in page
     reopened = page_post(client, path, "resolve", {"note": "Sorted."})
@@ -403,7 +404,7 @@ def test_an_open_link_response_opens_a_follow_up_with_only_the_phone_it_was_give
     followup = db.session.execute(select(FollowUp)).scalar_one()
     assert followup.team_id == team.id and followup.assignee_id == leader.id
     login(client, leader)
-    assert "0161 496 0000" in client.get(f"/leaders/followups/{followup.id}").get_data(as_text=True)
+    assert "0161 496 0000" in client.get(f"/leaders/followups/{followup.reference}").get_data(as_text=True)
 
 
 def test_the_event_history_is_deleted_with_nothing_else(app, db, survey):
@@ -423,3 +424,27 @@ def test_the_alert_subject_starts_on_its_header_line_and_reads_back_whole(app, d
     assert mail.data.startswith(b"Subject: A customer of")
     written = email.message_from_bytes(mail.data, policy=policy.default)
     assert written["Subject"] == f"A customer of {team.name} needs a follow-up by {followup.due_at:%d %b %H:%M} UTC"
+
+
+def test_follow_ups_are_named_by_references_that_count_nothing(app, db, client):
+    """An attacker's read: follow-ups were named by their id, which counts up across the business, so
+    the leader of one team read between two of their own follow-ups how many low answers the other
+    teams had had (and could open one of their own through their open link to read it at any moment)."""
+    ours, theirs = make_team("Harbour Street"), make_team("Quay Road")
+    leader = make_user("leader", team=ours)
+    survey = make_survey(items=bank_items())
+    first = followup_of(invite_and_answer(app.test_client(), survey, ours, score=1, email="ada@harbour.example"))
+    for index in range(3):  # three unhappy customers of the other team
+        invite_and_answer(app.test_client(), survey, theirs, score=1, email=f"c{index}@quay.example")
+    second = followup_of(invite_and_answer(app.test_client(), survey, ours, score=1, email="bo@harbour.example"))
+    login(client, leader)
+    listing = client.get("/leaders/followups/?view=all").get_data(as_text=True)
+    shown = set(re.findall(r'href="/leaders/followups/([a-z0-9]+)"', listing)) - {"recovery"}
+    assert shown == {first.reference, second.reference}
+    for reference in shown:
+        assert re.fullmatch(r"[a-z][a-z2-9]{11}", reference) and not reference.isdigit()
+    assert f"#{first.id}<" not in listing and f"#{second.id}<" not in listing
+    assert client.get(f"/leaders/followups/{second.id}").status_code == 404  # ids open nothing
+    page = client.get(f"/leaders/followups/{second.reference}").get_data(as_text=True)
+    assert f"Follow-up #{second.reference}" in page
+    assert first.reference != second.reference

@@ -74,7 +74,7 @@ def test_a_follow_up_goes_to_another_leader_of_its_team_when_its_assignee_may_no
     assert entry.details["to_assignee_id"] == kim.id and entry.details["handed_over"] is True
     kim_client = app.test_client()
     login(kim_client, kim)
-    assert kim_client.get(f"/leaders/followups/{followup.id}").status_code == 200
+    assert kim_client.get(f"/leaders/followups/{followup.reference}").status_code == 200
 
 
 def test_without_another_leader_an_admin_takes_it_and_resolved_ones_stay(app, db, survey, admin_client):

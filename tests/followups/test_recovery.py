@@ -27,7 +27,7 @@ def resolved_followup(app, client, survey, team, leader, consent="yes", email="l
                                    **answers)
     followup = followup_of(invitation)
     login(client, leader)
-    path = f"/leaders/followups/{followup.id}"
+    path = f"/leaders/followups/{followup.reference}"
     assert page_post(client, path, "resolve", {"note": "Called and apologised."}).status_code == 303
     return followup, path
 
@@ -78,7 +78,7 @@ def test_no_resurvey_without_consent_or_before_resolution(app, db, client, surve
     refused = page_post(client, path, "recovery", {}, must_show=False)
     assert refused.status_code == 400 and "did not allow us to contact them" in refused.get_data(as_text=True)
     open_one = followup_of(invite_and_answer(app.test_client(), survey, team, email="x@example.net", consent="yes"))
-    early = page_post(client, f"/leaders/followups/{open_one.id}", "recovery", {}, must_show=False)
+    early = page_post(client, f"/leaders/followups/{open_one.reference}", "recovery", {}, must_show=False)
     assert early.status_code == 400 and "once the follow-up is resolved" in early.get_data(as_text=True)
     assert smtp_server.messages == []
 

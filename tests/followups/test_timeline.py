@@ -65,9 +65,9 @@ def test_a_leader_reaches_the_timeline_from_a_consented_follow_up_and_sees_their
     low = invite_and_answer(app.test_client(), survey, home, score=1, email=EMAIL, name="Kofi", consent="yes")
     followup = followup_of(low)
     login(client, leader)
-    path = f"/leaders/followups/{followup.id}"
+    path = f"/leaders/followups/{followup.reference}"
     page_post(client, path, "contact", {"channel": "meeting", "outcome": "reached", "note": "Met at the branch."})
-    assert f'href="/leaders/followups/{followup.id}/timeline"' in client.get(path).get_data(as_text=True)
+    assert f'href="/leaders/followups/{followup.reference}/timeline"' in client.get(path).get_data(as_text=True)
     html = client.get(f"{path}/timeline").get_data(as_text=True)
     assert "Showing interactions with Harbour Street only." in html
     assert "Riverside was lovely." not in html
@@ -82,8 +82,8 @@ def test_no_timeline_without_consent_or_without_an_email(app, db, client, survey
     silent = followup_of(invite_and_answer(app.test_client(), survey, team, email=EMAIL, consent="no"))
     phone_only = followup_of(invite_and_answer(app.test_client(), survey, team, consent="yes", phone="0161 496 0000"))
     login(client, leader)
-    assert client.get(f"/leaders/followups/{silent.id}/timeline").status_code == 404
-    assert client.get(f"/leaders/followups/{phone_only.id}/timeline").status_code == 404
+    assert client.get(f"/leaders/followups/{silent.reference}/timeline").status_code == 404
+    assert client.get(f"/leaders/followups/{phone_only.reference}/timeline").status_code == 404
     assert db.session.execute(select(Invitation).where(Invitation.customer_email == EMAIL)).scalar_one()
 
 

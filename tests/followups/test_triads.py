@@ -49,7 +49,7 @@ def test_staff_guess_once_blind_and_it_stays_their_own(app, db, client, survey):
     from perception.core.models import User
 
     login(leader_client, db.session.execute(select(User).where(User.role == "leader")).scalar_one())
-    followup_page = leader_client.get(f"/leaders/followups/{followup_of(unhappy).id}").get_data(as_text=True)
+    followup_page = leader_client.get(f"/leaders/followups/{followup_of(unhappy).reference}").get_data(as_text=True)
     # Lena did not allow contact: her answers are shown without the staff member who served her, and
     # without Ben's guess, which is his own answer (DESIGN section 2, "Own answers stay own").
     assert "Rude and rushed." in followup_page

@@ -69,7 +69,7 @@ def _walk(client, survey, role, pages):
 def test_every_leader_and_staff_page_shows_payloads_as_text(app, db, hostile_demo):
     slug = hostile_demo.slug
     followups = list(db.session.execute(
-        select(FollowUp.id).join(Response, Response.id == FollowUp.response_id)
+        select(FollowUp.reference).join(Response, Response.id == FollowUp.response_id)
         .where(Response.comment.contains("alert")).order_by(FollowUp.id).limit(3)).scalars())
     extra = ["/me", "/leaders/followups/?view=all", "/leaders/customers?q=customer",
              *(f"/leaders/followups/{i}" for i in followups), *(f"/leaders/followups/{i}/timeline" for i in followups),

@@ -22,6 +22,8 @@ from perception.core.models.followups import (
     FOLLOWUP_EVENT_KINDS,
     FOLLOWUP_STATES,
     RECOVERY_STATES,
+    REFERENCE_ALPHABET,
+    REFERENCE_LENGTH,
     TAG_EFFECTS,
     CommentTag,
     ErasureRecord,
@@ -29,6 +31,7 @@ from perception.core.models.followups import (
     FollowUpEvent,
     RecoveryRequest,
     StaffGuess,
+    new_followup_reference,
 )
 from perception.core.models.outreach import (
     OUTBOX_KINDS,
@@ -89,6 +92,9 @@ __all__ = [
     "CONTACT_CHANNELS",
     "CONTACT_OUTCOMES",
     "RECOVERY_STATES",
+    "REFERENCE_ALPHABET",
+    "REFERENCE_LENGTH",
+    "new_followup_reference",
     "FollowUp",
     "FollowUpEvent",
     "RecoveryRequest",

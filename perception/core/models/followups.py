@@ -1,6 +1,7 @@
 """Closing the loop: follow-ups and their history, re-survey requests, staff guesses, erasure records
 and comment tags."""
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import (
@@ -37,6 +38,19 @@ CONTACT_OUTCOMES = ("reached", "message", "no_answer", "sent")
 
 RECOVERY_STATES = ("created", "sent", "answered", "expired")
 
+# How pages, mails and webhooks name a follow-up: ids count up across the business as follow-ups open,
+# so two of a team's own numbers told its leader how many low answers every other team had between them
+# (and a day's numbers, the order of its low answers; an attacker's read). 12 characters, the first a
+# letter, of an alphabet without look-alikes (0/o, 1/l/i): about 59 bits.
+REFERENCE_LETTERS = "abcdefghjkmnpqrstuvwxyz"
+REFERENCE_ALPHABET = REFERENCE_LETTERS + "23456789"
+REFERENCE_LENGTH = 12
+
+
+def new_followup_reference():
+    return secrets.choice(REFERENCE_LETTERS) + "".join(
+        secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH - 1))
+
 
 class FollowUp(db.Model):
     """A customer response at or below the alert rule, to be acted on (perception.followups).
@@ -51,6 +65,7 @@ class FollowUp(db.Model):
               postgresql_where=text("state != 'resolved'")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(REFERENCE_LENGTH), unique=True, default=new_followup_reference)
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), unique=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
