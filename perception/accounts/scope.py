@@ -63,7 +63,10 @@ def account_sees_team(users, team_column):
 
 
 def sees_survey(user, survey):
-    """A wave is visible when it covers one of the user's teams (an empty team list covers every team)."""
+    """A wave is visible when it covers one of the user's teams (an empty team list covers every team);
+    a draft only to those who prepare waves (staff found one by typing its slug: an attacker's read)."""
+    if user.role == "staff" and survey.status == "draft":
+        return False
     scope = team_scope(user)
     return scope is None or not survey.teams or any(team.id in scope for team in survey.teams)
 

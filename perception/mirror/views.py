@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from perception.accounts.queries import staff_members
 from perception.mirror.queries import own_guesses, staff_mirror, waiting
-from perception.surveys.queries import survey_by_slug_or_404
+from perception.surveys.queries import survey_by_slug_or_404, visible_survey_or_404
 from perception.web.leaders import bp as leaders
 from perception.web.security import roles_required
 from perception.web.staff import bp as staff
@@ -39,7 +39,7 @@ def mirror_page(survey, person, viewer_is_subject):
 @staff.get("/surveys/<slug>/mirror")
 @roles_required("staff")
 def mirror(slug):
-    survey = survey_by_slug_or_404(slug)
+    survey = visible_survey_or_404(slug, current_user)  # their team's waves, not drafts
     if not survey.covers_team(current_user.team_id):
         abort(404)
     return mirror_page(survey, current_user, viewer_is_subject=True)

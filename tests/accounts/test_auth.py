@@ -94,8 +94,8 @@ ROUTES = {
     # Closing the loop. 999999 stands for any <int:...> id; no such follow-up exists, hence 404.
     "/staff/interactions": {"staff": 200, "leader": 403, "admin": 403},
     "/leaders/followups/": {"staff": 403, "leader": 200, "admin": 200},
-    "/leaders/followups/999999": {"staff": 403, "leader": 404, "admin": 404},
-    "/leaders/followups/999999/timeline": {"staff": 403, "leader": 404, "admin": 404},
+    "/leaders/followups/nosuchfollowup": {"staff": 403, "leader": 404, "admin": 404},
+    "/leaders/followups/nosuchfollowup/timeline": {"staff": 403, "leader": 404, "admin": 404},
     "/leaders/followups/recovery": {"staff": 403, "leader": 200, "admin": 200},
     "/leaders/customers": {"staff": 403, "leader": 403, "admin": 200},
     # Closing the loop, part B: drivers, board, mirror (admins only with ADMIN_SEES_MIRRORS), exports.
@@ -136,7 +136,8 @@ def test_every_protected_route_checks_the_role(app, client, db, role):
 def test_route_table_covers_every_staff_and_leader_route(app):
     paths = {re.sub(r"<int:\w+>", "<int>", rule.rule) for rule in app.url_map.iter_rules()
              if rule.rule.startswith(("/staff", "/leaders"))}
-    covered = {path.replace("wave-1", "<slug>").replace("999999", "<int>") for path in (*ROUTES, *POST_ROUTES)}
+    covered = {path.replace("wave-1", "<slug>").replace("999999", "<int>").replace("nosuchfollowup", "<reference>")
+               for path in (*ROUTES, *POST_ROUTES)}
     assert paths <= covered, paths - covered
 
 

@@ -103,6 +103,23 @@ def test_unknown_survey_is_404(client, db):
     assert client.get("/leaders/surveys/nope/rate").status_code == 404
 
 
+def test_staff_cannot_open_a_draft_wave_by_its_slug(app, client, db):
+    """An attacker's read: drafts belong to those who prepare waves. The staff home page and the API
+    hid them, but the rating page, the board and the mirror showed a draft's title and statements to a
+    staff member who typed its slug."""
+    team = make_team()
+    staff = make_user("staff", team=team)
+    make_survey("2027-restructure", status="draft", title="Planned restructuring", teams=[team])
+    login(client, staff)
+    for path in ("/staff/surveys/2027-restructure", "/staff/surveys/2027-restructure/board",
+                 "/staff/surveys/2027-restructure/mirror"):
+        response = client.get(path)
+        assert response.status_code == 404 and "Planned restructuring" not in response.get_data(as_text=True), path
+    leader = app.test_client()
+    login(leader, make_user("leader", team=team))
+    assert leader.get("/leaders/surveys/2027-restructure").status_code == 200  # its preparers still see it
+
+
 def test_a_rating_given_before_a_role_change_stays_as_it_was(app, client, db):
     """A staff rating still waiting for its batch keeps its perspective when its author is made a
     leader; the leaders' form (no predictions) may not rewrite it, or the batch it completes would
