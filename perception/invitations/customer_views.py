@@ -41,7 +41,8 @@ def _problem(link):
     """The page to show instead of the form, or None when the link may be answered."""
     if link is None:
         return render_template("web/unknown.html"), 404
-    if not link.active or not link.survey.is_accepting():
+    # A wave scoped away from the link's team since (an admin's edit) no longer asks that team.
+    if not link.active or not link.survey.is_accepting() or not link.survey.covers_team(link.team_id):
         return render_template("web/closed.html"), 410
     if link.survey_id in answered_surveys(request.cookies.get(ANSWERED_COOKIE)):
         return render_template("web/answered.html"), 200

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from perception.core.models import OpenLink, Response
 from perception.invitations.open_link_service import open_link_url, qr_png
-from tests.helpers import answers_for, login, make_survey, make_team, make_user, post_form
+from tests.helpers import answers_for, csrf_token, login, make_survey, make_team, make_user, post_form
 
 
 def make_link(client, survey, team, label="Receipts"):
@@ -106,6 +106,23 @@ def test_switched_off_unknown_and_closed_links(app, client, db):
     survey.status = "closed"
     db.session.commit()
     assert app.test_client().get(urlsplit(url).path).status_code == 410
+
+
+def test_a_link_of_a_team_the_wave_no_longer_covers_is_closed(app, client, db):
+    """An attacker's read: after an admin scoped the wave away from the link's team, the link still took
+    answers for that team, which the wave no longer asks."""
+    team, other = make_team("Harbour Street"), make_team("Quay Road")
+    survey = make_survey(teams=[team])
+    url = urlsplit(open_link_url(make_link(client, survey, team))).path
+    visitor = app.test_client()
+    assert visitor.get(url).status_code == 303
+    token = csrf_token(visitor, "/s/o/answer")  # the form is open in the visitor's browser
+    survey.teams = [other]
+    db.session.commit()
+    assert app.test_client().get(url).status_code == 410
+    sent = visitor.post("/s/o/answer", data={**answers_for(survey.items, 4), "csrf_token": token})
+    assert sent.status_code == 410
+    assert db.session.execute(select(Response)).first() is None
 
 
 def test_a_forged_answered_cookie_is_ignored(app, client, db):
