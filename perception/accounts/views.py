@@ -4,15 +4,15 @@ owner's role."""
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from perception.accounts.forms import LoginForm, LogoutForm, NewTokenForm, RevokeTokenForm
 from perception.accounts.login_service import authenticate, end_sessions
 from perception.accounts.queries import user_for_session
 from perception.accounts.service import TokenError, create_api_token, revoke_api_token, tokens_of
-from perception.core.extensions import limiter, login_manager
-from perception.web.security import client_key
+from perception.core.extensions import login_manager
+from perception.web.security import client_key, give_back, take
 
 bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"
@@ -31,10 +31,6 @@ def load_user(session_id):
     return user_for_session(session_id)
 
 
-def _failed(response):
-    return response.status_code != 302
-
-
 def _login_account_key():
     return "login:" + (request.form.get("email") or "").strip().lower()[:254] + "@" + client_key()
 
@@ -49,16 +45,22 @@ def _safe_next(target):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(LOGIN_ADDRESS_LIMITS, methods=["POST"], deduct_when=_failed)
-@limiter.limit(LOGIN_ACCOUNT_ADDRESS_LIMITS, methods=["POST"], key_func=_login_account_key, deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("public.my_home"))
     form = LoginForm()
     error = None
     if form.validate_on_submit():
+        # Each try counts before the password is checked (atomically: security.take), and a success
+        # is given back, so only failures count; counted after a failed check, a burst of guesses sent
+        # at once all got checked (an attacker's read).
+        limits = ((LOGIN_ADDRESS_LIMITS, ("login-address", client_key())),
+                  (LOGIN_ACCOUNT_ADDRESS_LIMITS, ("login", _login_account_key())))
+        if not take(*limits):
+            abort(429)
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
+            give_back(*limits)
             session.clear()  # a fresh session on login: no fixation
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or url_for("public.my_home"))

@@ -5,7 +5,8 @@ Open links: As with personal links, the token is swapped at once for a session v
 `/s/o/answer`. Stuffing guards: a browser that answered carries a signed cookie and is shown
 "you already answered"; each address (an IPv6 one by its /64) may send OPEN_LINK_RATE_LIMIT
 responses, and each link takes OPEN_LINK_LINK_LIMIT responses from all addresses together (only
-stored responses count), so many addresses cannot flood one QR link (and its follow-ups) either.
+answers count, each as it is about to be stored: security.take), so many addresses cannot flood one QR
+link (and its follow-ups) either.
 
 Unsubscribing: The link in every mail (and its List-Unsubscribe header) carries a signed invitation id. GET
 shows a confirmation page; POST unsubscribes. The POST is exempt from CSRF on purpose: mail
@@ -14,7 +15,7 @@ and the signed value in the URL is itself the proof that the request comes from 
 
 from types import SimpleNamespace
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 
 from perception.core.extensions import csrf, db, limiter
 from perception.core.models import OpenLink
@@ -33,6 +34,7 @@ from perception.surveys.queries import customer_minutes, wave_items
 from perception.web.customer import bp as customer
 from perception.web.customer import guess_failed
 from perception.web.forms import collect_scores, contact_choice
+from perception.web.security import client_key, take
 
 SESSION_KEY = "survey_open_link"
 
@@ -60,25 +62,15 @@ def open_survey(token):
     return redirect(url_for("survey.open_answer"), code=303)
 
 
-def _submission_limit():
-    return current_app.config["OPEN_LINK_RATE_LIMIT"]
-
-
-def _link_limit():
-    return current_app.config["OPEN_LINK_LINK_LIMIT"]
-
-
-def _link_key():
-    return f"open-link:{session.get(SESSION_KEY)}"
-
-
-def _stored(response):
-    return response.status_code == 303
+def _within_limits(link):
+    """Count this answer against the address's and the link's limits, as it is about to be stored
+    (only answers count, not a form sent back with a missing answer)."""
+    config = current_app.config
+    return take((config["OPEN_LINK_RATE_LIMIT"], ("open-link-answer", client_key())),
+                (config["OPEN_LINK_LINK_LIMIT"], ("open-link", str(link.id))))
 
 
 @customer.route("/o/answer", methods=["GET", "POST"])
-@limiter.limit(_submission_limit, methods=["POST"], deduct_when=_stored)
-@limiter.limit(_link_limit, methods=["POST"], key_func=_link_key, deduct_when=_stored)
 def open_answer():
     link_id = session.get(SESSION_KEY)
     link = db.session.get(OpenLink, link_id) if isinstance(link_id, int) else None
@@ -89,6 +81,8 @@ def open_answer():
     items = wave_items(survey)  # in the wording this wave asks
     form = customer_form_class(items, survey.ask_nps)()
     if form.validate_on_submit():
+        if not _within_limits(link):
+            abort(429)
         record_open_response(
             link, collect_scores(form, items, "item"), comment=form.comment.data,
             nps=form.nps.data if survey.ask_nps else None, contact=contact_choice(form),

@@ -1,5 +1,6 @@
 """Security headers for every response, the request checks every page shares, role checks, whom a
-rate limit counts (client_key), and padding an answer to a fixed minimum time (pad_to_minimum)."""
+rate limit counts (client_key), limits counted inside a view (take, give_back), and padding an
+answer to a fixed minimum time (pad_to_minimum)."""
 
 import ipaddress
 import time
@@ -7,8 +8,10 @@ from functools import wraps
 
 from flask import abort, request
 from flask_login import current_user
+from limits import parse_many
+from limits.strategies import FixedWindowRateLimiter
 
-from perception.core.extensions import login_manager
+from perception.core.extensions import limiter, login_manager
 
 
 def no_store(response):
@@ -49,6 +52,44 @@ def client_key():
     default): the client's address, grouped by address_key. Behind TRUSTED_PROXIES load balancers
     the address is the one they received the request from (ProxyFix, see create_app)."""
     return address_key(request.remote_addr)
+
+
+def _limits_on():
+    return limiter.enabled and limiter.initialized
+
+
+def _items(rules):
+    return [(item, key) for limits, key in rules for item in parse_many(limits)]
+
+
+def take(*rules):
+    """Count this request once against every limit of `rules`, pairs of limits (as Flask-Limiter writes
+    them, "5 per minute;10 per hour") and the key they count for, and say whether every one still had
+    room; when one had none, give them all back (a refused request counts nowhere) and say no. Each
+    count is the storage's own atomic increment. A decorator with `deduct_when` instead tests every
+    limit before the view and counts after it, so all the requests that arrive before the first one
+    ends get through: an attacker's read stored 20 of 30 answers sent at once under a limit of 2."""
+    if not _limits_on():
+        return True
+    items = _items(rules)
+    within = [limiter.limiter.hit(item, *key) for item, key in items]  # every one counted: _undo undoes all
+    if all(within):
+        return True
+    _undo(items)
+    return False
+
+
+def give_back(*rules):
+    """Undo a `take` whose request turned out not to count (a login that succeeded)."""
+    if _limits_on():
+        _undo(_items(rules))
+
+
+def _undo(items):
+    # Fixed windows (Flask-Limiter's default strategy) only: other strategies keep the count.
+    if isinstance(limiter.limiter, FixedWindowRateLimiter):
+        for item, key in items:
+            limiter.limiter.hit(item, *key, cost=-1)
 
 
 def roles_required(*roles):

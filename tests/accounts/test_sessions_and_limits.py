@@ -2,8 +2,9 @@
 a login does the same work for unknown and known addresses; failed logins are limited per address
 and per account *and* address, with back-off; clients behind TRUSTED_PROXIES load balancers have
 limits of their own; an IPv6 client is counted by its /64; an open link takes at most
-OPEN_LINK_LINK_LIMIT responses an hour."""
+OPEN_LINK_LINK_LIMIT responses an hour; limits hold for requests sent at the same moment."""
 
+import threading
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -324,3 +325,57 @@ def test_an_open_link_takes_at_most_its_hourly_cap_from_all_addresses_together(a
 def test_the_open_link_cap_defaults_to_200_an_hour(monkeypatch, tmp_path):
     monkeypatch.delenv("OPEN_LINK_LINK_LIMIT", raising=False)
     assert load_config(tmp_path)["OPEN_LINK_LINK_LIMIT"] == "200 per hour"
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests sent at the same moment (an attacker's read): limits tested before the view and counted
+# after it (Flask-Limiter's deduct_when) let through every request that arrived before the first ended.
+
+
+def _all_at_once(calls):
+    """Run `calls` in threads released together; returns their results."""
+    go, results = threading.Event(), []
+
+    def run(call):
+        go.wait()
+        results.append(call())
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    go.set()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+def test_answers_sent_at_once_from_one_address_stay_within_its_open_link_limit(app, db, live_server):
+    from tests.httpclient import Browser
+
+    app.config["OPEN_LINK_RATE_LIMIT"] = "2 per hour"
+    survey, team = make_survey(), make_team()
+    path = urlsplit(open_link_url(create_open_link(survey, team))).path
+    tabs = []
+    for _ in range(20):  # twenty tabs with cookie jars of their own, one address
+        browser = Browser(live_server)
+        assert browser.get(path)[0] == 303
+        tabs.append((browser, browser.csrf_token("/s/o/answer")))
+    scores = answers_for(survey.items, 4)
+    statuses = _all_at_once([lambda tab=tab: tab[0].post("/s/o/answer", {**scores, "csrf_token": tab[1]})[0]
+                             for tab in tabs])
+    _db.session.expire_all()
+    assert _db.session.query(Response).count() == 2 and sorted(statuses) == [303] * 2 + [429] * 18
+
+
+def test_password_guesses_sent_at_once_stay_within_the_account_limit(app, db, live_server):
+    from tests.httpclient import Browser
+
+    email = make_user("leader").email
+    tabs = [Browser(live_server) for _ in range(20)]
+    tokens = [tab.csrf_token("/login") for tab in tabs]
+    statuses = _all_at_once([
+        lambda tab=tab, token=token, index=index: tab.post(
+            "/login", {"email": email, "password": f"guess {index}", "csrf_token": token})[0]
+        for index, (tab, token) in enumerate(zip(tabs, tokens, strict=True))])
+    assert sorted(statuses) == [401] * 5 + [429] * 15  # five checked: the limit per account and address
+    assert Browser(live_server).csrf_token("/login")  # the login page itself is not limited
