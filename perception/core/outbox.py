@@ -55,9 +55,9 @@ def claim_due(limit, now, kinds, *, only=None, options=()):
 def claim_rows(model, conditions, limit, now, options=(), tiebreak=None):
     """Claim up to `limit` pending rows of an outbox table (`model` has status, next_attempt_at,
     claim_token and claimed_at) that are due at `now` and meet `conditions`; returns them, loaded
-    with `options`, in the order claimed: by due time, then `tiebreak` (the id by default). Several
-    processes at once take disjoint rows."""
-    order = (model.next_attempt_at, model.id if tiebreak is None else tiebreak)
+    with `options`, in the order claimed: by due time, then the columns of `tiebreak` (the id by
+    default). Several processes at once take disjoint rows."""
+    order = (model.next_attempt_at, *(tiebreak or (model.id,)))
     claim = secrets.token_hex(16)
     # Start from a fresh transaction: on SQLite the claim's UPDATE then takes the write lock first
     # thing, instead of upgrading an older read snapshot (which fails at once under WAL).

@@ -14,7 +14,7 @@ import json
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import exists, insert, select
+from sqlalchemy import case, exists, insert, select
 from sqlalchemy.orm import joinedload
 
 from perception.core.extensions import db
@@ -90,11 +90,14 @@ def sign(secret, timestamp, raw_body):
 def claim_due(limit, now):
     """Claim up to `limit` due deliveries for this worker; returns them (status `sending`) with
     their endpoints loaded. Several workers at once take disjoint rows. Deliveries due at the same
-    moment go out in the order of their random `delivery_id`, not of their ids: the held
-    `response.received` of a day's answers given without consent all fall due at the next midnight,
-    and in id order the k-th delivery would be the day's k-th answer."""
+    moment go out in the order they were queued (an answer's `response.received` before its
+    `followup.opened`), except those held or retried: those go out in the order of their random
+    `delivery_id`, since the held `response.received` of a day's answers given without consent all
+    fall due at the next midnight, and in id order the k-th would be the day's k-th answer."""
+    deliveries = WebhookDelivery.__table__.c
+    held = case((deliveries.next_attempt_at > deliveries.created_at, deliveries.delivery_id), else_="")
     return claim_rows(WebhookDelivery, (), limit, now, (joinedload(WebhookDelivery.endpoint),),
-                      tiebreak=WebhookDelivery.delivery_id)
+                      tiebreak=(held, deliveries.id))
 
 
 def release_stale_claims(now):

@@ -255,7 +255,8 @@ def erase_customer(email, actor, now=None, user=None):
     # name too. Those of answers given without it lose only what named the customer already, wherever
     # the text is shown: blanking "Will" out of "Will definitely come back" would change one anonymous
     # row of the exports, and the admin who erased the customer would know it for theirs (an attacker's
-    # read). For the same reason the result counts their follow-ups only (one means a low answer).
+    # read). For the same reason the result counts the follow-ups of consented answers only, and the
+    # fields of those only (one means a low answer).
     scrub = _scrubber(email, names, phones)
     scrub_anonymous = _identity_scrubber(email, names, phones)
     cleared = 0
@@ -290,10 +291,11 @@ def erase_customer(email, actor, now=None, user=None):
     if followup_ids:
         for event in db.session.execute(select(FollowUpEvent).where(FollowUpEvent.follow_up_id.in_(followup_ids))
                                         ).scalars():
-            scrubbed = (scrub if event.follow_up_id in consented_followups else scrub_anonymous)(event.note)
+            consented_note = event.follow_up_id in consented_followups
+            scrubbed = (scrub if consented_note else scrub_anonymous)(event.note)
             if scrubbed != event.note:
                 event.note = scrubbed
-                cleared += 1
+                cleared += consented_note  # one more field would say a follow-up existed: a low answer
         recoveries = select(RecoveryRequest.id).where(RecoveryRequest.follow_up_id.in_(followup_ids))
         db.session.execute(update(OutboxMessage).where(
             OutboxMessage.recovery_id.in_(recoveries), OutboxMessage.status.in_(("pending", "sending"))

@@ -315,3 +315,22 @@ def test_erasing_a_customer_who_gave_no_consent_changes_no_anonymous_row_and_tel
     assert runner.invoke(args=["erase-customer", "eve@example.org", "--yes"]).exit_code == 0
     after = export()
     assert "Eve Hart" not in after and "eve@example.org" not in after and "Thanks, [erased] here" in after
+
+
+def test_without_consent_a_low_and_a_high_answer_are_erased_alike(app, db, client):
+    """A review of the fix above: a follow-up note naming the customer was blanked and counted, so one
+    field more told the admin that a follow-up, and so a low answer, existed. It is still blanked."""
+    survey, team = make_survey(items=bank_items(4)), make_team()
+    low = invite_and_answer(app.test_client(), survey, team, score=1, email="low@example.org", name="Lou Wood",
+                            consent="no", comment="I am Lou Wood and it was slow.")
+    invite_and_answer(app.test_client(), survey, team, score=5, email="high@example.org", name="Hal Eng",
+                      consent="no", comment="I am Hal Eng and it was fine.")
+    followup = followup_of(low)
+    login(client, make_user("leader", team=team))
+    page_post(client, f"/leaders/followups/{followup.reference}", "note",
+              {"note": "She wrote 'I am Lou Wood'; discussed in the team."})
+    erased = [erase_customer(email, "test") for email in ("low@example.org", "high@example.org")]
+    assert len({(result.invitations, result.responses, result.follow_ups, result.fields_cleared)
+                for result in erased}) == 1
+    notes = [event.note for event in db.session.get(FollowUp, followup.id).events if event.note]
+    assert notes == ["She wrote 'I am [erased]'; discussed in the team."]

@@ -310,3 +310,18 @@ def test_a_days_held_deliveries_name_no_row_and_go_out_in_no_order_of_the_answer
     pages = client.get(f"/leaders/surveys/{survey.slug}/board/comments").get_data(as_text=True)
     pages += client.get(f"/leaders/surveys/{survey.slug}/export.csv").get_data(as_text=True)
     assert "remark 0" in pages and not any(reference in pages for reference in references)
+
+
+def test_the_events_of_one_answer_go_out_in_the_order_they_happened(app, db, client):
+    """A review of the change above: deliveries due at the same moment went out in random order, so a
+    follow-up could reach a receiver before the answer it is about. Only held ones are shuffled."""
+    survey, team = make_survey(items=bank_items(4)), make_team()
+    make_user("leader", team=team)
+    add_endpoint("https://crm.example.com/hooks", ["response.received", "followup.opened"])
+    for index in range(8):
+        invite_and_answer(client, survey, team, score=1, email=f"c{index}@example.org", consent="yes")
+    rows = db.session.execute(select(WebhookDelivery)).scalars().all()
+    sent = claim_due(100, max(row.next_attempt_at for row in rows))
+    assert [row.id for row in sent] == sorted(row.id for row in rows)
+    types = [json.loads(row.body)["type"] for row in sent]
+    assert types == ["response.received", "followup.opened"] * 8
