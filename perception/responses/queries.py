@@ -4,7 +4,7 @@ its survey and items, and finding a staff member's or leader's own response."""
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, exists, or_, select, update
 
 from perception.core.extensions import db
 from perception.core.models import (
@@ -17,6 +17,7 @@ from perception.core.models import (
     Team,
     User,
     survey_items,
+    survey_teams,
     utcnow,
 )
 from perception.core.tokens import find_by_token
@@ -46,7 +47,7 @@ def check_invitation(invitation, now=None):
         return LinkCheck(LINK_UNSUBSCRIBED, invitation)
     if invitation.state == "expired" or invitation.is_expired(now):
         return LinkCheck(LINK_GONE, invitation)
-    if not invitation.survey.is_accepting(now):
+    if not invitation.survey.is_accepting(now) or not invitation.team_covered:
         return LinkCheck(LINK_GONE, invitation)
     return LinkCheck(LINK_OK, invitation)
 
@@ -125,6 +126,7 @@ class CustomerLink:
     staff: Named | None
     survey: LinkSurvey
     webhooks_active: bool  # whether any webhook endpoint is active (read with the link; see emit)
+    team_covered: bool  # whether the wave still asks the invitation's team (Invitation.team_covered)
 
     is_expired = Invitation.is_expired
 
@@ -138,6 +140,9 @@ def _link_statement():
             i.c.id, i.c.survey_id, i.c.team_id, i.c.staff_id, i.c.state, i.c.expires_at, i.c.channel, i.c.language,
             i.c.customer_name, t.c.name, u.c.name, s.c.status, s.c.opens_at, s.c.closes_at, s.c.ask_nps,
             any_endpoint_active().label("webhooks_active"),
+            or_(~exists().where(survey_teams.c.survey_id == s.c.id),
+                exists().where(survey_teams.c.survey_id == s.c.id, survey_teams.c.team_id == i.c.team_id)
+                ).label("team_covered"),
             it.c.id, it.c.key, iv.c.customer_text, iv.c.customer_translations, d.c.key, d.c.id,
         )
         .select_from(
@@ -155,7 +160,7 @@ _LINK = _link_statement()
 def _form_items(rows):
     return _form_items_of(tuple(
         (item_id, key, text, translation_pairs(translations), dimension, dimension_id)
-        for item_id, key, text, translations, dimension, dimension_id in (row[16:] for row in rows)
+        for item_id, key, text, translations, dimension, dimension_id in (row[17:] for row in rows)
         if item_id is not None
     ))
 
@@ -182,6 +187,7 @@ def invitation_by_id(invitation_id):
     link = CustomerLink(
         first[0], first[1], first[2], first[3], first[4], first[5], first[6], first[7], first[8],
         Named(first[9]), Named(first[10]) if first[3] is not None else None, survey, bool(first[15]),
+        bool(first[16]),
     )
     remember_invitation_language(link.id, link.language)
     return check_invitation(link)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from perception.core.models import Answer, Invitation, Response, utcnow
 from perception.core.tokens import hash_token
-from tests.helpers import answers_for, csrf_token, make_invitation, make_survey, post_form
+from tests.helpers import answers_for, csrf_token, make_invitation, make_survey, make_team, post_form
 
 
 @pytest.fixture
@@ -114,6 +114,25 @@ def test_closed_survey_link_is_410(client, db, survey):
     survey.status = "closed"
     db.session.commit()
     assert client.get(f"/s/{token}").status_code == 410
+
+
+def test_a_link_of_a_team_the_wave_no_longer_covers_is_410(app, client, db):
+    """A review: an admin changed the wave's teams after inviting; the invitation still took an answer
+    for a team the wave no longer asks (as open links did)."""
+    team, other = make_team("Harbour Street"), make_team("Quay Road")
+    survey = make_survey(teams=[team])
+    _invitation, token = make_invitation(survey, team)
+    opened = app.test_client()
+    _start(opened, token)
+    form_token = csrf_token(opened, "/s/answer")  # the form is open in the customer's browser
+    survey.teams = [other]
+    db.session.commit()
+    assert client.get(f"/s/{token}").status_code == 410
+    sent = opened.post("/s/answer", data={**answers_for(survey.items, 4), "csrf_token": form_token})
+    assert sent.status_code == 410 and db.session.execute(select(func.count(Response.id))).scalar() == 0
+    survey.teams = []  # a wave of the whole business asks every team
+    db.session.commit()
+    assert client.get(f"/s/{token}").status_code == 303
 
 
 def test_answer_page_without_link_is_404(client, db):

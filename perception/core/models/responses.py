@@ -60,6 +60,11 @@ class Invitation(db.Model):
         return self.expires_at is not None and (now or utcnow()) >= self.expires_at
 
     @property
+    def team_covered(self):
+        """Whether its wave still asks its team (an admin may change a wave's teams after inviting)."""
+        return self.survey.covers_team(self.team_id)
+
+    @property
     def delivery_state(self):
         """What may be shown of this one, named invitation: created, sent, bounced, unsubscribed or
         expired (its link's time is up). Never whether the customer opened or answered it: DESIGN
