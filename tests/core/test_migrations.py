@@ -424,3 +424,53 @@ def test_migration_0025_gives_every_follow_up_its_own_reference(tmp_path, databa
             columns = {column["name"] for column in sa.inspect(connection).get_columns("follow_ups")}
         assert "reference" not in columns
         upgrade()
+
+
+def test_migration_0026_renames_what_pending_webhook_bodies_name(tmp_path, database):
+    """0026: a delivery queued before 0025 and not yet sent names its follow-up by the reference (id,
+    url, text) and no longer carries the rows' reference of its answer; sent ones stay as they were."""
+    import json
+
+    from perception.webhooks.service import add_endpoint
+    from tests.helpers import make_survey
+
+    row_reference = "ab" * 32
+    with _empty_database(tmp_path, database, "pending_webhooks"):
+        upgrade(revision="0025")
+        endpoint_id = add_endpoint("https://crm.example.com/hooks", ["followup.opened"])[0].id
+        db.session.commit()
+        db.session.remove()
+        url = "https://perception.example/leaders/followups/7"
+        opened = {"type": "followup.opened", "created_at": "2026-12-06",
+                  "data": {"follow_up": {"id": 7, "state": "open", "url": url},
+                           "response": {"id": row_reference, "survey": "wave-1"}},
+                  "text": f"Follow-up #7 opened for Harbour (wave-1): Overall 1.0 of 5. {url}"}
+        received = {"type": "response.received", "created_at": "2026-12-06",
+                    "data": {"response": {"id": row_reference, "survey": "wave-1"}}, "text": "New customer answer."}
+        survey_id = make_survey().id  # a survey, one response and its follow-up, number 7
+        db.session.commit()
+        db.session.remove()
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("INSERT INTO responses (id, survey_id, perspective, submitted_at, channel) "
+                                       "VALUES (1, :survey, 'customer', '2026-12-06 10:00:00', 'link')"),
+                               {"survey": survey_id})
+            connection.execute(sa.text("INSERT INTO follow_ups (id, reference, response_id, state, reasons, "
+                                       "opened_at, due_at, notify_attempts) VALUES (7, 'kref7abcdefg', 1, 'open', "
+                                       "'', '2026-12-06 10:00:00', '2026-12-08 10:00:00', 0)"))
+            for index, (event, status) in enumerate(((opened, "pending"), (received, "pending"),
+                                                     (opened, "delivered"))):
+                connection.execute(sa.text(
+                    "INSERT INTO webhook_deliveries (delivery_id, endpoint_id, event_type, body, status, attempts, "
+                    "next_attempt_at, created_at) VALUES (:delivery, :endpoint, :type, :body, :status, 0, "
+                    "'2026-12-07 00:00:00', '2026-12-06 10:00:00')"),
+                    {"delivery": f"evt_{index}", "endpoint": endpoint_id, "type": event["type"],
+                     "body": json.dumps(event), "status": status})
+        upgrade()
+        with db.engine.connect() as connection:
+            bodies = [json.loads(body) for body in connection.execute(sa.text(
+                "SELECT body FROM webhook_deliveries ORDER BY delivery_id")).scalars()]
+        new_url = "https://perception.example/leaders/followups/kref7abcdefg"
+        assert bodies[0]["data"]["follow_up"] == {"id": "kref7abcdefg", "state": "open", "url": new_url}
+        assert bodies[0]["text"] == f"Follow-up #kref7abcdefg opened for Harbour (wave-1): Overall 1.0 of 5. {new_url}"
+        assert bodies[0]["data"]["response"] == {"survey": "wave-1"} == bodies[1]["data"]["response"]
+        assert bodies[2] == opened  # delivered: history
