@@ -71,6 +71,17 @@ def _reader(text):
     return csv.reader(io.StringIO(text), dialect)
 
 
+def _rows(text):
+    """Every row of the file, or CsvInvitationError naming the row that is not CSV (a cell over the
+    csv module's limit of 131,072 characters answered 500: a robustness review)."""
+    reader, rows = _reader(text), []
+    try:
+        rows.extend(reader)
+    except csv.Error as error:
+        raise CsvInvitationError([RowError(len(rows) + 1, None, f"not readable as CSV ({error})")]) from None
+    return rows
+
+
 def _header(row):
     columns = [(cell or "").strip().lower().replace(" ", "_") for cell in row]
     errors = [RowError(1, column, f"unknown column; the columns are {', '.join(REQUIRED + OPTIONAL)}")
@@ -84,7 +95,7 @@ def read_invitations(survey, text, now=None, created_by=None):
     """Parse and check the whole file; returns [InvitationRequest] or raises CsvInvitationError.
     A team's leader (`created_by`) may name their own team only (perception.accounts.scope)."""
     now = now or utcnow()
-    rows = list(_reader(text.lstrip("\ufeff")))
+    rows = _rows(text.lstrip("\ufeff"))
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise CsvInvitationError([RowError(1, None, "the file is empty; the first row must name the columns")])
     columns, errors = _header(rows[0])
@@ -136,6 +147,10 @@ def _row(survey, row, number, lookups, seen, errors, now, created_by=None):
         errors.append(RowError(number, column, message))
 
     values = {column: (row.get(column) or "").strip() for column in REQUIRED + OPTIONAL}
+    for column, value in values.items():
+        if "\x00" in value:  # PostgreSQL text cannot hold it (a robustness review: a 500)
+            fail(column, "contains the NUL character (0x00)")
+            values[column] = value.replace("\x00", "")
     email = None
     try:
         email = check_email(values["email"])

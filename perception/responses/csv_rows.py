@@ -24,13 +24,13 @@ with the file (perception/responses/csv_import.py writes the rows in chunks).
 import csv
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from perception.core.csv_cells import restore
 from perception.core.extensions import db
-from perception.core.models import PERSPECTIVES, Item, parse_utc, survey_items
+from perception.core.models import PERSPECTIVES, Item, parse_utc, survey_items, utcnow
 
 FIXED_COLUMNS = ("perspective", "respondent", "team", "submitted_at", "comment", "nps")
 REQUIRED_COLUMNS = ("perspective", "team", "submitted_at")
@@ -38,6 +38,11 @@ PREDICTED_PREFIX = "predicted:"
 SCORES = {str(score): score for score in range(1, 6)}
 NPS_SCORES = {str(score): score for score in range(11)}
 COMMENT_MAX = 5000  # the web form's limit
+# Answers given between these (the latest: a day after the import, for clocks a little ahead). A year
+# typed wrong (0001, 9999) passed before, and a by-month report then grouped some 120,000 months
+# (15-50 s a page; a robustness review).
+EARLIEST_ANSWER = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
 TEAM_MAX, RESPONDENT_MAX = 120, 254  # the column sizes
 MAX_ERRORS_KEPT = 1000  # more are counted, not kept: memory stays flat whatever the file
 
@@ -159,6 +164,13 @@ def _check_row(values, columns, where):
         submitted_at = parse_timestamp(value("submitted_at"))
     except ValueError:
         fail("submitted_at", value("submitted_at"), "is not an ISO 8601 date and time (e.g. 2026-03-14T09:30:00Z)")
+    else:
+        if not EARLIEST_ANSWER <= submitted_at <= utcnow() + FUTURE_SLACK:
+            fail("submitted_at", value("submitted_at"), "is before 2000 or in the future: check the year")
+            submitted_at = None
+    for index, raw in enumerate(values):
+        if "\x00" in raw:  # PostgreSQL text cannot hold it, and SQLite would keep it unseen
+            fail(columns.names[index], raw.replace("\x00", ""), "contains the NUL character (0x00)")
     team, respondent, comment = value("team") or None, value("respondent") or None, value("comment") or None
     if team and len(team) > TEAM_MAX:
         fail("team", team, f"is longer than {TEAM_MAX} characters")

@@ -256,6 +256,20 @@ def test_a_wrong_header_an_empty_file_and_a_non_utf8_file_are_explained(client, 
     assert Invitation.query.count() == 0
 
 
+def test_a_huge_cell_and_a_nul_are_explained_by_row_not_a_500(app, client, db):
+    """A robustness review: a cell over the csv module's limit (131,072 characters) answered 500, and a
+    NUL reached PostgreSQL, which refused the write (a 500 too)."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    survey, team = make_survey(), make_team("Harbour Street")
+    leader_client(client)
+    huge = upload(client, survey, HEADER + f"cara@example.org,{'x' * 200_000},{team.name},2026-01-02,,\n")
+    assert huge.status_code == 400 and "<tr><td>2</td><td>–</td><td>not readable as CSV" in huge.get_data(as_text=True)
+    nul = upload(client, survey, HEADER + f"cara@example.org,Ca\x00ra,{team.name},2026-01-02,,\n")
+    assert nul.status_code == 400
+    assert "<tr><td>2</td><td>name</td><td>contains the NUL character" in nul.get_data(as_text=True)
+    assert Invitation.query.count() == 0
+
+
 def test_only_the_languages_we_ship_are_accepted_with_a_region_kept():
     assert check_language(" de-AT ") == "de-AT" and check_language("EN") == "EN" and check_language("") is None
     for bad in ("fr", "pt-BR", "klingon please"):

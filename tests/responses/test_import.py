@@ -128,6 +128,14 @@ def test_header_errors(survey, runner, db, tmp_path, header, message):
         ("nps", "-1", "column nps: '-1' is not an integer from 0 to 10"),
         ("team", "T" * 121, "column team: 'TTTT"),
         ("comment", "x" * 5001, "is longer than 5000 characters"),
+        # A year typed wrong made a by-month report of some 120,000 months (a robustness review).
+        ("submitted_at", "0001-03-01T10:00:00Z", "column submitted_at: '0001-03-01T10:00:00Z' is before 2000 or in "
+                                                 "the future: check the year"),
+        ("submitted_at", "9999-03-01", "column submitted_at: '9999-03-01' is before 2000 or in the future"),
+        # PostgreSQL text cannot hold a NUL: refused by row and column, not by the database.
+        ("comment", "fi\x00ne", "row 2 (line 3), column comment: 'fine' contains the NUL character (0x00)"),
+        ("respondent", "r\x001", "column respondent: 'r1' contains the NUL character"),
+        ("team", "Harbour\x00", "column team: 'Harbour' contains the NUL character"),
     ],
 )
 def test_value_errors_name_row_line_column_and_value(survey, runner, db, tmp_path, column, value, message):

@@ -30,14 +30,14 @@ def test_one_worker_once_delivers_a_signed_followup_opened_after_an_unhappy_answ
         invitation = invite_and_answer(client, survey, team, score=1, email="dana@example.org",
                                        name="Dana Kowalski", consent="no")
         assert receiver.requests == []  # queued in the answer's transaction, sent by the worker
-        followup_id = followup_of(invitation).id
+        followup_reference = followup_of(invitation).reference
         result = runner.invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
     [(headers, body)] = receiver.requests
     assert signature_ok(secret, headers["Perception-Signature"], body)
     event = json.loads(body)
     assert event["type"] == "followup.opened"
-    assert event["data"]["follow_up"]["id"] == followup_id
+    assert event["data"]["follow_up"]["id"] == followup_reference
     assert "dana" not in body.decode().lower()
     lines = result.output.splitlines()
     assert [line.split(":")[1].strip() for line in lines[:-1]] == [job.name for job in JOBS]
