@@ -40,7 +40,7 @@ def _conditions(filters):
         conditions.append(AuditEvent.actor_id.in_(accounts))
     if filters.day_from:
         conditions.append(AuditEvent.at >= datetime.combine(filters.day_from, time.min, UTC))
-    if filters.day_to:
+    if filters.day_to and filters.day_to < date.max:  # the day after the last day of the calendar overflows
         conditions.append(AuditEvent.at < datetime.combine(filters.day_to + timedelta(days=1), time.min, UTC))
     if filters.target_type:
         conditions.append(AuditEvent.target_type == filters.target_type)

@@ -85,6 +85,11 @@ def test_bad_filters_re_render_with_messages(client, db):
     assert backwards.status_code == 400 and "must not be before" in backwards.get_data(as_text=True)
     assert client.get("/admin/audit?action=nothing.happened").status_code == 400
     assert client.get("/admin/audit.csv?page=0").status_code == 400
+    # The last day of the calendar has no day after it (a robustness review: a 500).
+    add_event(db, "survey.opened", make_user("admin", email="other@example.com"), MARCH, ("surveys", "1"))
+    for path in ("/admin/audit?to=9999-12-31", "/admin/audit.csv?to=9999-12-31"):
+        page = client.get(path)
+        assert page.status_code == 200 and "survey.opened" in page.get_data(as_text=True), path
 
 
 def test_pages_of_fifty_newest_first(client, db):
