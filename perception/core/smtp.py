@@ -2,6 +2,7 @@
 mail and sorts failures into temporary (retry later) and permanent ones. Knows nothing of what a
 mail says: perception.web.mail writes mails, each feature's mail.py decides what to send."""
 
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -115,5 +116,12 @@ def send_on(connection, message):
         raise TemporaryFailure(f"{type(error).__name__}: {error}"[:300]) from None
 
 
+# An address as servers quote it in a reply ("550 5.1.1 <ada@example.org>: Recipient address rejected").
+ADDRESS_IN_REPLY = re.compile(r"[^\s<>()\[\],;:\"']+@[^\s<>()\[\],;:\"']+")
+
+
 def _text(reply):
-    return (reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply))[:300]
+    """The server's reply, short, with any address in it blanked: the reason is stored with the mail
+    and written to the log, where no customer's address belongs (a robustness review)."""
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    return ADDRESS_IN_REPLY.sub("[address]", text)[:300]

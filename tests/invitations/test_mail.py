@@ -1,5 +1,6 @@
 """The outbox over real SMTP (aiosmtpd on loopback): what arrives, reminders, failures, unsubscribing."""
 
+import logging
 import socket
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -310,3 +311,19 @@ def test_an_interrupted_run_still_records_what_the_server_accepted(app, db, smtp
     monkeypatch.setattr(mail.SmtpConnection, "send", real_send)
     assert deliver_due(clock=at(hours=1)).sent == 3  # the interrupted claim handed back, not the sent rows
     assert sorted(received.to for received in smtp_server.messages) == [f"c{number}@example.org" for number in range(5)]
+
+
+@pytest.mark.parametrize("reply", ["550 5.1.1 <ada.lovelace@example.org>: Recipient address rejected: User unknown",
+                                   "450 4.2.0 <ada.lovelace@example.org>: Recipient address rejected: Greylisted"])
+def test_a_refusal_quoting_the_address_leaves_it_out_of_the_log_and_the_outbox(app, db, smtp_server, caplog, reply):
+    """A robustness review: servers quote the address in their reply, and the reply went to the log
+    (and with the mail, as its last error)."""
+    address = "ada.lovelace@example.org"
+    invite(InvitationRequest(survey=make_survey(), team=make_team(), email=address))
+    smtp_server.refuse(address, reply, forever=True)
+    caplog.set_level(logging.INFO)
+    deliver_due()
+    logged = "\n".join(record.getMessage() for record in caplog.records if record.name.startswith("perception"))
+    assert "failure" in logged and address not in logged, logged  # (the test's SMTP server logs its own)
+    error = db.session.execute(select(OutboxMessage.last_error)).scalar_one()
+    assert error.startswith(reply[:3]) and "<[address]>: Recipient address rejected" in error
