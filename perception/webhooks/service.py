@@ -42,11 +42,24 @@ class PrivateAddress(OSError):
     """A host resolves to an address that is not on the public internet."""
 
 
+# IPv6 prefixes that carry an IPv4 address to a translator (RFC 6052, RFC 8215): Python counts the
+# well-known one as global, so 64:ff9b::a00:1 (10.0.0.1) passed (a robustness review). The IPv4 address
+# in the well-known prefix is judged instead; the local-use prefix is a private network's by definition.
+NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
+
+
 def is_public(address):
-    """Whether an IP address (text, maybe with an IPv6 zone) is globally routable unicast."""
+    """Whether an IP address (text, maybe with an IPv6 zone) is globally routable unicast; an IPv6
+    address that carries an IPv4 one (mapped, 6to4, NAT64) is judged by that IPv4 address."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if ip.version == 6:
+        if ip in NAT64_LOCAL_USE:
+            return False
+        if ip in NAT64_WELL_KNOWN:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        elif ip.ipv4_mapped is not None or ip.sixtofour is not None:
+            ip = ip.ipv4_mapped or ip.sixtofour
     return ip.is_global and not ip.is_multicast
 
 

@@ -48,11 +48,16 @@ def test_in_production_an_endpoint_must_resolve_to_public_addresses_only(app):
     app.config["PERCEPTION_ENV"] = "production"
     for url in ("https://127.0.0.1:6443/api", "https://169.254.169.254/latest/meta-data/", "https://10.0.0.5/",
                 "https://localhost:22/", "https://[::1]:5432/", "https://0.0.0.0:8080/", "https://100.64.0.1/",
-                "https://[::ffff:127.0.0.1]/", "https://[fe80::1]/", "https://192.168.1.1/"):
+                "https://[::ffff:127.0.0.1]/", "https://[fe80::1]/", "https://192.168.1.1/",
+                # IPv6 that carries a private IPv4 address to a translator (a robustness review): NAT64's
+                # well-known prefix (10.0.0.1, the metadata service), its local-use prefix, and 6to4.
+                "https://[64:ff9b::a00:1]/", "https://[64:ff9b::a9fe:a9fe]/", "https://[64:ff9b:1::a00:1]/",
+                "https://[2002:a00:1::1]/"):
         with pytest.raises(WebhookError, match="public internet") as refused:
             add_endpoint(url, ["followup.opened"])
         assert refused.value.field == "url", url
     add_endpoint(f"https://{PUBLIC}/hooks", ["followup.opened"])
+    add_endpoint("https://[64:ff9b::808:808]/hooks", ["followup.opened"])  # 8.8.8.8 through NAT64: public
     app.config["PERCEPTION_ENV"] = "development"
     add_endpoint("https://127.0.0.1:6443/api", ["followup.opened"])  # outside production, for a local receiver
 
