@@ -1,8 +1,8 @@
-"""Customer links never reach a log line (README "A short tour"): the secret in a customer path,
-`/s/<token>`, `/s/r/<token>` (re-survey), `/s/o/<token>` (open link) and `/s/unsubscribe/<token>`,
+"""Customer links and addresses never reach a log line (README "A short tour"): the secret in a
+customer path, `/s/<token>`, `/s/r/<token>` (re-survey), `/s/o/<token>` (open link) and `/s/unsubscribe/<token>`,
 is written `/s/<redacted>` (`/s/r/<redacted>` ...) by every logger, and so is an account's
-set-password link, `/set-password/<token>`, that prints request paths in
-the servers the README names:
+set-password link, `/set-password/<token>`, and an address in a query value (`?q=ada%40example.org`
+becomes `?q=<redacted>`), that prints request paths in the servers the README names:
 
 - `werkzeug`: the request log of `flask run` and of the threaded test server;
 - `gunicorn.access` and `gunicorn.error`: gunicorn's access log (whatever `--access-logformat`:
@@ -22,12 +22,16 @@ TOKEN_PATH = re.compile(
     r"""(?!(?:r|o|unsubscribe|answer|thanks)(?:$|[/\s?#"']))"""  # pages without one: /s/answer, /s/r/thanks
     r"""[^/\s?#"']+"""  # the secret
 )
+# A query value holding an address ("/admin/people?q=ada%40example.org", "/admin/audit?actor=..."): the
+# admins' search forms are GET forms, so the address reached the access log (a robustness review).
+ADDRESS_IN_QUERY = re.compile(r"""([?&][^=&\s"'#]*=)[^&\s"'#]*(?:@|%40)[^&\s"'#]*""", re.IGNORECASE)
 SERVER_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
 
 
 def redact(text):
-    """`text` with the secret of every customer path replaced by <redacted>."""
-    return TOKEN_PATH.sub(r"\g<1>\g<2>" + REDACTED, text)
+    """`text` with the secret of every customer path, and every address in a query, replaced by
+    <redacted>."""
+    return ADDRESS_IN_QUERY.sub(r"\g<1>" + REDACTED, TOKEN_PATH.sub(r"\g<1>\g<2>" + REDACTED, text))
 
 
 class TokenPathFilter(logging.Filter):

@@ -35,12 +35,21 @@ def test_redact_keeps_the_pages_without_a_secret():
         assert redact(kept) == kept
 
 
+def test_an_address_in_a_query_is_redacted_and_other_values_kept():
+    """A robustness review: the admins' search forms are GET forms (/admin/people?q=..., audit ?actor=)."""
+    line = '"GET /admin/people?q=ada.lovelace%40example.org&role=staff HTTP/1.1" 200 -'
+    assert redact(line) == '"GET /admin/people?q=<redacted>&role=staff HTTP/1.1" 200 -'
+    assert redact("/admin/audit?actor=ada@example.org") == "/admin/audit?actor=<redacted>"
+    assert redact("/admin/audit?action=survey.opened&page=2") == "/admin/audit?action=survey.opened&page=2"
+
+
 def test_the_werkzeug_request_log_shows_no_customer_link(app, db, live_server, caplog):
     _invitation, token = make_invitation(make_survey(), make_team())
     caplog.set_level(logging.INFO, logger="werkzeug")
-    for path in (f"/s/{token}", *PATHS):
+    for path in (f"/s/{token}", *PATHS, "/admin/people?q=ada.lovelace%40example.org"):
         assert _get(live_server + path) < 500
     lines = "\n".join(record.getMessage() for record in caplog.records if record.name == "werkzeug")
+    assert "/admin/people?q=<redacted>" in lines and "lovelace" not in lines
     assert "GET /s/<redacted> HTTP" in lines and "GET /s/answer HTTP" in lines and "/s/r/thanks" in lines
     for secret in (token, *SECRETS):
         assert secret not in lines
