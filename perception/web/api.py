@@ -45,10 +45,11 @@ def api_error(error):
 
 @bp.errorhandler(HTTPException)
 def http_error(error):
+    field = getattr(error, "field", None)  # security.NulCharacter names it
     message = MESSAGES.get(error.code, (None, error.description))[1] if error.code != 429 else (
         f"Too many requests: {error.description}. Please wait and try again."
     )
-    return error_response(error.code or 500, message)
+    return error_response(error.code or 500, error.description if field else message, field)
 
 
 def _unauthorized(message):

@@ -10,6 +10,7 @@ from flask import abort, request
 from flask_login import current_user
 from limits import parse_many
 from limits.strategies import FixedWindowRateLimiter
+from werkzeug.exceptions import BadRequest
 
 from perception.core.extensions import limiter, login_manager
 
@@ -126,6 +127,15 @@ CONTENT_SECURITY_POLICY = "; ".join(
 FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
+class NulCharacter(BadRequest):
+    """A query or form value holding NUL (0x00), which PostgreSQL text cannot hold: a 400 that names
+    the field (the API answers it as JSON with "field", as every other refusal of its)."""
+
+    def __init__(self, field):
+        super().__init__(f"{field} must not contain the NUL character.")
+        self.field = field
+
+
 def init_app(app):
     @app.before_request
     def limit_form_fields():
@@ -141,11 +151,12 @@ def init_app(app):
         # No page or slug has one. Customer links are only hashed, and answer their own friendly 404.
         if "\x00" in request.path and request.blueprint != "survey":
             abort(404)
-        values = [value for _, value in request.args.items(multi=True)]  # repeated ones too
+        values = list(request.args.items(multi=True))  # repeated ones too
         if request.method == "POST" and request.mimetype in FORM_MIMETYPES:
-            values.extend(v for _, v in request.form.items(multi=True))
-        if any("\x00" in value for value in values):
-            abort(400)
+            values.extend(request.form.items(multi=True))
+        for name, value in values:
+            if "\x00" in value or "\x00" in name:
+                raise NulCharacter(name.replace("\x00", ""))
 
     @app.after_request
     def set_security_headers(response):

@@ -35,6 +35,15 @@ def test_a_lone_surrogate_is_refused_naming_its_field(client, token, field, valu
     assert answer.status_code == 422 and answer.get_json()["field"] == field, answer.get_data(as_text=True)[:300]
 
 
+@pytest.mark.parametrize(("path", "field"), [("/api/v1/surveys/wave-1/gap?team=Harbour%00", "team"),
+                                             ("/api/v1/surveys/wave-1/responses?channel=api%00", "channel")])
+def test_a_nul_in_a_query_parameter_is_refused_naming_it(client, token, path, field):
+    """A robustness review: refused before the API looked, it was the web pages' words with no field."""
+    answer = client.get(path, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 400 and answer.get_json() == {
+        "error": f"{field} must not contain the NUL character.", "field": field}
+
+
 @pytest.mark.parametrize(("moment", "status"), [
     (EARLY, 422), ("9999-12-31T23:59:59-23:59", 422), ("9999-12-31T23:59:59", 422), ("2026-01-02T10:00:00+01:00", 201),
 ])
