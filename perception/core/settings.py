@@ -2,7 +2,8 @@
 
 `DATABASE_URL` from the environment always wins; with none, SQLite in `instance/`.
 A development secret key is generated once into `instance/secret_key`; in production
-(`PERCEPTION_ENV=production`) a missing `SECRET_KEY` or `BASE_URL` stops start-up.
+(`PERCEPTION_ENV=production`) a missing or guessable `SECRET_KEY`, or a missing or plain-http
+`BASE_URL`, stops start-up, and so does a `PERCEPTION_ENV` that is neither.
 """
 
 import os
@@ -84,20 +85,34 @@ def default_base_url():
     return f"http://127.0.0.1:{port}"
 
 
+ENVIRONMENTS = ("development", "production")
+SECRET_KEY_MIN = 32  # characters: a key anyone could guess forges every session and signed link
+MAKE_A_KEY = "make a key with: python3 -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def _check_production(secret_key, base_url):
+    """What production refuses to start without (an attacker's read found the last two accepted)."""
+    missing = [name for name, value in (("SECRET_KEY", secret_key), ("BASE_URL", base_url)) if not value]
+    if missing:
+        raise ConfigError(f"PERCEPTION_ENV=production needs {' and '.join(missing)} set in the environment; "
+                          + MAKE_A_KEY)
+    if len(secret_key) < SECRET_KEY_MIN or len(set(secret_key)) < 8:
+        raise ConfigError(f"SECRET_KEY must be at least {SECRET_KEY_MIN} random characters; {MAKE_A_KEY}")
+    if not base_url.lower().startswith("https://"):
+        raise ConfigError(f"BASE_URL must start with https:// in production (customers' links are mailed "
+                          f"with it), got {base_url!r}")
+
+
 def load_config(instance_path):
     """Build the settings mapping from the environment."""
-    env = os.environ.get("PERCEPTION_ENV", "development").strip().lower()
+    env = (os.environ.get("PERCEPTION_ENV") or "development").strip().lower()
+    if env not in ENVIRONMENTS:  # "prod" taken for development dropped every production guard
+        raise ConfigError(f"PERCEPTION_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
     production = env == "production"
     secret_key = os.environ.get("SECRET_KEY")
     base_url = os.environ.get("BASE_URL")
     if production:
-        required = (("SECRET_KEY", secret_key), ("BASE_URL", base_url))
-        missing = [name for name, value in required if not value]
-        if missing:
-            raise ConfigError(
-                "PERCEPTION_ENV=production needs " + " and ".join(missing)
-                + " set in the environment; make a key with: python3 -c 'import secrets; print(secrets.token_hex(32))'"
-            )
+        _check_production(secret_key, base_url)
     if not secret_key:
         secret_key = development_secret_key(instance_path)
 

@@ -5,6 +5,8 @@ import pytest
 from perception import create_app
 from perception.core.settings import ConfigError, load_config
 
+KEY = "3f1c9a7e5b2d8c4f6a0e1b3d5c7f9a2e4b6d8f0a1c3e5b7d9f2a4c6e8b0d1f3a"  # as secrets.token_hex(32) makes
+
 
 def test_production_without_secret_key_or_base_url_refuses_to_start(monkeypatch, tmp_path):
     monkeypatch.setenv("PERCEPTION_ENV", "production")
@@ -12,14 +14,36 @@ def test_production_without_secret_key_or_base_url_refuses_to_start(monkeypatch,
     monkeypatch.delenv("BASE_URL", raising=False)
     with pytest.raises(ConfigError, match="SECRET_KEY and BASE_URL"):
         load_config(tmp_path)
-    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("SECRET_KEY", KEY)
     with pytest.raises(ConfigError, match="BASE_URL"):
         create_app()
 
 
+def test_production_refuses_a_guessable_key_plain_http_and_an_unknown_environment(monkeypatch, tmp_path):
+    """An attacker's read: "prod" was taken for development (no Secure cookies, no HSTS, the demo and its
+    published password allowed), and production took SECRET_KEY=changeme and an http:// BASE_URL."""
+    monkeypatch.setenv("PERCEPTION_ENV", "production")
+    monkeypatch.setenv("BASE_URL", "https://care.example.com")
+    for weak in ("changeme", "x" * 40):
+        monkeypatch.setenv("SECRET_KEY", weak)
+        with pytest.raises(ConfigError, match="SECRET_KEY must be at least 32 random characters"):
+            load_config(tmp_path)
+    monkeypatch.setenv("SECRET_KEY", KEY)
+    monkeypatch.setenv("BASE_URL", "http://care.example.com")
+    with pytest.raises(ConfigError, match="BASE_URL must start with https://"):
+        load_config(tmp_path)
+    for unknown in ("prod", "live"):
+        monkeypatch.setenv("PERCEPTION_ENV", unknown)
+        with pytest.raises(ConfigError, match="PERCEPTION_ENV must be one of development, production"):
+            load_config(tmp_path)
+    monkeypatch.setenv("PERCEPTION_ENV", " Production ")
+    monkeypatch.setenv("BASE_URL", "https://care.example.com")
+    assert load_config(tmp_path)["SESSION_COOKIE_SECURE"] is True
+
+
 def test_production_sets_secure_cookies_and_hsts(monkeypatch, tmp_path):
     monkeypatch.setenv("PERCEPTION_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("SECRET_KEY", KEY)
     monkeypatch.setenv("BASE_URL", "https://care.example.com/")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/p.db")
     app = create_app()
