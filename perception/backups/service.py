@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 from perception.core.database import ITEM_BANK_TABLES
 from perception.core.models import utcnow
+from perception.core.private_files import create_private
 
 
 class BackupError(RuntimeError):
@@ -83,7 +84,7 @@ def _create_private(path):
     goes in: a backup holds personal data and secrets. SQLite gives its journal beside it the same
     mode, and the rename into place keeps it."""
     try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.close(create_private(path))
     except OSError as error:
         raise BackupError(f"Cannot create the backup in {path.parent}: {error.strerror}. Choose a file in a "
                           "folder that exists and that you can write to.") from None
@@ -156,6 +157,8 @@ def restore_sqlite(engine, backup_file, revisions):
                 "`flask db upgrade`), or take a backup with this version.")
         engine.dispose()  # no pooled connection of this process keeps the old file open
         target_path.parent.mkdir(parents=True, exist_ok=True)
+        if not target_path.exists():  # a new database holds what the private backup held: 0600 as well
+            os.close(create_private(target_path))
         target = sqlite3.connect(target_path, timeout=30)
         try:
             filled = _rows_beyond_item_bank(target)

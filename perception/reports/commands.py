@@ -14,6 +14,7 @@ from perception.accounts.queries import find_team
 from perception.core.csv_cells import csv_chunks
 from perception.core.extensions import db
 from perception.core.models import Survey
+from perception.core.private_files import create_private
 from perception.insights import waiting_sentence
 from perception.reports import service as report_cells
 from perception.reports.export_queries import export_rows
@@ -59,7 +60,8 @@ def export_responses_command(slug, out, anonymous, min_n):
             yield row
 
     try:
-        with partial.open("w", encoding="utf-8", newline="") as handle:
+        # 0600, and never through a FILE.partial left there: the full export holds customers' addresses.
+        with os.fdopen(create_private(partial), "w", encoding="utf-8", newline="") as handle:
             for chunk in csv_chunks(counted()):
                 handle.write(chunk)
         os.replace(partial, target)

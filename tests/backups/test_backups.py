@@ -151,6 +151,24 @@ def test_a_backup_is_readable_by_its_owner_alone_whatever_the_umask(db, runner, 
     assert missing.exit_code == 1 and "Cannot create the backup in" in missing.output, missing.output
 
 
+def test_a_restore_into_a_new_file_keeps_it_private(db, runner, tmp_path, other_database):
+    """An attacker's read: a restore into a database file not made yet created it 0644, and the private
+    backup became a database any local account could read (addresses, password hashes)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    backup = tmp_path / "backup.db"
+    assert runner.invoke(args=["backup", "--out", str(backup)]).exit_code == 0
+    restored = other_database("restored.db")
+    umask = os.umask(0o022)
+    try:
+        with restored.app_context():
+            done = restored.test_cli_runner().invoke(args=["restore", str(backup)])
+    finally:
+        os.umask(umask)
+    assert done.exit_code == 0, done.output
+    assert stat.S_IMODE((tmp_path / "restored.db").stat().st_mode) == 0o600
+
+
 @pytest.mark.parametrize("suffix", ["", "-wal", "-shm", "-journal"])
 def test_a_backup_may_not_overwrite_the_database_or_its_companion_files(db, runner, suffix):
     if db.engine.dialect.name != "sqlite":

@@ -4,6 +4,8 @@ export -> import into an empty database, formula injection, the gap report CSV a
 import csv
 import io
 import json
+import os
+import stat
 from datetime import UTC, datetime
 
 import pytest
@@ -265,3 +267,20 @@ def test_printable_report_has_static_charts_and_tables(app, client, db):
     assert "css/print.css" in page and "plotly" not in page.lower().split("</head>")[0]
     assert "Riverside branch" in page and "Key drivers of likelihood to recommend" in page
     assert "Figures per dimension" in page and "Personal attention" in page
+
+
+def test_the_full_export_file_is_private_and_never_written_through_what_was_there(app, db, runner, tmp_path):
+    """An attacker's read: `--out` wrote the full export (customers' addresses, exact times) 0644, and
+    through a FILE.partial left in the folder (a symlink to somewhere else)."""
+    make_survey("wave-1")
+    out, elsewhere = tmp_path / "responses.csv", tmp_path / "planted.csv"
+    elsewhere.write_text("")
+    (tmp_path / "responses.csv.partial").symlink_to(elsewhere)
+    umask = os.umask(0o022)
+    try:
+        result = runner.invoke(args=["export-responses", "--survey", "wave-1", "--out", str(out)])
+    finally:
+        os.umask(umask)
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600 and out.read_text().startswith("perspective,")
+    assert elsewhere.read_text() == "" and not (tmp_path / "responses.csv.partial").exists()
