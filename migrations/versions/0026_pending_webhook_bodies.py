@@ -4,7 +4,8 @@ the follow-up by its id (and linked to /leaders/followups/<id>, which no longer 
 by the rows' keyed reference, which names its row in the exports, the API and the comments board:
 a day's held answers given without consent would have carried it to the receiver at the next
 midnight. The follow-up takes its reference (id, url and text); the answer loses its reference,
-since the webhook's own reference needs SECRET_KEY, which a migration does not read. Sent and failed
+since the webhook's own reference needs SECRET_KEY, which a migration does not read (every body queued
+by a version before this one carries the rows' reference: the webhook's own came with it). Sent and failed
 deliveries are history and stay as they were; so does the downgrade.
 
 Revision ID: 0026

@@ -25,7 +25,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from perception.core.extensions import db
-from perception.core.models import Invitation, OutboxMessage, Survey
+from perception.core.models import Invitation, OutboxMessage, Survey, covers_team_clause
 
 CUSTOMER_KINDS = ("invitation", "reminder")  # perception.invitations.mail
 FOLLOWUP_KINDS = ("alert", "recovery")  # perception.followups.mail
@@ -122,6 +122,7 @@ def schedule_reminders(now, after_days, max_reminders):
             or_(Invitation.expires_at.is_(None), Invitation.expires_at > now),
             Survey.status == "open",
             or_(Survey.closes_at.is_(None), Survey.closes_at > now),
+            covers_team_clause(Survey.id, Invitation.team_id),  # its link is closed otherwise
         )
     ).all()
     queued = 0

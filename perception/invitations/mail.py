@@ -157,6 +157,8 @@ def _skip_reason(message, invitation, now, suppressed):
         return f"address suppressed ({reason})"
     if not invitation.survey.is_accepting(now):
         return "survey not open"
+    if not invitation.team_covered:  # an admin changed the wave's teams since: its link is closed
+        return "team no longer in the wave"
     if message.kind == "reminder" and invitation.state not in ("sent", "opened"):
         return "not sent yet"
     return None

@@ -4,7 +4,7 @@ its survey and items, and finding a staff member's or leader's own response."""
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import bindparam, exists, or_, select, update
+from sqlalchemy import bindparam, select, update
 
 from perception.core.extensions import db
 from perception.core.models import (
@@ -16,8 +16,8 @@ from perception.core.models import (
     Survey,
     Team,
     User,
+    covers_team_clause,
     survey_items,
-    survey_teams,
     utcnow,
 )
 from perception.core.tokens import find_by_token
@@ -140,9 +140,7 @@ def _link_statement():
             i.c.id, i.c.survey_id, i.c.team_id, i.c.staff_id, i.c.state, i.c.expires_at, i.c.channel, i.c.language,
             i.c.customer_name, t.c.name, u.c.name, s.c.status, s.c.opens_at, s.c.closes_at, s.c.ask_nps,
             any_endpoint_active().label("webhooks_active"),
-            or_(~exists().where(survey_teams.c.survey_id == s.c.id),
-                exists().where(survey_teams.c.survey_id == s.c.id, survey_teams.c.team_id == i.c.team_id)
-                ).label("team_covered"),
+            covers_team_clause(s.c.id, i.c.team_id).label("team_covered"),
             it.c.id, it.c.key, iv.c.customer_text, iv.c.customer_translations, d.c.key, d.c.id,
         )
         .select_from(

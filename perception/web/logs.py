@@ -24,7 +24,9 @@ TOKEN_PATH = re.compile(
 )
 # A query value holding an address ("/admin/people?q=ada%40example.org", "/admin/audit?actor=..."): the
 # admins' search forms are GET forms, so the address reached the access log (a robustness review).
-ADDRESS_IN_QUERY = re.compile(r"""([?&][^=&\s"'#]*=)[^&\s"'#]*(?:@|%40)[^&\s"'#]*""", re.IGNORECASE)
+# A value starts after "?" or "&", or at the start of a query string alone (gunicorn's %(q)s atom).
+ADDRESS_IN_QUERY = re.compile(r"""((?:^|[?&\s"'])[^=&\s"'#?/]*=)[^&\s"'#]*(?:@|%40)[^&\s"'#]*""",
+                              re.IGNORECASE)
 SERVER_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
 
 

@@ -72,12 +72,13 @@ def take(*rules):
     ends get through: an attacker's read stored 20 of 30 answers sent at once under a limit of 2."""
     if not _limits_on():
         return True
-    items = _items(rules)
-    within = [limiter.limiter.hit(item, *key) for item, key in items]  # every one counted: _undo undoes all
-    if all(within):
-        return True
-    _undo(items)
-    return False
+    counted = []
+    for item, key in _items(rules):
+        counted.append((item, key))
+        if not limiter.limiter.hit(item, *key):  # stop at the first with no room, so a refused request
+            _undo(counted)  # never holds a count that might refuse someone else's in the meantime
+            return False
+    return True
 
 
 def give_back(*rules):
@@ -87,10 +88,13 @@ def give_back(*rules):
 
 
 def _undo(items):
-    # Fixed windows (Flask-Limiter's default strategy) only: other strategies keep the count.
+    # Fixed windows (Flask-Limiter's default strategy) only: other strategies keep the count. Only while
+    # the window it was counted in is open: its key gone, a count of -1 would open the next window with
+    # a try more (a review).
     if isinstance(limiter.limiter, FixedWindowRateLimiter):
         for item, key in items:
-            limiter.limiter.hit(item, *key, cost=-1)
+            if limiter.storage.get(item.key_for(*key)) > 0:
+                limiter.limiter.hit(item, *key, cost=-1)
 
 
 def roles_required(*roles):

@@ -18,7 +18,7 @@ from perception.core.extensions import db as _db
 from perception.core.models import Response
 from perception.core.settings import ConfigError, load_config
 from perception.invitations.open_link_service import create_open_link, open_link_url
-from perception.web.security import address_key
+from perception.web.security import address_key, give_back, take
 from tests.conftest import make_app
 from tests.helpers import PASSWORD, answers_for, csrf_token, login, make_survey, make_team, make_user, post_form
 
@@ -379,3 +379,16 @@ def test_password_guesses_sent_at_once_stay_within_the_account_limit(app, db, li
         for index, (tab, token) in enumerate(zip(tabs, tokens, strict=True))])
     assert sorted(statuses) == [401] * 5 + [429] * 15  # five checked: the limit per account and address
     assert Browser(live_server).csrf_token("/login")  # the login page itself is not limited
+
+
+def test_a_count_given_back_after_its_window_ended_gives_no_try_to_the_next(app, clock):
+    """A review: a login whose check outlasted its window gave its count back to the next window, as -1:
+    one failure more there (up to twenty with logins sent together)."""
+    rules = (("2 per minute", ("test", "198.51.100.1")),)
+    with app.test_request_context():
+        assert take(*rules)
+        clock(61)
+        give_back(*rules)
+        assert [take(*rules) for _ in range(3)] == [True, True, False]
+        assert take(("1 per minute", ("other", "x")), *rules) is False  # refused by its second rule...
+        assert take(("1 per minute", ("other", "x"))) is True  # ...it kept no count of the first

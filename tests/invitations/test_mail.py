@@ -256,6 +256,22 @@ def test_expired_invitations_and_closed_surveys_get_no_mail(app, db, smtp_server
     assert smtp_server.messages == []
 
 
+def test_no_mail_or_reminder_goes_out_for_a_team_the_wave_no_longer_covers(app, db, smtp_server):
+    """A review: such a link answers "this survey has closed", yet its invitation and reminders went out."""
+    app.config.update(REMINDER_AFTER_DAYS=3, MAX_REMINDERS=1)
+    team, other = make_team("Harbour Street"), make_team("Quay Road")
+    survey = make_survey(teams=[team])
+    waiting, mailed = queue(survey, team, "waiting@example.org"), queue(survey, team, "mailed@example.org")
+    outbox(waiting)[0].next_attempt_at = utcnow() + timedelta(hours=1)  # queued, not yet due
+    db.session.commit()
+    assert deliver_due().sent == 1 and [mail.to for mail in smtp_server.messages] == ["mailed@example.org"]
+    survey.teams = [other]  # an admin changed the wave's teams
+    db.session.commit()
+    report = deliver_due(clock=at(days=3, minutes=1))
+    assert report.sent == 0 and report.reminders_queued == 0 and report.cancelled == 1
+    assert outbox(waiting)[0].status == "cancelled" and len(outbox(mailed)) == 1
+
+
 def test_send_invitations_help_and_limit(app, db, runner, smtp_server):
     assert "--loop" in runner.invoke(args=["send-invitations", "--help"]).output
     survey, team = make_survey(), make_team()

@@ -40,6 +40,7 @@ def test_an_address_in_a_query_is_redacted_and_other_values_kept():
     line = '"GET /admin/people?q=ada.lovelace%40example.org&role=staff HTTP/1.1" 200 -'
     assert redact(line) == '"GET /admin/people?q=<redacted>&role=staff HTTP/1.1" 200 -'
     assert redact("/admin/audit?actor=ada@example.org") == "/admin/audit?actor=<redacted>"
+    assert redact("q=ada%40example.org&role=staff") == "q=<redacted>&role=staff"  # gunicorn's %(q)s atom
     assert redact("/admin/audit?action=survey.opened&page=2") == "/admin/audit?action=survey.opened&page=2"
 
 

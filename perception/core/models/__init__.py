@@ -43,7 +43,15 @@ from perception.core.models.outreach import (
 )
 from perception.core.models.people import ACCOUNT_TOKEN_PURPOSES, DIGEST_FREQUENCIES, AccountToken, ApiToken, Team, User
 from perception.core.models.responses import Answer, Invitation, PredictedAnswer, ReportCell, Response
-from perception.core.models.surveys import Dimension, Item, ItemVersion, Survey, survey_items, survey_teams
+from perception.core.models.surveys import (
+    Dimension,
+    Item,
+    ItemVersion,
+    Survey,
+    covers_team_clause,
+    survey_items,
+    survey_teams,
+)
 from perception.core.models.webhooks import (
     DELIVERY_STATUSES,
     WEBHOOK_EVENTS,
@@ -75,6 +83,7 @@ __all__ = [
     "ItemVersion",
     "survey_items",
     "survey_teams",
+    "covers_team_clause",
     "Survey",
     "Invitation",
     "Response",

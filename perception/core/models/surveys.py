@@ -14,6 +14,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    exists,
+    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -110,6 +112,12 @@ survey_teams = Table(
     Column("survey_id", ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True),
     Column("team_id", ForeignKey("teams.id"), primary_key=True),
 )
+
+
+def covers_team_clause(survey_id, team_id):
+    """SQL of Survey.covers_team: the wave of `survey_id` asks the team of `team_id` (columns)."""
+    return or_(~exists().where(survey_teams.c.survey_id == survey_id),
+               exists().where(survey_teams.c.survey_id == survey_id, survey_teams.c.team_id == team_id))
 
 
 class Survey(db.Model):
