@@ -1,9 +1,10 @@
 """Accounts' reads: people and teams, one lookup each."""
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from perception.core.extensions import db
-from perception.core.models import Team, User
+from perception.core.models import Team, User, login_hour, utcnow
 
 
 def all_teams():
@@ -23,14 +24,17 @@ def staff_members():
     return list(db.session.execute(select(User).where(User.role == "staff").order_by(User.name, User.email)).scalars())
 
 
-def user_for_session(session_id):
-    """The account a session or remember-me cookie names ("<id>:<session version>", see
-    User.get_id), or None when the value is malformed, the account is deactivated, or its session
-    version has moved on since (logout, a new password, deactivation)."""
-    user_id, _, version = str(session_id or "").partition(":")
+def user_for_session(session_id, now=None):
+    """The account a session or remember-me cookie names ("<id>:<session version>:<hour of login>", see
+    User.get_id), or None when the value is malformed, the login is older than REMEMBER_COOKIE_DURATION
+    (or from the future), the account is deactivated, or its session version has moved on since
+    (logout, a new password, deactivation)."""
     try:
-        user_id, version = int(user_id), int(version)
-    except ValueError:
+        user_id, version, hour = (int(part) for part in str(session_id or "").split(":"))
+    except ValueError:  # also a value of another shape, such as one made before the hour was added
+        return None
+    age = login_hour(now or utcnow()) - hour
+    if not 0 <= age <= current_app.config["REMEMBER_COOKIE_DURATION"].total_seconds() // 3600:
         return None
     user = db.session.get(User, user_id)
     if user is None or not user.active or user.session_version != version:

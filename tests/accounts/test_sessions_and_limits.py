@@ -5,6 +5,7 @@ limits of their own; an IPv6 client is counted by its /64; an open link takes at
 OPEN_LINK_LINK_LIMIT responses an hour; limits hold for requests sent at the same moment."""
 
 import threading
+from datetime import timedelta
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -15,7 +16,7 @@ from werkzeug.security import check_password_hash
 from perception.accounts import login_service
 from perception.accounts.queries import user_for_session
 from perception.core.extensions import db as _db
-from perception.core.models import Response
+from perception.core.models import Response, login_hour, utcnow
 from perception.core.settings import ConfigError, load_config
 from perception.invitations.open_link_service import create_open_link, open_link_url
 from perception.web.security import address_key, give_back, take
@@ -77,16 +78,32 @@ def test_a_new_password_or_a_deactivation_ends_every_session(app, client, db, ch
 
 def test_the_user_loader_refuses_a_stale_or_malformed_session_id(app, db):
     user = make_user("leader")
+    hour = login_hour(utcnow())
     first = user.get_id()
-    assert first == f"{user.id}:0"
+    assert first == f"{user.id}:0:{hour}"
     assert user_for_session(first) is user
 
     login_service.end_sessions(user)
 
-    assert user.get_id() == f"{user.id}:1"
+    assert user.get_id() == f"{user.id}:1:{hour}"
     assert user_for_session(user.get_id()) is user
-    for stale in (first, str(user.id), f"{user.id}:", f"{user.id}:x", "x:1", "", None):
+    for stale in (first, str(user.id), f"{user.id}:1", f"{user.id}:", f"{user.id}:x:{hour}", "x:1:1", "", None):
         assert user_for_session(stale) is None, stale
+
+
+def test_a_login_older_than_the_remember_me_duration_is_refused(app, client, db):
+    """An attacker's read: the remember-me cookie holds no time, so a copy of it logged in for ever."""
+    user = make_user("leader")
+    client.set_cookie("remember_token", "")
+    remembered = post_form(client, "/login", {"email": user.email, "password": PASSWORD, "remember": "y"})
+    assert remembered.status_code == 302
+    cookie = client.get_cookie("remember_token").value
+    session_id = cookie.split("|")[0]
+    assert session_id == user.get_id()  # the login's hour in it
+    days = app.config["REMEMBER_COOKIE_DURATION"].days
+    assert user_for_session(session_id, now=utcnow() + timedelta(days=days - 1)) is user
+    assert user_for_session(session_id, now=utcnow() + timedelta(days=days, hours=1)) is None
+    assert user_for_session(session_id, now=utcnow() - timedelta(hours=2)) is None  # made in the future
 
 
 # ---------------------------------------------------------------------------------------------

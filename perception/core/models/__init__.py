@@ -41,7 +41,15 @@ from perception.core.models.outreach import (
     OpenLink,
     OutboxMessage,
 )
-from perception.core.models.people import ACCOUNT_TOKEN_PURPOSES, DIGEST_FREQUENCIES, AccountToken, ApiToken, Team, User
+from perception.core.models.people import (
+    ACCOUNT_TOKEN_PURPOSES,
+    DIGEST_FREQUENCIES,
+    AccountToken,
+    ApiToken,
+    Team,
+    User,
+    login_hour,
+)
 from perception.core.models.responses import Answer, Invitation, PredictedAnswer, ReportCell, Response
 from perception.core.models.surveys import (
     Dimension,
@@ -75,6 +83,7 @@ __all__ = [
     "get_by",
     "Team",
     "User",
+    "login_hour",
     "ApiToken",
     "AccountToken",
     "ACCOUNT_TOKEN_PURPOSES",

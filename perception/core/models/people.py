@@ -51,6 +51,10 @@ class Team(db.Model):
 DIGEST_FREQUENCIES = ("weekly", "daily", "off")
 
 
+def login_hour(moment):
+    return int(moment.timestamp()) // 3600
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint(in_values("role", ROLES), name="role"),
@@ -70,9 +74,11 @@ class User(UserMixin, db.Model):
     team: Mapped[Team | None] = relationship()
 
     def get_id(self):
-        """What the session and the remember-me cookie carry: "<id>:<session version>". The user
-        loader refuses a version that is not the account's current one."""
-        return f"{self.id}:{self.session_version or 0}"
+        """What the session and the remember-me cookie carry: "<id>:<session version>:<hour>", the hour
+        (since 1970, UTC) being that of the login, when Flask-Login asks. The user loader refuses a
+        version that is not the account's current one, and a login older than REMEMBER_COOKIE_DURATION:
+        the cookie itself holds no time, so a copy of it worked for ever (an attacker's read)."""
+        return f"{self.id}:{self.session_version or 0}:{login_hour(utcnow())}"
 
     def end_sessions(self):
         """Every session and remember-me cookie of this account stops working (the caller commits)."""
