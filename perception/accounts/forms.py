@@ -18,6 +18,10 @@ class NewTokenForm(FlaskForm):
         choices=[SelectChoice(scope, f"{scope}: {text}") for scope, text in API_SCOPES.items()],
         validators=[InputRequired("Please tick at least one thing the token may do.")],
     )
+    # A token acts as its maker until revoked, a new password or a logout notwithstanding: whoever holds
+    # the session for a moment (a device left open) must not mint one (an attacker's read).
+    password = PasswordField("Your password", render_kw={"autocomplete": "current-password"},
+                             validators=[InputRequired("Please enter your password: the token will act as you.")])
 
 
 class RevokeTokenForm(FlaskForm):

@@ -88,12 +88,21 @@ def api_tokens():
     if not form.is_submitted():
         form.scopes.data = []  # nothing ticked in advance: the maker chooses what the token may do
     if form.validate_on_submit():
-        try:
-            _record, new_token = create_api_token(current_user, form.name.data, form.scopes.data)
-        except TokenError as error:
-            form[error.field].errors.append(str(error))
+        # Password tries count like failed logins, per account and address: the form must not become a
+        # way round the login's limits for whoever holds a session.
+        limits = ((LOGIN_ACCOUNT_ADDRESS_LIMITS, ("token-password", str(current_user.id), client_key())),)
+        if not take(*limits):
+            abort(429)
+        if not current_user.check_password(form.password.data):
+            form.password.errors.append("That is not your password.")
         else:
-            form.name.data, form.scopes.data = "", []
+            give_back(*limits)
+            try:
+                _record, new_token = create_api_token(current_user, form.name.data, form.scopes.data)
+            except TokenError as error:
+                form[error.field].errors.append(str(error))
+            else:
+                form.name.data, form.scopes.data = "", []
     response = current_app.make_response((render_template(
         "accounts/tokens.html", form=form, tokens=tokens_of(current_user), new_token=new_token,
         revoke_form=RevokeTokenForm(), api_base=current_app.config["BASE_URL"] + "/api/v1",

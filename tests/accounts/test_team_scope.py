@@ -18,7 +18,17 @@ from perception.core.tokens import API_SCOPES
 from perception.demo.service import DEMO_PASSWORD, seed_demo
 from perception.invitations.open_link_service import create_open_link
 from tests.accounts.test_auth import POST_ROUTES, ROUTES
-from tests.helpers import bank_items, csrf_token, login, make_invitation, make_survey, make_team, make_user, post_form
+from tests.helpers import (
+    PASSWORD,
+    bank_items,
+    csrf_token,
+    login,
+    make_invitation,
+    make_survey,
+    make_team,
+    make_user,
+    post_form,
+)
 from tests.loop_helpers import followup_of, invite_and_answer
 from tests.openapi_check import Api, OpenApiChecker
 
@@ -446,7 +456,7 @@ def test_the_token_page_makes_tokens_with_the_ticked_scopes_only(app, db, world)
     odd = post_form(client, "/account/tokens", {"name": "Odd", "scopes": "admin:everything"})
     assert odd.status_code == 400
     made = client.post("/account/tokens", data={"csrf_token": csrf_token(client, "/account/tokens"), "name": "CRM",
-                                                "scopes": ["reports:read", "invitations:write"]})
+                                                "scopes": ["reports:read", "invitations:write"], "password": PASSWORD})
     assert made.status_code == 200
     record = db.session.execute(select(ApiToken).where(ApiToken.name == "CRM")).scalar_one()
     assert record.scopes == "invitations:write reports:read"

@@ -14,7 +14,16 @@ from sqlalchemy import func, select
 
 from perception.accounts.service import create_api_token
 from perception.core.models import ApiToken, IdempotencyKey, Invitation, OutboxMessage, Response, utcnow
-from tests.helpers import answered_one_by_one, answers_for, login, make_survey, make_team, make_user, post_form
+from tests.helpers import (
+    PASSWORD,
+    answered_one_by_one,
+    answers_for,
+    login,
+    make_survey,
+    make_team,
+    make_user,
+    post_form,
+)
 from tests.openapi_check import Api, OpenApiChecker
 
 TOKEN_RE = re.compile(r'id="new-token" readonly value="(pcp_[A-Za-z0-9_-]+)"')
@@ -66,9 +75,24 @@ def test_the_document_is_openapi_3_1_and_lists_exactly_the_api_routes(app, check
     assert routes == documented
 
 
+def test_making_a_token_takes_the_password_and_its_tries_are_limited(client, leader, db):
+    """An attacker's read: whoever held a session for a moment made a token that kept reading after the
+    owner set a new password (which ends sessions, not tokens)."""
+    login(client, leader)
+    fields = {"name": "Mine now", "scopes": "responses:read"}
+    missing = post_form(client, "/account/tokens", fields)
+    assert missing.status_code == 400 and "Please enter your password" in missing.get_data(as_text=True)
+    for _ in range(5):
+        wrong = post_form(client, "/account/tokens", fields | {"password": "guess"})
+        assert wrong.status_code == 400 and "That is not your password." in wrong.get_data(as_text=True)
+    assert post_form(client, "/account/tokens", fields | {"password": PASSWORD}).status_code == 429
+    assert db.session.execute(select(ApiToken)).first() is None
+
+
 def test_a_user_makes_a_token_sees_it_once_and_revokes_it(client, checker, leader, db):
     login(client, leader)
-    page = post_form(client, "/account/tokens", {"name": "Till at Harbour Street", "scopes": "invitations:write"})
+    page = post_form(client, "/account/tokens", {"name": "Till at Harbour Street", "scopes": "invitations:write",
+                                                 "password": PASSWORD})
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     token = TOKEN_RE.search(page.get_data(as_text=True)).group(1)
     assert len(token) > 40

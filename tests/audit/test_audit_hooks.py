@@ -12,7 +12,17 @@ from perception.core.models import ApiToken, AuditEvent, ErasureRecord, Response
 from perception.core.tokens import row_reference_of
 from perception.followups.service import reassign
 from perception.surveys.service import WaveError, WaveSpec, close_wave, create_wave, update_wave
-from tests.helpers import bank_items, csrf_token, login, make_responses, make_survey, make_team, make_user, post_form
+from tests.helpers import (
+    PASSWORD,
+    bank_items,
+    csrf_token,
+    login,
+    make_responses,
+    make_survey,
+    make_team,
+    make_user,
+    post_form,
+)
 from tests.loop_helpers import followup_of, invite_and_answer
 
 CUSTOMER = "priyanka.sharma@example.org"
@@ -32,7 +42,8 @@ def only(db, action):
 def test_tokens_made_and_revoked_on_the_tokens_page(client, db):
     leader = make_user("leader")
     login(client, leader)
-    post_form(client, "/account/tokens", {"name": "Till at sam@shop.example", "scopes": "invitations:write"})
+    post_form(client, "/account/tokens", {"name": "Till at sam@shop.example", "scopes": "invitations:write",
+                                          "password": PASSWORD})
     token = db.session.execute(select(ApiToken)).scalar_one()
     made = only(db, "token.created")
     assert (made.actor_id, made.target_type, made.target_id) == (leader.id, "api_tokens", str(token.id))
