@@ -11,8 +11,9 @@ from perception.core.tokens import API_SCOPES
 
 
 class NewTokenForm(FlaskForm):
-    name = StringField("Name", validators=[InputRequired("Please name the token, e.g. the system that will use it."),
-                                           Length(max=80, message="At most 80 characters.")])
+    name = StringField("Name", render_kw={"autocomplete": "off"},
+                       validators=[InputRequired("Please name the token, e.g. the system that will use it."),
+                                   Length(max=80, message="At most 80 characters.")])
     scopes = SelectMultipleField(
         "What the token may do", widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
         choices=[SelectChoice(scope, f"{scope}: {text}") for scope, text in API_SCOPES.items()],
@@ -21,7 +22,8 @@ class NewTokenForm(FlaskForm):
     # A token acts as its maker until revoked, a new password or a logout notwithstanding: whoever holds
     # the session for a moment (a device left open) must not mint one (an attacker's read).
     password = PasswordField("Your password", render_kw={"autocomplete": "current-password"},
-                             validators=[InputRequired("Please enter your password: the token will act as you.")])
+                             validators=[InputRequired("Please enter your password: the token will act as you."),
+                                         Length(max=200, message="At most 200 characters.")])
 
 
 class RevokeTokenForm(FlaskForm):

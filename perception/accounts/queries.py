@@ -33,8 +33,8 @@ def user_for_session(session_id, now=None):
         user_id, version, hour = (int(part) for part in str(session_id or "").split(":"))
     except ValueError:  # also a value of another shape, such as one made before the hour was added
         return None
-    age = login_hour(now or utcnow()) - hour
-    if not 0 <= age <= current_app.config["REMEMBER_COOKIE_DURATION"].total_seconds() // 3600:
+    age = login_hour(now or utcnow()) - hour  # -1: a login on a server whose clock is a moment ahead
+    if not -1 <= age <= current_app.config["REMEMBER_COOKIE_DURATION"].total_seconds() // 3600:
         return None
     user = db.session.get(User, user_id)
     if user is None or not user.active or user.session_version != version:

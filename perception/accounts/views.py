@@ -31,8 +31,9 @@ def load_user(session_id):
     return user_for_session(session_id)
 
 
-def _login_account_key():
-    return "login:" + (request.form.get("email") or "").strip().lower()[:254] + "@" + client_key()
+def _account_address_key(email):
+    """The key of the per-account-and-address limit of password tries (the login's and the token page's)."""
+    return "login:" + (email or "").strip().lower()[:254] + "@" + client_key()
 
 
 def _safe_next(target):
@@ -55,12 +56,12 @@ def login():
         # is given back, so only failures count; counted after a failed check, a burst of guesses sent
         # at once all got checked (an attacker's read).
         limits = ((LOGIN_ADDRESS_LIMITS, ("login-address", client_key())),
-                  (LOGIN_ACCOUNT_ADDRESS_LIMITS, ("login", _login_account_key())))
+                  (LOGIN_ACCOUNT_ADDRESS_LIMITS, ("login", _account_address_key(request.form.get("email")))))
         if not take(*limits):
             abort(429)
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
-            give_back(*limits)
+            give_back()
             session.clear()  # a fresh session on login: no fixation
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or url_for("public.my_home"))
@@ -87,16 +88,17 @@ def api_tokens():
     new_token = None
     if not form.is_submitted():
         form.scopes.data = []  # nothing ticked in advance: the maker chooses what the token may do
+    status = 200
     if form.validate_on_submit():
-        # Password tries count like failed logins, per account and address: the form must not become a
-        # way round the login's limits for whoever holds a session.
-        limits = ((LOGIN_ACCOUNT_ADDRESS_LIMITS, ("token-password", str(current_user.id), client_key())),)
-        if not take(*limits):
-            abort(429)
-        if not current_user.check_password(form.password.data):
+        # Password tries count with the login's failures of this account and address (one count): the
+        # page must not give whoever holds a session more guesses than the login does.
+        if not take((LOGIN_ACCOUNT_ADDRESS_LIMITS, ("login", _account_address_key(current_user.email)))):
+            form.password.errors.append("Too many wrong passwords: please wait a while and try again.")
+            status = 429
+        elif not current_user.check_password(form.password.data):
             form.password.errors.append("That is not your password.")
         else:
-            give_back(*limits)
+            give_back()
             try:
                 _record, new_token = create_api_token(current_user, form.name.data, form.scopes.data)
             except TokenError as error:
@@ -106,7 +108,7 @@ def api_tokens():
     response = current_app.make_response((render_template(
         "accounts/tokens.html", form=form, tokens=tokens_of(current_user), new_token=new_token,
         revoke_form=RevokeTokenForm(), api_base=current_app.config["BASE_URL"] + "/api/v1",
-    ), 400 if form.errors else 200))
+    ), status if status != 200 else (400 if form.errors else 200)))
     # The new token is on this page once: keep it out of every cache.
     response.headers["Cache-Control"] = "no-store"
     return response

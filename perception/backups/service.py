@@ -168,6 +168,7 @@ def restore_sqlite(engine, backup_file, revisions):
                     f"{' and more' if len(filled) > 5 else ''}); restore only fills an empty database. "
                     "Point DATABASE_URL at a new file (or move this one away) and run restore again.")
             source.backup(target)
+            os.chmod(target_path, 0o600)  # also a file `db upgrade` made first: it now holds the backup's data
             copy = _summary(target, target_path, str(backup_file), utcnow())
         finally:
             target.close()

@@ -86,7 +86,7 @@ def default_base_url():
 
 
 ENVIRONMENTS = ("development", "production")
-SECRET_KEY_MIN = 32  # characters: a key anyone could guess forges every session and signed link
+SECRET_KEY_MIN = 16  # characters (and 10 different ones): a guessable key forges every session and link
 MAKE_A_KEY = "make a key with: python3 -c 'import secrets; print(secrets.token_hex(32))'"
 
 
@@ -96,8 +96,11 @@ def _check_production(secret_key, base_url):
     if missing:
         raise ConfigError(f"PERCEPTION_ENV=production needs {' and '.join(missing)} set in the environment; "
                           + MAKE_A_KEY)
-    if len(secret_key) < SECRET_KEY_MIN or len(set(secret_key)) < 8:
-        raise ConfigError(f"SECRET_KEY must be at least {SECRET_KEY_MIN} random characters; {MAKE_A_KEY}")
+    if len(secret_key) < SECRET_KEY_MIN or len(set(secret_key)) < 10:
+        raise ConfigError(
+            f"SECRET_KEY must be at least {SECRET_KEY_MIN} random characters: whoever guesses it can sign in as "
+            f"anyone. {MAKE_A_KEY}. A new key also re-issues the links not yet sent, makes the suppression list "
+            "forget its addresses and changes every webhook's signing secret (README, Settings).")
     if not base_url.lower().startswith("https://"):
         raise ConfigError(f"BASE_URL must start with https:// in production (customers' links are mailed "
                           f"with it), got {base_url!r}")

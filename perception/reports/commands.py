@@ -61,7 +61,12 @@ def export_responses_command(slug, out, anonymous, min_n):
 
     try:
         # 0600, and never through a FILE.partial left there: the full export holds customers' addresses.
-        with os.fdopen(create_private(partial), "w", encoding="utf-8", newline="") as handle:
+        try:
+            descriptor = create_private(partial)
+        except OSError as error:
+            raise click.ClickException(f"Cannot write {target}: {error.strerror}. Choose a file in a folder that "
+                                       "exists and that you can write to.") from None
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             for chunk in csv_chunks(counted()):
                 handle.write(chunk)
         os.replace(partial, target)

@@ -6,7 +6,7 @@ import ipaddress
 import time
 from functools import wraps
 
-from flask import abort, request
+from flask import abort, g, request
 from flask_login import current_user
 from limits import parse_many
 from limits.strategies import FixedWindowRateLimiter
@@ -74,27 +74,32 @@ def take(*rules):
         return True
     counted = []
     for item, key in _items(rules):
-        counted.append((item, key))
-        if not limiter.limiter.hit(item, *key):  # stop at the first with no room, so a refused request
-            _undo(counted)  # never holds a count that might refuse someone else's in the meantime
+        room = limiter.limiter.hit(item, *key)
+        counted.append((item, key, limiter.storage.get_expiry(item.key_for(*key))))  # which window
+        if not room:  # stop at the first with no room, so a refused request never holds a count that
+            _undo(counted)  # might refuse someone else's in the meantime
             return False
+    g.limits_taken = counted
     return True
 
 
-def give_back(*rules):
-    """Undo a `take` whose request turned out not to count (a login that succeeded)."""
+def give_back():
+    """Undo this request's `take` (a login that succeeded: only failures count)."""
     if _limits_on():
-        _undo(_items(rules))
+        _undo(g.pop("limits_taken", ()))
 
 
-def _undo(items):
-    # Fixed windows (Flask-Limiter's default strategy) only: other strategies keep the count. Only while
-    # the window it was counted in is open: its key gone, a count of -1 would open the next window with
-    # a try more (a review).
-    if isinstance(limiter.limiter, FixedWindowRateLimiter):
-        for item, key in items:
-            if limiter.storage.get(item.key_for(*key)) > 0:
-                limiter.limiter.hit(item, *key, cost=-1)
+def _undo(counted):
+    # Fixed windows (Flask-Limiter's default strategy) only: other strategies keep the count. Only in
+    # the window it was counted in, known by its end: given back in a later window, the -1 gave that one
+    # a try more (two reviews). A later window ends at least half a period later (Redis gives the end to
+    # the second).
+    if not isinstance(limiter.limiter, FixedWindowRateLimiter):
+        return
+    for item, key, window_end in counted:
+        now_end = limiter.storage.get_expiry(item.key_for(*key))
+        if limiter.storage.get(item.key_for(*key)) > 0 and abs(now_end - window_end) < item.get_expiry() / 2:
+            limiter.limiter.hit(item, *key, cost=-1)
 
 
 def roles_required(*roles):

@@ -151,7 +151,8 @@ def test_a_backup_is_readable_by_its_owner_alone_whatever_the_umask(db, runner, 
     assert missing.exit_code == 1 and "Cannot create the backup in" in missing.output, missing.output
 
 
-def test_a_restore_into_a_new_file_keeps_it_private(db, runner, tmp_path, other_database):
+@pytest.mark.parametrize("upgraded_first", [False, True])
+def test_a_restore_into_a_new_file_keeps_it_private(db, runner, tmp_path, other_database, upgraded_first):
     """An attacker's read: a restore into a database file not made yet created it 0644, and the private
     backup became a database any local account could read (addresses, password hashes)."""
     if db.engine.dialect.name != "sqlite":
@@ -162,6 +163,8 @@ def test_a_restore_into_a_new_file_keeps_it_private(db, runner, tmp_path, other_
     umask = os.umask(0o022)
     try:
         with restored.app_context():
+            if upgraded_first:  # as the README allows: the file is then made 0644 by the upgrade
+                assert restored.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
             done = restored.test_cli_runner().invoke(args=["restore", str(backup)])
     finally:
         os.umask(umask)

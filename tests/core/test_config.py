@@ -24,10 +24,13 @@ def test_production_refuses_a_guessable_key_plain_http_and_an_unknown_environmen
     published password allowed), and production took SECRET_KEY=changeme and an http:// BASE_URL."""
     monkeypatch.setenv("PERCEPTION_ENV", "production")
     monkeypatch.setenv("BASE_URL", "https://care.example.com")
-    for weak in ("changeme", "x" * 40):
+    for weak in ("changeme", "x" * 40, "changemechangeme"):
         monkeypatch.setenv("SECRET_KEY", weak)
-        with pytest.raises(ConfigError, match="SECRET_KEY must be at least 32 random characters"):
+        with pytest.raises(ConfigError, match="SECRET_KEY must be at least 16 random characters") as refused:
             load_config(tmp_path)
+        assert "suppression list" in str(refused.value)  # what a new key changes
+    monkeypatch.setenv("SECRET_KEY", "kD3-x_9QpZ7mW2vLr4TgYb")  # secrets.token_urlsafe(16): 22 characters
+    assert load_config(tmp_path)["SECRET_KEY"]
     monkeypatch.setenv("SECRET_KEY", KEY)
     monkeypatch.setenv("BASE_URL", "http://care.example.com")
     with pytest.raises(ConfigError, match="BASE_URL must start with https://"):

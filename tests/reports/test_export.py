@@ -284,3 +284,5 @@ def test_the_full_export_file_is_private_and_never_written_through_what_was_ther
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE(out.stat().st_mode) == 0o600 and out.read_text().startswith("perspective,")
     assert elsewhere.read_text() == "" and not (tmp_path / "responses.csv.partial").exists()
+    missing = runner.invoke(args=["export-responses", "--survey", "wave-1", "--out", str(tmp_path / "no" / "x.csv")])
+    assert missing.exit_code == 1 and "Cannot write" in missing.output, missing.output  # not a traceback

@@ -80,6 +80,16 @@ class User(UserMixin, db.Model):
         the cookie itself holds no time, so a copy of it worked for ever (an attacker's read)."""
         return f"{self.id}:{self.session_version or 0}:{login_hour(utcnow())}"
 
+    # UserMixin compares get_id(), which now reads the clock: two calls either side of an hour would
+    # make an account unequal to itself (a review). Accounts are the same account by id.
+    def __eq__(self, other):
+        return isinstance(other, User) and self.id is not None and self.id == other.id
+
+    def __ne__(self, other):
+        return not self == other
+
+    __hash__ = object.__hash__
+
     def end_sessions(self):
         """Every session and remember-me cookie of this account stops working (the caller commits)."""
         self.session_version = (self.session_version or 0) + 1
