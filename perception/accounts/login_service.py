@@ -8,7 +8,7 @@ remember-me cookie made before stops working at once.
 
 Every attempt is in the audit log: login.success with the account, login.failure with the keyed hash
 of the address tried (perception.core.tokens.email_hash, never the address) and the account when
-there is one."""
+there is one; a wrong password given again by a logged-in account (confirm_password) too."""
 
 import functools
 import secrets
@@ -40,6 +40,16 @@ def authenticate(email, password):
     record("login.success", actor=user, target=user)
     db.session.commit()
     return user
+
+
+def confirm_password(user, password, where):
+    """Whether `password` is the logged-in `user`'s own (asked again before something that outlives the
+    session, such as an API token); a wrong one is in the audit log like a failed login, with `where`."""
+    if user.check_password(password or ""):
+        return True
+    record("login.failure", actor=user, target=user, where=where)
+    db.session.commit()
+    return False
 
 
 def end_sessions(user):

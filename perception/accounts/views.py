@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required, login_user, logout_user
 
 from perception.accounts.forms import LoginForm, LogoutForm, NewTokenForm, RevokeTokenForm
-from perception.accounts.login_service import authenticate, end_sessions
+from perception.accounts.login_service import authenticate, confirm_password, end_sessions
 from perception.accounts.queries import user_for_session
 from perception.accounts.service import TokenError, create_api_token, revoke_api_token, tokens_of
 from perception.core.extensions import login_manager
@@ -95,7 +95,7 @@ def api_tokens():
         if not take((LOGIN_ACCOUNT_ADDRESS_LIMITS, ("login", _account_address_key(current_user.email)))):
             form.password.errors.append("Too many wrong passwords: please wait a while and try again.")
             status = 429
-        elif not current_user.check_password(form.password.data):
+        elif not confirm_password(current_user, form.password.data, where="api-token"):
             form.password.errors.append("That is not your password.")
         else:
             give_back()

@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
 from perception.accounts.service import create_api_token
-from perception.core.models import ApiToken, IdempotencyKey, Invitation, OutboxMessage, Response, utcnow
+from perception.core.models import ApiToken, AuditEvent, IdempotencyKey, Invitation, OutboxMessage, Response, utcnow
 from tests.helpers import (
     PASSWORD,
     answered_one_by_one,
@@ -85,8 +85,11 @@ def test_making_a_token_takes_the_password_and_its_tries_are_limited(client, lea
     for _ in range(5):
         wrong = post_form(client, "/account/tokens", fields | {"password": "guess"})
         assert wrong.status_code == 400 and "That is not your password." in wrong.get_data(as_text=True)
-    assert post_form(client, "/account/tokens", fields | {"password": PASSWORD}).status_code == 429
+    refused = post_form(client, "/account/tokens", fields | {"password": PASSWORD})
+    assert refused.status_code == 429 and "Too many wrong passwords" in refused.get_data(as_text=True)
     assert db.session.execute(select(ApiToken)).first() is None
+    failures = db.session.execute(select(AuditEvent).where(AuditEvent.action == "login.failure")).scalars().all()
+    assert len(failures) == 5 and {event.details["where"] for event in failures} == {"api-token"}
 
 
 def test_a_user_makes_a_token_sees_it_once_and_revokes_it(client, checker, leader, db):
