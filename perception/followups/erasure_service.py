@@ -87,9 +87,8 @@ class ErasureResult:
             text = "No customer data was found for that address; nothing was erased."
         else:
             text = (f"Erased: {self.invitations} invitation(s) lost their name and address, {self.responses} "
-                    f"response(s) kept without identity, {self.follow_ups} follow-up(s) of answers given with "
-                    f"consent cleaned, "
-                    f"{self.fields_cleared} field(s) cleared in all.")
+                    f"response(s) given with consent to contact kept without identity, {self.follow_ups} "
+                    f"follow-up(s) of those cleaned, {self.fields_cleared} field(s) cleared in all.")
         if self.account_kept:
             text += " A user account has this address; it was left alone (change or delete it separately)."
         return text + f" Audit line #{self.record_id}."
@@ -255,8 +254,9 @@ def erase_customer(email, actor, now=None, user=None):
     # name too. Those of answers given without it lose only what named the customer already, wherever
     # the text is shown: blanking "Will" out of "Will definitely come back" would change one anonymous
     # row of the exports, and the admin who erased the customer would know it for theirs (an attacker's
-    # read). For the same reason the result counts the follow-ups of consented answers only, and the
-    # fields of those only (one means a low answer).
+    # read). For the same reason the result counts the answers given with consent only (an answer
+    # counted without it said they had answered, which no page says person by person), their follow-ups
+    # only (one means a low answer), and the fields of those only.
     scrub = _scrubber(email, names, phones)
     scrub_anonymous = _identity_scrubber(email, names, phones)
     cleared = 0
@@ -309,7 +309,7 @@ def erase_customer(email, actor, now=None, user=None):
     account = db.session.execute(select(User.id).where(text_lower(User.email) == email)).first() is not None
     record = ErasureRecord(
         erased_at=now, actor=str(actor)[:300], subject_hash=subject_hash(email), invitations=len(invitations),
-        responses=len(responses), follow_ups=len(consented_followups), fields_cleared=cleared,
+        responses=len(consented), follow_ups=len(consented_followups), fields_cleared=cleared,
     )
     db.session.add(record)
     db.session.flush()
@@ -317,7 +317,7 @@ def erase_customer(email, actor, now=None, user=None):
           invitations=record.invitations, responses=record.responses, follow_ups=record.follow_ups,
           fields_cleared=cleared)
     db.session.commit()
-    return ErasureResult(record.id, len(invitations), len(responses), record.follow_ups, cleared, account)
+    return ErasureResult(record.id, len(invitations), record.responses, record.follow_ups, cleared, account)
 
 
 def command_line_actor():

@@ -148,7 +148,7 @@ def test_erase_customer_command_leaves_no_trace_and_no_figure_moves(app, db, cli
 
     result = runner.invoke(args=["erase-customer", EMAIL.upper(), "--yes"])
     assert result.exit_code == 0, result.output
-    assert "Erased: 2 invitation(s)" in result.output and "3 response(s)" in result.output
+    assert "Erased: 2 invitation(s)" in result.output and "2 response(s) given with consent" in result.output
     db.session.expire_all()
 
     assert traces(db, needles) == []
@@ -172,7 +172,7 @@ def test_erase_customer_command_leaves_no_trace_and_no_figure_moves(app, db, cli
     assert len(response.answers) == len(survey.items) and response.comment.startswith("Write to me at [erased]")
     assert db.session.get(FollowUp, followup.id).state == "resolved"
     record = db.session.execute(select(ErasureRecord)).scalar_one()
-    assert record.actor.startswith("command line") and (record.invitations, record.responses) == (2, 3)
+    assert record.actor.startswith("command line") and (record.invitations, record.responses) == (2, 2)
     assert record.follow_ups == 2 and record.fields_cleared >= 8
     assert EMAIL not in record.subject_hash and len(record.subject_hash) == 64
 
@@ -282,7 +282,7 @@ def test_an_imported_answer_is_found_by_an_address_in_capitals_beyond_ascii(app,
                             respondent="ÉLODIE@EXAMPLE.ORG", submitted_at=utcnow(), channel="import"))
     db.session.commit()
     result = erase_customer("élodie@example.org", "tests")
-    assert result.responses == 1
+    assert (result.responses, result.fields_cleared) == (0, 1)  # found; not counted: given without consent
     assert db.session.execute(select(Response.respondent)).scalar_one() is None
 
 
@@ -334,3 +334,17 @@ def test_without_consent_a_low_and_a_high_answer_are_erased_alike(app, db, clien
                 for result in erased}) == 1
     notes = [event.note for event in db.session.get(FollowUp, followup.id).events if event.note]
     assert notes == ["She wrote 'I am [erased]'; discussed in the team."]
+
+
+def test_erasing_tells_nothing_of_whether_a_customer_answered_without_consent(app, db, client):
+    """An attacker's read: no page says person by person whether a customer answered without consent,
+    but the erasure's result (its message, the recent erasures every admin sees, the audit line)
+    counted the answer. A customer who answered without consent and one who never did erase alike."""
+    survey, team = make_survey(items=bank_items(4)), make_team()
+    invite_and_answer(app.test_client(), survey, team, score=5, email="answered@example.org", name="Ann Lee",
+                      consent="no")
+    make_invitation(survey, team, email="silent@example.org", name="Sam Ray")
+    erased = [erase_customer(email, "test") for email in ("answered@example.org", "silent@example.org")]
+    assert erased[0].summary().split(" Audit")[0] == erased[1].summary().split(" Audit")[0]
+    records = db.session.execute(select(ErasureRecord).order_by(ErasureRecord.id)).scalars().all()
+    assert len({(r.invitations, r.responses, r.follow_ups, r.fields_cleared) for r in records}) == 1
