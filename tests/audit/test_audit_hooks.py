@@ -104,7 +104,7 @@ def test_a_refused_wave_change_records_nothing(db):
 def test_erasures_recorded_with_the_keyed_hash_not_the_address(app, client, db, runner):
     survey = make_survey(items=bank_items())
     team = make_team()
-    invite_and_answer(app.test_client(), survey, team, email=CUSTOMER, name="Priyanka Sharma", score=4)
+    invite_and_answer(app.test_client(), survey, team, email=CUSTOMER, name="Priyanka Sharma", score=4, consent="yes")
     admin = make_user("admin")
     login(client, admin)
     post_form(client, "/leaders/customers", {"erase-action": "erase", "erase-email": CUSTOMER, "erase-confirm": "y"})
