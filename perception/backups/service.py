@@ -157,8 +157,6 @@ def restore_sqlite(engine, backup_file, revisions):
                 "`flask db upgrade`), or take a backup with this version.")
         engine.dispose()  # no pooled connection of this process keeps the old file open
         target_path.parent.mkdir(parents=True, exist_ok=True)
-        if not target_path.exists():  # a new database holds what the private backup held: 0600 as well
-            os.close(create_private(target_path))
         target = sqlite3.connect(target_path, timeout=30)
         try:
             filled = _rows_beyond_item_bank(target)
@@ -167,8 +165,10 @@ def restore_sqlite(engine, backup_file, revisions):
                     f"The database {target_path} is not empty (rows in {', '.join(filled[:5])}"
                     f"{' and more' if len(filled) > 5 else ''}); restore only fills an empty database. "
                     "Point DATABASE_URL at a new file (or move this one away) and run restore again.")
+            # New, or made by `db upgrade` (the item bank only): 0600 before the backup's data goes in, as
+            # the backup itself is (SQLite gives its journal the database's mode).
+            os.chmod(target_path, 0o600)
             source.backup(target)
-            os.chmod(target_path, 0o600)  # also a file `db upgrade` made first: it now holds the backup's data
             copy = _summary(target, target_path, str(backup_file), utcnow())
         finally:
             target.close()
