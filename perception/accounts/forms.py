@@ -1,4 +1,5 @@
-"""Accounts' forms: logging in and out, making and revoking API tokens, forgotten and new passwords."""
+"""Accounts' forms: logging in and out, confirming the password, making and revoking API tokens, forgotten and
+new passwords."""
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField
@@ -23,6 +24,12 @@ class NewTokenForm(FlaskForm):
     # the session for a moment (a device left open) must not mint one (an attacker's read).
     password = PasswordField("Your password", render_kw={"autocomplete": "current-password"},
                              validators=[InputRequired("Please enter your password: the token will act as you."),
+                                         Length(max=200, message="At most 200 characters.")])
+
+
+class ConfirmPasswordForm(FlaskForm):
+    password = PasswordField("Your password", render_kw={"autocomplete": "current-password"},
+                             validators=[InputRequired("Please enter your password."),
                                          Length(max=200, message="At most 200 characters.")])
 
 

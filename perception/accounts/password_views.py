@@ -22,6 +22,7 @@ from perception.accounts.password_service import (
     request_password_reset,
     set_password_with_link,
 )
+from perception.accounts.recent_password import mark_password_given
 from perception.accounts.views import bp
 from perception.core.extensions import limiter
 from perception.web.customer import guess_failed
@@ -97,6 +98,7 @@ def set_password():
                 logout_user()
             session.clear()  # a fresh session on login: no fixation, and the link is gone from it
             login_user(user)
+            mark_password_given()
             flash("Your password is set. You are logged in.")
             return redirect(url_for("public.my_home"))
     return _page("accounts/set_password.html", 400 if form.errors else 200, form=form, link=link)

@@ -17,6 +17,7 @@ from perception.accounts.people_service import (
     update_user,
 )
 from perception.accounts.queries import all_teams
+from perception.accounts.recent_password import recent_password_required
 from perception.web.admin import bp as admin
 
 
@@ -46,6 +47,7 @@ def _chosen_team(form):
 
 
 @admin.route("/people/invite", methods=["GET", "POST"])
+@recent_password_required(methods=("GET", "POST"))
 def invite_person():
     form = InviteForm()
     form.set_teams(all_teams())
@@ -63,6 +65,7 @@ def invite_person():
 
 
 @admin.route("/people/<int:user_id>", methods=["GET", "POST"])
+@recent_password_required()
 def person_page(user_id):
     shown = person(user_id)
     if shown is None:
@@ -90,6 +93,10 @@ def person_page(user_id):
                            is_self=user.id == current_user.id), 400 if (form.errors or error) else 200
 
 
+def _person_url(user_id):
+    return url_for("admin.person_page", user_id=user_id)
+
+
 def _act(user_id, action, done):
     shown = person(user_id)
     if shown is None or not PersonActionForm().validate_on_submit():
@@ -112,6 +119,7 @@ def deactivate_person(user_id):
 
 
 @admin.post("/people/<int:user_id>/activate")
+@recent_password_required(back=_person_url)
 def activate_person(user_id):
     return _act(user_id, activate_user, "{email} is active again.")
 

@@ -5,11 +5,12 @@ owner's role."""
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import confirm_login, current_user, login_required, login_user, logout_user, user_loaded_from_cookie
 
-from perception.accounts.forms import LoginForm, LogoutForm, NewTokenForm, RevokeTokenForm
+from perception.accounts.forms import ConfirmPasswordForm, LoginForm, LogoutForm, NewTokenForm, RevokeTokenForm
 from perception.accounts.login_service import authenticate, confirm_password, end_sessions
 from perception.accounts.queries import user_for_session
+from perception.accounts.recent_password import mark_password_given
 from perception.accounts.service import TokenError, create_api_token, revoke_api_token, tokens_of
 from perception.core.extensions import login_manager
 from perception.web.security import client_key, give_back, take
@@ -29,6 +30,16 @@ LOGIN_ACCOUNT_ADDRESS_LIMITS = "5 per minute;10 per hour;20 per day"
 @login_manager.user_loader
 def load_user(session_id):
     return user_for_session(session_id)
+
+
+@user_loaded_from_cookie.connect
+def keep_restored_session(_app, user):
+    """A session restored from the remember-me cookie gets this browser's identifier, as a login's does:
+    without it, "strong" session protection found none on the next request and ended the session and the
+    cookie, so "Keep me logged in" lasted one page (flask-login issues #248 and #685). confirm_login
+    stores the identifier; the session stays not fresh, since no password was typed."""
+    confirm_login()
+    session["_fresh"] = False
 
 
 def _account_address_key(email):
@@ -64,6 +75,7 @@ def login():
             give_back()
             session.clear()  # a fresh session on login: no fixation
             login_user(user, remember=form.remember.data)
+            mark_password_given()
             return redirect(_safe_next(request.args.get("next")) or url_for("public.my_home"))
         error = "Wrong email or password."
     status = 401 if error else (400 if form.errors else 200)
@@ -81,6 +93,36 @@ def logout():
     return redirect(url_for("public.home"))
 
 
+def _password_checked(field, where):
+    """Check the logged-in account's password typed into `field`: 200 when it is theirs (and it counts as
+    recent), else 400 or 429 with the message on the field. Tries count with the login's failures of this
+    account and address (one count): a page must not give whoever holds a session more guesses than the
+    login does."""
+    if not take((LOGIN_ACCOUNT_ADDRESS_LIMITS, ("login", _account_address_key(current_user.email)))):
+        field.errors.append("Too many wrong passwords: please wait a while and try again.")
+        return 429
+    if not confirm_password(current_user, field.data, where=where):
+        field.errors.append("That is not your password.")
+        return 400
+    give_back()
+    mark_password_given()
+    return 200
+
+
+@bp.route("/account/confirm", methods=["GET", "POST"])
+@login_required
+def confirm_password_page():
+    form = ConfirmPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        status = _password_checked(form.password, where="confirm")
+        if status == 200:
+            return redirect(_safe_next(request.args.get("next")) or url_for("public.my_home"))
+    return render_template("accounts/confirm_password.html", form=form,
+                           minutes=current_app.config["RECENT_PASSWORD_MINUTES"]), \
+        status if status != 200 else (400 if form.errors else 200)
+
+
 @bp.route("/account/tokens", methods=["GET", "POST"])
 @login_required
 def api_tokens():
@@ -90,15 +132,8 @@ def api_tokens():
         form.scopes.data = []  # nothing ticked in advance: the maker chooses what the token may do
     status = 200
     if form.validate_on_submit():
-        # Password tries count with the login's failures of this account and address (one count): the
-        # page must not give whoever holds a session more guesses than the login does.
-        if not take((LOGIN_ACCOUNT_ADDRESS_LIMITS, ("login", _account_address_key(current_user.email)))):
-            form.password.errors.append("Too many wrong passwords: please wait a while and try again.")
-            status = 429
-        elif not confirm_password(current_user, form.password.data, where="api-token"):
-            form.password.errors.append("That is not your password.")
-        else:
-            give_back()
+        status = _password_checked(form.password, where="api-token")
+        if status == 200:
             try:
                 _record, new_token = create_api_token(current_user, form.name.data, form.scopes.data)
             except TokenError as error:

@@ -150,6 +150,8 @@ def load_config(instance_path):
         "PASSWORD_HASH_METHOD": "scrypt",
         # "Keep me logged in" lasts 30 days, not Flask-Login's 365.
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        # How long a typed password lets an account do steps that outlive the session (accounts/recent_password.py).
+        "RECENT_PASSWORD_MINUTES": _count("RECENT_PASSWORD_MINUTES", 15),
         "WTF_CSRF_TIME_LIMIT": None,
         "SMTP_HOST": os.environ.get("SMTP_HOST", "127.0.0.1"),
         "SMTP_PORT": _int("SMTP_PORT", 25),

@@ -4,6 +4,7 @@ each endpoint's delivery log (status, attempts, last error), remove one."""
 from flask import flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
+from perception.accounts.recent_password import recent_password_required
 from perception.web.admin import bp
 from perception.webhooks.forms import NewEndpointForm, RemoveEndpointForm
 from perception.webhooks.queries import endpoint_logs
@@ -11,6 +12,7 @@ from perception.webhooks.service import WebhookError, add_endpoint, remove_endpo
 
 
 @bp.route("/webhooks", methods=["GET", "POST"])
+@recent_password_required()
 def webhooks():
     form = NewEndpointForm()
     new_secret, new_endpoint = None, None

@@ -39,6 +39,21 @@ def _with_cookie(app, name, value):
     return browser
 
 
+def test_keep_me_logged_in_lasts_beyond_the_first_page_and_strong_protection_holds(app, client, db):
+    """Flask-Login's "strong" session protection found no browser identifier in a session restored from
+    the remember-me cookie and ended it, cookie and all, on the next request (flask-login #248, #685)."""
+    leader = make_user("leader")
+    _session_cookie, remember_cookie = _log_in_remembered(client, leader)
+    browser = _with_cookie(app, "remember_token", remember_cookie)  # the browser was closed and opened again
+    for _ in range(3):
+        assert browser.get("/leaders/").status_code == 200
+    assert browser.get_cookie("remember_token") is not None
+    restored = browser.get_cookie("session").value
+    elsewhere = app.test_client()  # a copy of the restored session in another browser is still refused
+    elsewhere.set_cookie("session", restored)
+    assert elsewhere.get("/leaders/", headers={"User-Agent": "Another browser"}).status_code == 302
+
+
 def test_logout_ends_copies_of_the_session_and_of_the_remember_me_cookie(app, client, db):
     leader = make_user("leader")
     session_cookie, remember_cookie = _log_in_remembered(client, leader)
