@@ -52,7 +52,7 @@ from perception.core.models import (
     utcnow,
 )
 from perception.core.outbox import insert_ignoring_duplicates
-from perception.core.tokens import email_hashes, normalise_email
+from perception.core.tokens import email_hashes, new_token, normalise_email
 from perception.followups.queries import due_time
 
 ERASED = "[erased]"
@@ -263,8 +263,10 @@ def erase_customer(email, actor, now=None, user=None):
     for invitation in invitations:
         cleared += (invitation.customer_email is not None) + (invitation.customer_name is not None)
         invitation.customer_email = invitation.customer_name = None
-        if invitation.state in ("created", "sent", "opened"):
-            invitation.state, invitation.expires_at = "expired", now
+        # Every link of theirs stops working alike, answered or not: a new hash no token leads to. Moving
+        # the unanswered ones to "expired" (state and expiry, as before) told whoever read the invitation
+        # afterwards, or the team's funnel, that this customer had not answered (an attacker's read).
+        invitation.token_hash, invitation.token_nonce = new_token()[1], None
     if invitation_ids:
         db.session.execute(update(OutboxMessage).where(
             OutboxMessage.invitation_id.in_(invitation_ids), OutboxMessage.status.in_(("pending", "sending"))

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
+from perception.accounts.service import create_api_token
 from perception.core.models import (
     ErasureRecord,
     FollowUp,
@@ -30,7 +31,7 @@ from perception.invitations.queries import is_suppressed
 from perception.invitations.service import suppress
 from perception.webhooks.service import add_endpoint
 from tests.helpers import bank_items, login, make_invitation, make_survey, make_team, make_user, post_form
-from tests.loop_helpers import followup_of, invite_and_answer, page_post
+from tests.loop_helpers import answer, followup_of, invite_and_answer, page_post
 
 EMAIL = "priyanka.sharma@example.org"
 PHONE = "+44 7700 900123"
@@ -163,7 +164,7 @@ def test_erase_customer_command_leaves_no_trace_and_no_figure_moves(app, db, cli
     assert db.session.execute(select(IdempotencyKey)).first() is None
     assert gap_json(runner, survey) == before
     assert db.session.get(Invitation, invitation.id).state == "answered"  # the answer still counts
-    assert db.session.get(Invitation, second.id).state == "expired"  # the link not yet answered is dead
+    assert db.session.get(Invitation, second.id).state == "created"  # its link is dead (a new hash), its state kept
     invitation_mail = select(OutboxMessage).where(OutboxMessage.invitation_id.is_not(None))
     assert db.session.execute(invitation_mail).scalar_one().status == "cancelled"
     assert db.session.execute(select(RecoveryRequest)).scalar_one().state == "expired"
@@ -348,3 +349,36 @@ def test_erasing_tells_nothing_of_whether_a_customer_answered_without_consent(ap
     assert erased[0].summary().split(" Audit")[0] == erased[1].summary().split(" Audit")[0]
     records = db.session.execute(select(ErasureRecord).order_by(ErasureRecord.id)).scalars().all()
     assert len({(r.invitations, r.responses, r.follow_ups, r.fields_cleared) for r in records}) == 1
+
+
+def test_erasing_closes_answered_and_unanswered_links_alike(app, db, client):
+    """An attacker's read: erasure moved an unanswered invitation to "expired" (state and expiry) and left
+    an answered one as it was, so the invitation's API record, the leaders' list of latest invitations and
+    the team's funnel told whoever read them afterwards whether the customer had answered. Now every link
+    of theirs gets a hash no token leads to, and nothing a reader sees of the invitation changes."""
+    survey, team = make_survey(items=bank_items(4)), make_team()
+    leader = make_user("leader", team=team)
+    answered, answered_token = make_invitation(survey, team, email="ann@example.org", name="Ann Lee")
+    silent, silent_token = make_invitation(survey, team, email="sam@example.org", name="Sam Ray")
+    for invitation in (answered, silent):  # both handed out ("Show me the link")
+        invitation.state, invitation.sent_at = "sent", invitation.created_at
+    db.session.commit()
+    assert answer(app.test_client(), survey, answered_token, 5, consent="no").status_code == 303
+    token = create_api_token(leader, "probe")[1]
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def seen():
+        records = [client.get(f"/api/v1/invitations/{i.id}", headers=headers).get_json() for i in (answered, silent)]
+        return [{key: record[key] for key in ("state", "expires_at", "created_at")} for record in records]
+
+    def funnel():
+        return client.get(f"/api/v1/surveys/{survey.slug}/funnel", headers=headers).get_json()
+
+    before, funnel_before = seen(), funnel()
+    assert before[0]["state"] == before[1]["state"] == "sent"
+    for email in ("ann@example.org", "sam@example.org"):
+        erase_customer(email, "test")
+    db.session.expire_all()
+    assert seen() == before and funnel() == funnel_before
+    for link in (answered_token, silent_token):
+        assert app.test_client().get(f"/s/{link}").status_code == 404  # both links are dead
