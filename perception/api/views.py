@@ -152,7 +152,8 @@ def create_invitation():
 def get_invitation(invitation_id):
     query_args(())
     invitation = invitation_by_id(invitation_id)
-    if invitation is None or not in_scope(g.api_user, invitation.team_id):
+    user = g.api_user
+    if invitation is None or not (in_scope(user, invitation.team_id) and sees_survey(user, invitation.survey)):
         raise ApiError(404, f"There is no invitation {invitation_id}.", "invitation_id")
     return jsonify(invitation_json(invitation))
 

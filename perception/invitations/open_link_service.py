@@ -15,7 +15,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
-from perception.accounts.scope import in_scope, team_condition
+from perception.accounts.scope import in_scope, sees_survey, team_condition
 from perception.core.extensions import db
 from perception.core.models import Answer, OpenLink, Response, utcnow
 from perception.core.tokens import derive_token, find_by_token, hash_token, new_nonce
@@ -68,9 +68,11 @@ def open_links_for(survey, user):
 
 
 def open_link_for(user, link_id):
-    """The open link if it belongs to a team within `user`'s scope, else None (the page says 404)."""
+    """The open link if it belongs to a team within `user`'s scope on a wave they see, else None (the page
+    says 404). A wave narrowed to other teams after the link was made answers as if it did not exist
+    (an attacker's read: its QR download and switch named it)."""
     link = db.session.get(OpenLink, link_id)
-    return link if link is not None and in_scope(user, link.team_id) else None
+    return link if link is not None and in_scope(user, link.team_id) and sees_survey(user, link.survey) else None
 
 
 def set_active(link, active):

@@ -17,6 +17,7 @@ from perception.core.models import ApiToken, FollowUp, Invitation, OpenLink, Sur
 from perception.core.tokens import API_SCOPES
 from perception.demo.service import DEMO_PASSWORD, seed_demo
 from perception.invitations.open_link_service import create_open_link
+from perception.surveys.service import WaveSpec, update_wave
 from tests.accounts.test_auth import POST_ROUTES, ROUTES
 from tests.helpers import (
     PASSWORD,
@@ -521,3 +522,30 @@ def test_the_rule_over_many_accounts_in_sql_agrees_with_in_scope(world, db):
         unseen = set(db.session.execute(select(users.c.id).where(users.c.id.in_(ids), not_(rule))).scalars())
         assert seen == {account.id for account in accounts if in_scope(account, team_id)}, team_id
         assert unseen == set(ids) - seen, team_id  # never NULL: its negation is the rest (the sweep negates it)
+
+
+def test_a_wave_narrowed_away_from_a_team_answers_its_leader_as_if_it_did_not_exist(app, db, client):
+    """An attacker's read: after an admin narrowed a wave to another team, the leader of the team it had
+    covered still downloaded their old open link's QR code (its file named the wave), switched the link
+    on and off, and read their team's invitation on it through the API, while every page of the wave
+    answered 404."""
+    ours, theirs = make_team("Harbour Street"), make_team("Quay Road")
+    admin = make_user("admin", email="admin@example.com")
+    leader = make_user("leader", team=ours, email="lead@harbour.example")
+    survey = make_survey("quay-pilot", teams=[ours, theirs])
+    link = create_open_link(survey, ours, "Counter")
+    invitation, _ = make_invitation(survey, ours, email="ada@harbour.example")
+    update_wave(survey, WaveSpec(title=survey.title, slug=survey.slug, item_ids=frozenset(i.id for i in survey.items),
+                                 opens_at=survey.opens_at, closes_at=survey.closes_at, team_ids=frozenset({theirs.id})),
+                actor=admin)
+    login(client, leader)
+    assert client.get("/leaders/surveys/quay-pilot").status_code == 404
+    assert client.get(f"/leaders/open-links/{link.id}/qr.svg?download=1").status_code == 404
+    switched = client.post(f"/leaders/open-links/{link.id}/active",
+                           data={"csrf_token": csrf_token(client, "/account/tokens")})
+    assert switched.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(OpenLink, link.id).active
+    token = create_api_token(leader, "till")[1]
+    read = client.get(f"/api/v1/invitations/{invitation.id}", headers={"Authorization": f"Bearer {token}"})
+    assert read.status_code == 404 and "quay-pilot" not in read.get_data(as_text=True)
