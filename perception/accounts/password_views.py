@@ -26,7 +26,7 @@ from perception.accounts.recent_password import mark_password_given
 from perception.accounts.views import bp
 from perception.core.extensions import limiter
 from perception.web.customer import guess_failed
-from perception.web.security import client_key, no_store, pad_to_minimum
+from perception.web.security import no_store, pad_to_minimum, typed_address_key
 
 LINK_SESSION_KEY = "account_link"
 # Like failed logins (perception.accounts.views): per address, and per address tried from that
@@ -43,7 +43,7 @@ FORGOT_ANSWER = ("If an active account uses this address, we have sent it a link
 
 
 def _forgot_account_key():
-    return "forgot:" + (request.form.get("email") or "").strip().lower()[:254] + "@" + client_key()
+    return typed_address_key("forgot", request.form.get("email"))
 
 
 def _page(template, status=200, **context):

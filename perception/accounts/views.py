@@ -13,7 +13,7 @@ from perception.accounts.queries import user_for_session
 from perception.accounts.recent_password import mark_password_given
 from perception.accounts.service import TokenError, create_api_token, revoke_api_token, tokens_of
 from perception.core.extensions import login_manager
-from perception.web.security import client_key, give_back, take
+from perception.web.security import client_key, give_back, take, typed_address_key
 
 bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"
@@ -44,7 +44,7 @@ def keep_restored_session(_app, user):
 
 def _account_address_key(email):
     """The key of the per-account-and-address limit of password tries (the login's and the token page's)."""
-    return "login:" + (email or "").strip().lower()[:254] + "@" + client_key()
+    return typed_address_key("login", email)
 
 
 def _safe_next(target):

@@ -27,13 +27,18 @@ TOKEN_PATH = re.compile(
 # A value starts after "?" or "&", or at the start of a query string alone (gunicorn's %(q)s atom).
 ADDRESS_IN_QUERY = re.compile(r"""((?:^|[?&\s"'])[^=&\s"'#?/]*=)[^&\s"'#]*(?:@|%40)[^&\s"'#]*""",
                               re.IGNORECASE)
+# The values of the free-text searches, whatever they hold: the admins' people search ("q"), the audit
+# log's who and id, and a login's "next" (the page asked for, its search with it). A name typed into them
+# reached the access log, since only addresses were redacted (a privacy review).
+FREE_TEXT_IN_QUERY = re.compile(r"""((?:^|[?&\s"'])(?:q|actor|target_id|next)=)[^&\s"'#]+""")
 SERVER_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
 
 
 def redact(text):
-    """`text` with the secret of every customer path, and every address in a query, replaced by
-    <redacted>."""
-    return ADDRESS_IN_QUERY.sub(r"\g<1>" + REDACTED, TOKEN_PATH.sub(r"\g<1>\g<2>" + REDACTED, text))
+    """`text` with the secret of every customer path, every address in a query and every free-text
+    search value replaced by <redacted>."""
+    text = TOKEN_PATH.sub(r"\g<1>\g<2>" + REDACTED, text)
+    return FREE_TEXT_IN_QUERY.sub(r"\g<1>" + REDACTED, ADDRESS_IN_QUERY.sub(r"\g<1>" + REDACTED, text))
 
 
 class TokenPathFilter(logging.Filter):

@@ -13,6 +13,7 @@ from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import BadRequest
 
 from perception.core.extensions import limiter, login_manager
+from perception.core.tokens import email_hash
 
 
 def no_store(response):
@@ -53,6 +54,15 @@ def client_key():
     default): the client's address, grouped by address_key. Behind TRUSTED_PROXIES load balancers
     the address is the one they received the request from (ProxyFix, see create_app)."""
     return address_key(request.remote_addr)
+
+
+def typed_address_key(kind, typed):
+    """The key of a per-address-and-client limit on an email address someone typed (a login, a forgotten
+    password): its keyed hash (core.tokens.email_hash), never the text. The text had reached the limit
+    storage (Redis when shared) and Flask-Limiter's "exceeded" log line, a password typed into the email
+    field with it (a privacy review)."""
+    typed = (typed or "").strip()[:254]
+    return f"{kind}:{email_hash(typed) if typed else '-'}@{client_key()}"
 
 
 def _limits_on():

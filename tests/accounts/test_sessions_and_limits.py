@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash
 from perception.accounts import login_service
 from perception.accounts.queries import user_for_session
 from perception.core.extensions import db as _db
+from perception.core.extensions import limiter
 from perception.core.models import Response, login_hour, utcnow
 from perception.core.settings import ConfigError, load_config
 from perception.invitations.open_link_service import create_open_link, open_link_url
@@ -452,3 +453,24 @@ def test_an_account_is_equal_to_itself_whatever_the_hour(app, db, monkeypatch):
     monkeypatch.setattr(people, "utcnow", lambda: next(hours))
     assert user == _db.session.get(type(user), user.id)
     assert user != make_user("staff", email="other@example.com")
+
+
+def test_limits_on_typed_addresses_keep_no_typed_text(app, db, client, caplog):
+    """A privacy review: the login's and "Forgot your password?"'s per-address limits were keyed by the
+    text typed into the email field, which then sat in the limit storage (Redis when shared) for a day,
+    a password typed into that field included, and Flask-Limiter's "exceeded" log line printed it. They
+    are keyed by the keyed hash of the address now, and still count an address however it is written."""
+    caplog.set_level("INFO")
+    make_user("staff", email="victim.person@example.org")
+    typed = ["Victim.Person@example.org", "victim.person@example.org ", "VICTIM.PERSON@EXAMPLE.ORG"]
+    token = csrf_token(client, "/forgot-password")
+    statuses = [client.post("/forgot-password", data={"csrf_token": token, "email": email}).status_code
+                for email in typed + ["victim.person@example.org"]]
+    assert statuses == [200, 200, 200, 429]  # one count for the one address
+    token = csrf_token(client, "/login")
+    client.post("/login", data={"csrf_token": token, "email": "tr0ub4dor&3-my-password", "password": "x"})
+    stored = " ".join(limiter.storage.storage)  # memory://: Redis keys have the same names
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    for text in ("victim.person", "tr0ub4dor"):
+        assert text not in stored.lower() and text not in logged.lower()
+    assert "forgot:" in stored and "login:" in stored

@@ -44,6 +44,16 @@ def test_an_address_in_a_query_is_redacted_and_other_values_kept():
     assert redact("/admin/audit?action=survey.opened&page=2") == "/admin/audit?action=survey.opened&page=2"
 
 
+def test_free_text_searches_are_redacted_whatever_they_hold():
+    """A privacy review: a name typed into the people search (or a part of an address into the audit
+    log's "who") reached the access log, and so did the search kept in a login's `next`."""
+    line = '"GET /admin/people?q=Zelda+Quuxington&role=staff HTTP/1.1" 200 -'
+    assert redact(line) == '"GET /admin/people?q=<redacted>&role=staff HTTP/1.1" 200 -'
+    assert redact("/admin/audit?actor=zelda.staff&target_id=7") == "/admin/audit?actor=<redacted>&target_id=<redacted>"
+    assert redact("/login?next=%2Fadmin%2Fpeople%3Fq%3DZelda") == "/login?next=<redacted>"
+    assert redact("/leaders/?queue=open&sequence=2") == "/leaders/?queue=open&sequence=2"
+
+
 def test_the_werkzeug_request_log_shows_no_customer_link(app, db, live_server, caplog):
     _invitation, token = make_invitation(make_survey(), make_team())
     caplog.set_level(logging.INFO, logger="werkzeug")
