@@ -45,9 +45,20 @@ def likert_field(label, message=LIKERT_REQUIRED):
     return RadioField(label, choices=LIKERT_CHOICES, coerce=int, validators=[InputRequired(message)])
 
 
+# Control characters other than tab and line breaks (C0, DEL, C1). No keyboard types them; in a comment
+# they reached an operator's terminal through `export-responses` to stdout, where ESC sequences rewrite
+# lines already shown, retitle the window or write the clipboard (an attacker's read).
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def without_control_characters(value):
+    return CONTROL_CHARACTERS.sub("", value) if isinstance(value, str) else value
+
+
 def comment_field(label):
     return TextAreaField(
         label,
+        filters=[without_control_characters],
         validators=[
             Optional(),
             Length(max=COMMENT_MAX, message=COMMENT_TOO_LONG),
