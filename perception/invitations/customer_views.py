@@ -25,6 +25,7 @@ from perception.invitations.open_link_service import (
     answered_cookie_value,
     answered_surveys,
     find_open_link,
+    new_visit,
     record_open_response,
 )
 from perception.invitations.queries import invitation_for_unsubscribe
@@ -34,7 +35,7 @@ from perception.surveys.queries import customer_minutes, wave_items
 from perception.web.customer import bp as customer
 from perception.web.customer import guess_failed
 from perception.web.forms import collect_scores, contact_choice
-from perception.web.security import client_key, take
+from perception.web.security import client_key, give_back, take
 
 SESSION_KEY = "survey_open_link"
 
@@ -58,8 +59,18 @@ def open_survey(token):
     problem = _problem(link)
     if problem is not None:
         return problem
-    session[SESSION_KEY] = link.id
+    session[SESSION_KEY] = [link.id, new_visit()]
     return redirect(url_for("survey.open_answer"), code=303)
+
+
+def _visit():
+    """(open link, visit) of this browser's session; a session from before visits holds the id alone."""
+    value = session.get(SESSION_KEY)
+    if isinstance(value, int):
+        return db.session.get(OpenLink, value), None
+    if isinstance(value, list) and len(value) == 2 and isinstance(value[0], int) and isinstance(value[1], str):
+        return db.session.get(OpenLink, value[0]), value[1]
+    return None, None
 
 
 def _within_limits(link):
@@ -72,8 +83,7 @@ def _within_limits(link):
 
 @customer.route("/o/answer", methods=["GET", "POST"])
 def open_answer():
-    link_id = session.get(SESSION_KEY)
-    link = db.session.get(OpenLink, link_id) if isinstance(link_id, int) else None
+    link, visit = _visit()
     problem = _problem(link)
     if problem is not None:
         return problem
@@ -83,11 +93,14 @@ def open_answer():
     if form.validate_on_submit():
         if not _within_limits(link):
             abort(429)
-        record_open_response(
+        stored = record_open_response(
             link, collect_scores(form, items, "item"), comment=form.comment.data,
-            nps=form.nps.data if survey.ask_nps else None, contact=contact_choice(form),
+            nps=form.nps.data if survey.ask_nps else None, contact=contact_choice(form), visit=visit,
         )
         session.pop(SESSION_KEY, None)
+        if stored is None:  # this visit's form, sent again: one response was stored
+            give_back()
+            return render_template("web/answered.html"), 200
         response = redirect(url_for("survey.thanks"), code=303)
         response.set_cookie(
             ANSWERED_COOKIE, answered_cookie_value(request.cookies.get(ANSWERED_COOKIE), survey.id),

@@ -9,11 +9,13 @@ Responses through an open link record channel "open" and no invitation and no id
 """
 
 import io
+import secrets
 
 import segno
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from perception.accounts.scope import in_scope, sees_survey, team_condition
 from perception.core.extensions import db
@@ -92,10 +94,18 @@ def qr_svg(url, scale=10):
     return buffer.getvalue()
 
 
-def record_open_response(link, scores, comment=None, nps=None, now=None, contact=(False, None)):
+def new_visit():
+    """The random value a browser's session gets when it opens an open link: its answer names it."""
+    return secrets.token_urlsafe(16)
+
+
+def record_open_response(link, scores, comment=None, nps=None, now=None, contact=(False, None), visit=None):
     """One anonymous customer response through an open link (identified only by a phone number
     the customer gives with their consent, `contact` = (consent, phone)). A response at or below
-    the alert rule opens its follow-up in the same transaction (perception.followups)."""
+    the alert rule opens its follow-up in the same transaction (perception.followups). Returns the
+    response, or None when its `visit` has answered already: the same form sent twice (a double click
+    without JavaScript, a phone resending) stored two responses (an attacker's read); the unique hash of
+    the visit decides, whoever commits first."""
     now = now or utcnow()
     consent, phone = contact
     response = Response(
@@ -104,9 +114,16 @@ def record_open_response(link, scores, comment=None, nps=None, now=None, contact
         answered_with_consent=bool(consent),
         contact_phone=(phone or None) if consent else None,
         answers=[Answer(item_id=item_id, score=score) for item_id, score in scores.items()],
+        open_visit=hash_token(visit) if visit else None,
     )
     db.session.add(response)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        if visit is None:
+            raise
+        return None
     emit("response.received", lambda: response_event(response.id), now=now, not_before=response_hold(consent, now))
     reasons = alert_reasons(link.survey.items, scores, nps)
     if reasons:

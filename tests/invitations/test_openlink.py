@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from perception.core.models import OpenLink, Response
+from perception.core.models import FollowUp, OpenLink, Response
 from perception.invitations.open_link_service import open_link_url, qr_png
 from tests.helpers import answers_for, csrf_token, login, make_survey, make_team, make_user, post_form
 
@@ -65,6 +65,29 @@ def test_each_browser_answers_once_and_responses_record_the_open_channel(app, cl
     responses = Response.query.all()
     assert len(responses) == 2
     assert {(r.channel, r.team_id, r.invitation_id, r.respondent) for r in responses} == {("open", team.id, None, None)}
+
+
+def test_the_same_form_sent_twice_stores_one_response(app, client, db):
+    """An attacker's read: the form of one visit sent twice (a double click without JavaScript, a phone
+    resending after a dropped connection) stored two responses, and two follow-ups when low: the second
+    request leaves before the first answer's "answered" cookie comes back. Each visit now has a value of
+    its own in the session, and its answer's unique hash stores one response; the second send gets
+    "you already answered", and its count against the limits is given back."""
+    app.config["OPEN_LINK_RATE_LIMIT"] = "2 per hour"
+    survey, team = make_survey(), make_team()
+    url = open_link_url(make_link(client, survey, team))
+    browser = app.test_client()
+    assert browser.get(urlsplit(url).path).status_code == 303
+    body = answers_for(survey.items, 1) | {"csrf_token": csrf_token(browser, "/s/o/answer")}
+    sent_with = browser.get_cookie("session").value  # what both clicks carry
+    assert browser.post("/s/o/answer", data=body).status_code == 303
+    again = app.test_client()
+    again.set_cookie("session", sent_with)
+    second = again.post("/s/o/answer", data=body)
+    assert second.status_code == 200 and "You already answered" in second.get_data(as_text=True)
+    assert Response.query.count() == 1 and FollowUp.query.count() == 1
+    assert answer(app.test_client(), url, survey=survey).status_code == 303  # a new visit answers (2 of 2)
+    assert Response.query.count() == 2
 
 
 def test_an_address_may_send_only_a_few_responses(app, client, db):

@@ -99,6 +99,8 @@ class Response(db.Model):
         CheckConstraint("nps IS NULL OR (nps >= 0 AND nps <= 10)", name="nps_range"),
         _only_set("uq_responses_survey_user", "user_id", "survey_id", "user_id", unique=True),
         _only_set("uq_responses_invitation_id", "invitation_id", "invitation_id", unique=True),
+        # One response per visit of an open link (perception/invitations/open_link_service.py).
+        _only_set("uq_responses_open_visit", "open_visit", "open_visit", unique=True),
         # The staff mirror: the customers a staff member served.
         _only_set("ix_responses_staff_id", "staff_id", "staff_id"),
         # A survey's responses by perspective and team: drivers, exports, API, the report cells' statements.
@@ -134,6 +136,9 @@ class Response(db.Model):
     # When the response entered the figures: the submission time of the last answer of its batch
     # (perception/reports/service.py, "Publication in batches"); None while it waits for its batch.
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An open-link answer: the SHA-256 of the random value its visit's session got when the link was
+    # opened, unique, so the same form sent twice stores one response (migration 0027).
+    open_visit: Mapped[str | None] = mapped_column(String(64))
 
     survey: Mapped[Survey] = relationship()
     team: Mapped[Team | None] = relationship()
