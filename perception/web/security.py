@@ -3,6 +3,7 @@ rate limit counts (client_key), limits counted inside a view (take, give_back), 
 answer to a fixed minimum time (pad_to_minimum)."""
 
 import ipaddress
+import math
 import time
 from functools import wraps
 
@@ -88,6 +89,8 @@ def take(*rules):
         counted.append((item, key, limiter.storage.get_expiry(item.key_for(*key))))  # which window
         if not room:  # stop at the first with no room, so a refused request never holds a count that
             _undo(counted)  # might refuse someone else's in the meantime
+            # When to try again, as Flask-Limiter's own refusals say it (set_security_headers writes it).
+            g.retry_after = max(1, math.ceil(counted[-1][2] - time.time()))
             return False
     g.limits_taken = counted
     return True
@@ -187,4 +190,6 @@ def init_app(app):
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if app.config["PERCEPTION_ENV"] == "production":
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if response.status_code == 429 and "retry_after" in g:
+            headers.setdefault("Retry-After", str(g.retry_after))
         return response

@@ -95,9 +95,10 @@ def test_an_address_may_send_only_a_few_responses(app, client, db):
     survey, team = make_survey(), make_team()
     url = open_link_url(make_link(client, survey, team))
 
-    results = [answer(app.test_client(), url, survey=survey).status_code for _ in range(4)]
+    results = [answer(app.test_client(), url, survey=survey) for _ in range(4)]
 
-    assert results == [303, 303, 429, 429]
+    assert [result.status_code for result in results] == [303, 303, 429, 429]
+    assert 1 <= int(results[2].headers["Retry-After"]) <= 3600  # when to try again, as every 429 says
     assert Response.query.count() == 2
     other_address = app.test_client()
     other_address.environ_base["REMOTE_ADDR"] = "192.0.2.7"
