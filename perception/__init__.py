@@ -16,12 +16,13 @@ def create_app(config=None):
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    from perception.core.private_files import private_folder
     from perception.core.settings import load_config
 
     app.config.from_mapping(load_config(app.instance_path))
     if config:
         app.config.from_mapping(config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    private_folder(app.instance_path)
     hops = app.config["TRUSTED_PROXIES"]
     if hops:
         # Behind `hops` load balancers the client is the address they were reached from (the

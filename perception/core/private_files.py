@@ -1,6 +1,7 @@
 """Files of personal data written by operators' commands (backups, the full export, a restored
 database): readable and writable by their owner alone (0600) whatever the umask, and never opened
-through something already at that path (a file or a symlink someone left there)."""
+through something already at that path (a file or a symlink someone left there); the instance folder
+made 0700."""
 
 import contextlib
 import os
@@ -13,3 +14,15 @@ def create_private(path):
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+
+
+def private_folder(path):
+    """Make the folder `path` (and its parents) if it is missing, the folder itself 0700: the instance
+    folder holds the SQLite database and the development key, which SQLite and the umask would leave
+    readable by every account of the machine (0644). A folder that exists keeps the mode its owner gave it."""
+    path = os.fspath(path)
+    if not os.path.isdir(path):
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(path, 0o700)
+            os.chmod(path, 0o700)  # the umask may have taken bits off mkdir's mode

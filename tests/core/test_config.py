@@ -1,8 +1,12 @@
 """Settings from the environment."""
 
+import os
+import stat
+
 import pytest
 
 from perception import create_app
+from perception.core.private_files import private_folder
 from perception.core.settings import ConfigError, load_config
 
 KEY = "3f1c9a7e5b2d8c4f6a0e1b3d5c7f9a2e4b6d8f0a1c3e5b7d9f2a4c6e8b0d1f3a"  # as secrets.token_hex(32) makes
@@ -63,6 +67,25 @@ def test_development_secret_key_is_generated_once(monkeypatch, tmp_path):
     assert len(first) == 64
     assert load_config(tmp_path)["SECRET_KEY"] == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_a_new_instance_folder_is_its_owners_alone(monkeypatch, tmp_path):
+    """The SQLite database `make run` creates was 0644 like any file under the usual umask, in a folder
+    every account could enter; the instance folder the app makes is 0700 whatever the umask. One that
+    exists keeps the mode its owner chose."""
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("PERCEPTION_ENV", raising=False)
+    previous = os.umask(0o022)
+    try:
+        load_config(tmp_path / "new" / "instance")
+        private_folder(tmp_path / "mine")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "new" / "instance").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "mine").stat().st_mode) == 0o700
+    (tmp_path / "shared").mkdir(mode=0o750)
+    private_folder(tmp_path / "shared")
+    assert stat.S_IMODE((tmp_path / "shared").stat().st_mode) == 0o750
 
 
 def test_database_url_from_environment_wins(monkeypatch, tmp_path):
