@@ -1,8 +1,11 @@
 """Reading API input strictly: unknown fields, wrong types and bad values are refused with the
 name of the field at fault, so a client's mistake is found on the first call, not in the data."""
 
+import base64
+import binascii
 import hashlib
 import json
+import re
 from datetime import datetime
 
 from flask import request
@@ -138,3 +141,26 @@ def int_arg(value, field, default, minimum, maximum):
     if not minimum <= number <= maximum:
         raise ApiError(400, f"{field} must be between {minimum} and {maximum}.", field)
     return number
+
+
+CURSOR_PARTS = re.compile(r"\d{4}-\d{2}-\d{2}\Z"), re.compile(r"[0-9a-f]{64}\Z")
+
+
+def cursor_of(key):
+    """The opaque `next` of a page of rows: the sort key (day, team, keyed reference) of its last row."""
+    return base64.urlsafe_b64encode(json.dumps(list(key), separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def cursor_arg(value, field="after"):
+    """The sort key a `next` cursor holds, or None without one; anything else is a 400 naming `field`."""
+    if value is None:
+        return None
+    try:
+        day, team, reference = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+        valid = (isinstance(day, str) and isinstance(team, str) and isinstance(reference, str)
+                 and CURSOR_PARTS[0].match(day) and CURSOR_PARTS[1].match(reference) and len(team) <= 200)
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+        valid = False
+    if not valid:
+        raise ApiError(400, f"{field} must be the next value of an earlier page, as given.", field)
+    return day, team, reference

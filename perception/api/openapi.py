@@ -137,10 +137,15 @@ SCHEMAS = {
     }, required=["submitted_on", "team", "channel", "answers", "nps", "comment"]),
     "ResponsePage": _object({
         "survey": {"type": "string"}, "perspective": {"enum": ["customer"]},
-        "min_n": {"type": "integer"}, "page": {"type": "integer", "minimum": 1},
+        "min_n": {"type": "integer"},
+        "page": {"type": ["integer", "null"], "minimum": 1, "description": "null when the page was asked by after."},
         "per_page": {"type": "integer", "minimum": 1, "maximum": 500},
         "total": {"type": "integer", "description": "Responses shown over all pages (withheld cells excluded)."},
-        "next_page": {"type": ["integer", "null"]},
+        "next_page": {"type": ["integer", "null"], "description": "Pages by number move when a batch is published "
+                                                                  "meanwhile (rows repeat or are missed): use next."},
+        "next": {"type": ["string", "null"],
+                 "description": "Give it as after for the rows that follow; null on the last page. Every row published "
+                                "before the first page comes once, whatever is published meanwhile."},
         "withheld": {"type": "array",
                      "items": _object({"team": NULLABLE_STRING, "month": MONTH,
                                        "n": {"type": "integer", "minimum": 1}}),
@@ -281,7 +286,9 @@ PATHS = {
                            "batch came that way); the others are counted in withheld.",
                 {"enum": ["email", "api", "open", "link", "import", "self"]}),
          _query("page", "From 1.", {"type": "integer", "minimum": 1}),
-         _query("per_page", "1 to 500, default 100.", {"type": "integer", "minimum": 1, "maximum": 500})],
+         _query("per_page", "1 to 500, default 100.", {"type": "integer", "minimum": 1, "maximum": 500}),
+         _query("after", "The next of the page before: the rows after its last (not with page).",
+                {"type": "string"})],
         scope="responses:read",
         description="Leaders and admins. Customer rows only, published ones, with no respondent identity and only "
                     "the day of publication, from published cells only: a team and UTC month with at least min_n "

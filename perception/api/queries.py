@@ -15,7 +15,7 @@ A row's channel is its own, not its batch's, so it could single out a few of a c
 customer who scanned the counter's QR code in a month). It is given only where at least min_n rows of
 its batch share it, and the `channel` filter gives exactly those rows (`with_shown_channel`)."""
 
-from sqlalchemy import and_, case, func, null, or_, select
+from sqlalchemy import and_, case, func, literal, null, or_, select, tuple_
 
 from perception.core.database import utc_day, utc_month
 from perception.core.extensions import db
@@ -93,11 +93,15 @@ def cell_counts(survey, min_n, team=None, channel=None):
     return db.session.execute(statement.group_by(*key).order_by(Team.name.asc().nulls_last(), month)).all()
 
 
-def response_page(survey, *, team=None, channel=None, min_n, page, per_page):
-    """(total, withheld, rows): the customer rows of published cells shown over all pages, the
+def response_page(survey, *, team=None, channel=None, min_n, page, per_page, after=None):
+    """(total, withheld, last, rows): the customer rows of published cells shown over all pages, the
     cells with rows left out ({"team", "month", "n"}: n of their responses matching the filters not
-    given) and one page of rows, oldest day first. A row's channel is None where it is withheld; with
-    `channel`, only rows carrying it are given."""
+    given), the sort key of the page's last row when more follow, and one page of rows, oldest day first. A
+    row's channel is None where it is withheld; with `channel`, only rows carrying it are given.
+    `after` (a sort key) gives the rows after it instead of page `page`: rows are sorted by day, team
+    and keyed reference, so a batch published meanwhile slots in anywhere in its day; counted by
+    offset, the pages after it repeated rows and skipped others (an attacker's read), and after a key
+    every row stored before the first page comes once."""
     total, withheld = 0, []
     for team_id, name, label, n, matching, carrying in cell_counts(survey, min_n, team, channel):
         published = n >= min_n and team_id is not None
@@ -108,17 +112,22 @@ def response_page(survey, *, team=None, channel=None, min_n, page, per_page):
     rows, shown = with_shown_channel(survey, min_n, team)
     k = rows.c
     conditions = [k.channel == channel, shown] if channel is not None else []
+    order = (utc_day(k.published_at), Team.name, row_reference(k.id))
+    if after is not None:
+        conditions.append(tuple_(*order) > tuple_(*(literal(part) for part in after)))
     page_rows = db.session.execute(
         select(k.id, k.published_at, Team.name, case((shown, k.channel), else_=null()).label("channel"), k.nps,
-               k.comment)
+               k.comment, *(part.label(f"sort_{index}") for index, part in enumerate(order)))
         .select_from(rows)
         .join(Team, Team.id == k.team_id)
         .where(_in_published_cell(rows, min_n), *conditions)
-        .order_by(utc_day(k.published_at), Team.name, row_reference(k.id))
-        .limit(per_page).offset((page - 1) * per_page)
+        .order_by(*order)
+        .limit(per_page + 1).offset(0 if after is not None else (page - 1) * per_page)
     ).all()
+    more, page_rows = len(page_rows) > per_page, page_rows[:per_page]
+    last = (page_rows[-1].sort_0, page_rows[-1].sort_1, page_rows[-1].sort_2) if more else None
     answers = _scores([row.id for row in page_rows])
-    return int(total), withheld, [{
+    return int(total), withheld, last, [{
         "submitted_on": row.published_at.date().isoformat(),  # the day its batch was published
         "team": row.name,
         "channel": row.channel,

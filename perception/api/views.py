@@ -12,7 +12,16 @@ from flask import current_app, g, jsonify
 
 from perception.accounts.queries import find_team
 from perception.accounts.scope import in_scope, own_team, sees_survey
-from perception.api.forms import idempotency_key, int_arg, invitation_input, json_body, query_args, request_fingerprint
+from perception.api.forms import (
+    cursor_arg,
+    cursor_of,
+    idempotency_key,
+    int_arg,
+    invitation_input,
+    json_body,
+    query_args,
+    request_fingerprint,
+)
 from perception.api.openapi import document
 from perception.api.queries import response_page
 from perception.api.service import KeyReused, invite_once
@@ -191,7 +200,7 @@ def _json(data):
 @roles_allowed(*LEADERS)
 @scope_required("responses:read")
 def responses(slug):
-    args = query_args(("perspective", "team", "channel", "page", "per_page"))
+    args = query_args(("perspective", "team", "channel", "page", "per_page", "after"))
     survey = _survey(slug)
     perspective = args["perspective"] or "customer"
     if perspective != "customer":
@@ -203,17 +212,22 @@ def responses(slug):
         raise ApiError(400, f"channel must be one of {', '.join(CHANNELS)}.", "channel")
     page = int_arg(args["page"], "page", 1, 1, 1_000_000)
     per_page = int_arg(args["per_page"], "per_page", 100, 1, 500)
+    after = cursor_arg(args["after"])
+    if after is not None and args["page"] is not None:
+        raise ApiError(400, "Give page or after, not both: after (the next of the page before) goes on from there.",
+                       "after")
     min_n = current_app.config["MIN_N"]
     team = _team(args["team"])
-    total, withheld, rows = response_page(
-        survey, team=team, channel=args["channel"], min_n=min_n, page=page, per_page=per_page,
+    total, withheld, last, rows = response_page(
+        survey, team=team, channel=args["channel"], min_n=min_n, page=page, per_page=per_page, after=after,
     )
-    if page == 1:  # one event per pass through the pages, not one per page
+    if page == 1 and after is None:  # one event per pass through the pages, not one per page
         record_download(g.api_user, survey, "api-responses", team=team, channel=args["channel"])
     return jsonify({
         "survey": survey.slug, "perspective": perspective, "min_n": min_n,
-        "page": page, "per_page": per_page, "total": total,
-        "next_page": page + 1 if page * per_page < total else None,
+        "page": page if after is None else None, "per_page": per_page, "total": total,
+        "next_page": page + 1 if after is None and page * per_page < total else None,
+        "next": cursor_of(last) if last is not None else None,
         "withheld": withheld, "responses": rows,
     })
 

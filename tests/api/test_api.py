@@ -13,12 +13,14 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
 from perception.accounts.service import create_api_token
+from perception.api.forms import cursor_of
 from perception.core.models import ApiToken, AuditEvent, IdempotencyKey, Invitation, OutboxMessage, Response, utcnow
 from tests.helpers import (
     PASSWORD,
     answered_one_by_one,
     answers_for,
     login,
+    make_responses,
     make_survey,
     make_team,
     make_user,
@@ -413,6 +415,37 @@ def test_rows_of_a_day_are_not_in_the_order_customers_answered_and_pages_hold_ea
     comments = [row["comment"] for row in rows]
     assert sorted(comments) == sorted(answered) and {row["submitted_on"] for row in rows} == {"2026-03-14"}
     assert comments not in (answered, answered[::-1]), comments
+
+
+def test_after_goes_through_the_rows_once_while_batches_are_published(api, app):
+    """An attacker's read: rows are sorted by day, team and keyed reference, so a batch published while
+    a client paged by number slotted in anywhere in its day, and the pages after it repeated some rows
+    and never gave others. `next` holds the last row's sort key; `after` goes on from it, and every
+    row published before the first page comes once."""
+    survey, team = make_survey(), make_team("Harbour Street")
+    day = datetime(2026, 3, 14, 8, tzinfo=UTC)
+    for index in range(20):  # four whole batches, published on 2026-03-14
+        make_responses(survey, 1, team=team, submitted_at=day + timedelta(minutes=10 * index), comment=f"old {index}")
+    url = f"/api/v1/surveys/{survey.slug}/responses?per_page=10"
+    first = api.get(url).get_json()
+    assert first["page"] == 1 and first["next"] and len(first["responses"]) == 10
+    for index in range(5):  # one batch more, published the same day while the client pages
+        make_responses(survey, 1, team=team, submitted_at=day + timedelta(hours=6, minutes=index),
+                       comment=f"new {index}")
+    rows, cursor = list(first["responses"]), first["next"]
+    while cursor:
+        body = api.get(f"{url}&after={cursor}").get_json()
+        assert body["page"] is None and body["next_page"] is None
+        rows, cursor = rows + body["responses"], body["next"]
+    seen = Counter(row["comment"] for row in rows)
+    assert max(seen.values()) == 1 and {f"old {index}" for index in range(20)} <= set(seen)
+    by_number = [api.get(f"{url}&page={page}").get_json() for page in (1, 2, 3)]
+    assert [body["next"] is None for body in by_number] == [False, False, True]
+    for bad in ("nonsense", "W10=", cursor_of(("2026-03-14", "Harbour Street", "x" * 64))):
+        refused = api.get(f"{url}&after={bad}")
+        assert refused.status_code == 400 and refused.get_json()["field"] == "after"
+    both = api.get(f"{url}&page=2&after={first['next']}")
+    assert both.status_code == 400 and both.get_json()["field"] == "after"
 
 
 @pytest.mark.parametrize("perspective", ["staff", "leader"])
