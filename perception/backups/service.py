@@ -3,8 +3,9 @@
 SQLite: `backup_sqlite` copies the live database with SQLite's online backup API (Python's
 `sqlite3.Connection.backup`) in a single step, that is inside one read transaction: the copy is the
 database as it was at one moment, whatever other connections write meanwhile (in WAL mode they go on
-writing while it runs). It is written next to the target and renamed into place, so FILE is whole or
-absent, and it is created readable by its owner alone (0600). FILE may not be the database or one of
+writing while it runs). It is written in a private folder next to the target and renamed into place, so
+FILE is whole or absent (a symlink at FILE is replaced, not followed), and it is created readable by its
+owner alone (0600). FILE may not be the database or one of
 the files SQLite keeps beside it (-wal, -shm, -journal). `restore_sqlite` copies a backup into the
 configured database with the same API, only when that database is empty (no rows beyond the item
 bank that the migrations seed) and the backup was made at the revision of this code's migrations.
@@ -15,7 +16,9 @@ DATABASE_URL, without the password."""
 
 import os
 import shlex
+import shutil
 import sqlite3
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,18 +94,28 @@ def _create_private(path):
 
 
 def backup_sqlite(engine, out):
-    """Copy the live SQLite database of `engine` to the file `out`; returns a Copy."""
+    """Copy the live SQLite database of `engine` to the file `out`; returns a Copy.
+
+    FILE is the path as given, not resolved: a symlink left at it is replaced by the copy, never written
+    through (resolved, a link to the operator's ~/.bashrc had the copy renamed over that file). The copy
+    is written in a folder of its own made beside FILE (0700, tempfile.mkdtemp) and renamed into place:
+    SQLite opens its file by name, and in a shared folder someone could put a file of theirs at that
+    name between its private creation and that open (an attacker's read)."""
     source_path = sqlite_path(str(engine.url))
-    target = Path(out).resolve()
-    if target == source_path:
+    target = Path(os.path.abspath(out))
+    if target.resolve() == source_path:
         raise BackupError("The backup file cannot be the database itself. Choose another file.")
-    if target in _companions(source_path):
+    if target.resolve() in _companions(source_path):
         raise BackupError(f"The backup file cannot be {target.name}: SQLite keeps part of the live database in "
                           "it. Choose another file.")
     if target.is_dir():
         raise BackupError(f"{out} is a folder. Give a file name, e.g. {Path(out) / 'perception-backup.db'}.")
-    partial = target.with_name(target.name + ".partial")
-    partial.unlink(missing_ok=True)
+    try:
+        folder = Path(tempfile.mkdtemp(prefix=".perception-backup-", dir=target.parent))
+    except OSError as error:
+        raise BackupError(f"Cannot create the backup in {target.parent}: {error.strerror}. Choose a file in a "
+                          "folder that exists and that you can write to.") from None
+    partial = folder / "copy.db"
     raw = engine.raw_connection()
     try:
         _create_private(partial)
@@ -115,12 +128,10 @@ def backup_sqlite(engine, out):
             copy = _summary(destination, target, "The database", at)
         finally:
             destination.close()
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+        os.replace(partial, target)
     finally:
         raw.close()
-    os.replace(partial, target)
+        shutil.rmtree(folder, ignore_errors=True)
     return Copy(target, copy.revision, copy.responses, target.stat().st_size, copy.at)
 
 

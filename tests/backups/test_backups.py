@@ -8,10 +8,12 @@ import os
 import sqlite3
 import stat
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from perception.backups import service as backup_service
 from perception.backups.service import sqlite_path
 from perception.core.models import Response, Survey, Team
 from perception.reports.queries import gap_json, gap_report
@@ -149,6 +151,33 @@ def test_a_backup_is_readable_by_its_owner_alone_whatever_the_umask(db, runner, 
     assert sorted(path.name for path in tmp_path.iterdir()) == ["backup.db"]  # no partial or journal left
     missing = runner.invoke(args=["backup", "--out", str(tmp_path / "no-such-folder" / "backup.db")])
     assert missing.exit_code == 1 and "Cannot create the backup in" in missing.output, missing.output
+
+
+def test_a_backup_replaces_a_symlink_at_file_and_writes_in_a_folder_of_its_own(db, runner, tmp_path,
+                                                                                 monkeypatch):
+    """An attacker's read: FILE was resolved, so a symlink left at a guessable name in a shared folder
+    (perception-$(date +%F).db) had the copy renamed over the file it pointed to (an operator's ~/.bashrc);
+    and the copy, made 0600, was opened again by name in that folder, where anyone could put a file of
+    theirs in its place first. The link is replaced now, and SQLite opens the copy in a 0700 folder."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    shared, home = tmp_path / "shared", tmp_path / "home"
+    shared.mkdir(mode=0o777)
+    home.mkdir()
+    bashrc = home / ".bashrc"
+    bashrc.write_text("export PATH=/usr/bin\n")
+    planted = shared / "perception-2026-12-07.db"
+    planted.symlink_to(bashrc)
+    opened_in = []
+    connect = sqlite3.connect
+    monkeypatch.setattr(backup_service.sqlite3, "connect", lambda path, *args, **kwargs: (
+        opened_in.append(stat.S_IMODE(Path(path).parent.stat().st_mode)), connect(path, *args, **kwargs))[1])
+    result = runner.invoke(args=["backup", "--out", str(planted)])
+    assert result.exit_code == 0, result.output
+    assert bashrc.read_text() == "export PATH=/usr/bin\n"
+    assert not planted.is_symlink() and planted.read_bytes().startswith(b"SQLite format 3\x00")
+    assert stat.S_IMODE(planted.stat().st_mode) == 0o600 and opened_in == [0o700]
+    assert sorted(path.name for path in shared.iterdir()) == ["perception-2026-12-07.db"]  # nothing left beside
 
 
 @pytest.mark.parametrize("upgraded_first", [False, True])
