@@ -45,6 +45,9 @@ class PrivateAddress(OSError):
 # IPv6 prefixes that carry an IPv4 address to a translator (RFC 6052, RFC 8215): Python counts the
 # well-known one as global, so 64:ff9b::a00:1 (10.0.0.1) passed (a robustness review). The IPv4 address
 # in the well-known prefix is judged instead; the local-use prefix is a private network's by definition.
+# The only IPv6 addresses the internet routes to hosts (RFC 4291 section 2.4; ipaddress's is_global
+# let ::/96 and fec0::/10 pass on Python 3.11: an attacker's read).
+GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
 NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
 NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
 
@@ -60,6 +63,8 @@ def is_public(address):
             ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         elif ip.ipv4_mapped is not None or ip.sixtofour is not None:
             ip = ip.ipv4_mapped or ip.sixtofour
+        elif ip not in GLOBAL_UNICAST:  # IPv4-compatible ::a.b.c.d, site-local fec0::/10 passed is_global
+            return False
     return ip.is_global and not ip.is_multicast
 
 

@@ -52,7 +52,10 @@ def test_in_production_an_endpoint_must_resolve_to_public_addresses_only(app):
                 # IPv6 that carries a private IPv4 address to a translator (a robustness review): NAT64's
                 # well-known prefix (10.0.0.1, the metadata service), its local-use prefix, and 6to4.
                 "https://[64:ff9b::a00:1]/", "https://[64:ff9b::a9fe:a9fe]/", "https://[64:ff9b:1::a00:1]/",
-                "https://[2002:a00:1::1]/"):
+                "https://[2002:a00:1::1]/",
+                # Outside global unicast (2000::/3), which Python 3.11's is_global let pass (an attacker's
+                # read): IPv4-compatible ::169.254.169.254 and site-local fec0::/10.
+                "https://[::a9fe:a9fe]/", "https://[fec0::1]/"):
         with pytest.raises(WebhookError, match="public internet") as refused:
             add_endpoint(url, ["followup.opened"])
         assert refused.value.field == "url", url
