@@ -15,7 +15,7 @@ from perception.responses.queries import (
 )
 from perception.responses.service import record_customer_response
 from perception.surveys.queries import customer_minutes
-from perception.web.customer import SESSION_KEY, guess_failed
+from perception.web.customer import LINK_CHECK_KEY, LINK_CHECK_LENGTH, SESSION_KEY, guess_failed
 from perception.web.customer import bp as customer
 from perception.web.forms import collect_scores, contact_choice
 
@@ -37,12 +37,13 @@ def open_invitation(token):
     if check.status != LINK_OK:
         return _link_problem(check.status)
     session[SESSION_KEY] = check.invitation.id
+    session[LINK_CHECK_KEY] = check.invitation.token_hash[:LINK_CHECK_LENGTH]
     return redirect(url_for("survey.answer"), code=303)
 
 
 @customer.route("/answer", methods=["GET", "POST"])
 def answer():
-    check = invitation_by_id(session.get(SESSION_KEY))
+    check = invitation_by_id(session.get(SESSION_KEY), session.get(LINK_CHECK_KEY))
     if check.status != LINK_OK:
         if check.status == LINK_ANSWERED:
             return render_template("web/answered.html"), 200

@@ -1,6 +1,7 @@
 """Checking a customer link (unknown, gone, answered or ok) with one statement that reads the link,
 its survey and items, and finding a staff member's or leader's own response."""
 
+import hmac
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -140,7 +141,7 @@ def _link_statement():
             i.c.id, i.c.survey_id, i.c.team_id, i.c.staff_id, i.c.state, i.c.expires_at, i.c.channel, i.c.language,
             i.c.customer_name, t.c.name, u.c.name, s.c.status, s.c.opens_at, s.c.closes_at, s.c.ask_nps,
             any_endpoint_active().label("webhooks_active"),
-            covers_team_clause(s.c.id, i.c.team_id).label("team_covered"),
+            covers_team_clause(s.c.id, i.c.team_id).label("team_covered"), i.c.token_hash,
             it.c.id, it.c.key, iv.c.customer_text, iv.c.customer_translations, d.c.key, d.c.id,
         )
         .select_from(
@@ -158,7 +159,7 @@ _LINK = _link_statement()
 def _form_items(rows):
     return _form_items_of(tuple(
         (item_id, key, text, translation_pairs(translations), dimension, dimension_id)
-        for item_id, key, text, translations, dimension, dimension_id in (row[17:] for row in rows)
+        for item_id, key, text, translations, dimension, dimension_id in (row[18:] for row in rows)
         if item_id is not None
     ))
 
@@ -173,12 +174,14 @@ def _form_items_of(content):
     )
 
 
-def invitation_by_id(invitation_id):
-    """The link check of the invitation kept in the customer's session, with a `CustomerLink`."""
+def invitation_by_id(invitation_id, link_check=None):
+    """The link check of the invitation kept in the customer's session, with a `CustomerLink`.
+    `link_check`, the start of the hash of the link the session was opened with (web.customer), must
+    still be the link's: one replaced since (an erasure) is unknown. A session from before it had none."""
     if not invitation_id:
         return check_invitation(None)
     rows = db.session.connection().execute(_LINK, {"invitation_id": invitation_id}).all()
-    if not rows:
+    if not rows or (link_check is not None and not hmac.compare_digest(rows[0][17][:len(link_check)], link_check)):
         return check_invitation(None)
     first = rows[0]
     survey = LinkSurvey(first[1], first[11], first[12], first[13], first[14], _form_items(rows))

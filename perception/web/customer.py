@@ -8,6 +8,10 @@ from perception.web.security import no_store
 
 bp = Blueprint("survey", __name__, url_prefix="/s")
 SESSION_KEY = "survey_invitation"
+# Beside it, the start of the hash of the link the session was opened with: a link replaced since (an
+# erasure gives every link of the customer a new hash) no longer answers a form opened before (a review).
+LINK_CHECK_KEY = "survey_link"
+LINK_CHECK_LENGTH = 16
 
 
 def guess_failed(response):

@@ -30,7 +30,17 @@ from perception.invitations.open_link_service import create_open_link, open_link
 from perception.invitations.queries import is_suppressed
 from perception.invitations.service import suppress
 from perception.webhooks.service import add_endpoint
-from tests.helpers import bank_items, login, make_invitation, make_survey, make_team, make_user, post_form
+from tests.helpers import (
+    answers_for,
+    bank_items,
+    csrf_token,
+    login,
+    make_invitation,
+    make_survey,
+    make_team,
+    make_user,
+    post_form,
+)
 from tests.loop_helpers import answer, followup_of, invite_and_answer, page_post
 
 EMAIL = "priyanka.sharma@example.org"
@@ -382,3 +392,21 @@ def test_erasing_closes_answered_and_unanswered_links_alike(app, db, client):
     assert seen() == before and funnel() == funnel_before
     for link in (answered_token, silent_token):
         assert app.test_client().get(f"/s/{link}").status_code == 404  # both links are dead
+
+
+def test_a_form_opened_before_the_erasure_no_longer_answers(app, db):
+    """A review of the change above: the customer's session holds the invitation, not the link, so a form
+    opened before the erasure still stored an answer after it (phone and all). The session keeps the
+    start of the link's hash too, and a link replaced since is unknown."""
+    survey, team = make_survey(items=bank_items(4)), make_team()
+    invitation, token = make_invitation(survey, team, email="priya@example.org", name="Priya")
+    browser = app.test_client()
+    assert browser.get(f"/s/{token}").status_code == 303
+    form = answers_for(survey.items, 1) | {"csrf_token": csrf_token(browser, "/s/answer"), "contact_consent": "yes",
+                                           "contact_phone": "+44 7700 900123"}
+    erase_customer("priya@example.org", "test")
+    assert browser.get("/s/answer").status_code == 404
+    assert browser.post("/s/answer", data=form).status_code == 404
+    db.session.expire_all()
+    assert db.session.execute(select(Response)).first() is None
+    assert db.session.get(Invitation, invitation.id).state != "answered"
