@@ -9,21 +9,34 @@ import time
 from functools import wraps
 
 from flask import current_app, flash, redirect, request, session, url_for
+from flask_login import current_user
 
 CONFIRMED_AT_KEY = "password_at"
 CONFIRM_MESSAGE = "This step needs your password again: please confirm it."
 
 
 def mark_password_given():
-    """Call when the logged-in user has just typed their password (after any session.clear)."""
-    session[CONFIRMED_AT_KEY] = int(time.time())
+    """Call when the logged-in user has just typed their password (after any session.clear). The mark
+    names the account and its session version: a bare time stayed in a session whose account had stopped
+    loading, and counted for an admin's remember-me cookie put into that browser afterwards (a review)."""
+    session[CONFIRMED_AT_KEY] = [_account(), int(time.time())]
+
+
+def _account():
+    return f"{current_user.id}:{current_user.session_version or 0}"
+
+
+def forget_password_given():
+    session.pop(CONFIRMED_AT_KEY, None)
 
 
 def password_is_recent():
-    given = session.get(CONFIRMED_AT_KEY)
-    if not isinstance(given, int):
+    mark = session.get(CONFIRMED_AT_KEY)
+    if not (isinstance(mark, list) and len(mark) == 2 and isinstance(mark[1], int)):
         return False
-    return 0 <= time.time() - given <= 60 * current_app.config["RECENT_PASSWORD_MINUTES"]
+    account, given = mark
+    return (current_user.is_authenticated and account == _account()
+            and 0 <= time.time() - given <= 60 * current_app.config["RECENT_PASSWORD_MINUTES"])
 
 
 def recent_password_required(methods=("POST",), back=None):

@@ -10,7 +10,7 @@ from flask_login import confirm_login, current_user, login_required, login_user,
 from perception.accounts.forms import ConfirmPasswordForm, LoginForm, LogoutForm, NewTokenForm, RevokeTokenForm
 from perception.accounts.login_service import authenticate, confirm_password, end_sessions
 from perception.accounts.queries import user_for_session
-from perception.accounts.recent_password import mark_password_given
+from perception.accounts.recent_password import forget_password_given, mark_password_given
 from perception.accounts.service import TokenError, create_api_token, revoke_api_token, tokens_of
 from perception.core.extensions import login_manager
 from perception.web.security import client_key, give_back, take, typed_address_key
@@ -37,9 +37,11 @@ def keep_restored_session(_app, user):
     """A session restored from the remember-me cookie gets this browser's identifier, as a login's does:
     without it, "strong" session protection found none on the next request and ended the session and the
     cookie, so "Keep me logged in" lasted one page (flask-login issues #248 and #685). confirm_login
-    stores the identifier; the session stays not fresh, since no password was typed."""
+    stores the identifier; the session stays not fresh, and has typed no password (whatever mark the
+    browser's session held before is dropped)."""
     confirm_login()
     session["_fresh"] = False
+    forget_password_given()
 
 
 def _account_address_key(email):

@@ -35,7 +35,7 @@ def remembered(app, admin):
 
 def _password_given_minutes_ago(client, minutes):
     with client.session_transaction() as session:
-        session[CONFIRMED_AT_KEY] = int(time.time() - 60 * minutes)
+        session[CONFIRMED_AT_KEY] = [session[CONFIRMED_AT_KEY][0], int(time.time() - 60 * minutes)]
 
 
 def _sent_to_confirm(response, back):
@@ -129,3 +129,23 @@ def test_a_new_password_set_through_a_link_counts_as_given(app, db, admin):
     client = app.test_client()
     assert set_password(client, newest_link_path(admin.email)).status_code == 302
     assert client.get("/admin/people/invite").status_code == 200
+
+
+def test_the_mark_is_the_accounts_a_remember_me_cookie_put_into_a_browser_gets_none(app, db, admin):
+    """A review: the mark was a bare time, so it stayed in a session whose account had stopped loading
+    (logged out on another device), and an admin's copied remember-me cookie put into that browser
+    found it there: the attacker's own password, typed at their own login, let them invite an admin."""
+    first = app.test_client()
+    post_form(first, "/login", {"email": admin.email, "password": PASSWORD, "remember": "y"})
+    copied = first.get_cookie("remember_token").value
+    attacker = make_user("staff", email="mallory@example.com")
+    browser = app.test_client()
+    login(browser, attacker)  # a mark of the attacker's, in this browser
+    elsewhere = app.test_client()
+    login(elsewhere, attacker)
+    post_form(elsewhere, "/logout", {}, form_url="/account/tokens")  # this browser's account stops loading
+    browser.set_cookie("remember_token", copied)
+    assert _sent_to_confirm(browser.get("/admin/people/invite"), "/admin/people/invite")
+    with browser.session_transaction() as session:
+        session[CONFIRMED_AT_KEY] = [f"{attacker.id}:1", int(time.time())]  # a mark of another account
+    assert _sent_to_confirm(browser.get("/admin/people/invite"), "/admin/people/invite")
