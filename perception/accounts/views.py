@@ -50,7 +50,9 @@ def _account_address_key(email):
 
 
 def _safe_next(target):
-    if not target:
+    """`target` when it is a path of this site, else None. A control character (a CR or LF) is refused
+    too: werkzeug refuses it in a Location header with a 500 (a review)."""
+    if not target or not target.isprintable():
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

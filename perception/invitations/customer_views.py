@@ -81,6 +81,16 @@ def _within_limits(link):
                 (config["OPEN_LINK_LINK_LIMIT"], ("open-link", str(link.id))))
 
 
+def _answered(response, survey):
+    """`response`, telling the browser that it answered `survey` (the signed "answered" cookie)."""
+    response.set_cookie(
+        ANSWERED_COOKIE, answered_cookie_value(request.cookies.get(ANSWERED_COOKIE), survey.id),
+        max_age=ANSWERED_COOKIE_DAYS * 86400, path="/s/", httponly=True, samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+    return response
+
+
 @customer.route("/o/answer", methods=["GET", "POST"])
 def open_answer():
     link, visit = _visit()
@@ -100,14 +110,10 @@ def open_answer():
         session.pop(SESSION_KEY, None)
         if stored is None:  # this visit's form, sent again: one response was stored
             give_back()
-            return render_template("web/answered.html"), 200
-        response = redirect(url_for("survey.thanks"), code=303)
-        response.set_cookie(
-            ANSWERED_COOKIE, answered_cookie_value(request.cookies.get(ANSWERED_COOKIE), survey.id),
-            max_age=ANSWERED_COOKIE_DAYS * 86400, path="/s/", httponly=True, samesite="Lax",
-            secure=current_app.config["SESSION_COOKIE_SECURE"],
-        )
-        return response
+            # The browser may never have got the first answer's cookie (a phone resending after a
+            # dropped connection): this one sets it, or the link would ask it again (a review).
+            return _answered(current_app.make_response((render_template("web/answered.html"), 200)), survey)
+        return _answered(redirect(url_for("survey.thanks"), code=303), survey)
     # The form template speaks to one customer; an open link knows only the team.
     visitor = SimpleNamespace(customer_name=None, team=link.team, staff=None)
     return render_template("responses/form.html", form=form, survey=survey, invitation=visitor,

@@ -119,9 +119,9 @@ def record_open_response(link, scores, comment=None, nps=None, now=None, contact
     db.session.add(response)
     try:
         db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        if visit is None:
+    except IntegrityError as error:
+        db.session.rollback()  # the session's whole transaction: call it with nothing else pending
+        if visit is None or "open_visit" not in str(error.orig):  # the index's column, in both databases' words
             raise
         return None
     emit("response.received", lambda: response_event(response.id), now=now, not_before=response_hold(consent, now))

@@ -51,8 +51,15 @@ def likert_field(label, message=LIKERT_REQUIRED):
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+LONE_CARRIAGE_RETURN = re.compile("\r(?!\n)")
+
+
 def without_control_characters(value):
-    return CONTROL_CHARACTERS.sub("", value) if isinstance(value, str) else value
+    """`value` without control characters, a carriage return alone made a line break (on a terminal it
+    wrote the rest of the line over its start; browsers send a textarea's breaks as CR LF: a review)."""
+    if not isinstance(value, str):
+        return value
+    return LONE_CARRIAGE_RETURN.sub("\n", CONTROL_CHARACTERS.sub("", value))
 
 
 def comment_field(label):

@@ -114,6 +114,8 @@ def test_adding_a_webhook_confirms_first(app, db, remembered):
 def test_confirm_tries_share_the_logins_limit_and_next_stays_on_this_site(app, db, remembered):
     away = post_form(remembered, f"{CONFIRM}?next=//evil.example/x", {"password": PASSWORD})
     assert away.status_code == 302 and away.headers["Location"] == "/me"
+    injected = post_form(remembered, f"{CONFIRM}?next=/admin%0d%0aX-Evil:%201", {"password": PASSWORD})
+    assert injected.status_code == 302 and injected.headers["Location"] == "/me"  # not a 500 (a review)
     app.config["RATELIMIT_ENABLED"] = True
     for _ in range(5):
         assert post_form(remembered, CONFIRM, {"password": "guess"}).status_code == 400

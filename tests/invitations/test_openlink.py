@@ -86,6 +86,8 @@ def test_the_same_form_sent_twice_stores_one_response(app, client, db):
     second = again.post("/s/o/answer", data=body)
     assert second.status_code == 200 and "You already answered" in second.get_data(as_text=True)
     assert Response.query.count() == 1 and FollowUp.query.count() == 1
+    reopened = again.get(urlsplit(url).path)  # its answer's cookie may have been lost: this one set it (a review)
+    assert reopened.status_code == 200 and "You already answered" in reopened.get_data(as_text=True)
     assert answer(app.test_client(), url, survey=survey).status_code == 303  # a new visit answers (2 of 2)
     assert Response.query.count() == 2
 

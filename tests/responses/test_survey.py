@@ -237,10 +237,10 @@ def test_a_comment_keeps_no_control_characters_for_an_operators_terminal(app, cl
     survey = make_survey(teams=[team])
     _invitation, token = make_invitation(survey, team, email="e@example.org")
     client.get(f"/s/{token}")
-    typed = "fine\x1b[2K\x1b[1A\x1b]0;owned\x07\x1b]52;c;Y3VybA==\x07\x08\x0b\x7f\x9b\tline one\r\nline two"
+    typed = "fine\x1b[2K\x1b[1A\x1b]0;owned\x07\x1b]52;c;Y3VybA==\x07\x08\x0b\x7f\x9b\tline one\r\nline two\rthree"
     data = answers_for(survey.items) | {"csrf_token": csrf_token(client, "/s/answer"), "comment": typed}
     assert client.post("/s/answer", data=data).status_code == 303
     assert db.session.execute(select(Response.comment)).scalar_one() == (
-        "fine[2K[1A]0;owned]52;c;Y3VybA==\tline one\r\nline two")
+        "fine[2K[1A]0;owned]52;c;Y3VybA==\tline one\r\nline two\nthree")
     result = runner.invoke(args=["export-responses", "--survey", survey.slug])
     assert result.exit_code == 0 and "line two" in result.output and "\x1b" not in result.output
