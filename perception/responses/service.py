@@ -5,6 +5,7 @@ a second tab or twenty concurrent submits store exactly one response."""
 from sqlalchemy import Integer, bindparam, func, insert, select, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from perception.core.extensions import db
 from perception.core.models import Answer, Invitation, PredictedAnswer, Response, Survey, utcnow
@@ -18,7 +19,7 @@ from perception.followups.service import (
 )
 from perception.followups.webhook_queries import response_event, response_hold
 from perception.reports import service as report_cells
-from perception.reports.batch_service import GROUP_LOCK, lock_key
+from perception.reports.batch_service import GROUP_LOCK, group_of, lock_groups, lock_key
 from perception.responses.queries import own_response
 
 _RESPONSE_INSERT = insert(Response.__table__).returning(Response.__table__.c.id)
@@ -171,8 +172,9 @@ def save_self_assessment(survey: Survey, user, scores, predictions=None, comment
                 team_id=user.team_id, respondent=user.email, channel="self",
             )
             db.session.add(response)
-        else:
-            response.updated_at = utcnow()
+        elif not _still_waiting(response):
+            db.session.rollback()
+            raise RatingPublished
         _replace(response, "answers", Answer, scores)
         _replace(response, "predictions", PredictedAnswer, predictions or {})
         response.comment = comment or None
@@ -185,6 +187,24 @@ def save_self_assessment(survey: Survey, user, scores, predictions=None, comment
             if attempt:
                 raise
     raise AssertionError("unreachable")
+
+
+def _still_waiting(response):
+    """Whether the rating is still unpublished, held so until the commit: its group's lock, then the row
+    itself, marked updated only if its published_at is still empty. Read apart from the write, a
+    colleague's rating could complete the batch in between, and the save then rewrote a published
+    rating: the figures moved by one person's edit (an attacker's read). A publisher of the group waits
+    for this transaction (PostgreSQL: the group's lock; SQLite: the write lock the UPDATE takes)."""
+    connection = db.session.connection()
+    lock_groups(connection, [group_of(response.survey_id, response.team_id, response.staff_id,
+                                      response.perspective, response.answered_with_consent)])
+    r = Response.__table__
+    now = utcnow()
+    marked = connection.execute(
+        update(r).where(r.c.id == response.id, r.c.published_at.is_(None)).values(updated_at=now)).rowcount
+    if marked:
+        set_committed_value(response, "updated_at", now)
+    return marked == 1
 
 
 def _replace(response, attribute, model, scores):

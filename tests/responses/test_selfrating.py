@@ -4,7 +4,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from perception.core.models import Response, utcnow
+from perception.core.extensions import db as _db
+from perception.core.models import Response, Survey, Team, User, utcnow
+from perception.reports.queries import gap_report
+from perception.reports.service import drift
+from perception.responses import service
+from perception.responses.service import PUBLISHED_RATING
 from tests.helpers import answers_for, login, make_survey, make_team, make_user, post_form
 
 
@@ -148,3 +153,41 @@ def test_a_rating_given_before_a_role_change_stays_as_it_was(app, client, db):
     assert response.perspective == "staff" and {answer.score for answer in response.answers} == {4}
     predictions = db.session.execute(select(func.count()).select_from(PredictedAnswer)).scalar_one()
     assert predictions == len(survey.items)
+
+
+def test_a_rating_whose_batch_completes_during_its_save_stays_as_published(app, client, db, monkeypatch):
+    """An attacker's read: the save read "not yet published" apart from its write, so a colleague's
+    rating that completed the batch in between published the old answers and the save then rewrote
+    them inside the published figures (n the same, the mean moved by one person's edit). The check now
+    holds to the commit: the save is refused and the figures stay."""
+    team = make_team("Harbour")
+    survey = make_survey("wave-1")
+    items = list(survey.items)
+    colleagues = [make_user("staff", team=team) for _ in range(4)]
+    member = make_user("staff", team=team)
+    for user in colleagues[:3]:
+        browser = app.test_client()
+        login(browser, user)
+        assert post_form(browser, "/staff/surveys/wave-1", _staff_data(items, 4, 4)).status_code == 302
+    login(client, member)
+    assert post_form(client, "/staff/surveys/wave-1", _staff_data(items, 1, 1)).status_code == 302
+    read, save, seen = service.own_response, service.save_self_assessment, {}
+
+    def read_then_a_colleague_completes_the_batch(survey_, user):
+        found = read(survey_, user)
+        if user.id == member.id and not seen:
+            with app.app_context():  # a session and connection of its own, as another request's
+                wave, last = _db.session.get(Survey, survey_.id), _db.session.get(User, colleagues[3].id)
+                save(wave, last, {item.id: 4 for item in wave.items}, {item.id: 4 for item in wave.items})
+                seen["figures"] = gap_report(wave, team=_db.session.get(Team, team.id)).to_dict()["items"]
+        return found
+
+    monkeypatch.setattr(service, "own_response", read_then_a_colleague_completes_the_batch)
+    page = post_form(client, "/staff/surveys/wave-1", _staff_data(items, 1, 1) | {f"item_{items[0].key}": "5"},
+                     follow_redirects=True)
+    assert PUBLISHED_RATING in page.get_data(as_text=True)
+    db.session.expire_all()
+    stored = db.session.execute(select(Response).where(Response.user_id == member.id)).scalar_one()
+    assert stored.published_at is not None and {answer.score for answer in stored.answers} == {1}
+    assert gap_report(survey, team=team).to_dict()["items"] == seen["figures"]
+    assert drift(db.session, survey.id) == {}
