@@ -1,10 +1,11 @@
 """Data builders and client helpers shared by the tests."""
 
 import re
+import threading
 from datetime import timedelta
 from html.parser import HTMLParser
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from perception.core.extensions import db
 from perception.core.models import Answer, Dimension, Item, PredictedAnswer, Response, Survey, Team, User, utcnow
@@ -165,3 +166,32 @@ def answered_one_by_one(survey, team, day, count=10):
         make_responses(survey, 1, team=team, submitted_at=day + timedelta(minutes=40 * index),
                        comment=f"answer {index}")
     return [f"answer {index}" for index in range(count)]
+
+
+def race(engine, matches, first, second, nth=1, patience=2.0):
+    """Two calls at the same moment, made deterministic: `first` runs in a thread held right after its
+    `nth` SQL statement that `matches`; `second` then runs in a thread of its own and is given `patience`
+    seconds (it may be waiting for a lock `first` holds) before `first` goes on. Returns both results."""
+    reached, go, results, seen = threading.Event(), threading.Event(), {}, []
+    threads = {name: threading.Thread(target=lambda name=name, call=call: results.__setitem__(name, call()))
+               for name, call in (("first", first), ("second", second))}
+
+    def hold(_connection, _cursor, statement, _parameters, _context, _many):
+        if threading.current_thread() is threads["first"] and matches(statement):
+            seen.append(statement)
+            if len(seen) == nth:
+                reached.set()
+                go.wait(timeout=60)
+
+    event.listen(engine, "after_cursor_execute", hold)
+    try:
+        threads["first"].start()
+        assert reached.wait(timeout=60), "the first call never made the statement to hold it at"
+        threads["second"].start()
+        threads["second"].join(timeout=patience)
+    finally:
+        go.set()
+        for thread in threads.values():
+            thread.join(timeout=60)
+        event.remove(engine, "after_cursor_execute", hold)
+    return results["first"], results["second"]

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from perception.core.extensions import db
 from perception.core.models import IdempotencyKey
-from perception.invitations.service import invite
+from perception.invitations.service import hold_invitations, invite
 
 
 class KeyReused(Exception):
@@ -27,7 +27,8 @@ def invite_once(invitation_request, user, key, fingerprint, channel):
     """(invitation, created). Without a key, always creates. Raises KeyReused, InvitationError."""
     if key is None:
         return invite(invitation_request, created_by=user, channel=channel)[0], True
-    record = _earlier(user, key, fingerprint)
+    hold_invitations(invitation_request.survey)  # before the key's lookup: a retry arriving while the
+    record = _earlier(user, key, fingerprint)    # first call is written then finds its key, not its email
     if record is not None:
         return record.invitation, False
     invitation, _token = invite(invitation_request, created_by=user, channel=channel, commit=False)

@@ -20,6 +20,7 @@ from fractions import Fraction
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from perception.core.extensions import db
 from perception.core.models import FollowUp, FollowUpEvent, OutboxMessage, RecoveryRequest, Team, utcnow
@@ -64,6 +65,17 @@ def worst_item(response):
     return answers[0].item if answers else None
 
 
+def _commit_or_sent_meanwhile():
+    """Commit; a unique index refusing it means another tab or leader sent the re-survey a moment ago
+    (the same follow-up's request, or the same mail's sequence): say so instead of a 500 (a race hunt)."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise RecoveryError("The re-survey was sent from another page a moment ago: reload this page to see it.") \
+            from None
+
+
 def send_recovery(followup, actor, now=None):
     """Create (once) and mail the re-survey. Raises RecoveryError with a reason to show."""
     now = now or utcnow()
@@ -84,13 +96,13 @@ def send_recovery(followup, actor, now=None):
             expires_at=now + timedelta(days=current_app.config["RECOVERY_TTL_DAYS"]),
         )
         db.session.add(recovery)
-        db.session.commit()
+        _commit_or_sent_meanwhile()
     # Queued and sent at once, so the leader sees whether it went out; a mail that could not go
     # out is taken back from the queue (no later duplicate) and the leader may try again.
     queued = db.session.execute(select(func.count()).where(OutboxMessage.recovery_id == recovery.id)).scalar_one()
     db.session.add(OutboxMessage(recovery_id=recovery.id, kind="recovery", sequence=queued, status="pending",
                                  attempts=0, next_attempt_at=now, created_at=now))
-    db.session.commit()
+    _commit_or_sent_meanwhile()
     try:
         report = deliver_followup_mail(now=now, recovery_ids=[recovery.id])
         reason = report.last_error

@@ -194,6 +194,15 @@ def _event(followup, actor, kind, at, **fields):
     return event
 
 
+def _hold(followup):
+    """Lock the follow-up's row to the end of the transaction, then read it again: two leaders acting on
+    it at once act one after the other, and the second sees the first's change. Read without it, both
+    resolved it: two state events, two followup.resolved webhooks (an attacker's read)."""
+    f = FollowUp.__table__
+    db.session.execute(update(f).where(f.c.id == followup.id).values(id=f.c.id))  # PostgreSQL: the row; SQLite: the db
+    db.session.refresh(followup)
+
+
 def _move(followup, actor, to_state, at, note=None):
     _event(followup, actor, "state", at, from_state=followup.state, to_state=to_state, note=note)
     followup.state = to_state
@@ -205,6 +214,7 @@ def record_contact(followup, actor, channel, outcome, note=None, at=None, now=No
     the follow-up was opened (without the customer's consent: before the day it was opened)."""
     now = now or utcnow()
     at = at or now
+    _hold(followup)
     if channel not in CHANNEL_LABELS:
         raise FollowupError("Please choose how you contacted the customer.", "channel")
     if outcome not in OUTCOME_LABELS:
@@ -226,6 +236,7 @@ def record_contact(followup, actor, channel, outcome, note=None, at=None, now=No
 
 
 def resolve(followup, actor, note, now=None):
+    _hold(followup)
     if followup.state == "resolved":
         raise FollowupError("This follow-up is already resolved.")
     now = now or utcnow()
@@ -237,6 +248,7 @@ def resolve(followup, actor, note, now=None):
 
 
 def reopen(followup, actor, note, now=None):
+    _hold(followup)
     if followup.state != "resolved":
         raise FollowupError("Only a resolved follow-up can be reopened.")
     now = now or utcnow()

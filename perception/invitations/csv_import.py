@@ -23,6 +23,7 @@ from perception.invitations.service import (
     check_email,
     check_interaction_at,
     check_language,
+    hold_invitations,
     scope_refusal,
     staff_problem,
     visit_on,
@@ -205,6 +206,7 @@ def _row(survey, row, number, lookups, seen, errors, now, created_by=None):
 def import_invitations(survey, text, created_by=None, now=None):
     """Check the whole file, then make every invitation and queue its mail in one transaction."""
     now = now or utcnow()
+    hold_invitations(survey)  # the file's "already invited" checks and its inserts are one step
     requests = read_invitations(survey, text, now, created_by)
     invitations = [add_invitation(request, created_by=created_by, now=now, commit=False)[0] for request in requests]
     db.session.commit()

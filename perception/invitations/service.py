@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import delete, update
+from sqlalchemy import delete, text, update
 
 from perception.accounts.queries import find_user_by_email
 from perception.accounts.scope import in_scope, whole_business
@@ -147,6 +147,24 @@ def scope_refusal(user, team, name):
     return None
 
 
+# The key of the lock on a survey's invitations (PostgreSQL's one-bigint advisory locks, a key space apart
+# from the two-int locks of publication groups): "Inv" above the survey id.
+INVITATIONS_LOCK = 0x496E76 << 32
+
+
+def hold_invitations(survey):
+    """Make this transaction the only one adding invitations to `survey` until it ends, so that "already
+    invited" and the insert are one step: read apart, two calls for one customer (two API posts, a CSV
+    upload sent twice) both found none and both invited, mail and all (a race hunt). PostgreSQL: an
+    advisory lock per survey; SQLite: the database's one write lock, taken now (its driver begins a
+    transaction only at the first write)."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INVITATIONS_LOCK + survey.id})
+    else:
+        connection.exec_driver_sql("UPDATE invitations SET id = id WHERE 0")
+
+
 def check_request(request, now=None, created_by=None):
     """Raise InvitationError for the first problem of `request` (survey, team, scope, email rules)."""
     survey = request.survey
@@ -180,6 +198,7 @@ def invite(request, *, created_by=None, channel=None, now=None, commit=True):
     """Check and create one invitation; queue its mail when it is delivered by email.
     A link handed to the caller (`deliver="none"`) counts as sent at once. Returns (invitation, token)."""
     now = now or utcnow()
+    hold_invitations(request.survey)
     check_request(request, now, created_by)
     return add_invitation(request, created_by=created_by, channel=channel, now=now, commit=commit)
 
