@@ -21,7 +21,7 @@ import logging
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -138,22 +138,32 @@ def reread_states(messages):
             set_committed_value(invitations[invitation_id], name, value)
 
 
+def _move_state(invitation, to_state, from_states=("created", "sent", "opened")):
+    """Give the invitation `to_state` if its row, as the group's commit finds it, is in `from_states`. The
+    state in memory was read before the group's mails went out; a customer who answered or unsubscribed
+    meanwhile had it written back to "sent", which lost the answer from the funnel and queued a reminder
+    to them (a race hunt). The CASE is worked out by the database at the commit, on the row as it is."""
+    invitation.state = case((Invitation.state.in_(from_states), to_state), else_=Invitation.state)
+
+
 def _skip_reason(message, invitation, now, suppressed):
     """Why this row must not be mailed now, or None. `suppressed`: address -> reason, for the batch.
     The invitation's state must have been read afresh just before (reread_states)."""
     if invitation.state in ("answered", "unsubscribed", "bounced", "expired"):
         return invitation.state
     if invitation.is_expired(now):
-        invitation.state = "expired"
+        _move_state(invitation, "expired")
         return "expired"
     if not invitation.customer_email:
         return "no address"
     reason = suppressed.get(invitation.customer_email)
     if reason is not None:
         if reason == "bounced":
-            invitation.state, invitation.bounced_at = "bounced", invitation.bounced_at or now
+            _move_state(invitation, "bounced")
+            invitation.bounced_at = invitation.bounced_at or now
         else:
-            invitation.state, invitation.unsubscribed_at = "unsubscribed", invitation.unsubscribed_at or now
+            _move_state(invitation, "unsubscribed")
+            invitation.unsubscribed_at = invitation.unsubscribed_at or now
         return f"address suppressed ({reason})"
     if not invitation.survey.is_accepting(now):
         return "survey not open"
@@ -188,7 +198,8 @@ def deliver_message(connection, message, now, report, suppressed, writer):
         send_on(connection, email)
     except PermanentFailure as error:
         mark_failed(message, error)
-        invitation.state, invitation.bounced_at = "bounced", now
+        _move_state(invitation, "bounced")
+        invitation.bounced_at = now
         suppress(invitation.customer_email, "bounced", now)
         report.bounced += 1
         log.warning("outbox %s: permanent failure, invitation %s bounced: %s", message.id, invitation.id, error)
@@ -206,8 +217,7 @@ def deliver_message(connection, message, now, report, suppressed, writer):
         mark_sent(message, now)
         invitation.sent_at = invitation.sent_at or now
         invitation.last_sent_at = now
-        if invitation.state == "created":
-            invitation.state = "sent"
+        _move_state(invitation, "sent", ("created",))
         if message.kind == "reminder":
             invitation.reminders_sent = max(invitation.reminders_sent, message.sequence)
         report.sent += 1

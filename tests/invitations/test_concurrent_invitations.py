@@ -1,15 +1,23 @@
-"""One customer invited twice at the same moment (a race hunt): two API posts, or a CSV upload sent twice,
-both read "not invited yet" and both invited, two mails each. The check and the insert are one step now
-(invitations.service.hold_invitations); tests.helpers.race holds the first call right after its read."""
+"""Invitations at the same moment (race hunts). One customer invited twice at once (two API posts, or a CSV
+upload sent twice) both read "not invited yet" and both invited, two mails each: the check and the insert
+are one step now (invitations.service.hold_invitations; tests.helpers.race holds the first call right
+after its read). A customer who answers or unsubscribes while the mail worker sends its group keeps it."""
 
 import io
+import threading
+from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
 from perception.accounts.service import create_api_token
-from perception.core.models import Invitation, OutboxMessage
-from tests.helpers import csrf_token, login, make_survey, make_team, make_user, race
+from perception.core.extensions import db as _db
+from perception.core.models import Invitation, OutboxMessage, utcnow
+from perception.invitations import mail as invitation_mail
+from perception.invitations.mail import deliver_due
+from perception.invitations.service import InvitationRequest, add_invitation
+from tests.helpers import answers_for, csrf_token, login, make_survey, make_team, make_user, race
 
 BODY = {"survey": "wave-1", "team": "Harbour Street", "email": "cara@example.org", "name": "Cara",
         "interaction_at": "2026-01-02T10:00:00Z"}
@@ -59,3 +67,70 @@ def test_a_csv_upload_sent_twice_invites_each_customer_once(app, db):
     assert first.status_code == 303 and second.status_code == 400
     assert "already invited" in second.get_data(as_text=True)
     assert _count(db, Invitation) == 3 and _count(db, OutboxMessage, OutboxMessage.kind == "invitation") == 3
+
+
+def _in_app(app, call):
+    with app.app_context():
+        try:
+            return call()
+        finally:
+            _db.session.remove()
+
+
+def _after_the_first_mail(app, monkeypatch, smtp_server, customer_acts):
+    """The mail worker's send, with the first mail's customer acting (in a request of their own) the moment
+    the server accepted it: before the worker commits its group's results."""
+    send, acted = invitation_mail.send_on, {}
+
+    def send_then_act(connection, mail):
+        send(connection, mail)
+        if not acted:
+            message = smtp_server.messages[-1]
+            thread = threading.Thread(target=lambda: acted.setdefault("status", _in_app(
+                app, lambda: customer_acts(message))))
+            thread.start()
+            thread.join(30)
+
+    monkeypatch.setattr(invitation_mail, "send_on", send_then_act)
+    return acted
+
+
+def test_an_answer_or_unsubscribe_during_the_workers_group_is_kept(app, db, smtp_server, monkeypatch):
+    """A race hunt: the worker wrote "sent" from the state it had read before the group's mails went out,
+    over the "answered" (or "unsubscribed") of a customer who acted from the first mail meanwhile: the
+    funnel lost the answer, and the next run mailed that customer a reminder."""
+    survey, team = make_survey(), make_team()
+    for email in ("ana@example.org", "bo@example.org", "cy@example.org"):
+        add_invitation(InvitationRequest(survey=survey, team=team, email=email))
+
+    def answers(message):
+        browser = app.test_client()
+        browser.get(urlsplit(message.link()).path)
+        return browser.post("/s/answer", data=answers_for(survey.items) | {"csrf_token": csrf_token(
+            browser, "/s/answer")}).status_code
+
+    acted = _after_the_first_mail(app, monkeypatch, smtp_server, answers)
+    assert deliver_due().sent == 3 and acted["status"] == 303
+    answered = smtp_server.messages[0].to
+    monkeypatch.undo()
+
+    def unsubscribes(message):
+        return app.test_client().post(urlsplit(message.unsubscribe_url).path).status_code
+
+    again = make_survey("wave-2")
+    add_invitation(InvitationRequest(survey=again, team=team, email="dee@example.org"))
+    add_invitation(InvitationRequest(survey=again, team=team, email="eve@example.org"))
+    smtp_server.clear()
+    acted = _after_the_first_mail(app, monkeypatch, smtp_server, unsubscribes)
+    assert deliver_due().sent == 2 and acted["status"] == 200
+    unsubscribed = smtp_server.messages[0].to
+    db.session.expire_all()
+    states = dict(db.session.execute(select(Invitation.customer_email, Invitation.state)).all())
+    assert states[answered] == "answered" and states[unsubscribed] == "unsubscribed"
+    assert sorted(states.values()).count("sent") == 3
+    monkeypatch.undo()
+    smtp_server.clear()
+    later = utcnow() + timedelta(days=app.config["REMINDER_AFTER_DAYS"] + 1)
+    deliver_due(clock=lambda: later)
+    reminded = {message.to for message in smtp_server.messages}
+    assert answered not in reminded and unsubscribed not in reminded and len(reminded) == 3
