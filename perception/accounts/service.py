@@ -6,7 +6,7 @@ perception.accounts.people_service)."""
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from perception.accounts.queries import find_team, find_user_by_email
 from perception.accounts.team_service import add_teams, spaced
@@ -58,10 +58,14 @@ def revoke_api_token(user, token_id):
     record = db.session.get(ApiToken, token_id)
     if record is None or record.user_id != user.id:
         return False
-    if record.revoked_at is None:
-        record.revoked_at = utcnow()
+    # Only while it is not revoked yet, as the row stands: two tabs revoking at once wrote two audit
+    # lines, and the second moved the time of revocation (a race hunt).
+    t = ApiToken.__table__
+    revoked = db.session.execute(update(t).where(t.c.id == record.id, t.c.revoked_at.is_(None))
+                                 .values(revoked_at=utcnow())).rowcount
+    if revoked:
         audit("token.revoked", actor=user, target=record)
-        db.session.commit()
+    db.session.commit()
     return True
 
 

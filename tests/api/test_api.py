@@ -12,9 +12,18 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
-from perception.accounts.service import create_api_token
+from perception.accounts.service import create_api_token, revoke_api_token
 from perception.api.forms import cursor_of
-from perception.core.models import ApiToken, AuditEvent, IdempotencyKey, Invitation, OutboxMessage, Response, utcnow
+from perception.core.models import (
+    ApiToken,
+    AuditEvent,
+    IdempotencyKey,
+    Invitation,
+    OutboxMessage,
+    Response,
+    User,
+    utcnow,
+)
 from tests.helpers import (
     PASSWORD,
     answered_one_by_one,
@@ -25,6 +34,7 @@ from tests.helpers import (
     make_team,
     make_user,
     post_form,
+    race,
 )
 from tests.openapi_check import Api, OpenApiChecker
 
@@ -92,6 +102,26 @@ def test_making_a_token_takes_the_password_and_its_tries_are_limited(client, lea
     assert db.session.execute(select(ApiToken)).first() is None
     failures = db.session.execute(select(AuditEvent).where(AuditEvent.action == "login.failure")).scalars().all()
     assert len(failures) == 5 and {event.details["where"] for event in failures} == {"api-token"}
+
+
+def test_a_token_revoked_from_two_tabs_at_once_is_revoked_once(app, db, leader):
+    """A race hunt: both revocations read "not revoked" and wrote it, two audit lines for one revocation,
+    the second moving its time. It is revoked only while the row is not."""
+    record, _token = create_api_token(leader, "till")
+    user_id, token_id = leader.id, record.id
+
+    def revoke():
+        with app.app_context():
+            try:
+                return revoke_api_token(db.session.get(User, user_id), token_id)
+            finally:
+                db.session.remove()
+
+    first, second = race(db.engine, lambda statement: "FROM api_tokens" in statement, revoke, revoke)
+    assert first is True and second is True
+    db.session.expire_all()
+    assert db.session.execute(select(func.count()).where(AuditEvent.action == "token.revoked")).scalar_one() == 1
+    assert db.session.get(ApiToken, token_id).revoked_at is not None
 
 
 def test_a_user_makes_a_token_sees_it_once_and_revokes_it(client, checker, leader, db):
