@@ -53,6 +53,15 @@ def clear_data(session, metadata):
 MAX_ID = 2**31 - 1  # the largest id an INTEGER primary key holds on PostgreSQL (SQLite: 2**63 - 1)
 
 
+def take_sqlite_write_lock(connection):
+    """On SQLite, take the database's one write lock now, for the rest of the transaction: its driver
+    begins a transaction only at the first write, so reads made before it are not protected by it (a
+    check that another writer could invalidate before the write). A write that changes nothing takes it.
+    PostgreSQL: nothing (callers lock what they need there)."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("UPDATE teams SET id = id WHERE 0")
+
+
 def holds_id(number):
     """Can an id column hold `number`? Asked for an id it cannot hold, the driver overflows (a 500)
     where a lookup should simply find nothing."""

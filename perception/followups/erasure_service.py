@@ -35,7 +35,7 @@ from flask import current_app
 from sqlalchemy import String, delete, or_, select, update
 
 from perception.core.audit import record as audit
-from perception.core.database import text_lower
+from perception.core.database import take_sqlite_write_lock, text_lower
 from perception.core.extensions import db
 from perception.core.models import (
     ErasureRecord,
@@ -235,8 +235,13 @@ def erase_customer(email, actor, now=None, user=None):
     if not email or not EMAIL_RE.fullmatch(email):
         raise ErasureError(f"{email!r} is not an email address")
     now = now or utcnow()
+    # Their invitations locked first (SQLite: the write lock), then their answers read: a submit through
+    # one of their links either committed before (its answer is erased here) or waits and then finds its
+    # link replaced (responses.service refuses it). Read unlocked, an answer committed in between kept
+    # its phone and consent (a race hunt).
+    take_sqlite_write_lock(db.session.connection())
     invitations = list(db.session.execute(
-        select(Invitation).where(text_lower(Invitation.customer_email) == email)
+        select(Invitation).where(text_lower(Invitation.customer_email) == email).with_for_update()
     ).scalars())
     invitation_ids = [invitation.id for invitation in invitations]
     responses = list(db.session.execute(

@@ -86,19 +86,21 @@ def _first_assignee(team_id):
     return func.coalesce(leader, admin.scalar_subquery())
 
 
-def _followup_insert(response_id):
-    """The INSERT of an open follow-up of `response_id` (a bind, or a subquery of a larger statement)."""
-    return (
-        insert(FollowUp.__table__)
-        .values(
-            response_id=response_id, reference=bindparam("f_reference"), team_id=bindparam("f_team"), state="open",
-            reasons=bindparam("f_reasons"),
-            opened_at=bindparam("f_opened", type_=FollowUp.__table__.c.opened_at.type),
-            due_at=bindparam("f_due", type_=FollowUp.__table__.c.due_at.type),
-            assignee_id=_first_assignee(bindparam("f_team")), notify_attempts=0,
-        )
-        .returning(FollowUp.__table__.c.id, FollowUp.__table__.c.assignee_id)
-    )
+def _followup_insert(response_id, source=None):
+    """The INSERT of an open follow-up of `response_id`: a bind, or the id column of `source`, a CTE of a
+    larger statement, which then opens one follow-up per row of it (none when it wrote no response)."""
+    f = FollowUp.__table__
+    values = {
+        "response_id": response_id, "reference": bindparam("f_reference"), "team_id": bindparam("f_team"),
+        "state": literal("open"), "reasons": bindparam("f_reasons", type_=f.c.reasons.type),
+        "opened_at": bindparam("f_opened", type_=f.c.opened_at.type),
+        "due_at": bindparam("f_due", type_=f.c.due_at.type),
+        "assignee_id": _first_assignee(bindparam("f_team")), "notify_attempts": literal(0),
+    }
+    rows = select(*values.values())
+    if source is not None:
+        rows = rows.select_from(source)
+    return insert(f).from_select(list(values), rows).returning(f.c.id, f.c.assignee_id)
 
 
 # Built once: the submit path opens a follow-up on every unhappy response.
@@ -106,13 +108,13 @@ _FOLLOWUP_INSERT = _followup_insert(bindparam("f_response"))
 _OPENED_EVENT = insert(FollowUpEvent.__table__)
 
 
-def opened_ctes(response_id):
-    """PostgreSQL: the data-modifying WITHs that open the follow-up of `response_id` (a bind, or a
-    scalar subquery of the caller's statement, so the customer submit writes its response and opens its
-    follow-up in one statement): the follow-up, its "opened" event and its alert mail. Returns the CTEs
-    (opened, alert, event); `event.c.follow_up_id` is the new follow-up's id. Parameters: followup_values.
-    SQLite has no such thing: there insert_followup takes three statements."""
-    opened = _followup_insert(response_id).returning(FollowUp.__table__.c.opened_at).cte("opened")
+def opened_ctes(response_id, source=None):
+    """PostgreSQL: the data-modifying WITHs that open the follow-up of `response_id` (a bind, or the id
+    column of `source`, a CTE of the caller's statement, so the customer submit writes its response and
+    opens its follow-up in one statement): the follow-up, its "opened" event and its alert mail. Returns
+    the CTEs (opened, alert, event); `event.c.follow_up_id` is the new follow-up's id. Parameters:
+    followup_values. SQLite has no such thing: there insert_followup takes three statements."""
+    opened = _followup_insert(response_id, source).returning(FollowUp.__table__.c.opened_at).cte("opened")
     alert = insert(OutboxMessage.__table__).from_select(
         ["follow_up_id", "kind", "sequence", "status", "attempts", "next_attempt_at", "created_at"],
         select(opened.c.id, literal("alert"), literal(0), literal("pending"), literal(0), opened.c.opened_at,

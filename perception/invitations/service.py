@@ -23,6 +23,7 @@ from sqlalchemy import delete, text, update
 
 from perception.accounts.queries import find_user_by_email
 from perception.accounts.scope import in_scope, whole_business
+from perception.core.database import take_sqlite_write_lock
 from perception.core.errors import FieldError
 from perception.core.extensions import db
 from perception.core.models import Invitation, MailSuppression, OutboxMessage, User, utcnow
@@ -161,8 +162,7 @@ def hold_invitations(survey):
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INVITATIONS_LOCK + survey.id})
-    else:
-        connection.exec_driver_sql("UPDATE invitations SET id = id WHERE 0")
+    take_sqlite_write_lock(connection)
 
 
 def check_request(request, now=None, created_by=None):

@@ -37,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from perception.accounts.team_service import add_teams, spaced
 from perception.core.audit import record
+from perception.core.database import take_sqlite_write_lock
 from perception.core.extensions import db
 from perception.core.models import PERSPECTIVES, Answer, Invitation, PredictedAnswer, Response, Team, User
 from perception.reports import service as report_cells
@@ -94,11 +95,9 @@ class _Writer:
         self.teams = {}  # name -> id (one entry per team named in the file, not per row)
         self.refused = {}  # name -> why --create-teams could not make it (perception.accounts.team_service)
         connection = db.session.connection()
-        if connection.dialect.name == "sqlite":
-            # Take the database's one write lock now (the driver begins a transaction only at the
-            # first write): no other writer can add a response until this import ends, so the ids
-            # given from here on are free, and `before` below stays true.
-            connection.exec_driver_sql("UPDATE responses SET id = id WHERE 0")
+        # SQLite: no other writer can add a response until this import ends, so the ids given from here
+        # on are free, and `before` below stays true.
+        take_sqlite_write_lock(connection)
         # Responses up to this id were stored before the import began (for rows with no respondent).
         self.before = connection.execute(select(func.max(Response.id))).scalar_one() or 0
         self.next_id = self.before + 1

@@ -9,11 +9,12 @@ from perception.responses.queries import (
     LINK_ANSWERED,
     LINK_GONE,
     LINK_OK,
+    LINK_UNKNOWN,
     LINK_UNSUBSCRIBED,
     invitation_by_id,
     open_link,
 )
-from perception.responses.service import record_customer_response
+from perception.responses.service import LinkReplaced, record_customer_response
 from perception.surveys.queries import customer_minutes
 from perception.web.customer import LINK_CHECK_KEY, LINK_CHECK_LENGTH, SESSION_KEY, guess_failed
 from perception.web.customer import bp as customer
@@ -52,14 +53,17 @@ def answer():
     survey = invitation.survey
     form = cached_customer_form_class(survey.items, survey.ask_nps)()
     if form.validate_on_submit():
-        _, created = record_customer_response(
-            invitation,
-            collect_scores(form, survey.items, "item"),
-            comment=form.comment.data,
-            nps=form.nps.data if survey.ask_nps else None,
-            channel=invitation.channel,
-            contact=contact_choice(form),
-        )
+        try:
+            _, created = record_customer_response(
+                invitation,
+                collect_scores(form, survey.items, "item"),
+                comment=form.comment.data,
+                nps=form.nps.data if survey.ask_nps else None,
+                channel=invitation.channel,
+                contact=contact_choice(form),
+            )
+        except LinkReplaced:  # erased since the page checked the link: as after the erasure
+            return _link_problem(LINK_UNKNOWN)
         if not created:
             return render_template("web/answered.html"), 200
         return redirect(url_for("survey.thanks"), code=303)

@@ -128,6 +128,7 @@ class CustomerLink:
     survey: LinkSurvey
     webhooks_active: bool  # whether any webhook endpoint is active (read with the link; see emit)
     team_covered: bool  # whether the wave still asks the invitation's team (Invitation.team_covered)
+    token_hash: str  # the link's, as checked: the answer is stored only while it is still the link's
 
     is_expired = Invitation.is_expired
 
@@ -188,7 +189,7 @@ def invitation_by_id(invitation_id, link_check=None):
     link = CustomerLink(
         first[0], first[1], first[2], first[3], first[4], first[5], first[6], first[7], first[8],
         Named(first[9]), Named(first[10]) if first[3] is not None else None, survey, bool(first[15]),
-        bool(first[16]),
+        bool(first[16]), first[17],
     )
     remember_invitation_language(link.id, link.language)
     return check_invitation(link)

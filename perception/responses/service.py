@@ -26,9 +26,14 @@ _RESPONSE_INSERT = insert(Response.__table__).returning(Response.__table__.c.id)
 _ANSWERS_INSERT = insert(Answer.__table__)
 _ANSWERED = (
     update(Invitation.__table__)
-    .where(Invitation.__table__.c.id == bindparam("invitation_id"))
+    .where(Invitation.__table__.c.id == bindparam("invitation_id"),
+           Invitation.__table__.c.token_hash == bindparam("checked_hash"))
     .values(state="answered", answered_at=bindparam("answered_at"))
 )
+
+
+class LinkReplaced(Exception):
+    """The link was replaced (an erasure) after the customer's page checked it: nothing is stored."""
 _RESPONSE_FIELDS = ("survey_id", "perspective", "team_id", "invitation_id", "staff_id", "comment", "nps", "channel",
                    "submitted_at", "contact_consent", "answered_with_consent", "contact_phone")
 
@@ -41,10 +46,18 @@ def _submit_in_one_statement(with_followup):
     (batch_service.GROUP_LOCK, held to the commit), which publishing would otherwise take with a
     statement of its own just before reading the group's unpublished answers: the same lock, one
     round trip fewer. SQLite has no such thing: three statements, and three more for a follow-up."""
-    r = Response.__table__
+    r, i = Response.__table__, Invitation.__table__
+    # The invitation's "answered" first, only while its link is the one the page checked, and the
+    # response only with it (a data-modifying WITH sees another's rows through RETURNING alone): an
+    # erasure that replaced the link meanwhile leaves nothing stored (a race hunt).
+    answered = (update(i)
+                .where(i.c.id == bindparam("answered_invitation"), i.c.token_hash == bindparam("answered_hash"))
+                .values(state=bindparam("answered_state"), answered_at=bindparam("answered_time"))
+                .returning(i.c.id).cte("answered"))
     # Parameters named apart from every column: an INSERT or UPDATE takes a parameter named like one
     # of its table's columns as a value to set.
-    response = (insert(r).values({name: bindparam(f"new_{name}", type_=r.c[name].type) for name in _RESPONSE_FIELDS})
+    response = (insert(r).from_select(list(_RESPONSE_FIELDS), select(
+        *(bindparam(f"new_{name}", type_=r.c[name].type) for name in _RESPONSE_FIELDS)).select_from(answered))
                 .returning(r.c.id).cte("response"))
     scores = func.unnest(bindparam("answer_items", type_=ARRAY(Integer)),
                          bindparam("answer_scores", type_=ARRAY(Integer))) \
@@ -52,12 +65,9 @@ def _submit_in_one_statement(with_followup):
     answers = insert(Answer.__table__).from_select(
         ["response_id", "item_id", "score"],
         select(response.c.id, scores.c.item_id, scores.c.score).join_from(response, scores, true())).cte("answers")
-    i = Invitation.__table__
-    answered = update(i).where(i.c.id == bindparam("answered_invitation")).values(
-        state=bindparam("answered_state"), answered_at=bindparam("answered_time")).cte("answered")
     if not with_followup:
         return select(response.c.id, GROUP_LOCK).add_cte(answered, answers)
-    _opened, alert, event = opened_ctes(select(response.c.id).scalar_subquery())
+    _opened, alert, event = opened_ctes(response.c.id, source=response)
     return (select(response.c.id, event.c.follow_up_id, GROUP_LOCK).join_from(response, event, true())
             .add_cte(answered, answers, alert))
 
@@ -93,19 +103,28 @@ def record_customer_response(invitation, scores, comment=None, nps=None, channel
         if connection.dialect.name == "postgresql":
             values = {f"new_{name}": value for name, value in response.items()} | {
                 "answer_items": list(scores), "answer_scores": list(scores.values()), "answered_state": "answered",
-                "answered_invitation": invitation.id, "answered_time": now} | lock_key(group)
+                "answered_invitation": invitation.id, "answered_hash": invitation.token_hash,
+                "answered_time": now} | lock_key(group)
             if reasons:
                 opened = followup_values(invitation.team_id, reasons, now, contact_consent)
-                response_id, followup_id, _lock = connection.execute(_SUBMIT_WITH_FOLLOWUP, values | opened).one()
+                stored = connection.execute(_SUBMIT_WITH_FOLLOWUP, values | opened).one_or_none()
+                response_id, followup_id, _lock = stored or (None, None, None)
             else:
-                response_id, _lock = connection.execute(_SUBMIT, values).one()
+                stored = connection.execute(_SUBMIT, values).one_or_none()
+                response_id, _lock = stored or (None, None)
+            if stored is None:
+                raise LinkReplaced
             locked = {group}
         else:
+            # The "answered" first, only while the link is the one the page checked (it takes the write
+            # lock, so an erasure either committed before it or waits for this answer).
+            if connection.execute(_ANSWERED, {"invitation_id": invitation.id, "answered_at": now,
+                                              "checked_hash": invitation.token_hash}).rowcount != 1:
+                raise LinkReplaced
             response_id = connection.execute(_RESPONSE_INSERT, response).scalar_one()
             answers = [{"response_id": response_id, "item_id": item, "score": score} for item, score in scores.items()]
             if answers:
                 connection.execute(_ANSWERS_INSERT, answers)
-            connection.execute(_ANSWERED, {"invitation_id": invitation.id, "answered_at": now})
         webhooks = invitation.webhooks_active
         emit("response.received", lambda: response_event(response_id), now=now,
              not_before=response_hold(contact_consent, now), endpoints_active=webhooks)
@@ -117,6 +136,9 @@ def record_customer_response(invitation, scores, comment=None, nps=None, channel
         # group's unpublished answers, and the batch's update and cells when this one completes it.
         report_cells.publish(connection, [group], locked=locked)
         db.session.commit()
+    except LinkReplaced:
+        db.session.rollback()
+        raise
     except IntegrityError:
         db.session.rollback()
         existing = db.session.connection().execute(_EXISTING, {"invitation_id": invitation.id}).scalar_one_or_none()

@@ -40,6 +40,7 @@ from tests.helpers import (
     make_team,
     make_user,
     post_form,
+    race,
 )
 from tests.loop_helpers import answer, followup_of, invite_and_answer, page_post
 
@@ -410,3 +411,35 @@ def test_a_form_opened_before_the_erasure_no_longer_answers(app, db):
     db.session.expire_all()
     assert db.session.execute(select(Response)).first() is None
     assert db.session.get(Invitation, invitation.id).state != "answered"
+
+
+@pytest.mark.parametrize("held", ["submit", "erasure"])
+def test_a_submit_at_the_moment_of_the_erasure_stores_nothing(app, db, held):
+    """A race hunt: a submit whose link check passed just before the erasure committed stored its answer
+    after it, phone, consent and comment included; and an erasure reading answers unlocked missed one
+    committed meanwhile. Either call held right after its read of the invitations, the other run
+    meanwhile: the erasure locks the invitations first, and the submit stores only while its link is
+    the one it checked."""
+    survey, team = make_survey(items=bank_items(4)), make_team()
+    invitation, token = make_invitation(survey, team, email="priya@example.org", name="Priya Shah")
+    browser = app.test_client()
+    assert browser.get(f"/s/{token}").status_code == 303
+    form = answers_for(survey.items, 1) | {"csrf_token": csrf_token(browser, "/s/answer"), "contact_consent": "yes",
+                                           "contact_phone": "+44 7700 900123", "comment": "Priya here, 07700 900123"}
+
+    def erase():
+        with app.app_context():
+            try:
+                return erase_customer("priya@example.org", "test")
+            finally:
+                db.session.remove()
+
+    calls = {"submit": lambda: browser.post("/s/answer", data=form), "erasure": erase}
+    other = "erasure" if held == "submit" else "submit"
+    results = dict(zip((held, other), race(db.engine, lambda statement: "FROM invitations" in statement,
+                                             calls[held], calls[other]), strict=True))
+    assert results["erasure"].invitations == 1 and results["submit"].status_code == 404
+    db.session.expire_all()
+    assert db.session.execute(select(Response)).first() is None
+    assert db.session.get(Invitation, invitation.id).state != "answered"
+    assert db.session.execute(select(FollowUp)).first() is None
