@@ -143,12 +143,14 @@ def int_arg(value, field, default, minimum, maximum):
     return number
 
 
+CURSOR_MAX = 1000  # base64 of the day, a team name (at most 120 characters of UTF-8) and 64 hex digits
 CURSOR_PARTS = re.compile(r"\d{4}-\d{2}-\d{2}\Z"), re.compile(r"[0-9a-f]{64}\Z")
 
 
 def cursor_of(key):
     """The opaque `next` of a page of rows: the sort key (day, team, keyed reference) of its last row."""
-    return base64.urlsafe_b64encode(json.dumps(list(key), separators=(",", ":")).encode()).decode().rstrip("=")
+    text = json.dumps(list(key), separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def cursor_arg(value, field="after"):
@@ -156,10 +158,12 @@ def cursor_arg(value, field="after"):
     if value is None:
         return None
     try:
+        if len(value) > CURSOR_MAX:  # a next is never longer
+            raise ValueError(field)
         day, team, reference = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
         valid = (isinstance(day, str) and isinstance(team, str) and isinstance(reference, str)
                  and CURSOR_PARTS[0].match(day) and CURSOR_PARTS[1].match(reference) and len(team) <= 200)
-    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, RecursionError):  # nested [[[...: a review
         valid = False
     if not valid:
         raise ApiError(400, f"{field} must be the next value of an earlier page, as given.", field)

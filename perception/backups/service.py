@@ -128,7 +128,12 @@ def backup_sqlite(engine, out):
             copy = _summary(destination, target, "The database", at)
         finally:
             destination.close()
-        os.replace(partial, target)
+        if target.exists() and os.path.samefile(target, source_path):  # the database under another name
+            raise BackupError("The backup file cannot be the database itself. Choose another file.")
+        try:
+            os.replace(partial, target)
+        except OSError as error:
+            raise BackupError(f"Cannot write {out}: {error.strerror}. Choose a file you may write.") from None
     finally:
         raw.close()
         shutil.rmtree(folder, ignore_errors=True)

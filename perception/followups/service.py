@@ -199,7 +199,9 @@ def _event(followup, actor, kind, at, **fields):
 def _hold(followup):
     """Lock the follow-up's row to the end of the transaction, then read it again: two leaders acting on
     it at once act one after the other, and the second sees the first's change. Read without it, both
-    resolved it: two state events, two followup.resolved webhooks (an attacker's read)."""
+    resolved it: two state events, two followup.resolved webhooks (a race hunt). Call it before changing
+    the follow-up: the re-read drops changes not yet written. Who may see it is the caller's check, made
+    on the same row (its team does not change but by a merge, which moves the follow-up with it)."""
     f = FollowUp.__table__
     db.session.execute(update(f).where(f.c.id == followup.id).values(id=f.c.id))  # PostgreSQL: the row; SQLite: the db
     db.session.refresh(followup)

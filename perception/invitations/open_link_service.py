@@ -99,6 +99,15 @@ def new_visit():
     return secrets.token_urlsafe(16)
 
 
+def _repeated_visit(error):
+    """Whether the IntegrityError is the visit's unique index: PostgreSQL names the constraint (its message
+    may quote a row's values, a comment among them: a review), SQLite the column."""
+    diagnosis = getattr(error.orig, "diag", None)
+    if diagnosis is not None:
+        return diagnosis.constraint_name == "uq_responses_open_visit"
+    return str(error.orig) == "UNIQUE constraint failed: responses.open_visit"
+
+
 def record_open_response(link, scores, comment=None, nps=None, now=None, contact=(False, None), visit=None):
     """One anonymous customer response through an open link (identified only by a phone number
     the customer gives with their consent, `contact` = (consent, phone)). A response at or below
@@ -121,7 +130,7 @@ def record_open_response(link, scores, comment=None, nps=None, now=None, contact
         db.session.flush()
     except IntegrityError as error:
         db.session.rollback()  # the session's whole transaction: call it with nothing else pending
-        if visit is None or "open_visit" not in str(error.orig):  # the index's column, in both databases' words
+        if visit is None or not _repeated_visit(error):
             raise
         return None
     emit("response.received", lambda: response_event(response.id), now=now, not_before=response_hold(consent, now))

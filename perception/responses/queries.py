@@ -175,14 +175,15 @@ def _form_items_of(content):
     )
 
 
-def invitation_by_id(invitation_id, link_check=None):
+def invitation_by_id(invitation_id, link_check):
     """The link check of the invitation kept in the customer's session, with a `CustomerLink`.
     `link_check`, the start of the hash of the link the session was opened with (web.customer), must
-    still be the link's: one replaced since (an erasure) is unknown. A session from before it had none."""
-    if not invitation_id:
+    still be the link's: one replaced since (an erasure) is unknown, and so is a session without one (made
+    before the check: its customer opens their link again; a review)."""
+    if not invitation_id or not isinstance(link_check, str) or not link_check:
         return check_invitation(None)
     rows = db.session.connection().execute(_LINK, {"invitation_id": invitation_id}).all()
-    if not rows or (link_check is not None and not hmac.compare_digest(rows[0][17][:len(link_check)], link_check)):
+    if not rows or not hmac.compare_digest(rows[0][17][:len(link_check)], link_check):
         return check_invitation(None)
     first = rows[0]
     survey = LinkSurvey(first[1], first[11], first[12], first[13], first[14], _form_items(rows))

@@ -180,6 +180,29 @@ def test_a_backup_replaces_a_symlink_at_file_and_writes_in_a_folder_of_its_own(d
     assert sorted(path.name for path in shared.iterdir()) == ["perception-2026-12-07.db"]  # nothing left beside
 
 
+def test_a_backup_refuses_the_database_under_another_name_and_a_file_it_may_not_replace(db, runner, tmp_path,
+                                                                                        monkeypatch):
+    """A review: FILE was compared with the database by path only (a hard link or a bind mount is the
+    same file under another name, and the copy would have been renamed over it), and a rename the
+    system refused was a traceback."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    live = sqlite_path(str(db.engine.url))
+    alias = tmp_path / "alias.db"
+    os.link(live, alias)
+    refused = runner.invoke(args=["backup", "--out", str(alias)])
+    assert refused.exit_code == 1 and "cannot be the database itself" in refused.output, refused.output
+    assert os.path.samefile(alias, live) and sorted(path.name for path in tmp_path.iterdir()) == ["alias.db"]
+
+    def refuse(_source, _target):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(backup_service.os, "replace", refuse)
+    denied = runner.invoke(args=["backup", "--out", str(tmp_path / "theirs.db")])
+    assert denied.exit_code == 1 and "Cannot write" in denied.output and "Operation not permitted" in denied.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["alias.db"]  # no copy left behind
+
+
 @pytest.mark.parametrize("upgraded_first", [False, True])
 def test_a_restore_into_a_new_file_keeps_it_private(db, runner, tmp_path, other_database, upgraded_first):
     """An attacker's read: a restore into a database file not made yet created it 0644, and the private

@@ -29,6 +29,7 @@ from perception.followups.erasure_service import erase_customer
 from perception.invitations.open_link_service import create_open_link, open_link_url
 from perception.invitations.queries import is_suppressed
 from perception.invitations.service import suppress
+from perception.web.customer import LINK_CHECK_KEY
 from perception.webhooks.service import add_endpoint
 from tests.helpers import (
     answers_for,
@@ -408,6 +409,9 @@ def test_a_form_opened_before_the_erasure_no_longer_answers(app, db):
     erase_customer("priya@example.org", "test")
     assert browser.get("/s/answer").status_code == 404
     assert browser.post("/s/answer", data=form).status_code == 404
+    with browser.session_transaction() as session:  # a session from before the check holds none
+        session.pop(LINK_CHECK_KEY)
+    assert browser.post("/s/answer", data=form).status_code == 404  # its customer opens the link again
     db.session.expire_all()
     assert db.session.execute(select(Response)).first() is None
     assert db.session.get(Invitation, invitation.id).state != "answered"
