@@ -128,8 +128,10 @@ def backup_sqlite(engine, out):
             copy = _summary(destination, target, "The database", at)
         finally:
             destination.close()
-        if target.exists() and os.path.samefile(target, source_path):  # the database under another name
-            raise BackupError("The backup file cannot be the database itself. Choose another file.")
+        for live in (source_path, *_companions(source_path)):  # the database (or a file of it) by another name
+            if target.exists() and live.exists() and os.path.samefile(target, live):
+                raise BackupError(f"The backup file cannot be {live.name} (it is that very file): SQLite keeps "
+                                  "the live database in it. Choose another file.")
         try:
             os.replace(partial, target)
         except OSError as error:

@@ -241,7 +241,8 @@ def erase_customer(email, actor, now=None, user=None):
     # its phone and consent (a race hunt).
     take_sqlite_write_lock(db.session.connection())
     invitations = list(db.session.execute(
-        select(Invitation).where(text_lower(Invitation.customer_email) == email).with_for_update()
+        select(Invitation).where(text_lower(Invitation.customer_email) == email).order_by(Invitation.id)
+        .with_for_update()  # in id order, as the mail worker's group writes them
     ).scalars())
     invitation_ids = [invitation.id for invitation in invitations]
     responses = list(db.session.execute(

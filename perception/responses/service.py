@@ -50,8 +50,13 @@ def _submit_in_one_statement(with_followup):
     # The invitation's "answered" first, only while its link is the one the page checked, and the
     # response only with it (a data-modifying WITH sees another's rows through RETURNING alone): an
     # erasure that replaced the link meanwhile leaves nothing stored (a race hunt).
+    # The group's lock comes before the invitation's row lock, as in every publisher and a team merge (which
+    # locks groups, then moves invitations): taken after it, a submit and a merge each waited for the other
+    # (a review). PostgreSQL runs the uncorrelated subquery once, before it scans for the row.
+    group_lock_first = select(GROUP_LOCK).scalar_subquery().is_not(None)
     answered = (update(i)
-                .where(i.c.id == bindparam("answered_invitation"), i.c.token_hash == bindparam("answered_hash"))
+                .where(i.c.id == bindparam("answered_invitation"), i.c.token_hash == bindparam("answered_hash"),
+                       group_lock_first)
                 .values(state=bindparam("answered_state"), answered_at=bindparam("answered_time"))
                 .returning(i.c.id).cte("answered"))
     # Parameters named apart from every column: an INSERT or UPDATE takes a parameter named like one
@@ -66,9 +71,9 @@ def _submit_in_one_statement(with_followup):
         ["response_id", "item_id", "score"],
         select(response.c.id, scores.c.item_id, scores.c.score).join_from(response, scores, true())).cte("answers")
     if not with_followup:
-        return select(response.c.id, GROUP_LOCK).add_cte(answered, answers)
+        return select(response.c.id).add_cte(answered, answers)
     _opened, alert, event = opened_ctes(response.c.id, source=response)
-    return (select(response.c.id, event.c.follow_up_id, GROUP_LOCK).join_from(response, event, true())
+    return (select(response.c.id, event.c.follow_up_id).join_from(response, event, true())
             .add_cte(answered, answers, alert))
 
 
@@ -108,10 +113,10 @@ def record_customer_response(invitation, scores, comment=None, nps=None, channel
             if reasons:
                 opened = followup_values(invitation.team_id, reasons, now, contact_consent)
                 stored = connection.execute(_SUBMIT_WITH_FOLLOWUP, values | opened).one_or_none()
-                response_id, followup_id, _lock = stored or (None, None, None)
+                response_id, followup_id = stored or (None, None)
             else:
                 stored = connection.execute(_SUBMIT, values).one_or_none()
-                response_id, _lock = stored or (None, None)
+                response_id = stored[0] if stored else None
             if stored is None:
                 raise LinkReplaced
             locked = {group}

@@ -18,7 +18,17 @@ from perception.core.models import AuditEvent, FollowUp, Invitation, OpenLink, R
 from perception.reports import service as report_cells
 from perception.reports.batch_service import GROUP_LOCK, group_of, lock_key
 from perception.teams.service import merge_teams
-from tests.helpers import login, make_invitation, make_responses, make_survey, make_team, make_user, post_form
+from tests.helpers import (
+    answers_for,
+    csrf_token,
+    login,
+    make_invitation,
+    make_responses,
+    make_survey,
+    make_team,
+    make_user,
+    post_form,
+)
 
 MARCH = datetime(2026, 3, 10, 9, tzinfo=UTC)
 
@@ -220,3 +230,49 @@ def test_a_merge_and_a_submit_completing_a_batch_in_the_target_team_never_deadlo
         submit.rollback()
         merging.join(30)
     assert outcome == {"merged": True}
+
+
+def test_a_merge_and_a_customers_submit_into_the_merged_team_never_deadlock(two_teams, app, db):
+    """A review (PostgreSQL): the submit marked its invitation answered before it took its publication
+    group's lock, and a merge takes the groups' locks before it moves the invitations, so each waited for
+    the other and one failed (a customer's answer lost, or the merge). The merge is held here after its
+    group locks (a waiting answer of North locked elsewhere) while a customer of North submits."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    survey, north, south = two_teams
+    _invitation, token = make_invitation(survey, north)
+    waiting = db.session.execute(select(Response.id).where(
+        Response.team_id == north.id, Response.published_at.is_(None))).scalars().first()
+    browser = app.test_client()
+    assert browser.get(f"/s/{token}").status_code == 303
+    form = answers_for(survey.items, 4) | {"csrf_token": csrf_token(browser, "/s/answer")}
+    north_id, south_id, outcome = north.id, south.id, {}
+
+    def in_app(name, call):
+        def run():
+            with app.app_context():
+                try:
+                    outcome[name] = call()
+                except Exception as error:  # noqa: BLE001 (the test reports whatever failed)
+                    outcome[name] = error
+                finally:
+                    _db.session.remove()
+        return threading.Thread(target=run)
+
+    merging = in_app("merge", lambda: merge_teams(_db.session.get(Team, north_id), _db.session.get(Team, south_id))
+                     .target)
+    submitting = in_app("submit", lambda: browser.post("/s/answer", data=form).status_code)
+    with db.engine.connect() as blocker:
+        blocker.execute(sa.text("SELECT id FROM responses WHERE id = :id FOR UPDATE"), {"id": waiting})
+        merging.start()
+        deadline = time.monotonic() + 20
+        while not blocker.execute(sa.text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted")).scalar():
+            assert time.monotonic() < deadline and merging.is_alive(), outcome
+            time.sleep(0.02)
+        submitting.start()
+        submitting.join(1.5)  # the submit reaches its group's lock, which the merge holds
+        blocker.rollback()
+    merging.join(30)
+    submitting.join(30)
+    assert outcome == {"merge": "South", "submit": 303}, outcome
