@@ -140,3 +140,13 @@ def test_every_command_has_help(runner):
         result = runner.invoke(args=[command, "--help"])
         assert result.exit_code == 0
         assert "Usage:" in result.output
+
+
+def test_an_id_or_threshold_beyond_what_the_database_holds_is_a_usage_error(runner, db):
+    """A robustness hunt: `webhooks remove 99999999999999999999` and `export-responses --min-n` of the same
+    size reached the driver (OverflowError on SQLite, DataError on PostgreSQL): a traceback."""
+    huge = "99999999999999999999"
+    for args in (["webhooks", "remove", huge], ["export-responses", "--survey", "x", "--anonymous", "--min-n", huge],
+                 ["gap", "--survey", "x", "--min-n", huge]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 2 and "is not in the range" in result.output, (args, result.output)

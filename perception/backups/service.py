@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 
 from perception.core.database import ITEM_BANK_TABLES
 from perception.core.models import utcnow
-from perception.core.private_files import create_private
+from perception.core.private_files import check_replaceable, create_private
 
 
 class BackupError(RuntimeError):
@@ -110,6 +110,11 @@ def backup_sqlite(engine, out):
                           "it. Choose another file.")
     if target.is_dir():
         raise BackupError(f"{out} is a folder. Give a file name, e.g. {Path(out) / 'perception-backup.db'}.")
+    try:
+        check_replaceable(target)  # /dev/null had been renamed over as root (a robustness hunt)
+    except OSError as error:
+        raise BackupError(f"Cannot write {out}: {error.strerror}. Give the name of a new or a regular file.") \
+            from None
     try:
         folder = Path(tempfile.mkdtemp(prefix=".perception-backup-", dir=target.parent))
     except OSError as error:

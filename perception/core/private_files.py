@@ -4,13 +4,28 @@ through something already at that path (a file or a symlink someone left there);
 made 0700."""
 
 import contextlib
+import errno
 import os
+import stat
+
+
+def check_replaceable(path):
+    """Raise OSError unless `path` is free, a regular file or a symlink: what a command's output may be
+    renamed over or replace. `--out /dev/null` run as root had the device renamed over by the file (a
+    robustness hunt: every program on the machine then failed to write to /dev/null)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise OSError(errno.EEXIST, "it is not a regular file (a device, a pipe, a folder)", os.fspath(path))
 
 
 def create_private(path):
-    """Create `path` anew, mode 0600, and return its descriptor for writing. Anything at the path is
-    removed first; O_EXCL and O_NOFOLLOW then refuse whatever appears there in between. OSError as
-    the system gives it."""
+    """Create `path` anew, mode 0600, and return its descriptor for writing. A file or symlink at the
+    path is removed first (anything else is refused: check_replaceable); O_EXCL and O_NOFOLLOW then
+    refuse whatever appears there in between. OSError as the system gives it."""
+    check_replaceable(path)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)

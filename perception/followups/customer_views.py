@@ -18,7 +18,7 @@ from perception.followups.recovery_service import (
 )
 from perception.surveys.queries import wave_item
 from perception.web.customer import bp as customer
-from perception.web.customer import guess_failed
+from perception.web.customer import guess_failed, session_id
 from perception.web.forms import NPS_CHOICES, int_or_none, likert_field
 from perception.web.i18n import customer_item_text
 
@@ -59,8 +59,8 @@ def open_recovery(token):
 
 @customer.route("/r/answer", methods=["GET", "POST"])
 def recovery_answer():
-    recovery_id = session.get(SESSION_KEY)
-    recovery = db.session.get(RecoveryRequest, recovery_id) if isinstance(recovery_id, int) else None
+    recovery_id = session_id(session.get(SESSION_KEY))
+    recovery = db.session.get(RecoveryRequest, recovery_id) if recovery_id else None
     problem = _problem(check_recovery(recovery))
     if problem is not None:
         return problem

@@ -69,7 +69,9 @@ def _reader(text):
         dialect = csv.Sniffer().sniff(sample.splitlines()[0] if sample else "", delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return csv.reader(io.StringIO(text), dialect)
+    # newline="": a line ends at CR LF, LF or a CR alone (Excel for Mac's "CSV (Macintosh)"), as in the
+    # importer (responses/csv_rows); split at LF only, a CR-only file was "not readable as CSV" (a review).
+    return csv.reader(io.StringIO(text, newline=""), dialect)
 
 
 def _rows(text):
@@ -123,15 +125,21 @@ def read_invitations(survey, text, now=None, created_by=None):
     return requests
 
 
+def _addresses(rows, column):
+    """The addresses of `column` to look up. A cell holding a NUL is left out (the row check names it):
+    PostgreSQL refused it in the lookup, a 500 (a robustness hunt)."""
+    return {cell.strip().lower() for row in rows if "\x00" not in (cell := row.get(column) or "")} - {""}
+
+
 class _Lookups:
     """Teams, staff, earlier invitations and suppressed addresses, each in one query."""
 
     def __init__(self, survey, rows):
-        emails = {(row.get("email") or "").strip().lower() for row in rows} - {""}
+        emails = _addresses(rows, "email")
         # Archived and merged teams take no new invitations: their names read as unknown teams here.
         self.teams = {team.name.lower(): team for team in db.session.execute(
             select(Team).where(Team.archived_at.is_(None))).scalars()}
-        staff_emails = {(row.get("staff_email") or "").strip().lower() for row in rows} - {""}
+        staff_emails = _addresses(rows, "staff_email")
         self.staff = {user.email.lower(): user for user in db.session.execute(
             select(User).where(func.lower(User.email).in_(staff_emails))).scalars()} if staff_emails else {}
         self.invited = {}  # email -> (when, team id) of its first invitation to the survey

@@ -33,7 +33,7 @@ from perception.invitations.service import unsubscribe
 from perception.responses.forms import customer_form_class
 from perception.surveys.queries import customer_minutes, wave_items
 from perception.web.customer import bp as customer
-from perception.web.customer import guess_failed
+from perception.web.customer import guess_failed, session_id
 from perception.web.forms import collect_scores, contact_choice
 from perception.web.security import client_key, give_back, take
 
@@ -66,9 +66,9 @@ def open_survey(token):
 def _visit():
     """(open link, visit) of this browser's session; a session from before visits holds the id alone."""
     value = session.get(SESSION_KEY)
-    if isinstance(value, int):
+    if session_id(value):
         return db.session.get(OpenLink, value), None
-    if isinstance(value, list) and len(value) == 2 and isinstance(value[0], int) and isinstance(value[1], str):
+    if isinstance(value, list) and len(value) == 2 and session_id(value[0]) and isinstance(value[1], str):
         return db.session.get(OpenLink, value[0]), value[1]
     return None, None
 

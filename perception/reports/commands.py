@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from perception.accounts.queries import find_team
 from perception.core.csv_cells import csv_chunks
+from perception.core.database import MAX_ID
 from perception.core.extensions import db
 from perception.core.models import Survey
-from perception.core.private_files import create_private
+from perception.core.private_files import check_replaceable, create_private
 from perception.insights import waiting_sentence
 from perception.reports import service as report_cells
 from perception.reports.export_queries import export_rows
@@ -32,7 +33,8 @@ from perception.surveys.commands import survey_from_option
 @click.option("--anonymous", is_flag=True,
               help="As the leaders' download: customer rows of team-months with at least MIN_N customers only, "
                    "no respondent ids, dates only.")
-@click.option("--min-n", type=click.IntRange(min=1), help="Anonymity threshold for --anonymous (default: MIN_N).")
+@click.option("--min-n", type=click.IntRange(min=1, max=MAX_ID),
+              help="Anonymity threshold for --anonymous (default: MIN_N).")
 def export_responses_command(slug, out, anonymous, min_n):
     """Write a survey's responses as CSV in the import format: perspective, respondent, team,
     submitted_at, one column per item key, predicted:<item key>, comment, nps.
@@ -53,6 +55,11 @@ def export_responses_command(slug, out, anonymous, min_n):
     target = Path(out)
     partial = target.with_name(target.name + ".partial")
     written = [0]
+    try:
+        check_replaceable(target)
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {target}: {error.strerror}. Leave out --out to write to the "
+                                   "standard output.") from None
 
     def counted():
         for row in rows:
@@ -82,7 +89,8 @@ def export_responses_command(slug, out, anonymous, min_n):
 @click.option("--by", type=click.Choice(["team", "month"]), help="Add one group per team or per UTC month.")
 @click.option("--from", "month_from", metavar="YYYY-MM", help="First month to include (UTC, inclusive).")
 @click.option("--to", "month_to", metavar="YYYY-MM", help="Last month to include (UTC, inclusive).")
-@click.option("--min-n", type=click.IntRange(min=1), help="Anonymity threshold (default: the MIN_N setting).")
+@click.option("--min-n", type=click.IntRange(min=1, max=MAX_ID),
+              help="Anonymity threshold (default: the MIN_N setting).")
 @click.option("--json", "as_json", is_flag=True, help="Print the Gap JSON (full precision) instead of a table.")
 def gap_command(slug, team_name, by, month_from, month_to, min_n, as_json):
     """Print the gap report of a survey: staff and leaders minus customers, per dimension of care."""

@@ -16,7 +16,7 @@ from perception.responses.queries import (
 )
 from perception.responses.service import LinkReplaced, record_customer_response
 from perception.surveys.queries import customer_minutes
-from perception.web.customer import LINK_CHECK_KEY, LINK_CHECK_LENGTH, SESSION_KEY, guess_failed
+from perception.web.customer import LINK_CHECK_KEY, LINK_CHECK_LENGTH, SESSION_KEY, guess_failed, session_id
 from perception.web.customer import bp as customer
 from perception.web.forms import collect_scores, contact_choice
 
@@ -44,7 +44,7 @@ def open_invitation(token):
 
 @customer.route("/answer", methods=["GET", "POST"])
 def answer():
-    check = invitation_by_id(session.get(SESSION_KEY), session.get(LINK_CHECK_KEY))
+    check = invitation_by_id(session_id(session.get(SESSION_KEY)), session.get(LINK_CHECK_KEY))
     if check.status != LINK_OK:
         if check.status == LINK_ANSWERED:
             return render_template("web/answered.html"), 200

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from perception.core.extensions import babel, db
 from perception.core.models import Invitation
 from perception.web.customer import SESSION_KEY as INVITATION_KEY
+from perception.web.customer import session_id
 
 LANGUAGES = {"en": "English", "de": "Deutsch"}
 DEFAULT_LANGUAGE = "en"
@@ -44,7 +45,7 @@ def remember_invitation_language(invitation_id, language):
 
 
 def _invitation_language():
-    invitation_id = session.get(INVITATION_KEY)
+    invitation_id = session_id(session.get(INVITATION_KEY))
     if not invitation_id:
         return None
     known = g.get("customer_invitation_language")

@@ -3,6 +3,7 @@
 
 import click
 
+from perception.core.database import MAX_ID
 from perception.core.models import WEBHOOK_EVENTS
 from perception.webhooks.queries import endpoint_logs
 from perception.webhooks.service import WebhookError, add_endpoint, remove_endpoint
@@ -46,7 +47,7 @@ def list_command():
 
 
 @webhooks_command.command("remove")
-@click.argument("endpoint_id", type=int)
+@click.argument("endpoint_id", type=click.IntRange(min=1, max=MAX_ID))
 def remove_command(endpoint_id):
     """Remove an endpoint and its delivery log."""
     if not remove_endpoint(endpoint_id):

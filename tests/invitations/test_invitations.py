@@ -267,7 +267,25 @@ def test_a_huge_cell_and_a_nul_are_explained_by_row_not_a_500(app, client, db):
     nul = upload(client, survey, HEADER + f"cara@example.org,Ca\x00ra,{team.name},2026-01-02,,\n")
     assert nul.status_code == 400
     assert "<tr><td>2</td><td>name</td><td>contains the NUL character" in nul.get_data(as_text=True)
+    # In an address the lookups ran before the row check, and PostgreSQL refused them (a robustness hunt).
+    for column, cells in (("email", f"ca\x00ra@example.org,Cara,{team.name},2026-01-02,,"),
+                          ("staff_email", f"cara@example.org,Cara,{team.name},2026-01-02,s\x00@x.org,")):
+        refused = upload(client, survey, HEADER + cells + "\n")
+        assert refused.status_code == 400
+        assert f"<tr><td>2</td><td>{column}</td><td>contains the NUL character" in refused.get_data(as_text=True)
     assert Invitation.query.count() == 0
+
+
+def test_a_file_whose_lines_end_in_a_carriage_return_alone_is_read(client, db):
+    """Excel for Mac's "CSV (Macintosh)" ends lines with CR alone; read split at LF, such a file was "not
+    readable as CSV" with the csv module's own words (a robustness hunt). Mixed endings are read too."""
+    survey, team = make_survey(), make_team("Harbour Street")
+    leader_client(client)
+    rows = [f"c{n}@example.org,C {n},{team.name},2026-01-02,," for n in range(3)]
+    assert upload(client, survey, "\r".join([HEADER.strip(), *rows]) + "\r").status_code == 303
+    mixed = "\r\n".join([HEADER.strip(), rows[0].replace("c0", "d0")]) + "\r" + rows[1].replace("c1", "d1") + "\n"
+    assert upload(client, survey, mixed).status_code == 303
+    assert Invitation.query.count() == 5
 
 
 def test_only_the_languages_we_ship_are_accepted_with_a_region_kept():

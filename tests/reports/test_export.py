@@ -286,3 +286,18 @@ def test_the_full_export_file_is_private_and_never_written_through_what_was_ther
     assert elsewhere.read_text() == "" and not (tmp_path / "responses.csv.partial").exists()
     missing = runner.invoke(args=["export-responses", "--survey", "wave-1", "--out", str(tmp_path / "no" / "x.csv")])
     assert missing.exit_code == 1 and "Cannot write" in missing.output, missing.output  # not a traceback
+
+
+def test_out_is_never_renamed_over_a_device_or_a_pipe(app, db, runner, tmp_path):
+    """A robustness hunt ran `--out /dev/null` as root: the export was renamed over the device, and every
+    program on the machine then failed to write to /dev/null. A pipe stands in for the device here."""
+    make_survey("wave-1")
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    refused = runner.invoke(args=["export-responses", "--survey", "wave-1", "--out", str(pipe)])
+    assert refused.exit_code == 1 and "it is not a regular file" in refused.output, refused.output
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode) and sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+    if db.engine.dialect.name == "sqlite":
+        backup = runner.invoke(args=["backup", "--out", str(pipe)])
+        assert backup.exit_code == 1 and "it is not a regular file" in backup.output, backup.output
+        assert stat.S_ISFIFO(os.lstat(pipe).st_mode) and sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
