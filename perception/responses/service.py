@@ -30,12 +30,12 @@ _ANSWERED = (
            Invitation.__table__.c.token_hash == bindparam("checked_hash"))
     .values(state="answered", answered_at=bindparam("answered_at"))
 )
+_RESPONSE_FIELDS = ("survey_id", "perspective", "team_id", "invitation_id", "staff_id", "comment", "nps", "channel",
+                   "submitted_at", "contact_consent", "answered_with_consent", "contact_phone")
 
 
 class LinkReplaced(Exception):
     """The link was replaced (an erasure) after the customer's page checked it: nothing is stored."""
-_RESPONSE_FIELDS = ("survey_id", "perspective", "team_id", "invitation_id", "staff_id", "comment", "nps", "channel",
-                   "submitted_at", "contact_consent", "answered_with_consent", "contact_phone")
 
 
 def _submit_in_one_statement(with_followup):
@@ -89,7 +89,8 @@ def record_customer_response(invitation, scores, comment=None, nps=None, channel
     is the hottest write path of the app. The unique index on responses.invitation_id makes
     a second submit fail, whoever commits first. A response at or below the alert rule opens its
     follow-up in the same transaction (the rule is evaluated on the scores in memory; see
-    perception.followups). `contact` is (consent, phone)."""
+    perception.followups). `contact` is (consent, phone). LinkReplaced when the link is no longer the
+    one the page checked (an erasure meanwhile): nothing is stored."""
     now = utcnow()
     contact_consent, contact_phone = contact
     reasons = alert_reasons(invitation.survey.items, scores, nps)
