@@ -15,7 +15,7 @@ def check_replaceable(path):
     robustness hunt: every program on the machine then failed to write to /dev/null)."""
     try:
         mode = os.lstat(path).st_mode
-    except FileNotFoundError:
+    except OSError:  # nothing there (or a parent that is no folder): the create reports what is wrong
         return
     if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
         raise OSError(errno.EEXIST, "it is not a regular file (a device, a pipe, a folder)", os.fspath(path))

@@ -66,13 +66,13 @@ def export_responses_command(slug, out, anonymous, min_n):
             written[0] += 1
             yield row
 
+    # 0600, and never through a FILE.partial left there: the full export holds customers' addresses.
     try:
-        # 0600, and never through a FILE.partial left there: the full export holds customers' addresses.
-        try:
-            descriptor = create_private(partial)
-        except OSError as error:
-            raise click.ClickException(f"Cannot write {target}: {error.strerror}. Choose a file in a folder that "
-                                       "exists and that you can write to.") from None
+        descriptor = create_private(partial)
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {partial}: {error.strerror}. Choose a file in a folder that "
+                                   "exists and that you can write to.") from None
+    try:  # from here on the partial file is this command's own: removed if the export does not finish
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             for chunk in csv_chunks(counted()):
                 handle.write(chunk)

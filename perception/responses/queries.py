@@ -25,6 +25,7 @@ from perception.core.tokens import find_by_token
 from perception.core.webhooks_outbox import any_endpoint_active
 from perception.reports.queries import batch_size, waiting_in_group
 from perception.surveys.queries import asked_version, translation_pairs
+from perception.web.customer import LINK_CHECK_LENGTH
 from perception.web.i18n import remember_invitation_language
 
 # What a customer link leads to.
@@ -180,7 +181,8 @@ def invitation_by_id(invitation_id, link_check):
     `link_check`, the start of the hash of the link the session was opened with (web.customer), must
     still be the link's: one replaced since (an erasure) is unknown, and so is a session without one (made
     before the check: its customer opens their link again; a review)."""
-    if not invitation_id or not isinstance(link_check, str) or not link_check:
+    if not invitation_id or not (isinstance(link_check, str) and link_check.isascii()
+                                 and len(link_check) == LINK_CHECK_LENGTH):  # only a forged one differs: a review
         return check_invitation(None)
     rows = db.session.connection().execute(_LINK, {"invitation_id": invitation_id}).all()
     if not rows or not hmac.compare_digest(rows[0][17][:len(link_check)], link_check):

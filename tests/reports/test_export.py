@@ -297,6 +297,15 @@ def test_out_is_never_renamed_over_a_device_or_a_pipe(app, db, runner, tmp_path)
     refused = runner.invoke(args=["export-responses", "--survey", "wave-1", "--out", str(pipe)])
     assert refused.exit_code == 1 and "it is not a regular file" in refused.output, refused.output
     assert stat.S_ISFIFO(os.lstat(pipe).st_mode) and sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+    os.mkfifo(tmp_path / "out.csv.partial")  # a pipe at FILE.partial is refused and left as it was (a review)
+    partial = runner.invoke(args=["export-responses", "--survey", "wave-1", "--out", str(tmp_path / "out.csv")])
+    assert partial.exit_code == 1 and "out.csv.partial: it is not a regular file" in partial.output, partial.output
+    assert stat.S_ISFIFO(os.lstat(tmp_path / "out.csv.partial").st_mode)
+    (tmp_path / "afile").write_text("")
+    nested = runner.invoke(args=["export-responses", "--survey", "wave-1", "--out", str(tmp_path / "afile" / "x")])
+    assert nested.exit_code == 1 and "Choose a file in a folder that exists" in nested.output
+    (tmp_path / "out.csv.partial").unlink()
+    (tmp_path / "afile").unlink()
     if db.engine.dialect.name == "sqlite":
         backup = runner.invoke(args=["backup", "--out", str(pipe)])
         assert backup.exit_code == 1 and "it is not a regular file" in backup.output, backup.output

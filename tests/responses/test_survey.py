@@ -249,16 +249,18 @@ def test_a_comment_keeps_no_control_characters_for_an_operators_terminal(app, cl
 @pytest.mark.parametrize(("key", "value"), [
     ("survey_invitation", [1]), ("survey_invitation", {"a": 1}), ("survey_invitation", 2**70),
     ("survey_invitation", True), ("survey_open_link", 2**70), ("survey_open_link", [2**70, "v"]),
-    ("survey_recovery", 2**70)])
+    ("survey_recovery", 2**70), ("survey_link", "é" * 16), ("survey_link", "a"), ("account_link", 2**70)])
 def test_a_customer_session_holding_an_odd_value_finds_nothing(app, db, key, value):
     """A robustness hunt: values of another shape in the signed session (only a forged one holds them)
     reached a lookup and answered 500, and an id beyond 64 bits broke the language choice of the error
     page itself. They find nothing: the unknown-link page."""
     app.config["PROPAGATE_EXCEPTIONS"] = False
     browser = app.test_client()
+    _invitation, token = make_invitation(make_survey(), make_team())
+    browser.get(f"/s/{token}")  # a real session, then one of its values changed
     with browser.session_transaction() as session:
         session[key] = value
-        session["survey_link"] = "abc"
-    page = {"survey_invitation": "/s/answer", "survey_open_link": "/s/o/answer", "survey_recovery": "/s/r/answer"}[key]
+    page = {"survey_invitation": "/s/answer", "survey_open_link": "/s/o/answer", "survey_recovery": "/s/r/answer",
+            "survey_link": "/s/answer", "account_link": "/set-password"}[key]
     for answer in (browser.get(page), browser.post(page, data={"x": "1"})):
         assert answer.status_code in (400, 404), (answer.status_code, answer.get_data(as_text=True)[:300])
