@@ -163,7 +163,9 @@ def cursor_arg(value, field="after"):
         day, team, reference = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
         valid = (isinstance(day, str) and isinstance(team, str) and isinstance(reference, str)
                  and CURSOR_PARTS[0].match(day) and CURSOR_PARTS[1].match(reference) and len(team) <= 200
-                 and "\x00" not in team and team.encode("utf-8") is not None)  # a lone surrogate cannot be bound
+                 and "\x00" not in team)
+        if valid:
+            team.encode("utf-8")  # a lone surrogate cannot be bound: UnicodeEncodeError, a ValueError
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, RecursionError):  # nested [[[...: a review
         valid = False
     if not valid:

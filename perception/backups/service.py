@@ -103,9 +103,10 @@ def backup_sqlite(engine, out):
     name between its private creation and that open (an attacker's read)."""
     source_path = sqlite_path(str(engine.url))
     target = Path(os.path.abspath(out))
-    if target.resolve() == source_path:
+    resolved = target.resolve()  # compared only: what is written is `target` itself
+    if resolved == source_path:
         raise BackupError("The backup file cannot be the database itself. Choose another file.")
-    if target.resolve() in _companions(source_path):
+    if resolved in _companions(source_path):
         raise BackupError(f"The backup file cannot be {target.name}: SQLite keeps part of the live database in "
                           "it. Choose another file.")
     if target.is_dir():

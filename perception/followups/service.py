@@ -25,6 +25,7 @@ from flask import current_app
 from sqlalchemy import and_, bindparam, func, insert, literal, select, update
 
 from perception.core.audit import record as audit
+from perception.core.database import take_sqlite_write_lock
 from perception.core.extensions import db
 from perception.core.models import FollowUp, FollowUpEvent, OutboxMessage, User, new_followup_reference, utcnow
 from perception.core.outbox import cancel_pending, insert_ignoring_duplicates
@@ -202,9 +203,10 @@ def _hold(followup):
     resolved it: two state events, two followup.resolved webhooks (a race hunt). Call it before changing
     the follow-up: the re-read drops changes not yet written. Who may see it is the caller's check, made
     on the same row (its team does not change but by a merge, which moves the follow-up with it)."""
-    f = FollowUp.__table__
-    db.session.execute(update(f).where(f.c.id == followup.id).values(id=f.c.id))  # PostgreSQL: the row; SQLite: the db
-    db.session.refresh(followup)
+    take_sqlite_write_lock(db.session.connection())
+    # FOR NO KEY UPDATE: the lock an UPDATE of the row takes, which lets others add its events meanwhile.
+    db.session.execute(select(FollowUp).where(FollowUp.id == followup.id).with_for_update(key_share=True)
+                       .execution_options(populate_existing=True)).scalar_one()  # the re-read happens as it is fetched
 
 
 def _move(followup, actor, to_state, at, note=None):
