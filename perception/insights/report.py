@@ -52,6 +52,14 @@ class CellReport:
     name: str | None = None
     dimension: str | None = None
 
+    def __init__(self, key: str, customer: PerspectiveStats, staff: PerspectiveStats, leader: PerspectiveStats,
+                 gap: GapStats, leader_gap: GapStats, calibration: float | None, name: str | None = None,
+                 dimension: str | None = None):  # straight into __dict__: see stats.Summary
+        stored = self.__dict__
+        stored["key"], stored["customer"], stored["staff"], stored["leader"] = key, customer, staff, leader
+        stored["gap"], stored["leader_gap"], stored["calibration"] = gap, leader_gap, calibration
+        stored["name"], stored["dimension"] = name, dimension
+
     def to_dict(self) -> dict:
         head: dict = {"key": self.key}
         if self.dimension is not None:
