@@ -238,7 +238,7 @@ def _add_customer_response(rng, wave, team, staff, items, level, submitted):
             survey=wave, perspective="customer", team=team, invitation=invitation, staff_id=staff.id,
             submitted_at=submitted, channel="link",
             comment=rng.choice(comments) if rng.random() < 0.45 else None,
-            nps=max(0, min(10, round((mean - 1) * 2.5 + rng.gauss(0, 1.2)))) if rng.random() < 0.9 else None,
+            nps=max(0, min(10, round((mean - 1) * 2.5 + rng.gauss(0, 1.2)))) if rng.random() < 0.97 else None,
             answers=[Answer(item_id=item_id, score=score) for item_id, score in scores.items()],
         )
     )

@@ -51,7 +51,7 @@ from .inputs import (
 from .mirror import Mirror, MirrorRow, build_mirror
 from .moments import merge_summaries, summary_from_moments
 from .multiple import adjust_report, benjamini_hochberg
-from .publication import batches, waiting_sentence
+from .publication import answer_pattern, batches, batches_by_pattern, waiting_sentence
 from .relative_weights import relative_weights, symmetric_eigen, weight_intervals
 from .report import GROUP_BY, CellReport, GapReport, GroupReport, build_gap_report
 from .stats import (
@@ -79,6 +79,7 @@ __all__ = [
     "mean_change",
     "welch_contrast",
     "adjust_report",
+    "answer_pattern",
     "benjamini_hochberg",
     "DRIVER_MIN_N",
     "EFFECTS",
@@ -95,6 +96,7 @@ __all__ = [
     "RelativeImportance",
     "Suggestion",
     "batches",
+    "batches_by_pattern",
     "build_driver_report",
     "build_mirror",
     "pearson",

@@ -11,10 +11,11 @@ import functools
 import zlib
 
 from flask import current_app
-from sqlalchemy import Integer, bindparam, cast, func, or_, select, text, update
+from sqlalchemy import Integer, String, bindparam, cast, func, or_, select, text, update
+from sqlalchemy.sql.functions import aggregate_strings
 
-from perception.core.models import Response
-from perception.insights import batches
+from perception.core.models import Answer, PredictedAnswer, Response
+from perception.insights import answer_pattern, batches_by_pattern
 
 
 def group_of(survey_id, team_id, staff_id, perspective, consent):
@@ -54,13 +55,33 @@ _PUBLISH = (
 )
 
 
+def _item_ids(table):
+    """The item ids of the response's rows in `table` (answers, predictions) as one text, "3,1,2"
+    (any order: `_pattern` sorts them), None for none: a scalar subquery of a select of responses."""
+    rows = table.__table__.c
+    return (select(aggregate_strings(cast(rows.item_id, String), ","))
+            .where(rows.response_id == Response.__table__.c.id).scalar_subquery())
+
+
+# What a pending response gave, beside its id and time: insights.answer_pattern from these columns.
+_PATTERN_COLUMNS = (Response.__table__.c.nps.is_not(None), _item_ids(Answer), _item_ids(PredictedAnswer))
+
+
+def _ids(listed):
+    return [int(item_id) for item_id in listed.split(",")] if listed else []
+
+
+def _pattern(recommendation, answered, predicted):
+    return answer_pattern(_ids(answered), _ids(predicted), recommendation)
+
+
 @functools.cache
 def _pending_statement(team_known, staff_known):
-    """The unpublished responses of a group in submission order (the partial index
-    ix_responses_unpublished holds only these)."""
+    """The unpublished responses of a group in submission order, with what each answered (the
+    partial index ix_responses_unpublished holds only these)."""
     r = Response.__table__.c
     return (
-        select(r.id, r.submitted_at)
+        select(r.id, r.submitted_at, *_PATTERN_COLUMNS)
         .where(
             r.survey_id == bindparam("survey_id"), r.perspective == bindparam("perspective"),
             r.team_id == bindparam("team_id") if team_known else r.team_id.is_(None),
@@ -92,31 +113,41 @@ BULK = 8
 
 
 def _pending_of_many(connection, groups):
-    """{group: [(id, submitted_at)] in submission order} for many groups, in one select (of the
-    unpublished responses of their surveys, perspectives and teams: fewer than MIN_N per group after
-    every write, so little more than the groups' own)."""
+    """{group: [(id, submitted_at, answer pattern)] in submission order} for many groups, in one select
+    (of the unpublished responses of their surveys, perspectives and teams: fewer than MIN_N per group
+    and pattern after every write, so little more than the groups' own)."""
     r = Response.__table__.c
     teams = {team_id for _s, team_id, _st, _p, _c in groups}
     team_condition = r.team_id.in_(sorted(teams - {None}))
     if None in teams:
         team_condition = or_(team_condition, r.team_id.is_(None))
     rows = connection.execute(
-        select(r.id, r.submitted_at, r.survey_id, r.team_id, r.staff_id, r.perspective, r.answered_with_consent).where(
+        select(r.id, r.submitted_at, *_PATTERN_COLUMNS, r.survey_id, r.team_id, r.staff_id, r.perspective,
+               r.answered_with_consent).where(
             r.survey_id.in_(sorted({group[0] for group in groups})),
             r.perspective.in_(sorted({group[3] for group in groups})),
             team_condition, r.published_at.is_(None))
         .order_by(r.submitted_at, r.id)
     )
     pending = {group: [] for group in groups}
-    for response_id, submitted_at, *group in rows:
+    for response_id, submitted_at, recommendation, answered, predicted, *group in rows:
         found = pending.get(group_of(*group))
         if found is not None:
-            found.append((response_id, submitted_at))
+            found.append((response_id, submitted_at, _pattern(recommendation, answered, predicted)))
     return pending
 
 
+def _pending_of(connection, group):
+    """[(id, submitted_at, answer pattern)] of one group's unpublished responses in submission order."""
+    survey_id, team_id, staff_id, perspective, consent = group
+    rows = connection.execute(_pending_statement(team_id is not None, staff_id is not None), {
+        "survey_id": survey_id, "perspective": perspective, "team_id": team_id, "staff_id": staff_id,
+        "consent": consent})
+    return [(response_id, submitted_at, _pattern(*given)) for response_id, submitted_at, *given in rows]
+
+
 def _submission_order(pending):
-    response_id, submitted_at = pending
+    response_id, submitted_at, _pattern = pending
     return submitted_at, response_id
 
 
@@ -142,12 +173,12 @@ def publish_dated(connection, groups, arriving=None, *, locked=frozenset()):
     without counting them in the cells. Returns {survey id: {published response id: published_at}}.
     `locked`: groups whose GROUP_LOCK this transaction already holds (PostgreSQL).
 
-    Per group: one select of its unpublished responses (fewer than MIN_N after every write through
-    the app; one select for all when there are many), and only when a batch completes, an update
-    of its MIN_N responses.
+    Per group: one select of its unpublished responses and what each answered (fewer than MIN_N of
+    each answer pattern after every write through the app; one select for all when there are many),
+    and only when a batch completes, an update of its MIN_N responses.
 
-    `arriving` ({group: [(id, submitted_at)]}, for a bulk write): unpublished responses not written
-    yet, whose ids are already given. They join their group's unpublished responses in submission
+    `arriving` ({group: [(id, submitted_at, insights.answer_pattern)]}, for a bulk write): unpublished
+    responses not written yet, whose ids are already given. They join their group's unpublished responses in submission
     order (then id) as if stored; the caller writes them with the dates returned (an update of a row
     just written would write it twice), only stored ones are updated here."""
     arriving = arriving or {}
@@ -157,18 +188,14 @@ def publish_dated(connection, groups, arriving=None, *, locked=frozenset()):
     if len(groups) >= BULK and connection.dialect.name == "postgresql":
         pending_by_group = _pending_of_many(connection, groups)
     else:
-        pending_by_group = {group: connection.execute(
-            _pending_statement(group[1] is not None, group[2] is not None),
-            {"survey_id": group[0], "perspective": group[3], "team_id": group[1], "staff_id": group[2],
-             "consent": group[4]},
-        ).all() for group in groups}
+        pending_by_group = {group: _pending_of(connection, group) for group in groups}
     published = {}
     for group, pending in pending_by_group.items():
         if group in arriving:  # in submission order, then id: the order of the select above
             pending = sorted([*pending, *arriving[group]], key=_submission_order)
-        for stamp, ids in batches(pending, size):
+        for stamp, ids in batches_by_pattern(pending, size):
             published.setdefault(group[0], {}).update(dict.fromkeys(ids, stamp))
-    written = {response_id for new in arriving.values() for response_id, _at in new}
+    written = {response_id for new in arriving.values() for response_id, _at, _given in new}
     stamps = [{"rid": response_id, "stamp": stamp}
               for dated in published.values() for response_id, stamp in dated.items() if response_id not in written]
     if connection.dialect.name == "postgresql" and len(stamps) >= BULK:

@@ -40,6 +40,7 @@ from perception.core.audit import record
 from perception.core.database import take_sqlite_write_lock
 from perception.core.extensions import db
 from perception.core.models import PERSPECTIVES, Answer, Invitation, PredictedAnswer, Response, Team, User
+from perception.insights import answer_pattern
 from perception.reports import service as report_cells
 from perception.reports.tally_service import CellTally
 from perception.responses.csv_rows import Errors, ImportFailed, checked_rows, shown_value
@@ -176,7 +177,9 @@ class _Writer:
         arriving = {}
         for response_id, (row, team_id) in zip(ids, kept, strict=True):
             group = report_cells.group_of(self.survey.id, team_id, None, row.perspective, False)  # no consent
-            arriving.setdefault(group, []).append((response_id, row.submitted_at))
+            given = answer_pattern((item_id for item_id, _ in row.answers), (item_id for item_id, _ in row.predictions),
+                                   row.nps is not None)
+            arriving.setdefault(group, []).append((response_id, row.submitted_at, given))
         dated = report_cells.publish_dated(connection, arriving.keys(), arriving).get(self.survey.id, {})
         rows = [(response_id, self.survey.id, row.perspective, team_id, row.respondent, row.submitted_at,
                  row.comment, row.nps, dated.get(response_id))

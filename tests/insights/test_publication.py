@@ -2,7 +2,7 @@
 
 import pytest
 
-from perception.insights import batches, waiting_sentence
+from perception.insights import answer_pattern, batches, batches_by_pattern, waiting_sentence
 
 pytestmark = pytest.mark.pure  # reads no database: the PostgreSQL pass leaves it out (tests/conftest.py)
 
@@ -13,6 +13,22 @@ def test_complete_batches_are_dated_by_their_last_answer_and_the_rest_waits():
     assert batches(pending[:2], 3) == []
     assert batches([], 5) == []
     assert batches(pending[:5], 5) == [(50, [1, 2, 3, 4, 5])]
+
+
+def test_each_batch_holds_answers_of_one_pattern_and_the_rest_of_each_waits():
+    full, skipped = answer_pattern([3, 1, 2], [], True), answer_pattern([2, 3], [], True)
+    pending = [(1, 10, full), (2, 20, skipped), (3, 30, full), (4, 40, full), (5, 50, skipped), (6, 60, skipped),
+               (7, 70, full), (8, 80, skipped)]
+    assert batches_by_pattern(pending, 3) == [(40, [1, 3, 4]), (60, [2, 5, 6])]
+    assert batches_by_pattern([entry for entry in pending if entry[2] == full], 3) == [(40, [1, 3, 4])]
+    assert batches_by_pattern([], 3) == []
+
+
+def test_an_answer_pattern_is_what_was_answered_predicted_and_recommended_in_any_order():
+    assert answer_pattern([3, 1, 2], (5, 4), 1) == answer_pattern((1, 2, 3), [4, 5], True) == ((1, 2, 3), (4, 5), True)
+    assert answer_pattern([1, 2], [], True) != answer_pattern([1, 2], [], False)
+    assert answer_pattern([1, 2], [1], False) != answer_pattern([1, 2], [], False)
+    assert answer_pattern([1, 2], [], False) != answer_pattern([1], [2], False)
 
 
 def test_a_batch_size_of_one_publishes_every_answer_at_once():

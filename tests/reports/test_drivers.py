@@ -30,7 +30,7 @@ def _seed(n, team=None, survey=None):
     team = team or make_team()
     items = bank_items(4)  # trust x2, respect x2
     survey = survey or make_survey("wave-1", items=items)
-    raw = []
+    raw, responses = [], []
     for index in range(n):
         trust, respect, nps = _answers(index)
         scores = dict(zip([item.id for item in items], (*trust, *respect), strict=True))
@@ -40,9 +40,12 @@ def _seed(n, team=None, survey=None):
         survey_response = Response(survey=survey, perspective="customer", team=team, submitted_at=NOW, nps=nps,
                                    answers=[Answer(item_id=item_id, score=s) for item_id, s in scores.items()])
         database.session.add(survey_response)
+        responses.append(survey_response)
         raw.append((statistics.fmean(trust), statistics.fmean(respect), nps, list(trust) + list(respect)))
     database.session.commit()
-    return survey, raw
+    # The figures are those of the published answers: each batch holds answers of one pattern (with or
+    # without NPS, every item or not: perception/insights/publication.py), the rest wait.
+    return survey, [row for row, response in zip(raw, responses, strict=True) if response.published_at is not None]
 
 
 def test_importance_matches_plain_python_on_the_raw_answers(app, db):
@@ -74,12 +77,13 @@ def test_care_outcome_correlates_each_dimension_with_the_others(app, db):
 
 
 def test_team_filter(app, db):
-    survey, _ = _seed(40, team=make_team("North"))
-    _seed(10, team=make_team("South"), survey=survey)
+    survey, north_answers = _seed(40, team=make_team("North"))
+    _, south_answers = _seed(10, team=make_team("South"), survey=survey)
     north = driver_report(survey, outcome="care", team=make_team("North"))
     south = driver_report(survey, outcome="care", team=make_team("South"))
-    assert north.cells[0].n == 40 and north.cells[0].importance is not None
-    assert south.cells[0].n == 10 and south.hidden_reason and "at least 30 customers" in south.hidden_reason
+    assert north.cells[0].n == len(north_answers) >= 30 and north.cells[0].importance is not None
+    assert south.cells[0].n == len(south_answers) > 0
+    assert south.hidden_reason and "at least 30 customers" in south.hidden_reason
 
 
 def test_too_few_customers_hides_the_drivers_with_the_threshold(app, client, db):

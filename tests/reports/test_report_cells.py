@@ -95,7 +95,8 @@ def test_orm_changes_deletes_and_moves_are_followed(app, db):
     _db.session.commit()
     # Each completes a batch with earlier answers of its group, so both count (and so move cells).
     make_responses(survey, MIN_N - 1, team=north, submitted_at=MARCH, scores=4)
-    make_responses(survey, MIN_N - 1, perspective="staff", team=north, submitted_at=MARCH, scores=4)
+    make_responses(survey, MIN_N - 1, perspective="staff", team=north, submitted_at=MARCH, scores=4,
+                   predictions=dict.fromkeys(items, 3))  # predicting what `staff` predicts: one batch
     assert _db.session.get(Response, response.id).published_at is not None
     assert_in_step(survey.id)
 
@@ -157,10 +158,13 @@ def test_an_import_counted_in_python_equals_the_cells_of_the_answers(app, db, mo
     keys = [item.key for item in items]
     header = ",".join(["perspective", "team", "submitted_at", *keys, *(f"predicted:{key}" for key in keys)])
     rows = []
-    for index in range(37):
+    # Responses are batched with those that answered and predicted the same items (publication.py): a
+    # few such patterns, each with rows enough to complete batches, the stored ones' pattern among them.
+    for index in range(150):
         perspective = ("customer", "staff", "leader")[index % 3]
-        scores = [str(1 + (index * (position + 2)) % 5) if (index + position) % 4 else "" for position in range(4)]
-        predicted = [str(1 + (index + position) % 5) if perspective == "staff" and position != index % 4 else ""
+        blank = index % 5  # this item is left empty (4: none is)
+        scores = [str(1 + (index * (position + 2)) % 5) if position != blank else "" for position in range(4)]
+        predicted = [str(1 + (index + position) % 5) if perspective == "staff" and (position == 0 or index % 2) else ""
                      for position in range(4)]
         rows.append(",".join([perspective, ("Harbour Street", "", "Quay")[index % 3 if index % 2 else 0],
                               f"2026-0{1 + index % 4}-{10 + index % 7}T10:00:00Z", *scores, *predicted]))
@@ -297,7 +301,8 @@ def test_answers_to_items_outside_the_survey_are_not_counted(app, db, perspectiv
 def test_batches_published_past_the_orm_equal_the_cells_counted_from_the_answers(app, db):
     """The submit path and import write with Core statements and call report_cells.publish for the
     groups they wrote to; the cells of the batches it publishes must be what the SQL definition
-    counts, and every group keeps fewer than MIN_N answers waiting."""
+    counts, and every group keeps fewer than MIN_N answers of each pattern (what they answered and
+    predicted: perception/insights/publication.py) waiting."""
     import random
 
     from sqlalchemy import func, insert
@@ -307,11 +312,11 @@ def test_batches_published_past_the_orm_equal_the_cells_counted_from_the_answers
     team = make_team("East")
     rng = random.Random(8)
     connection = _db.session.connection()
-    for number in range(60):
+    patterns = (items[:12], items[2:7], ())  # every item, some, none
+    for number in range(200):
         perspective = rng.choice(["customer", "staff", "leader"])
-        chosen = rng.sample(items[:12], rng.randrange(0, 13))
-        scores = {item.id: rng.randint(1, 5) for item in chosen}
-        predictions = {item.id: rng.randint(1, 5) for item in rng.sample(items[:12], rng.randrange(0, 13))}
+        scores = {item.id: rng.randint(1, 5) for item in rng.choice(patterns)}
+        predictions = {item.id: rng.randint(1, 5) for item in rng.choice(patterns[:2])}
         moment = datetime(2026, 1 + number % 12, 28, 23, 59, tzinfo=UTC)
         team_id = team.id if number % 3 else None
         response_id = connection.execute(insert(Response).returning(Response.id), [{
@@ -326,6 +331,9 @@ def test_batches_published_past_the_orm_equal_the_cells_counted_from_the_answers
     assert report_cells.cell_total(_db.session, survey.id) > 0
     assert_in_step(survey.id)
     r = Response.__table__.c
+    answered = select(func.count()).where(Answer.response_id == r.id).scalar_subquery()
+    predicted = select(func.count()).where(PredictedAnswer.response_id == r.id).scalar_subquery()
     waiting = _db.session.execute(select(func.count()).where(r.published_at.is_(None))
-                                  .group_by(r.team_id, r.perspective)).scalars().all()
+                                  .group_by(r.team_id, r.perspective, answered, predicted)).scalars().all()
     assert waiting and max(waiting) < MIN_N
+    assert _db.session.execute(select(func.count()).where(r.published_at.is_not(None))).scalar_one() > 100
