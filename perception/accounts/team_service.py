@@ -8,6 +8,8 @@ make teams are above it (responses, teams) or are accounts itself. `add_teams` a
 transaction and never commits: the caller commits the teams with the change they belong to, so an
 import that fails takes its new teams and their audit events with it."""
 
+import unicodedata
+
 from sqlalchemy import func, select
 
 from perception.core.audit import record
@@ -27,6 +29,15 @@ class TeamError(FieldError):
 def spaced(name):
     """A name with its runs of white space made one space and its ends trimmed: the name a team gets."""
     return " ".join((name or "").split())
+
+
+def name_key(name):
+    """A name as a reader finds it, for searching and ordering names: compatibility forms unfolded
+    (NFKD), accents and other combining marks dropped, case folded, white space as in `spaced`. So
+    "zurich" finds "Zürich Hbf" however its "ü" was stored (one character or "u" and a combining
+    mark), and "Ängelholm" sorts among the a's, not after "Zug"."""
+    unfolded = unicodedata.normalize("NFKD", (name or "").casefold())
+    return spaced("".join(char for char in unfolded if not unicodedata.combining(char)))
 
 
 def clean_name(name):

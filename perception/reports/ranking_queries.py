@@ -14,6 +14,7 @@ therefore never depends on what a leader searched for.
 import math
 from dataclasses import dataclass
 
+from perception.accounts.team_service import name_key
 from perception.core.extensions import db
 from perception.insights import GroupInput, build_gap_report
 from perception.reports.histogram_queries import OVERALL, Histograms, cells_statement, collect
@@ -47,12 +48,17 @@ class TeamPage:
     search: str
 
 
+def _by_name(row):
+    # The name itself breaks ties between names of one key ("Malaga" and "Málaga"): the same order every time.
+    return name_key(row.name), row.name
+
+
 def _ordered(rows, order):
     if order == "name":
-        return sorted(rows, key=lambda row: row.name.casefold())
+        return sorted(rows, key=_by_name)
     shown = [row for row in rows if row.gap is not None]
-    withheld = sorted((row for row in rows if row.gap is None), key=lambda row: row.name.casefold())
-    shown.sort(key=lambda row: (-row.gap if order == "gap-desc" else row.gap, row.name.casefold()))
+    withheld = sorted((row for row in rows if row.gap is None), key=_by_name)
+    shown.sort(key=lambda row: (-row.gap if order == "gap-desc" else row.gap, *_by_name(row)))
     return shown + withheld  # teams without a gap to show come last, by name
 
 
@@ -82,12 +88,13 @@ def team_rows(survey, *, team=None, month_from=None, month_to=None, min_n=None):
 
 
 def page_of(rows, *, search="", order="gap-desc", page=1, per_page=PER_PAGE):
-    """One page of the team list: matching `search` (case-insensitive, part of the name), in
+    """One page of the team list: matching `search` (part of the name, compared by `name_key`: case,
+    accents, Unicode forms and runs of white space do not matter), in
     `order` (ORDERS: largest gap first, smallest gap first, or by name). A page past the last
     shows the last."""
     order = order if order in ORDERS else "gap-desc"
-    needle = (search or "").strip().casefold()
-    matching = [row for row in rows if needle in row.name.casefold()] if needle else rows
+    needle = name_key(search)
+    matching = [row for row in rows if needle in name_key(row.name)] if needle else rows
     ordered = _ordered(matching, order)
     pages = max(1, math.ceil(len(ordered) / per_page))
     page = min(max(1, page or 1), pages)

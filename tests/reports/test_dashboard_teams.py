@@ -86,3 +86,31 @@ def test_team_list_figures_are_the_by_team_reports(chain):
         assert (row.customers, row.staff) == (group.respondents["customer"], group.respondents["staff"])
     page = team_page(survey, search="Branch 2", order="name", page=5, per_page=4)
     assert page.page == page.pages == 3 and page.matching == 10  # a page past the last shows the last
+
+
+def _add_answers(survey, team, perspective, score):
+    for _ in range(5):
+        _db.session.add(Response(survey=survey, perspective=perspective, team=team, submitted_at=MARCH,
+                                 channel="import",
+                                 answers=[Answer(item_id=item.id, score=score) for item in survey.items]))
+
+
+ZURICH = "Zu\u0308rich Hbf"  # stored decomposed: "u" and a combining diaeresis
+MALAGA = "M\u00e1laga"  # stored composed
+
+
+def test_team_search_and_name_order_ignore_accents_case_and_unicode_forms(client, app, db):
+    survey = make_survey(items=bank_items(2))
+    for name in ("Zug", ZURICH, MALAGA, "\u00c4ngelholm", "Oslo\u00a0 Sentrum"):
+        team = make_team(name)
+        _add_answers(survey, team, "customer", 3)
+        _add_answers(survey, team, "staff", 5)
+    _db.session.commit()
+    login(client, make_user("leader"))
+    url = f"/leaders/surveys/{survey.slug}/dashboard"
+    for needle, found in (("zurich", ZURICH), ("Z\u00fcrich", ZURICH), ("ZÜRICH  hbf", ZURICH),
+                          ("malaga", MALAGA), ("Ma\u0301laga", MALAGA), ("oslo sentrum", "Oslo\u00a0 Sentrum")):
+        html = client.get(url, query_string={"q": needle}).get_data(as_text=True)
+        assert _names(html) == [found], needle
+    by_name = client.get(url, query_string={"order": "name"}).get_data(as_text=True)
+    assert _names(by_name) == ["\u00c4ngelholm", MALAGA, "Oslo\u00a0 Sentrum", "Zug", ZURICH]
