@@ -63,13 +63,16 @@ def dashboard(slug):
     survey = visible_survey_or_404(slug, current_user)
     form = _filters(DashboardTeamList)
     dashboard = None
-    if form.validate():
+    valid = form.validate()
+    # A wrong search, order or page is the team list's alone: the figures are drawn, the list with that
+    # field's default and the field saying what was wrong (still a 400: the request was wrong).
+    if valid or form.figures_valid():
         try:
             dashboard = build_dashboard(survey, **form.selection(), **form.team_list(),
                                         teams_in_scope=len(form.teams_by_name))
         except ReportError as error:  # the form checks the same rules; this keeps any miss a message
             form[DASHBOARD_FIELDS.get(error.field, "month_from")].errors.append(str(error))
-    status = 200 if dashboard is not None else 400
+    status = 200 if dashboard is not None and valid else 400
     return render_template("reports/dashboard.html", survey=survey, form=form, dashboard=dashboard,
                            page_url=page_url, team_url=team_url), status
 

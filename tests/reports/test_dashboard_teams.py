@@ -114,3 +114,39 @@ def test_team_search_and_name_order_ignore_accents_case_and_unicode_forms(client
         assert _names(html) == [found], needle
     by_name = client.get(url, query_string={"order": "name"}).get_data(as_text=True)
     assert _names(by_name) == ["\u00c4ngelholm", MALAGA, "Oslo\u00a0 Sentrum", "Zug", ZURICH]
+
+
+@pytest.mark.parametrize(("query", "field", "message", "shown"), [
+    ("page=abc", "page", "Not a valid integer value.", "page 1"),
+    ("page=-3", "page", "Pages start at 1.", "page 1"),
+    ("page=1.5", "page", "Not a valid integer value.", "page 1"),
+    ("order=bogus", "order", "Choose largest gap first, smallest gap first or by name.", "largest gap first"),
+    ("q=" + "x" * 121, "q", "Keep the search to 120 characters", "every team"),
+])
+def test_a_wrong_team_list_argument_is_named_at_its_field_and_the_figures_stay(client, chain, query, field, message,
+                                                                                shown):
+    """The figures do not depend on the team list's search, order or page: a wrong one (a mangled or
+    hand-edited link) is a 400 whose page still draws them, says what is wrong beside the field (drawn,
+    with the error summary linking to it) and lists the teams with that field's default."""
+    survey, _teams = chain
+    login(client, make_user("leader"))
+    response = client.get(f"/leaders/surveys/{survey.slug}/dashboard?{query}")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Please correct the filters above" not in html
+    assert "Care index · Customers" in html  # the headline figures
+    errors = html.split(f'<ul class="field-errors" id="{field}-errors">', 1)[1].split("</ul>", 1)[0]
+    assert errors.count("<li>") == 1 and message in errors
+    assert 'aria-invalid="true"' in re.search(rf'<(?:input|select)[^>]*\bid="{field}"[^>]*>', html).group(0)
+    assert f'<a href="#{field}">' in html  # the error summary
+    assert f"the list below shows {shown}." in html
+    assert _names(html)[:2] == ["Branch 00", "Branch 05"]  # the default: largest gap first, page 1
+
+
+def test_a_wrong_team_list_argument_still_needs_right_months(client, chain):
+    survey, _teams = chain
+    login(client, make_user("leader"))
+    html = client.get(f"/leaders/surveys/{survey.slug}/dashboard?page=abc&from=2026-04&to=2026-03").get_data(
+        as_text=True)
+    assert "The last month must not be before the first month." in html
+    assert "Please correct the filters above" in html
