@@ -150,3 +150,21 @@ def test_a_wrong_team_list_argument_still_needs_right_months(client, chain):
         as_text=True)
     assert "The last month must not be before the first month." in html
     assert "Please correct the filters above" in html
+
+
+def _show_form(html):
+    return html.split('class="filters card"', 1)[1].split("</form>", 1)[0]
+
+
+def test_the_filters_form_keeps_the_team_lists_search_and_order(client, chain):
+    """Changing the team or months keeps the team list's search and order (as the search form keeps
+    the team and months); the page starts again, and a wrong value is not carried on."""
+    survey, _teams = chain
+    login(client, make_user("leader"))
+    url = f"/leaders/surveys/{survey.slug}/dashboard"
+    form = _show_form(client.get(url + "?q=branch+1&order=name&page=2&from=2026-01").get_data(as_text=True))
+    assert '<input type="hidden" name="q" value="branch 1">' in form
+    assert '<input type="hidden" name="order" value="name">' in form
+    assert 'name="page"' not in form
+    plain = _show_form(client.get(url + "?order=bogus").get_data(as_text=True))
+    assert 'type="hidden"' not in plain  # no search, and a wrong order is not carried on
