@@ -1,6 +1,6 @@
 """The dashboard's team list for a chain of any size: every team's care index per perspective and
 its care gap (staff minus customers, in care-index points), the teams with the largest (or
-smallest) gaps first, searched by name and read a page at a time.
+smallest) gaps in size first, searched by name and read a page at a time.
 
 The figures are those of the by-team gap report (`gap_report(by="team")`'s groups: the same teams,
 the same cells, the same suppression, complementary suppression across all teams included), but
@@ -58,7 +58,9 @@ def _ordered(rows, order):
         return sorted(rows, key=_by_name)
     shown = [row for row in rows if row.gap is not None]
     withheld = sorted((row for row in rows if row.gap is None), key=_by_name)
-    shown.sort(key=lambda row: (-row.gap if order == "gap-desc" else row.gap, *_by_name(row)))
+    # A gap's size, whichever side rates higher, as the headline's and the digest's "largest gap": staff
+    # rating care 25 points below their customers is as far apart as 25 points above, not "smaller" than 0.
+    shown.sort(key=lambda row: (-abs(row.gap) if order == "gap-desc" else abs(row.gap), *_by_name(row)))
     return shown + withheld  # teams without a gap to show come last, by name
 
 
@@ -89,9 +91,9 @@ def team_rows(survey, *, team=None, month_from=None, month_to=None, min_n=None):
 
 def page_of(rows, *, search="", order="gap-desc", page=1, per_page=PER_PAGE):
     """One page of the team list: matching `search` (part of the name, compared by `name_key`: case,
-    accents, Unicode forms and runs of white space do not matter), in
-    `order` (ORDERS: largest gap first, smallest gap first, or by name). A page past the last
-    shows the last."""
+    accents, Unicode forms and runs of white space do not matter), in `order` (ORDERS: largest gap
+    first, smallest gap first, in size whichever side rates higher, or by name). A page past the
+    last shows the last."""
     order = order if order in ORDERS else "gap-desc"
     needle = name_key(search)
     matching = [row for row in rows if needle in name_key(row.name)] if needle else rows

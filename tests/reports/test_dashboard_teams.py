@@ -10,7 +10,7 @@ import pytest
 from perception.core.extensions import db as _db
 from perception.core.models import Answer, Response
 from perception.reports.queries import gap_report
-from perception.reports.ranking_queries import team_page, team_rows
+from perception.reports.ranking_queries import TeamRow, page_of, team_page, team_rows
 from tests.helpers import bank_items, login, make_survey, make_team, make_user
 from tests.reports.test_dashboard import charts_on
 
@@ -168,3 +168,15 @@ def test_the_filters_form_keeps_the_team_lists_search_and_order(client, chain):
     assert 'name="page"' not in form
     plain = _show_form(client.get(url + "?order=bogus").get_data(as_text=True))
     assert 'type="hidden"' not in plain  # no search, and a wrong order is not carried on
+
+
+@pytest.mark.pure
+def test_largest_and_smallest_gap_go_by_its_size_whichever_side_rates_higher():
+    """Staff 25 points below their customers are as far apart as 25 above: not "smaller" than no gap."""
+    rows = [TeamRow(name, 5, 5, 50, 50 + gap, gap) for name, gap in
+            (("Above", 25), ("Below", -25), ("Level", 0), ("Far below", -60), ("Slightly", 5))]
+    rows.append(TeamRow("Withheld", 3, 5, None, 80, None))
+    def names(order):
+        return [row.name for row in page_of(rows, order=order).rows]
+    assert names("gap-desc") == ["Far below", "Above", "Below", "Slightly", "Level", "Withheld"]
+    assert names("gap-asc") == ["Level", "Slightly", "Above", "Below", "Far below", "Withheld"]
