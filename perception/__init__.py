@@ -29,13 +29,14 @@ def create_app(config=None):
         # X-Forwarded-For entry `hops` from the right), so rate limits count clients, not the balancer.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
 
-    from perception.core import database
+    from perception.core import database, outbox
     from perception.core.extensions import csrf, db, init_limiter, login_manager, migrate
     from perception.reports import service as report_cells
     from perception.web.security import client_key
 
     db.init_app(app)
     report_cells.track(db.session)
+    outbox.guard_claims(db.session)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     init_limiter(app, client_key)  # every limit counts an IPv6 client by its /64

@@ -1,6 +1,7 @@
 """A real HTTP receiver on loopback for the webhook tests: records every POST (headers and raw body),
-answers with the statuses it is given in turn (then 200), and can hold its first requests until
-several arrive together (to prove two workers deliver at the same time)."""
+answers with the statuses it is given in turn (then 200), can hold its first requests until
+several arrive together (to prove two workers deliver at the same time), and can run a test's
+`on_request` while a sender waits for its answer."""
 
 import hashlib
 import hmac
@@ -15,6 +16,7 @@ class Receiver:
         self.requests = []  # (headers as a dict, raw body bytes)
         self.lock = threading.Lock()
         self.hold = None  # a Barrier the first `hold.parties` requests wait at
+        self.on_request = None  # called with (headers, body) before answering, outside the lock
         self.url = None
 
     def bodies(self):
@@ -39,6 +41,8 @@ def running_receiver(statuses=()):
                 receiver.requests.append((dict(self.headers), body))
                 place = len(receiver.requests)
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
+            if receiver.on_request is not None:
+                receiver.on_request(dict(self.headers), body)
             if receiver.hold is not None and place <= receiver.hold.parties:
                 # A broken barrier (timeout): the test's assertion on who delivered what says so.
                 with suppress(threading.BrokenBarrierError):

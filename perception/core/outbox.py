@@ -15,17 +15,26 @@ A worker that dies between claiming and recording the result leaves rows in `sen
 handed back after `STALE_CLAIM` (the only case where a mail could go out twice: the SMTP server
 accepted it but the worker died before writing that down, which concerns at most the group of
 `perception.invitations.mail.RECORD_EVERY` rows whose results were not committed yet).
+A result is written only to a row that still carries the claim of the worker writing it
+(`keep_own_claims`, on every flush): a row handed back, or cancelled by an erasure, meanwhile belongs
+to someone else, and the late result must not overwrite theirs. The same holds for webhook deliveries
+(perception.core.webhooks_outbox claims them with `claim_rows`).
 """
 
+import logging
 import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import get_history
 
+from perception.core.database import take_sqlite_write_lock
 from perception.core.extensions import db
-from perception.core.models import Invitation, OutboxMessage, Survey, covers_team_clause
+from perception.core.models import Invitation, OutboxMessage, Survey, WebhookDelivery, covers_team_clause
+
+log = logging.getLogger(__name__)
 
 CUSTOMER_KINDS = ("invitation", "reminder")  # perception.invitations.mail
 FOLLOWUP_KINDS = ("alert", "recovery")  # perception.followups.mail
@@ -84,6 +93,48 @@ def claim_rows(model, conditions, limit, now, options=(), tiebreak=None):
     return list(db.session.execute(
         select(model).where(model.claim_token == claim).order_by(*order).options(*options)
     ).scalars())
+
+
+CLAIMED_MODELS = (OutboxMessage, WebhookDelivery)  # the tables `claim_rows` hands out
+
+
+def _claim_given_up(row):
+    """The claim token a change of `row` gives up (every result clears it), or None."""
+    history = get_history(row, "claim_token")
+    return next((token for token in history.deleted if token is not None), None) if history.added else None
+
+
+def keep_own_claims(session, _context, _instances):
+    """before_flush: the result of a claimed row is written only if the row still carries the claim
+    it was sent under. A worker slower than STALE_CLAIM (or one whose row an erasure cancelled) finds
+    the row handed back and perhaps claimed and sent by another worker: its late result would
+    overwrite theirs, so it is dropped here (the row's other changes are not written either). The rows
+    stay locked until the commit, so no release can come between this check and the write."""
+    results = {}
+    for row in session.dirty:
+        if isinstance(row, CLAIMED_MODELS):
+            token = _claim_given_up(row)
+            if token is not None:
+                results.setdefault(type(row), {})[row.id] = (row, token)
+    if not results:
+        return
+    connection = session.connection()
+    take_sqlite_write_lock(connection)
+    for model, rows in results.items():
+        held = dict(connection.execute(
+            select(model.id, model.claim_token).where(model.id.in_(rows)).with_for_update(key_share=True)
+        ).all())
+        for row_id, (row, token) in rows.items():
+            if held.get(row_id) != token:
+                log.warning("%s %s: claim lost to another worker, result not written", model.__tablename__, row_id)
+                session.expire(row)  # forgets the result in memory: the row is read afresh when next used
+
+
+def guard_claims(sessions):
+    """Check claims on every flush of `sessions` (keep_own_claims). Idempotent: create_app calls it
+    for every app it builds."""
+    if not event.contains(sessions, "before_flush", keep_own_claims):
+        event.listen(sessions, "before_flush", keep_own_claims)
 
 
 def release_stale_claims(now):

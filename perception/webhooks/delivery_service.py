@@ -202,8 +202,11 @@ def deliver_due_webhooks(now=None, limit=None):
             if not batch:
                 break
             for delivery in batch:
-                outcome = attempt(delivery, clock(), config)
+                attempt(delivery, clock(), config)
                 db.session.commit()
+                # Read after the commit: a result dropped because another worker took the row back
+                # (perception.core.outbox.keep_own_claims) is counted as nothing.
+                outcome = delivery.status
                 report.delivered += outcome == "delivered"
                 report.failed += outcome == "failed"
                 report.retry += outcome == "pending"

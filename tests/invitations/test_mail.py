@@ -2,6 +2,7 @@
 
 import logging
 import socket
+import threading
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -9,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from perception.core.models import Invitation, MailSuppression, OutboxMessage, Response, utcnow
+from perception.core.outbox import CUSTOMER_KINDS, claim_due, release_rows_claimed_before
 from perception.invitations.mail import deliver_due
 from perception.invitations.service import InvitationError, InvitationRequest, invite
 from tests.helpers import answers_for, make_survey, make_team, make_user, post_form
@@ -327,6 +329,36 @@ def test_an_interrupted_run_still_records_what_the_server_accepted(app, db, smtp
     monkeypatch.setattr(mail.SmtpConnection, "send", real_send)
     assert deliver_due(clock=at(hours=1)).sent == 3  # the interrupted claim handed back, not the sent rows
     assert sorted(received.to for received in smtp_server.messages) == [f"c{number}@example.org" for number in range(5)]
+
+
+def test_a_late_result_does_not_overwrite_rows_another_worker_took_back(app, db, smtp_server, monkeypatch):
+    """Worker A is sending its batch when its claims are handed back (it took longer than STALE_CLAIM)
+    and worker B claims the rows. A's results, committed after, must not overwrite B's claims."""
+    from perception.invitations import mail
+
+    survey, team = make_survey(), make_team()
+    invitations = [queue(survey, team, f"c{number}@example.org") for number in range(3)]
+    real_send, claimed_by_b = mail.SmtpConnection.send, []
+
+    def take_back():
+        with app.app_context():
+            release_rows_claimed_before(OutboxMessage, utcnow() + timedelta(days=1))
+            claimed_by_b.extend(row.claim_token for row in claim_due(10, utcnow(), CUSTOMER_KINDS))
+
+    def send(connection, message):
+        if not claimed_by_b:
+            other_worker = threading.Thread(target=take_back)
+            other_worker.start()
+            other_worker.join(timeout=60)
+        real_send(connection, message)
+
+    monkeypatch.setattr(mail.SmtpConnection, "send", send)
+    deliver_due()
+
+    assert len(smtp_server.messages) == 3 and len(set(claimed_by_b)) == 1 and len(claimed_by_b) == 3
+    db.session.expire_all()
+    rows = [outbox(invitation)[0] for invitation in invitations]
+    assert [(row.status, row.claim_token, row.attempts) for row in rows] == [("sending", claimed_by_b[0], 0)] * 3
 
 
 @pytest.mark.parametrize("reply", ["550 5.1.1 <ada.lovelace@example.org>: Recipient address rejected: User unknown",

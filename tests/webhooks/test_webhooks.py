@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from perception.core.models import AuditEvent, WebhookDelivery, WebhookEndpoint, next_utc_midnight, utcnow
+from perception.core.outbox import release_rows_claimed_before
 from perception.core.tokens import row_reference_of, webhook_reference_of
 from perception.core.webhooks_outbox import claim_due, emit
 from perception.followups.service import resolve
@@ -108,6 +109,33 @@ def test_two_workers_at_once_deliver_each_delivery_exactly_once(app, db):
     assert sorted(report.delivered for report in reports)[0] > 0 and sum(r.delivered for r in reports) == 12
     db.session.expire_all()
     assert {row.status for row in db.session.execute(select(WebhookDelivery)).scalars()} == {"delivered"}
+
+
+def test_a_late_result_does_not_overwrite_a_delivery_another_worker_took_back(app, db):
+    """Worker A posts a delivery; while it waits for the answer, the claim is handed back (A took longer
+    than STALE_CLAIM) and worker B claims the row. A's result must not overwrite B's claim."""
+    with running_receiver() as receiver:
+        endpoint, _secret = add_endpoint(receiver.url, ["followup.opened"])
+        [delivery] = queue(db, endpoint)
+        claimed_by_b = []
+
+        def take_back():
+            with app.app_context():
+                release_rows_claimed_before(WebhookDelivery, utcnow() + timedelta(days=1))
+                claimed_by_b.extend(row.claim_token for row in claim_due(10, utcnow()))
+
+        def while_a_waits(_headers, _body):
+            other_worker = threading.Thread(target=take_back)
+            other_worker.start()
+            other_worker.join(timeout=60)
+
+        receiver.on_request = while_a_waits
+        report = deliver_due_webhooks()
+    assert len(receiver.requests) == 1 and len(claimed_by_b) == 1
+    db.session.expire_all()
+    row = db.session.get(WebhookDelivery, delivery.id)
+    assert (row.status, row.claim_token, row.attempts) == ("sending", claimed_by_b[0], 0)
+    assert report.delivered == 0  # what A reports is what the row says now
 
 
 def test_without_consent_a_payload_names_nobody_and_gives_days_only(app, db, client):
