@@ -185,12 +185,12 @@ def attempt(delivery, now, config):
     return delivery.status
 
 
-def deliver_due_webhooks(now=None, limit=None):
-    """Send every due delivery (at most `limit`); returns a WebhookReport. `now` fixes the clock
-    (tests step through back-off with it); otherwise each try reads the time. Safe in several
-    processes at once: each delivery is claimed by one of them."""
+def deliver_due_webhooks(limit=None, clock=utcnow):
+    """Send every due delivery (at most `limit`); returns a WebhookReport. `clock` gives the current
+    time, read at each claim and each try (the signature's `t` is the time of the send); tests pass a
+    fixed one to step through back-off. Safe in several processes at once: each delivery is claimed by
+    one of them."""
     config = current_app.config
-    clock = (lambda: now) if now is not None else utcnow
     release_stale_claims(clock())
     report = WebhookReport()
     session = db.session()

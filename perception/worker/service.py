@@ -34,47 +34,51 @@ from perception.webhooks.delivery_service import deliver_due_webhooks
 class Job:
     name: str
     every: timedelta  # zero: every tick (the job claims its own rows)
-    run: Callable[[datetime], dict]  # does the work at `now`; returns counts {label: number}
+    # Does the work, reading the time from the clock it is given; returns counts {label: number}. A job
+    # that claims rows batch after batch reads the clock at each claim: a claim stamped with the tick's
+    # start would look stale to other workers (STALE_CLAIM) while this one is still sending it.
+    run: Callable[[Callable[[], datetime]], dict]
 
 
-def invitation_mail(now):
+def invitation_mail(clock):
     """Invitations and reminders: expires old links, queues due reminders, sends (perception.invitations.mail)."""
-    report = deliver_due(clock=lambda: now)
+    report = deliver_due(clock=clock)
     return {"sent": report.sent, "retry later": report.retried, "bounced": report.bounced,
             "failed": report.failed, "cancelled": report.cancelled, "reminders queued": report.reminders_queued,
             "expired": report.expired, "errors": len(report.errors)}
 
 
-def followup_mail(now):
-    """Follow-up alerts to their assignees and re-survey links (perception.followups.mail)."""
-    return deliver_followup_mail(now=now).counts()
+def followup_mail(clock):
+    """Follow-up alerts to their assignees and re-survey links (perception.followups.mail); one claim."""
+    return deliver_followup_mail(now=clock()).counts()
 
 
-def account_mail(now):
-    """Set-password and reset links (perception.accounts.mail)."""
-    return deliver_account_mail(now=now).counts()
+def account_mail(clock):
+    """Set-password and reset links (perception.accounts.mail); one claim."""
+    return deliver_account_mail(now=clock()).counts()
 
 
-def queue_digests(now):
-    return {"queued": queue_due_digests(now)}
+def queue_digests(clock):
+    return {"queued": queue_due_digests(clock())}
 
 
-def digest_mail(now):
-    """Leaders' digests (perception.followups.digest_mail), written when sent."""
-    return deliver_digests(now=now).counts()
+def digest_mail(clock):
+    """Leaders' digests (perception.followups.digest_mail), written when sent; one claim."""
+    return deliver_digests(now=clock()).counts()
 
 
-def stranded_followups(now):
+def stranded_followups(clock):
     """Follow-ups whose assignee may no longer see them, handed over (perception.followups.handover_service)."""
-    return {"handed over": hand_over_stranded(now)}
+    return {"handed over": hand_over_stranded(clock())}
 
 
-def overdue_followups(now):
-    return {"announced": announce_overdue(now)}
+def overdue_followups(clock):
+    return {"announced": announce_overdue(clock())}
 
 
-def webhooks(now):
-    report = deliver_due_webhooks(now=now)
+def webhooks(clock):
+    """Webhook deliveries (perception.webhooks.delivery_service): claims batch after batch, signs each at its send."""
+    report = deliver_due_webhooks(clock=clock)
     return {"delivered": report.delivered, "retry later": report.retry, "failed": report.failed}
 
 
@@ -124,12 +128,13 @@ def take_turn(job, now):
 
 
 def run_tick(now=None, jobs=JOBS):
-    """Run every due job once; returns an Outcome per job, in order."""
+    """Run every due job once; returns an Outcome per job, in order. `now` fixes the time for the
+    whole tick (tests step through periods with it); otherwise every job reads the real clock."""
+    clock = utcnow if now is None else (lambda: now)
     outcomes = []
     for job in jobs:
-        moment = now or utcnow()
         try:
-            outcomes.append(Outcome(job.name, job.run(moment) if take_turn(job, moment) else None))
+            outcomes.append(Outcome(job.name, job.run(clock) if take_turn(job, clock()) else None))
         except Exception as error:  # one job's failure must not stop the others (reported, not hidden)
             db.session.rollback()
             outcomes.append(Outcome(job.name, error=type(error).__name__, detail=str(error)[:300]))
