@@ -59,8 +59,7 @@ def emit(event_type, data, text="", *, now=None, created_at=None, not_before=Non
     now = now or utcnow()
     if callable(data):
         data, text, created_at = data()
-    body = json.dumps({"type": event_type, "created_at": created_at or iso(now), "data": data, "text": text},
-                      separators=(",", ":"), ensure_ascii=False)
+    body = event_body(event_type, created_at or iso(now), data, text)
     event = secrets.token_hex(12)
     db.session.execute(insert(WebhookDelivery), [
         {"delivery_id": f"evt_{event}_{endpoint_id}", "endpoint_id": endpoint_id, "event_type": event_type,
@@ -69,6 +68,12 @@ def emit(event_type, data, text="", *, now=None, created_at=None, not_before=Non
         for endpoint_id in endpoint_ids
     ])
     return len(endpoint_ids)
+
+
+def event_body(event_type, created_at, data, text):
+    """The stored body of an event (without its `id`: `envelope` adds it)."""
+    return json.dumps({"type": event_type, "created_at": created_at, "data": data, "text": text},
+                      separators=(",", ":"), ensure_ascii=False)
 
 
 def iso(moment):

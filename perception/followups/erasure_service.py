@@ -8,6 +8,8 @@ In one transaction:
   same phone number (an open link, QR code, asks for nothing else), found by the number's last
   nine digits however it was written; their answers, comments, NPS, team and time stay, so
   every figure stays exactly as it was;
+- the webhook deliveries about their answers given with consent that are not sent yet are written
+  again as without consent (perception.followups.webhook_service);
 - the name, address and phone are blanked out of those responses' comments and of the notes of
   their follow-ups (of an answer given without consent, the address, phone and full name only: a
   changed anonymous row would point at the customer); a re-survey not yet answered stops working and
@@ -54,6 +56,7 @@ from perception.core.models import (
 from perception.core.outbox import insert_ignoring_duplicates
 from perception.core.tokens import email_hashes, new_token, normalise_email
 from perception.followups.queries import due_time
+from perception.followups.webhook_service import withdraw_consent
 
 ERASED = "[erased]"
 # audit_events: append-only (a trigger refuses UPDATE), and holds no address by construction
@@ -311,6 +314,9 @@ def erase_customer(email, actor, now=None, user=None):
         db.session.execute(update(RecoveryRequest).where(
             RecoveryRequest.follow_up_id.in_(followup_ids), RecoveryRequest.state.in_(("created", "sent"))
         ).values(state="expired"))
+    # Their webhook bodies not sent yet: as without consent (times of the day, no staff, no identity).
+    cleared += withdraw_consent([response for response in responses if response.id in consented],
+                                [followup for followup in followups if followup.id in consented_followups], now)
     cleared += _scrub_deliveries(email, phones, scrub)
     db.session.flush()
     cleared += _sweep(email, names, phones) + _rekey_suppression(email)

@@ -10,12 +10,14 @@ difference"); a `followup.*` event keeps the scores summary, as the follow-up pa
 consent a payload adds the scores, who they are and exact times, as the follow-up page does. The
 readable `text` line (for a chat channel) never names the customer."""
 
+import json
+
 from sqlalchemy import select
 
 from perception.core.extensions import db
 from perception.core.models import Answer, Dimension, FollowUp, Item, Response, next_utc_midnight
 from perception.core.tokens import webhook_reference_of
-from perception.core.webhooks_outbox import iso
+from perception.core.webhooks_outbox import event_body, iso
 from perception.followups.queries import customer_identity, followup_url, reason_lines
 
 
@@ -110,3 +112,27 @@ def followup_event(followup_id, event_type, now):
     else:
         text = f"Follow-up #{followup.reference} for {where} is resolved."
     return data, f"{text} {data['follow_up']['url']}", moment(now, consent)
+
+
+def body_without_consent(body, response, followup):
+    """A stored body about `response` (and its `followup`, or None), written while the customer allowed
+    contact, as it reads without consent: the customer was erased since (perception.followups.
+    erasure_service) and the answer has no consent any more. `response.received` becomes what
+    `response_event` writes now (no scores, no identity, no staff, the day only). A `followup.*` event
+    keeps what the follow-up was when it happened (state, reasons, text), with days for its times (the
+    due time as the erasure moved it: queries.due_time) and the answer as `response_data` gives it now."""
+    event = json.loads(body)
+    if event["type"] == "response.received":
+        data, text, created_at = response_event(response.id)
+    else:
+        data, text, created_at = event["data"], event["text"], _day(event["created_at"])
+        follow_up = data["follow_up"]
+        follow_up.update(opened_at=_day(follow_up["opened_at"]), resolved_at=_day(follow_up["resolved_at"]),
+                         due_at=moment(followup.due_at, False) if followup else _day(follow_up["due_at"]))
+        data["response"] = response_data(response)
+    return event_body(event["type"], created_at, data, text)
+
+
+def _day(stamp):
+    """The UTC day of a time as a payload writes it (`2026-12-06T18:40:00Z` or already `2026-12-06`)."""
+    return stamp[:10] if stamp else stamp

@@ -5,6 +5,7 @@ line says who erased how much, without the address."""
 import hashlib
 import json
 import re
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from perception.core.models import (
     Response,
     StaffGuess,
     WebhookDelivery,
+    next_utc_midnight,
     utcnow,
 )
 from perception.core.tokens import email_hash
@@ -30,6 +32,7 @@ from perception.invitations.open_link_service import create_open_link, open_link
 from perception.invitations.queries import is_suppressed
 from perception.invitations.service import suppress
 from perception.web.customer import LINK_CHECK_KEY
+from perception.webhooks.delivery_service import deliver_due_webhooks
 from perception.webhooks.service import add_endpoint
 from tests.helpers import (
     answers_for,
@@ -44,9 +47,11 @@ from tests.helpers import (
     race,
 )
 from tests.loop_helpers import answer, followup_of, invite_and_answer, page_post
+from tests.webhook_receiver import running_receiver, signature_ok
 
 EMAIL = "priyanka.sharma@example.org"
 PHONE = "+44 7700 900123"
+EXACT_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 
 
 @pytest.fixture
@@ -275,10 +280,13 @@ def test_the_sweep_finds_a_full_name_that_starts_with_a_letter_beyond_ascii(app,
 
 def test_her_webhook_bodies_lose_a_one_word_name_too(app, db, runner, survey):
     """A consenting customer's payloads carry her name beside her address: erased, both go, even a name
-    of one word, which the sweep of every table leaves (a single word may be any word)."""
+    of one word, which the sweep of every table leaves (a single word may be any word). (Bodies sent
+    already: those still to go are written again as without consent, the test above.)"""
     add_endpoint("http://127.0.0.1:9/hook", ["response.received", "followup.opened"])
     invite_and_answer(app.test_client(), survey, make_team("Harbour Street"), score=1, email="priyanka@example.org",
                       name="Priyanka", consent="yes", phone="+44 7700 900123")
+    db.session.execute(sa.update(WebhookDelivery).values(status="delivered"))
+    db.session.commit()
     before = [delivery.body for delivery in db.session.execute(select(WebhookDelivery)).scalars()]
     assert len(before) == 2 and all('"name":"Priyanka"' in body for body in before), before
     assert runner.invoke(args=["erase-customer", "priyanka@example.org", "--yes"]).exit_code == 0
@@ -286,6 +294,45 @@ def test_her_webhook_bodies_lose_a_one_word_name_too(app, db, runner, survey):
     after = [delivery.body for delivery in db.session.execute(select(WebhookDelivery)).scalars()]
     assert not any(word in body for body in after for word in ("Priyanka", "priyanka@", "7700")), after
     assert all('"name":"[erased]"' in body for body in after), after
+
+
+def test_her_webhook_deliveries_not_sent_yet_go_out_as_without_consent(app, db, survey):
+    """DESIGN section 2, "No consent, no link": erased, her answer has no consent any more. Deliveries
+    queued before, not sent yet (the receiver was down), went out with the minute of her answer, the
+    staff member who served her and `contact_consent: true`. They go out as an answer's given without
+    consent: days only, nobody named, `response.received` without scores and held until the next UTC
+    midnight. Each keeps its id (a receiver that took an earlier try drops the retry as a duplicate)."""
+    team = make_team("Harbour Street")
+    with running_receiver(statuses=[503, 503]) as receiver:
+        _endpoint, secret = add_endpoint(receiver.url, ["response.received", "followup.opened"])
+        invite_and_answer(app.test_client(), survey, team, score=1, email=EMAIL, name="Priyanka Sharma",
+                          staff=make_user("staff", team=team, name="Sam Server"), consent="yes", phone=PHONE)
+        assert deliver_due_webhooks().retry == 2
+        first_tries = {json.loads(body)["type"]: json.loads(body)["id"] for body in receiver.bodies()}
+        now = utcnow()
+        erase_customer(EMAIL, "tests", now=now)
+        held = db.session.execute(select(WebhookDelivery.next_attempt_at)
+                                  .where(WebhookDelivery.event_type == "response.received")).scalar_one()
+        assert held == next_utc_midnight(now)
+        assert deliver_due_webhooks(clock=lambda: held + timedelta(hours=1)).delivered == 2
+        retries = receiver.requests[2:]
+    events = {}
+    for headers, body in retries:
+        assert signature_ok(secret, headers["Perception-Signature"], body)
+        text = body.decode()
+        assert not EXACT_TIME.search(text) and "Sam Server" not in text and "Priyanka" not in text, text
+        events[json.loads(body)["type"]] = json.loads(body)
+    assert {kind: event["id"] for kind, event in events.items()} == first_tries
+    received, opened = events["response.received"], events["followup.opened"]
+    assert set(received["data"]["response"]) == {"id", "survey", "team", "channel", "submitted_at",
+                                                 "contact_consent"}
+    assert received["data"]["response"]["contact_consent"] is False and "overall" not in received["text"]
+    submitted_at = db.session.execute(select(Response.submitted_at)).scalar_one()
+    assert received["created_at"] == received["data"]["response"]["submitted_at"] == f"{submitted_at:%Y-%m-%d}"
+    assert opened["data"]["response"]["contact_consent"] is False and "customer" not in opened["data"]["response"]
+    assert opened["data"]["response"]["scores"]["overall"] == 1  # a follow-up event keeps them, as the page does
+    due_at = db.session.execute(select(FollowUp.due_at)).scalar_one()  # as the erasure moved it
+    assert opened["data"]["follow_up"]["due_at"] == f"{due_at:%Y-%m-%d}"
 
 
 def test_an_imported_answer_is_found_by_an_address_in_capitals_beyond_ascii(app, db, survey):

@@ -186,8 +186,11 @@ def test_with_consent_a_payload_says_who_and_when_until_the_customer_is_erased(a
     assert "Dana" not in json.loads(row.body)["text"]  # the chat line never names the customer
     assert runner.invoke(args=["erase-customer", "dana@example.org", "--yes"]).exit_code == 0
     db.session.refresh(row)
-    assert "customer" in json.loads(row.body)["data"]["response"]  # still JSON, sent as it now is
+    # Not sent yet: it goes out as an answer's without consent would (tests/followups/test_erasure.py).
+    data = json.loads(row.body)["data"]["response"]
+    assert "customer" not in data and "scores" not in data and not EXACT_TIME.search(row.body)
     assert "dana" not in row.body.lower() and "496 0000" not in row.body
+    assert row.next_attempt_at == next_utc_midnight(row.next_attempt_at - timedelta(seconds=1))
 
 
 def test_an_open_link_answer_without_consent_is_announced_after_midnight_without_scores(app, db):
