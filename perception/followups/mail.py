@@ -25,6 +25,7 @@ from perception.core.models import FollowUp, FollowUpEvent, OutboxMessage, Recov
 from perception.core.outbox import FOLLOWUP_KINDS, claim_due, release_stale_claims
 from perception.core.smtp import MailConfigError
 from perception.followups.queries import customer_email, followup_url, reason_lines, recovery_link, sees_followup
+from perception.web.mail import one_line
 from perception.web.mail_delivery import MailReport, cancel, send_batch, send_one
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def recovery_message(writer, recovery, now=None):
     response = followup.response
     invitation = response.invitation
     context = {
-        "name": invitation.customer_name if invitation else None,
+        "name": (one_line(invitation.customer_name) or None) if invitation else None,  # as the invitation mail
         "team": followup.team.name if followup.team else None,
         "link": recovery_link(recovery),
         "expires_on": f"{recovery.expires_at.day} {recovery.expires_at:%B %Y}",

@@ -31,6 +31,7 @@ from perception.core.outbox import insert_ignoring_duplicates
 from perception.core.tokens import derive_token, email_hashes, hash_token, new_nonce, normalise_email
 from perception.invitations.queries import existing_invitation, is_suppressed
 from perception.web.i18n import LANGUAGES, supported
+from perception.web.mail import one_line
 
 LANGUAGE_RE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}")
 
@@ -67,7 +68,8 @@ def create_invitation(survey, team, email=None, name=None, staff=None, interacti
         team=team,
         staff=staff,
         customer_email=normalise_email(email),
-        customer_name=name or None,
+        # One line without control characters, whatever sent it (API, upload, form): it goes into mails.
+        customer_name=one_line(name) or None,
         token_hash=hash_token(token),
         token_nonce=nonce,
         interaction_at=interaction_at,

@@ -23,6 +23,7 @@ from flask import current_app
 
 from perception.core.models import utcnow
 from perception.core.smtp import OutgoingMail
+from perception.web.forms import without_control_characters
 
 _SPACE = re.compile(r"\s+")
 _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
@@ -30,8 +31,9 @@ CRLF = "\r\n"
 
 
 def one_line(text, limit=120):
-    """Header-safe text: no line breaks (no header injection), trimmed."""
-    return _SPACE.sub(" ", text or "").strip()[:limit]
+    """Header-safe text: no line breaks (no header injection), no control characters, trimmed. Also
+    what a customer's name is stored as (perception.invitations.service.create_invitation)."""
+    return _SPACE.sub(" ", without_control_characters(text or "")).strip()[:limit]
 
 
 def mail_templates(name, language, extension):
@@ -78,7 +80,10 @@ def _toheader_line(name, address):
 
 def _part(subtype, text):
     """A text part: headers, blank line, the text ending in a line break (as set_content writes it)."""
-    text = text.replace("\r\n", "\n")
+    # Every line ends in CRLF, a lone CR included: a bare CR in DATA is forbidden (RFC 5321 section
+    # 2.3.8), and relays that take it for a line end read "<CR>.<CR><LF>" as the end of the message
+    # and what follows as commands of our session (SMTP smuggling). Quoted-printable keeps it as is.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.endswith("\n"):
         text += "\n"
     lines = text.split("\n")

@@ -192,6 +192,17 @@ def test_deliver_none_returns_a_working_link_built_from_base_url(client, api, db
     assert state["state"] == "sent" and state["link"] is None  # answered: never told per invitation
 
 
+def test_a_name_with_line_breaks_or_control_characters_is_stored_as_one_line(api, db):
+    """The API kept a bare CR in a name (it strips the ends and refuses NUL only), and the re-survey mail
+    put the name into its body: "<CR>.<CR><LF>" then SMTP commands reached the relay (SMTP smuggling)."""
+    make_survey(), make_team()
+    smuggled = "Cara\r.\r\nMAIL FROM:<ceo@perception.test>\rDATA\x1b[2J\x07\tDoe"
+    created = api.post("/api/v1/invitations", json=BODY | {"deliver": "none", "name": smuggled})
+    assert created.status_code == 201, created.get_json()
+    stored = db.session.get(Invitation, created.get_json()["id"]).customer_name
+    assert stored == "Cara . MAIL FROM:<ceo@perception.test> DATA[2J Doe"
+
+
 def test_deliver_email_queues_the_mail_and_hides_the_link(client, api, runner, smtp_server):
     make_survey(), make_team()
     created = api.post("/api/v1/invitations", json=BODY)

@@ -128,3 +128,26 @@ def test_the_resurvey_asks_the_wording_the_customers_wave_asked(app, db, client,
     assert customer.get(urlsplit(LINK_RE.search(mail.text).group(0)).path).status_code == 303
     form = customer.get("/s/r/answer").get_data(as_text=True)
     assert asked in form and reworded not in form
+
+
+def test_a_name_stored_with_a_bare_carriage_return_never_reaches_the_smtp_data(app, db, client, survey,
+                                                                               smtp_server):
+    """A name stored before names were cleaned on input kept a bare CR, and the re-survey mail put it
+    into both body parts unchanged: "<CR>.<CR><LF>MAIL FROM:..." reached the relay (SMTP smuggling)."""
+    team = make_team("Riverside")
+    followup, path = resolved_followup(app, client, survey, team, make_user("leader", team=team))
+    followup.response.invitation.customer_name = "Lena\r.\r\nMAIL FROM:<ceo@perception.test>\r\nDATA\rx"
+    db.session.commit()
+    recorder, data = smtp_server._recorder, []
+    relay = recorder.handle_DATA
+
+    async def keep_data(server, session, envelope):
+        data.append(envelope.original_content)
+        return await relay(server, session, envelope)
+
+    recorder.handle_DATA = keep_data
+    assert page_post(client, path, "recovery", {}).status_code == 303
+    [sent] = data
+    assert b"\r" not in sent.replace(b"\r\n", b"") and b"\nMAIL FROM:" not in sent, sent[:400]
+    [mail] = smtp_server.to("lena@example.net")
+    assert "Dear Lena . MAIL FROM:<ceo@perception.test> DATA x" in mail.text

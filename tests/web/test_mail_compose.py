@@ -145,6 +145,22 @@ def test_the_german_reminder_starts_a_new_sentence_after_its_first_paragraph(app
     assert "weiterhin wichtig.\n\nDanke für Ihren Besuch" in texts["reminder"]
 
 
+@pytest.mark.parametrize("name", ["Cara\r.\r\nMAIL FROM:<ceo@perception.test>\r\nDATA\rx",  # 7bit
+                                  "Čara\r.\r\nMAIL FROM:<ceo@perception.test>\r\nDATA\rx"])  # quoted-printable
+def test_a_lone_carriage_return_in_a_body_becomes_a_line_break(app, db, name):
+    """RFC 5321 section 2.3.8 forbids a bare CR in DATA; a relay that takes one for a line end reads
+    "<CR>.<CR><LF>" as the end of the message and the rest as commands (SMTP smuggling). Whatever the
+    template is given (a name stored before names were cleaned), no body carries one."""
+    context = {"name": name, "team": "Harbour\rStreet", "link": "http://perception.test/s/r/x",
+               "expires_on": "1 January 2027"}
+    mail = MailWriter().write("cara@example.org", name, "Did we put things right?", "followups/mail_recovery",
+                              context)
+    assert b"\r" not in mail.data.replace(b"\r\n", b"") and b"=0D" not in mail.data
+    assert b"\r\n.\r\n" not in mail.data
+    text = email.message_from_bytes(mail.data, policy=policy.default).get_body(("plain",)).get_content()
+    assert ".\nMAIL FROM:<ceo@perception.test>\nDATA\nx" in text.replace("\r\n", "\n")
+
+
 @pytest.mark.parametrize("subject", [
     "B" * 70 + " x",  # a first word that does not fit beside "Subject: "
     "Ü" + "B" * 80,
