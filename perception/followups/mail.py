@@ -24,6 +24,7 @@ from perception.core.extensions import db
 from perception.core.models import FollowUp, FollowUpEvent, OutboxMessage, RecoveryRequest, utcnow
 from perception.core.outbox import FOLLOWUP_KINDS, claim_due, release_stale_claims
 from perception.core.smtp import MailConfigError
+from perception.core.suppression import is_suppressed
 from perception.followups.queries import customer_email, followup_url, reason_lines, recovery_link, sees_followup
 from perception.web.mail import one_line
 from perception.web.mail_delivery import MailReport, cancel, send_batch, send_one
@@ -86,7 +87,10 @@ def _skip_reason(message, now):
     recovery = message.recovery
     if recovery.state != "created" or now >= recovery.expires_at:
         return f"re-survey {recovery.state}"
-    return None if customer_email(recovery.follow_up.response) else "no address"
+    address = customer_email(recovery.follow_up.response)
+    if not address:
+        return "no address"
+    return "the address is on the suppression list" if is_suppressed(address) else None
 
 
 def _record(message, outcome, now, error=None):

@@ -26,6 +26,7 @@ from perception.core.extensions import db
 from perception.core.models import FollowUp, FollowUpEvent, OutboxMessage, RecoveryRequest, Team, utcnow
 from perception.core.outbox import cancel_pending
 from perception.core.smtp import MailConfigError
+from perception.core.suppression import is_suppressed
 from perception.core.tokens import derive_token, find_by_token, hash_token, new_nonce
 from perception.followups.mail import deliver_followup_mail
 from perception.followups.queries import RECOVERY_PURPOSE, customer_email, visible_condition
@@ -53,6 +54,9 @@ def why_not(followup):
         return "The customer did not allow us to contact them, so no re-survey can be sent."
     if not customer_email(response):
         return "We have no email address for this customer."
+    if is_suppressed(customer_email(response)):
+        # An unsubscribe or a bounce stops every mail to the address, the re-survey too (a review).
+        return "This customer's address is on the suppression list (they unsubscribed, or mail to it bounced)."
     recovery = recovery_of(followup)
     if recovery is not None and recovery.state != "created":
         return "The re-survey was already sent."

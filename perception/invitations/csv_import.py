@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from perception.core.extensions import db
 from perception.core.models import Invitation, Team, User, parse_utc, utcnow
-from perception.invitations.queries import suppression_reasons
+from perception.core.suppression import suppression_reasons
 from perception.invitations.service import (
     InvitationError,
     InvitationRequest,

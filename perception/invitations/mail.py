@@ -38,8 +38,9 @@ from perception.core.outbox import (
     schedule_reminders,
 )
 from perception.core.smtp import MailConfigError, PermanentFailure, SmtpConnection, TemporaryFailure, send_on
+from perception.core.suppression import suppression_reasons
 from perception.insights.effort import phone_minutes
-from perception.invitations.queries import mail_link, suppression_reasons, unsubscribe_link
+from perception.invitations.queries import mail_link, unsubscribe_link
 from perception.invitations.service import expire_invitations, suppress
 from perception.web.mail import CRLF, MailWriter, header_line, one_line
 

@@ -13,8 +13,8 @@ from sqlalchemy import case, func, select
 
 from perception.accounts.scope import scoped_teams, team_condition
 from perception.core.extensions import db
-from perception.core.models import Invitation, MailSuppression, Response, Team, User
-from perception.core.tokens import derive_token, email_hashes, hash_token, new_nonce
+from perception.core.models import Invitation, Response, Team, User
+from perception.core.tokens import derive_token, hash_token, new_nonce
 
 STAGES = ("invited", "sent", "opened", "answered", "bounced", "unsubscribed", "expired")
 
@@ -149,18 +149,3 @@ def invitation_for_unsubscribe(token):
     return db.session.get(Invitation, invitation_id) if isinstance(invitation_id, int) else None
 
 
-def is_suppressed(email):
-    return email is not None and bool(suppression_reasons([email]))
-
-
-def suppression_reasons(emails):
-    """{address: reason} for those of `emails` on the suppression list, in one query. The list keeps
-    keyed hashes (perception.core.tokens.email_hash); rows from before keep a plain SHA-256 and are
-    still honoured (`email_hashes` gives both)."""
-    hashes = {value: email for email in emails if email for value in email_hashes(email)}
-    if not hashes:
-        return {}
-    rows = db.session.execute(
-        select(MailSuppression.email_hash, MailSuppression.reason).where(MailSuppression.email_hash.in_(hashes))
-    )
-    return {hashes[value]: reason for value, reason in rows}

@@ -28,8 +28,9 @@ from perception.core.errors import FieldError
 from perception.core.extensions import db
 from perception.core.models import Invitation, MailSuppression, OutboxMessage, User, utcnow
 from perception.core.outbox import insert_ignoring_duplicates
+from perception.core.suppression import is_suppressed
 from perception.core.tokens import derive_token, email_hashes, hash_token, new_nonce, normalise_email
-from perception.invitations.queries import existing_invitation, is_suppressed
+from perception.invitations.queries import existing_invitation
 from perception.web.i18n import LANGUAGES, supported
 from perception.web.mail import one_line
 

@@ -26,10 +26,10 @@ from perception.core.models import (
     next_utc_midnight,
     utcnow,
 )
+from perception.core.suppression import is_suppressed
 from perception.core.tokens import email_hash
 from perception.followups.erasure_service import erase_customer
 from perception.invitations.open_link_service import create_open_link, open_link_url
-from perception.invitations.queries import is_suppressed
 from perception.invitations.service import suppress
 from perception.web.customer import LINK_CHECK_KEY
 from perception.webhooks.delivery_service import deliver_due_webhooks

@@ -8,8 +8,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from perception.core.models import RecoveryRequest, utcnow
+from perception.core.models import OutboxMessage, RecoveryRequest, utcnow
 from perception.core.tokens import hash_token
+from perception.followups.mail import deliver_followup_mail
+from perception.invitations.service import suppress
 from perception.surveys.bank_service import Wording, edit_item
 from tests.helpers import bank_items, login, make_survey, make_team, make_user, post_form
 from tests.loop_helpers import followup_of, invite_and_answer, page_post
@@ -81,6 +83,38 @@ def test_no_resurvey_without_consent_or_before_resolution(app, db, client, surve
     early = page_post(client, f"/leaders/followups/{open_one.reference}", "recovery", {}, must_show=False)
     assert early.status_code == 400 and "once the follow-up is resolved" in early.get_data(as_text=True)
     assert smtp_server.messages == []
+
+
+@pytest.mark.parametrize("reason", ["unsubscribed", "bounced"])
+def test_no_resurvey_to_an_address_on_the_suppression_list(app, db, client, survey, smtp_server, reason):
+    """An unsubscribe or a bounce after the answer stops the re-survey too, not only survey mail (a review)."""
+    team = make_team()
+    leader = make_user("leader", team=team)
+    _followup, path = resolved_followup(app, client, survey, team, leader, email="Lena@Example.net")
+    suppress("lena@example.net", reason)
+    db.session.commit()
+    refused = page_post(client, path, "recovery", {}, must_show=False)
+    assert refused.status_code == 400 and "suppression list" in refused.get_data(as_text=True)
+    assert smtp_server.messages == [] and db.session.execute(select(RecoveryRequest)).first() is None
+
+
+def test_a_queued_resurvey_to_an_address_suppressed_since_is_cancelled(app, db, client, survey, smtp_server):
+    team = make_team()
+    leader = make_user("leader", team=team)
+    followup, _path = resolved_followup(app, client, survey, team, leader)
+    recovery = RecoveryRequest(follow_up_id=followup.id, item_id=survey.items[0].id, token_nonce="n" * 43,
+                               token_hash=hash_token("t" * 43), state="created", created_at=utcnow(),
+                               expires_at=utcnow() + timedelta(days=7))
+    db.session.add(recovery)
+    db.session.flush()
+    db.session.add(OutboxMessage(recovery_id=recovery.id, kind="recovery", sequence=0, status="pending", attempts=0,
+                                 next_attempt_at=utcnow(), created_at=utcnow()))
+    suppress("lena@example.net", "unsubscribed")  # between the queueing and the send
+    db.session.commit()
+    report = deliver_followup_mail(recovery_ids=[recovery.id])
+    assert report.sent == 0 and smtp_server.messages == []
+    message = db.session.execute(select(OutboxMessage).where(OutboxMessage.recovery_id == recovery.id)).scalar_one()
+    assert message.status == "cancelled" and "suppression list" in message.last_error
 
 
 def test_unknown_and_expired_resurvey_links(app, db, client, survey, smtp_server):
