@@ -90,18 +90,40 @@ def claim_rows(model, conditions, limit, now, options=(), tiebreak=None):
             .execution_options(synchronize_session=False)
         )
     db.session.commit()
-    return list(db.session.execute(
+    # populate_existing: a row this session already holds (tried earlier in the same call, due again)
+    # takes the claimed state; SQLite's UPDATE above leaves objects in memory as they were (a review).
+    rows = list(db.session.execute(
         select(model).where(model.claim_token == claim).order_by(*order).options(*options)
+        .execution_options(populate_existing=True)
     ).scalars())
+    claims = db.session.info.setdefault(CLAIMS_KEY, {})
+    claims.update(((model, row.id), claim) for row in rows)
+    return rows
 
 
 CLAIMED_MODELS = (OutboxMessage, WebhookDelivery)  # the tables `claim_rows` hands out
+# session.info key: {(model, row id): the claim this session's worker took the row with}. Kept apart from
+# the row's own claim_token, which a commit's reload replaces with whatever the row holds by then.
+CLAIMS_KEY = "outbox_claims"
 
 
-def _claim_given_up(row):
-    """The claim token a change of `row` gives up (every result clears it), or None."""
+def _claim_given_up(session, row):
+    """The claim a change of `row` gives up (every result clears it): the one this session claimed the
+    row with, else the one it held in memory; None when the change is not a result."""
     history = get_history(row, "claim_token")
-    return next((token for token in history.deleted if token is not None), None) if history.added else None
+    if not history.added:
+        return None
+    claimed = session.info.get(CLAIMS_KEY, {}).pop((type(row), row.id), None)
+    return claimed or next((token for token in history.deleted if token is not None), None)
+
+
+def still_claimed(row):
+    """Whether `row`, claimed by this session (claim_rows), still carries that claim, read afresh just
+    before it is sent (its body too: an erasure may have rewritten it meanwhile). A row taken back by
+    another worker, or cancelled, is not to be sent."""
+    db.session.refresh(row)
+    return row.claim_token is not None and row.claim_token == db.session.info.get(CLAIMS_KEY, {}).get(
+        (type(row), row.id))
 
 
 def keep_own_claims(session, _context, _instances):
@@ -113,7 +135,7 @@ def keep_own_claims(session, _context, _instances):
     results = {}
     for row in session.dirty:
         if isinstance(row, CLAIMED_MODELS):
-            token = _claim_given_up(row)
+            token = _claim_given_up(session, row)
             if token is not None:
                 results.setdefault(type(row), {})[row.id] = (row, token)
     if not results:

@@ -17,7 +17,9 @@ from perception.core.models import WebhookDelivery
 from perception.core.tokens import webhook_reference_of
 from perception.followups.webhook_queries import body_without_consent, response_hold
 
-UNSENT = ("pending", "sending")  # a `sending` row goes out again only after a failed try: with the new body
+# A `sending` row (claimed by a worker, not posted yet) is read again just before its POST
+# (perception.core.outbox.still_claimed), so it goes out with the new body too.
+UNSENT = ("pending", "sending")
 
 
 def withdraw_consent(responses, followups, now):

@@ -30,7 +30,7 @@ from flask import current_app
 
 from perception.core.extensions import db
 from perception.core.models import utcnow
-from perception.core.outbox import backoff
+from perception.core.outbox import backoff, still_claimed
 from perception.core.webhooks_outbox import claim_due, envelope, release_stale_claims, sign
 from perception.webhooks.service import PrivateAddress, checked_addresses, default_port, signing_secret, url_problem
 
@@ -202,6 +202,8 @@ def deliver_due_webhooks(limit=None, clock=utcnow):
             if not batch:
                 break
             for delivery in batch:
+                if not still_claimed(delivery):  # taken back by another worker, or cancelled
+                    continue
                 attempt(delivery, clock(), config)
                 db.session.commit()
                 # Read after the commit: a result dropped because another worker took the row back
