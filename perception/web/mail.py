@@ -33,7 +33,8 @@ CRLF = "\r\n"
 def one_line(text, limit=120):
     """Header-safe text: no line breaks (no header injection), no control characters, trimmed. Also
     what a customer's name is stored as (perception.invitations.service.create_invitation)."""
-    return _SPACE.sub(" ", without_control_characters(text or "")).strip()[:limit]
+    # White space first: a vertical tab, form feed or NEL between two words is a space, not nothing.
+    return without_control_characters(_SPACE.sub(" ", text or "")).strip()[:limit]
 
 
 def mail_templates(name, language, extension):

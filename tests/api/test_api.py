@@ -201,6 +201,10 @@ def test_a_name_with_line_breaks_or_control_characters_is_stored_as_one_line(api
     assert created.status_code == 201, created.get_json()
     stored = db.session.get(Invitation, created.get_json()["id"]).customer_name
     assert stored == "Cara . MAIL FROM:<ceo@perception.test> DATA[2J Doe"
+    # A vertical tab, form feed or NEL between two words is white space: a space, not nothing (a review).
+    spaced = api.post("/api/v1/invitations", json=BODY | {"deliver": "none", "email": "ada@example.org",
+                                                         "name": "Ada\x85Lovelace\x0bKing\x0cByron"})
+    assert db.session.get(Invitation, spaced.get_json()["id"]).customer_name == "Ada Lovelace King Byron"
 
 
 def test_deliver_email_queues_the_mail_and_hides_the_link(client, api, runner, smtp_server):
