@@ -117,11 +117,12 @@ def _claim_given_up(session, row):
     return claimed or next((token for token in history.deleted if token is not None), None)
 
 
-def still_claimed(row):
+def still_claimed(row, *also):
     """Whether `row`, claimed by this session (claim_rows), still carries that claim, read afresh just
-    before it is sent (its body too: an erasure may have rewritten it meanwhile). A row taken back by
-    another worker, or cancelled, is not to be sent."""
-    db.session.refresh(row)
+    before it is sent, with the attributes named in `also` (a webhook's body: an erasure may have
+    rewritten it meanwhile). A row taken back by another worker, or cancelled, is not to be sent: the
+    other worker sends it."""
+    db.session.refresh(row, ["claim_token", *also])
     return row.claim_token is not None and row.claim_token == db.session.info.get(CLAIMS_KEY, {}).get(
         (type(row), row.id))
 

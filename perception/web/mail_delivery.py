@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from perception.core.extensions import db
-from perception.core.outbox import mark_failed, mark_sent, release, retry_later
+from perception.core.outbox import mark_failed, mark_sent, release, retry_later, still_claimed
 from perception.core.smtp import MailConfigError, PermanentFailure, SmtpConnection, TemporaryFailure, send_on
 from perception.web.mail import MailWriter
 
@@ -80,6 +80,9 @@ def send_batch(batch, deliver_one, now, report, label):
     writer = MailWriter()
     try:
         for index, message in enumerate(batch):
+            # A batch slower than STALE_CLAIM may have its tail taken back and sent by another worker.
+            if not still_claimed(message, "status"):
+                continue
             try:
                 deliver_one(connection, writer, message)
             except MailConfigError as error:

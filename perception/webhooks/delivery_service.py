@@ -202,7 +202,7 @@ def deliver_due_webhooks(limit=None, clock=utcnow):
             if not batch:
                 break
             for delivery in batch:
-                if not still_claimed(delivery):  # taken back by another worker, or cancelled
+                if not still_claimed(delivery, "status", "body"):  # taken back by another worker, or cancelled
                     continue
                 attempt(delivery, clock(), config)
                 db.session.commit()

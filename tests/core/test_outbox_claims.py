@@ -1,7 +1,8 @@
 """Outbox claims (perception/core/outbox.py): a worker's late result is written only while the row
 still carries the claim that worker took it with, also when a commit reloaded the row meanwhile (a
 review: the guard had compared with the token loaded in the session, which the reload replaced with
-the other worker's)."""
+the other worker's); and a row taken back before the worker reaches it is not sent by it at all
+(web.mail_delivery.send_batch reads the claim again before each mail)."""
 
 import threading
 from datetime import timedelta
@@ -45,5 +46,6 @@ def test_a_late_result_of_a_row_reloaded_after_a_commit_keeps_the_other_workers_
     # The first row's late result is dropped (its token was loaded before the take-back) ...
     first = db.session.get(OutboxMessage, ids[0])
     assert (first.status, first.claim_token) == ("sending", tokens_of_b[ids[0]])
-    # ... and so is the second row's, reloaded after the first row's commit with B's token:
+    # ... and the second row, taken back before A reached it, is left to B: A neither sends it nor writes it.
     assert (second.status, second.claim_token) == ("sending", tokens_of_b[ids[1]]), (second.status, second.claim_token)
+    assert [mail.to for mail in smtp_server.messages] == ["l0@example.com"]
