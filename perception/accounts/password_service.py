@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from perception.accounts.queries import find_user_by_email
 from perception.core.audit import record
-from perception.core.database import holds_id
+from perception.core.database import session_id
 from perception.core.errors import FieldError
 from perception.core.extensions import db
 from perception.core.models import AccountToken, OutboxMessage, utcnow
@@ -100,7 +100,7 @@ def open_link(token, now=None):
 def link_by_id(link_id):
     """The set-password link a session names; an id of another shape (2**70: only a forged session holds
     one) finds nothing instead of overflowing the driver (a review)."""
-    return db.session.get(AccountToken, link_id) if type(link_id) is int and holds_id(link_id) else None
+    return db.session.get(AccountToken, link_id) if session_id(link_id) else None
 
 
 def set_password_with_link(link, password, now=None):

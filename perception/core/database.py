@@ -68,6 +68,12 @@ def holds_id(number):
     return 1 <= number <= MAX_ID
 
 
+def session_id(value):
+    """An id kept in a signed session, when an id column can hold it; else None. Only a forged session
+    holds another shape (a list, 2**70), which reached a lookup and answered 500 (a robustness hunt)."""
+    return value if type(value) is int and holds_id(value) else None
+
+
 def database_id(value):
     """An id typed by someone (a query string, a form field): the int, when an id column can hold it
     (`holds_id`); else ValueError, so that `request.args.get(name, type=database_id)` ignores it and

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.validators import Optional
 
+from perception.core.database import session_id
 from perception.core.extensions import db, limiter
 from perception.core.models import RecoveryRequest
 from perception.followups.recovery_service import (
@@ -18,7 +19,7 @@ from perception.followups.recovery_service import (
 )
 from perception.surveys.queries import wave_item
 from perception.web.customer import bp as customer
-from perception.web.customer import guess_failed, session_id
+from perception.web.customer import guess_failed
 from perception.web.forms import NPS_CHOICES, int_or_none, likert_field
 from perception.web.i18n import customer_item_text
 

@@ -52,9 +52,10 @@ def why_not(followup):
         return "A re-survey can be sent once the follow-up is resolved."
     if not response.contact_consent:
         return "The customer did not allow us to contact them, so no re-survey can be sent."
-    if not customer_email(response):
+    address = customer_email(response)
+    if not address:
         return "We have no email address for this customer."
-    if is_suppressed(customer_email(response)):
+    if is_suppressed(address):
         # An unsubscribe or a bounce stops every mail to the address, the re-survey too (a review).
         return "This customer's address is on the suppression list (they unsubscribed, or mail to it bounced)."
     recovery = recovery_of(followup)

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 
+from perception.core.database import session_id
 from perception.core.extensions import csrf, db, limiter
 from perception.core.models import OpenLink
 from perception.invitations.open_link_service import (
@@ -33,7 +34,7 @@ from perception.invitations.service import unsubscribe
 from perception.responses.forms import customer_form_class
 from perception.surveys.queries import customer_minutes, wave_items
 from perception.web.customer import bp as customer
-from perception.web.customer import guess_failed, session_id
+from perception.web.customer import guess_failed
 from perception.web.forms import collect_scores, contact_choice
 from perception.web.security import client_key, give_back, take
 

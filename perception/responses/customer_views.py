@@ -3,6 +3,7 @@ the browser redirected to `/s/answer`, so the token leaks through no Referer, hi
 
 from flask import redirect, render_template, session, url_for
 
+from perception.core.database import session_id
 from perception.core.extensions import limiter
 from perception.responses.forms import cached_customer_form_class
 from perception.responses.queries import (
@@ -16,7 +17,7 @@ from perception.responses.queries import (
 )
 from perception.responses.service import LinkReplaced, record_customer_response
 from perception.surveys.queries import customer_minutes
-from perception.web.customer import LINK_CHECK_KEY, LINK_CHECK_LENGTH, SESSION_KEY, guess_failed, session_id
+from perception.web.customer import LINK_CHECK_KEY, LINK_CHECK_LENGTH, SESSION_KEY, guess_failed
 from perception.web.customer import bp as customer
 from perception.web.forms import collect_scores, contact_choice
 

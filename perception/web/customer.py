@@ -4,7 +4,6 @@ invitation under SESSION_KEY, never the token."""
 
 from flask import Blueprint
 
-from perception.core.database import holds_id
 from perception.web.security import no_store
 
 bp = Blueprint("survey", __name__, url_prefix="/s")
@@ -13,12 +12,6 @@ SESSION_KEY = "survey_invitation"
 # erasure gives every link of the customer a new hash) no longer answers a form opened before (a review).
 LINK_CHECK_KEY = "survey_link"
 LINK_CHECK_LENGTH = 16
-
-
-def session_id(value):
-    """An id kept in a customer's signed session, when an id column can hold it; else None. Only a forged
-    session holds another shape (a list, 2**70), which reached a lookup and answered 500 (a robustness hunt)."""
-    return value if type(value) is int and holds_id(value) else None
 
 
 def guess_failed(response):

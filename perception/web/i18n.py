@@ -14,10 +14,10 @@ from flask import g, request, session
 from flask_babel import Domain, force_locale, get_locale
 from sqlalchemy.exc import SQLAlchemyError
 
+from perception.core.database import session_id
 from perception.core.extensions import babel, db
 from perception.core.models import Invitation
 from perception.web.customer import SESSION_KEY as INVITATION_KEY
-from perception.web.customer import session_id
 
 LANGUAGES = {"en": "English", "de": "Deutsch"}
 DEFAULT_LANGUAGE = "en"

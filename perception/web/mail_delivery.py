@@ -81,7 +81,7 @@ def send_batch(batch, deliver_one, now, report, label):
     try:
         for index, message in enumerate(batch):
             # A batch slower than STALE_CLAIM may have its tail taken back and sent by another worker.
-            if not still_claimed(message, "status"):
+            if not still_claimed(message):
                 continue
             try:
                 deliver_one(connection, writer, message)

@@ -182,7 +182,6 @@ def attempt(delivery, now, config):
     if delivery.status != "delivered":
         log.warning("webhook delivery %s to endpoint %s, attempt %s: %s", delivery.delivery_id,
                     delivery.endpoint_id, delivery.attempts, error)
-    return delivery.status
 
 
 def deliver_due_webhooks(limit=None, clock=utcnow):
@@ -202,7 +201,7 @@ def deliver_due_webhooks(limit=None, clock=utcnow):
             if not batch:
                 break
             for delivery in batch:
-                if not still_claimed(delivery, "status", "body"):  # taken back by another worker, or cancelled
+                if not still_claimed(delivery, "body"):  # taken back by another worker, or cancelled
                     continue
                 attempt(delivery, clock(), config)
                 db.session.commit()
